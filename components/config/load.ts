@@ -1,0 +1,100 @@
+// Raw stack config (the project's keys, namespace stripped) -> validated StackConfig, or a
+// ConfigError listing every problem. Runs before any resource is declared.
+import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
+import { Positioned, clusterRules, clusterShapeRules, nodeRules } from "./rules";
+import { CLUSTER_KEYS, NODE_KEYS, clusterSchema, nodeSchema } from "./schema";
+import type { ClusterConfig, NodeConfig, StackConfig } from "./types";
+import { defaultDnsAddress } from "../network/plan";
+
+/** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
+export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", ...SECRET_KEYS];
+
+/** Offset of a dedicated server's main address in its /64 on Hetzner Robot (`<prefix>::2`). */
+export const ROBOT_MAIN_ADDRESS_OFFSET = 2;
+
+function parseCluster(raw: unknown, problems: string[]): ClusterConfig | undefined {
+    if (raw === undefined) {
+        problems.push(problem(["cluster"], "is required"));
+        return undefined;
+    }
+    const result = clusterSchema.safeParse(raw);
+    if (!result.success) {
+        problems.push(...fromZod(["cluster"], result.error.issues, raw, () => CLUSTER_KEYS));
+        return undefined;
+    }
+    const { ulaPrefix, kubernetesVersion, dnsServiceAddress } = result.data;
+    const ruleProblems = clusterRules(ulaPrefix, dnsServiceAddress);
+    problems.push(...ruleProblems);
+    if (ruleProblems.length > 0) return undefined;
+    return { ulaPrefix, kubernetesVersion, dnsServiceAddress: dnsServiceAddress ?? defaultDnsAddress(ulaPrefix) };
+}
+
+function kindOf(raw: unknown): "dedicated" | "hcloud" | undefined {
+    const kind = (raw as { kind?: unknown } | null)?.kind;
+    return kind === "dedicated" || kind === "hcloud" ? kind : undefined;
+}
+
+function parseNode(raw: unknown, at: number, problems: string[]): NodeConfig | undefined {
+    const result = nodeSchema.safeParse(raw);
+    if (!result.success) {
+        const kind = kindOf(raw) ?? "dedicated";
+        const other = kind === "dedicated" ? "hcloud" : "dedicated";
+        const hint = (_: KeyPath, key: string) =>
+            NODE_KEYS[other].includes(key) ? `only for kind ${other}, this node is kind ${kind}` : undefined;
+        problems.push(...fromZod(["nodes", at], result.error.issues, raw, () => NODE_KEYS[kind], hint));
+        return undefined;
+    }
+    const n = result.data;
+    if (n.kind === "hcloud") return n;
+    return { ...n, publicAddress: n.publicAddress ?? n.gua.address(ROBOT_MAIN_ADDRESS_OFFSET) };
+}
+
+function parseNodes(raw: unknown, problems: string[]): Positioned<NodeConfig>[] | undefined {
+    if (raw === undefined) {
+        problems.push(problem(["nodes"], "is required"));
+        return undefined;
+    }
+    if (!Array.isArray(raw)) {
+        problems.push(problem(["nodes"], "must be a list of nodes"));
+        return undefined;
+    }
+    if (raw.length === 0) {
+        problems.push(problem(["nodes"], "must list at least one node"));
+        return undefined;
+    }
+    const parsed: Positioned<NodeConfig>[] = [];
+    raw.forEach((item, at) => {
+        const node = parseNode(item, at, problems);
+        if (node) parsed.push({ at, node });
+    });
+    problems.push(...nodeRules(parsed));
+    // Quorum and role rules only make sense when every node is known.
+    return parsed.length === raw.length ? parsed : undefined;
+}
+
+/**
+ * Validates the project's config keys. `raw` maps each key (without the "<project>:" prefix) to
+ * its value, objects already decoded. Throws ConfigError with one line per problem.
+ */
+export function validateStackConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
+    const problems: string[] = [];
+    for (const key of Object.keys(raw)) {
+        if (!TOP_LEVEL_KEYS.includes(key)) problems.push(unknownKey([], key, TOP_LEVEL_KEYS));
+    }
+    const cluster = parseCluster(raw.cluster, problems);
+    const nodes = parseNodes(raw.nodes, problems);
+    if (nodes) problems.push(...clusterShapeRules(nodes));
+    if (problems.length > 0 || !cluster || !nodes) throw new ConfigError(problems);
+    return {
+        cluster,
+        nodes: nodes.map((p) => p.node).sort((a, b) => a.index - b.index),
+    };
+}
+
+/** The secrets a deployment of this config needs. */
+export function requiredSecrets(config: StackConfig): SecretKey[] {
+    const needsHcloud = config.nodes.some((n) => n.kind === "hcloud");
+    return needsHcloud ? ["sshPrivateKey", "hcloudToken"] : ["sshPrivateKey"];
+}

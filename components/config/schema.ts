@@ -1,0 +1,113 @@
+// Shape and per-field rules of the stack config, as zod schemas that produce the typed config.
+// Rules that relate several nodes to each other live in rules.ts.
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { Prefix, parseV6Address } from "../network/prefix";
+import { NODE_KINDS, ROLES } from "./types";
+
+const ULA_SPACE = Prefix.parse("fc00::/7");
+const GLOBAL_UNICAST_SPACE = Prefix.parse("2000::/3");
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const KUBERNETES_VERSION = /^1\.(\d{1,3})\.(\d{1,3})$/;
+/** Oldest minor we render configs for (KubeletConfiguration and flags differ before it). */
+export const MIN_KUBERNETES_MINOR = 31;
+/** hcloud locations as of 2026; a new one is a one-line change here. */
+export const HCLOUD_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
+/** IPv4 ranges that cannot be a server's public address. */
+const NON_PUBLIC_V4 = new Set([
+    "unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "carrierGradeNat",
+]);
+
+function parsed<T>(parse: (text: string) => T) {
+    return z.string().transform((text, ctx) => {
+        try {
+            return parse(text);
+        } catch (e) {
+            ctx.addIssue({ code: "custom", message: (e as Error).message });
+            return z.NEVER;
+        }
+    });
+}
+
+const ipv6Prefix = parsed(Prefix.parse);
+const ipv6Address = parsed(parseV6Address);
+
+const ulaPrefix = ipv6Prefix.check((ctx) => {
+    const p = ctx.value;
+    if (p.length !== 64) {
+        ctx.issues.push({ code: "custom", input: p, message: `must be exactly a /64, got /${p.length}` });
+    } else if (!ULA_SPACE.contains(p)) {
+        ctx.issues.push({ code: "custom", input: p, message: `${p} is not a unique local prefix (fc00::/7)` });
+    }
+});
+
+const guaPrefix = ipv6Prefix.check((ctx) => {
+    const p = ctx.value;
+    if (!GLOBAL_UNICAST_SPACE.contains(p)) {
+        ctx.issues.push({ code: "custom", input: p, message: `${p} is not a global unicast prefix (2000::/3)` });
+    } else if (p.length > 80) {
+        ctx.issues.push({ code: "custom", input: p, message: `must be /80 or shorter, got /${p.length}` });
+    }
+});
+
+const publicIpv4 = z.string().check((ctx) => {
+    const text = ctx.value;
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text)) {
+        ctx.issues.push({ code: "custom", input: text, message: `"${text}" is not a dotted-quad IPv4 address` });
+        return;
+    }
+    const range = ipaddr.IPv4.parse(text).range();
+    if (NON_PUBLIC_V4.has(range)) {
+        ctx.issues.push({ code: "custom", input: text, message: `${text} is a ${range} address, not a public one` });
+    }
+});
+
+const kubernetesVersion = z.string().check((ctx) => {
+    const m = KUBERNETES_VERSION.exec(ctx.value);
+    if (!m) {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not a release like "1.34.2"` });
+    } else if (Number(m[1]) < MIN_KUBERNETES_MINOR) {
+        ctx.issues.push({
+            code: "custom", input: ctx.value,
+            message: `${ctx.value} is older than the oldest supported minor 1.${MIN_KUBERNETES_MINOR}`,
+        });
+    }
+});
+
+export const clusterSchema = z.strictObject({
+    ulaPrefix,
+    kubernetesVersion,
+    dnsServiceAddress: ipv6Address.optional(),
+});
+
+const common = {
+    name: z.string().regex(DNS_LABEL, "must be a DNS label: lower-case letters, digits and '-', at most 63"),
+    index: z.int().min(1).max(65535),
+    roles: z.array(z.enum(ROLES)).min(1).refine((r) => new Set(r).size === r.length, "lists a role twice"),
+};
+
+export const dedicatedNodeSchema = z.strictObject({
+    ...common,
+    kind: z.literal("dedicated"),
+    gua: guaPrefix,
+    publicAddress: ipv6Address.optional(),
+    ipv4: publicIpv4.optional(),
+});
+
+export const hcloudNodeSchema = z.strictObject({
+    ...common,
+    kind: z.literal("hcloud"),
+    serverType: z.string().regex(/^[a-z0-9-]+$/, 'must be an hcloud server type such as "cx33"'),
+    location: z.enum(HCLOUD_LOCATIONS),
+    image: z.string().min(1),
+    ipv4: z.boolean().default(false),
+});
+
+export const nodeSchema = z.discriminatedUnion("kind", [dedicatedNodeSchema, hcloudNodeSchema]);
+
+/** Keys a node of each kind accepts, for "did you mean" and "not allowed for kind" hints. */
+export const NODE_KEYS: Record<(typeof NODE_KINDS)[number], readonly string[]> = {
+    dedicated: Object.keys(dedicatedNodeSchema.shape),
+    hcloud: Object.keys(hcloudNodeSchema.shape),
+};
+export const CLUSTER_KEYS = Object.keys(clusterSchema.shape);

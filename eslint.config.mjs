@@ -1,0 +1,14 @@
+// Lint: the recommended JS and TypeScript rules, nothing stylistic (formatting is not linted).
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/", "scratch/", "**/*.js", "!eslint.config.mjs"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        rules: {
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+        },
+    },
+);

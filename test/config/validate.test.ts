@@ -1,0 +1,162 @@
+import { strict as assert } from "assert";
+import { ConfigError } from "../../components/config/errors";
+import { requiredSecrets, validateStackConfig } from "../../components/config/load";
+import { formatV6 } from "../../components/network/prefix";
+import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+    try {
+        validateStackConfig(raw);
+    } catch (e) {
+        if (e instanceof ConfigError) return [...e.problems];
+        throw e;
+    }
+    return [];
+}
+
+type Case = [title: string, mutate: (c: RawConfig) => void, expected: string | RegExp];
+
+// Each case breaks one thing in an otherwise valid config; the expected line names the key at fault.
+const cases: Case[] = [
+    ["unknown top-level key", (c) => { c.cluter = {}; }, 'cluter: unknown key (did you mean "cluster"?)'],
+    ["cluster missing", (c) => { delete (c as Partial<RawConfig>).cluster; }, "cluster: is required"],
+    ["cluster not a map", (c) => { (c as Record<string, unknown>).cluster = "fd00::/64"; }, /^cluster: expected object, got string/],
+    ["ulaPrefix missing", (c) => { delete c.cluster.ulaPrefix; }, "cluster.ulaPrefix: is required"],
+    ["ulaPrefix not a prefix", (c) => { c.cluster.ulaPrefix = "fd8a:31c2::zz/64"; }, /^cluster\.ulaPrefix: .* is not an IPv6 prefix/],
+    ["ulaPrefix is a /48", (c) => { c.cluster.ulaPrefix = "fd8a:31c2:7c1f::/48"; }, "cluster.ulaPrefix: must be exactly a /64, got /48"],
+    ["ulaPrefix is global", (c) => { c.cluster.ulaPrefix = "2001:db8:1:2::/64"; }, /^cluster\.ulaPrefix: 2001:db8:1:2::\/64 is not a unique local prefix/],
+    ["ulaPrefix has host bits", (c) => { c.cluster.ulaPrefix = "fd00::1/64"; }, /^cluster\.ulaPrefix: .*host bits set \(did you mean fd00::\/64\?\)/],
+    ["ulaPrefix is IPv4", (c) => { c.cluster.ulaPrefix = "10.0.0.0/8"; }, /^cluster\.ulaPrefix: .*IPv4 prefix/],
+    ["unknown cluster key", (c) => { c.cluster.ulaprefix = "x"; }, /^cluster\.ulaprefix: unknown key/],
+    ["kubernetesVersion missing", (c) => { delete c.cluster.kubernetesVersion; }, "cluster.kubernetesVersion: is required"],
+    ["kubernetesVersion as a YAML number", (c) => { c.cluster.kubernetesVersion = 1.34; }, /^cluster\.kubernetesVersion: expected string, got number 1\.34 \(quote it in YAML\)/],
+    ["kubernetesVersion with a v", (c) => { c.cluster.kubernetesVersion = "v1.34.2"; }, /^cluster\.kubernetesVersion: "v1\.34\.2" is not a release/],
+    ["kubernetesVersion too old", (c) => { c.cluster.kubernetesVersion = "1.28.4"; }, /^cluster\.kubernetesVersion: 1\.28\.4 is older than/],
+    ["dnsServiceAddress outside the service range", (c) => { c.cluster.dnsServiceAddress = "fd8a:31c2:7c1f:1:0:1::a"; }, /^cluster\.dnsServiceAddress: .* is outside the service range fd8a:31c2:7c1f:1::\/112/],
+    ["dnsServiceAddress is the apiserver service", (c) => { c.cluster.dnsServiceAddress = "fd8a:31c2:7c1f:1::1"; }, /^cluster\.dnsServiceAddress: .* taken by the kubernetes apiserver/],
+    ["dnsServiceAddress is the network address", (c) => { c.cluster.dnsServiceAddress = "fd8a:31c2:7c1f:1::"; }, /^cluster\.dnsServiceAddress: .* network address/],
+    ["dnsServiceAddress not an address", (c) => { c.cluster.dnsServiceAddress = "fd8a::/64"; }, /^cluster\.dnsServiceAddress: "fd8a::\/64" is not an IPv6 address/],
+    ["nodes missing", (c) => { delete (c as Partial<RawConfig>).nodes; }, "nodes: is required"],
+    ["nodes not a list", (c) => { (c as Record<string, unknown>).nodes = { cp1: {} }; }, "nodes: must be a list of nodes"],
+    ["nodes empty", (c) => { c.nodes = []; }, "nodes: must list at least one node"],
+    ["node name missing", (c) => { delete c.nodes[1].name; }, "nodes[1].name: is required"],
+    ["node name not a DNS label", (c) => { c.nodes[1].name = "CP_2"; }, /^nodes\[1\]\.name: must be a DNS label/],
+    ["node name too long", (c) => { c.nodes[1].name = "a".repeat(64); }, /^nodes\[1\]\.name: must be a DNS label/],
+    ["duplicate node name", (c) => { c.nodes[3].name = "cp1"; }, 'nodes[3].name: "cp1" is already used by node "cp1"'],
+    ["index missing", (c) => { delete c.nodes[2].index; }, "nodes[2].index: is required"],
+    ["index 0 (the services /80)", (c) => { c.nodes[2].index = 0; }, "nodes[2].index: 0 is below the minimum 1"],
+    ["index above 65535", (c) => { c.nodes[2].index = 65536; }, "nodes[2].index: 65536 is above the maximum 65535"],
+    ["index not an integer", (c) => { c.nodes[2].index = 2.5; }, /^nodes\[2\]\.index: expected an integer, got number 2\.5/],
+    ["index as a string", (c) => { c.nodes[2].index = "3"; }, /^nodes\[2\]\.index: expected .*, got string "3"/],
+    ["duplicate index", (c) => { c.nodes[2].index = 11; }, 'nodes[3].index: 11 is already used by node "cp3"'],
+    ["unknown kind", (c) => { c.nodes[4].kind = "cloud"; }, /^nodes\[4\]\.kind: string "cloud" is not one of "dedicated", "hcloud"/],
+    ["roles empty", (c) => { c.nodes[3].roles = []; }, "nodes[3].roles: must list at least 1"],
+    ["unknown role", (c) => { c.nodes[3].roles = ["master"]; }, /^nodes\[3\]\.roles\[0\]: string "master" is not one of/],
+    ["role listed twice", (c) => { c.nodes[3].roles = ["worker", "worker"]; }, "nodes[3].roles: lists a role twice"],
+    ["dedicated without gua", (c) => { delete c.nodes[0].gua; }, "nodes[0].gua: is required"],
+    ["dedicated with an hcloud key", (c) => { c.nodes[0].serverType = "cx33"; }, "nodes[0].serverType: unknown key (only for kind hcloud, this node is kind dedicated)"],
+    ["hcloud with a gua", (c) => { c.nodes[4].gua = "2001:db8::/64"; }, "nodes[4].gua: unknown key (only for kind dedicated, this node is kind hcloud)"],
+    ["hcloud without serverType", (c) => { delete c.nodes[4].serverType; }, "nodes[4].serverType: is required"],
+    ["hcloud unknown location", (c) => { c.nodes[4].location = "mars1"; }, /^nodes\[4\]\.location: string "mars1" is not one of "fsn1"/],
+    ["hcloud ipv4 as an address", (c) => { c.nodes[4].ipv4 = "203.0.113.9"; }, /^nodes\[4\]\.ipv4: expected boolean, got string/],
+    ["misspelt node key", (c) => { c.nodes[3].gau = c.nodes[3].gua; }, 'nodes[3].gau: unknown key (did you mean "gua"?)'],
+    ["gua not a prefix", (c) => { c.nodes[1].gua = "2001:db8:a:2::"; }, /^nodes\[1\]\.gua: .* is not an IPv6 prefix/],
+    ["gua longer than /80", (c) => { c.nodes[1].gua = "2001:db8:a:2::/96"; }, "nodes[1].gua: must be /80 or shorter, got /96"],
+    ["gua is a ULA", (c) => { c.nodes[1].gua = "fd00:1::/64"; }, /^nodes\[1\]\.gua: fd00:1::\/64 is not a global unicast prefix/],
+    ["gua with host bits", (c) => { c.nodes[1].gua = "2001:db8:a:2::5/64"; }, /^nodes\[1\]\.gua: .*host bits set/],
+    ["duplicate gua", (c) => { c.nodes[2].gua = "2001:db8:a:1::/64"; }, 'nodes[2].gua: 2001:db8:a:1::/64 is already used by node "cp1"'],
+    ["overlapping gua", (c) => { c.nodes[3].gua = "2001:db8:a::/48"; }, 'nodes[3].gua: 2001:db8:a::/48 overlaps 2001:db8:a:1::/64 of node "cp1"'],
+    ["ipv4 not an address", (c) => { c.nodes[1].ipv4 = "203.0.113"; }, /^nodes\[1\]\.ipv4: "203\.0\.113" is not a dotted-quad/],
+    ["ipv4 private", (c) => { c.nodes[1].ipv4 = "192.168.1.4"; }, "nodes[1].ipv4: 192.168.1.4 is a private address, not a public one"],
+    ["ipv4 loopback", (c) => { c.nodes[1].ipv4 = "127.0.0.1"; }, "nodes[1].ipv4: 127.0.0.1 is a loopback address, not a public one"],
+    ["duplicate ipv4", (c) => { c.nodes[2].ipv4 = "203.0.113.10"; }, 'nodes[2].ipv4: 203.0.113.10 is already used by node "cp1"'],
+    ["publicAddress outside the gua", (c) => { c.nodes[1].publicAddress = "2001:db8:a:1::2"; }, /^nodes\[1\]\.publicAddress: 2001:db8:a:1::2 is outside the node's gua/],
+    ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
+    ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
+    ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, "nodes: 4 control-plane nodes: etcd needs an odd number for a quorum"],
+    ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role/],
+    ["node not a map", (c) => { (c.nodes as unknown[])[1] = "cp2"; }, /^nodes\[1\]: /],
+];
+
+describe("config validation: each bad config names the key at fault", () => {
+    it("accepts the base config", () => {
+        assert.deepEqual(problemsOf(baseConfig()), []);
+    });
+
+    for (const [title, mutate, expected] of cases) {
+        it(title, () => {
+            const raw = baseConfig();
+            mutate(raw);
+            const problems = problemsOf(raw);
+            const hit = problems.some((p) => (typeof expected === "string" ? p === expected : expected.test(p)));
+            assert.ok(hit, `expected a line matching ${String(expected)}, got:\n${problems.join("\n")}`);
+        });
+    }
+
+    it("has at least 25 distinct bad-config cases", () => {
+        assert.ok(new Set(cases.map((c) => c[0])).size >= 25);
+    });
+
+    it("reports every problem at once, one line each", () => {
+        const raw = baseConfig();
+        raw.cluster.ulaPrefix = "fd00::/48";
+        raw.nodes[1].index = 1;
+        raw.nodes[3].gau = "x";
+        const problems = problemsOf(raw);
+        assert.deepEqual(problems, [
+            "cluster.ulaPrefix: must be exactly a /64, got /48",
+            "nodes[3].gau: unknown key (did you mean \"gua\"?)",
+            "nodes[1].index: 1 is already used by node \"cp1\"",
+        ]);
+        assert.ok(problems.every((p) => !p.includes("\n")));
+    });
+});
+
+describe("config validation: what a valid config becomes", () => {
+    it("sorts nodes by index whatever the order in the file", () => {
+        const raw = baseConfig();
+        raw.nodes.reverse();
+        assert.deepEqual(validateStackConfig(raw).nodes.map((n) => n.index), [1, 2, 3, 11, 12]);
+    });
+
+    it("defaults dnsServiceAddress to <cluster>::a and a dedicated publicAddress to <gua>::2", () => {
+        const cfg = validateStackConfig(baseConfig());
+        assert.equal(formatV6(cfg.cluster.dnsServiceAddress), "fd8a:31c2:7c1f:1::a");
+        const cp1 = cfg.nodes[0];
+        assert.ok(cp1.kind === "dedicated");
+        assert.equal(formatV6(cp1.publicAddress), "2001:db8:a:1::2");
+    });
+
+    it("keeps an explicit dnsServiceAddress and publicAddress", () => {
+        const raw = baseConfig();
+        raw.cluster.dnsServiceAddress = "fd8a:31c2:7c1f:1::53";
+        raw.nodes[1].publicAddress = "2001:db8:a:2::1";
+        const cfg = validateStackConfig(raw);
+        assert.equal(formatV6(cfg.cluster.dnsServiceAddress), "fd8a:31c2:7c1f:1::53");
+        const cp2 = cfg.nodes[1];
+        assert.ok(cp2.kind === "dedicated" && formatV6(cp2.publicAddress) === "2001:db8:a:2::1");
+    });
+
+    it("defaults hcloud ipv4 to false and accepts true", () => {
+        const raw = baseConfig();
+        raw.nodes.push(hcloud("w3", 13, ["worker"], { ipv4: true }));
+        const cfg = validateStackConfig(raw);
+        const w2 = cfg.nodes.find((n) => n.name === "w2");
+        const w3 = cfg.nodes.find((n) => n.name === "w3");
+        assert.ok(w2?.kind === "hcloud" && w2.ipv4 === false);
+        assert.ok(w3?.kind === "hcloud" && w3.ipv4 === true);
+    });
+
+    it("allows a single node that is both control plane and worker", () => {
+        const raw = baseConfig();
+        raw.nodes = [dedicated("solo", 1, ["control-plane", "worker"], "2001:db8::/64")];
+        assert.equal(validateStackConfig(raw).nodes.length, 1);
+    });
+
+    it("asks for the hcloud token only when there are hcloud nodes", () => {
+        assert.deepEqual(requiredSecrets(validateStackConfig(baseConfig())), ["sshPrivateKey", "hcloudToken"]);
+        const raw = baseConfig();
+        raw.nodes = raw.nodes.filter((n) => n.kind === "dedicated");
+        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey"]);
+    });
+});
