@@ -1,0 +1,66 @@
+// npm run render -- --config Pulumi.prod.yaml --out <dir>
+// Writes every host's files as they will land on it, under <dir>/<node>/<absolute path>, plus
+// <dir>/<node>/COMMANDS with the remote commands in the order they run. No cloud access.
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { ConfigError } from "../components/config/errors";
+import { readStackFile } from "../components/config/stackFile";
+import { RenderedHost, renderStack } from "../components/hosts/render/offline";
+
+const USAGE = "usage: npm run render -- --config <Pulumi.<stack>.yaml> --out <dir>";
+
+export function commandsDoc(host: RenderedHost): string {
+    const files = [...host.files.keys()].sort();
+    return [
+        `# Remote commands for ${host.net.name}, in order. Values in <angle:brackets> are only known`,
+        "# after creation (hcloud addresses, WireGuard public keys made on the hosts).",
+        "",
+        "## 1. files: write atomically (temp file + rename), base64 in transit:",
+        ...files.filter((f) => !f.endsWith("wg0.conf")).map((f) => `#   ${f}`),
+        "## 2. activate:",
+        host.commands.activate.trimEnd(),
+        "## 3. wireguard-key (stdout = public key; the private key never leaves the host):",
+        host.commands.wireguardKey,
+        "## 4. mesh: write /etc/wireguard/wg0.conf, then:",
+        ...host.commands.mesh.split("\n").filter((l) => l.startsWith("/") || l.startsWith("systemctl")),
+        "",
+    ].join("\n");
+}
+
+function main(argv: string[]): number {
+    let values: { config?: string; out?: string };
+    try {
+        ({ values } = parseArgs({ args: argv, options: { config: { type: "string" }, out: { type: "string" } } }));
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        return 2;
+    }
+    if (!values.config || !values.out) {
+        process.stderr.write(`--config and --out are required\n${USAGE}\n`);
+        return 2;
+    }
+    let hosts: RenderedHost[];
+    try {
+        hosts = renderStack(readStackFile(values.config));
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        process.stderr.write(`${values.config}: ${e.message}\n`);
+        return 2;
+    }
+    for (const host of hosts) {
+        const root = path.join(values.out, host.net.name);
+        for (const [file, { content, mode }] of host.files) {
+            const target = path.join(root, file);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, content, { mode: parseInt(mode, 8) });
+        }
+        fs.writeFileSync(path.join(root, "COMMANDS"), commandsDoc(host));
+        process.stdout.write(`${host.net.name}: ${host.files.size} files -> ${root}\n`);
+    }
+    return 0;
+}
+
+if (require.main === module) {
+    process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,51 @@
+// Host firewall. From the internet: SSH, WireGuard, ICMP and the ports a role opens on purpose.
+// etcd, kubelet and apiserver are reachable only over the mesh (and from the node's own pods).
+// A table of our own, replaced atomically, so kube-proxy's and CNI's iptables rules are untouched.
+import { POD_BRIDGE, WIREGUARD_INTERFACE, WIREGUARD_PORT } from "./hostNet";
+
+export const FIREWALL_PATH = "/etc/v6k8s/host-firewall.nft";
+export const FIREWALL_TABLE = "v6k8s_host";
+export const SSH_PORT = 22;
+
+export interface PublicPort {
+    readonly protocol: "tcp" | "udp";
+    readonly port: number;
+    /** Source prefixes allowed; empty = anyone. */
+    readonly from: readonly string[];
+    readonly why: string;
+}
+
+export function renderFirewall(hostName: string, publicPorts: readonly PublicPort[] = []): string {
+    const rules = publicPorts.map((p) => {
+        const v6 = p.from.filter((f) => f.includes(":"));
+        const v4 = p.from.filter((f) => !f.includes(":"));
+        const accept = `${p.protocol} dport ${p.port} accept comment "${p.why}"`;
+        if (p.from.length === 0) return [`        ${accept}`];
+        return [
+            ...(v6.length ? [`        ip6 saddr { ${v6.join(", ")} } ${accept}`] : []),
+            ...(v4.length ? [`        ip saddr { ${v4.join(", ")} } ${accept}`] : []),
+        ];
+    });
+    return [
+        "#!/usr/sbin/nft -f",
+        `# Host firewall of ${hostName}, rendered by v6k8s. Loading it replaces the table atomically.`,
+        `table inet ${FIREWALL_TABLE}`,
+        `delete table inet ${FIREWALL_TABLE}`,
+        `table inet ${FIREWALL_TABLE} {`,
+        "    chain input {",
+        "        type filter hook input priority filter; policy drop;",
+        "        ct state established,related accept",
+        "        ct state invalid drop",
+        '        iifname "lo" accept',
+        `        iifname "${WIREGUARD_INTERFACE}" accept comment "the mesh: etcd, kubelet, apiserver, node to node"`,
+        `        iifname "${POD_BRIDGE}" accept comment "this node's pods"`,
+        '        meta l4proto ipv6-icmp accept comment "neighbour discovery, path MTU discovery"',
+        "        meta l4proto icmp accept",
+        `        tcp dport ${SSH_PORT} accept comment "ssh"`,
+        `        udp dport ${WIREGUARD_PORT} accept comment "wireguard"`,
+        ...rules.flat(),
+        "    }",
+        "}",
+        "",
+    ].join("\n");
+}

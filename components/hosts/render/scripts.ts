@@ -1,0 +1,99 @@
+// Shell scripts that land on a host. Each is safe to run any number of times: it converges the
+// host to the rendered state and changes nothing when it is already there.
+import { CNI_CONFLIST_PATH } from "./cni";
+import { HostNet, MESH_MTU, POD_BRIDGE, WIREGUARD_INTERFACE } from "./hostNet";
+import { FIREWALL_PATH } from "./nftables";
+import { SYSCTL_PATH } from "./sysctl";
+import { WIREGUARD_CONF_PATH, WIREGUARD_DIR, WIREGUARD_KEY_PATH } from "./wireguard";
+
+export const SCRIPT_DIR = "/usr/local/lib/v6k8s";
+export const INSTALL_PACKAGES_PATH = `${SCRIPT_DIR}/install-packages.sh`;
+export const NETWORK_UP_PATH = `${SCRIPT_DIR}/network-up.sh`;
+export const WIREGUARD_KEY_SCRIPT_PATH = `${SCRIPT_DIR}/wireguard-key.sh`;
+export const MESH_UP_PATH = `${SCRIPT_DIR}/mesh-up.sh`;
+export const NETWORK_UNIT_PATH = "/etc/systemd/system/v6k8s-network.service";
+
+/** Debian packages of node networking; containernetworking-plugins puts the CNI plugins in /usr/lib/cni. */
+export const NODE_PACKAGES = ["wireguard-tools", "nftables", "iptables", "iproute2", "containernetworking-plugins"] as const;
+
+const HEADER = "#!/bin/bash\n# Rendered by v6k8s.";
+
+export function renderInstallPackages(): string {
+    return `${HEADER} Installs node networking packages; a no-op when all are present.
+set -euo pipefail
+packages=(${NODE_PACKAGES.join(" ")})
+missing=()
+for p in "\${packages[@]}"; do
+    dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ \${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "\${missing[@]}"
+fi
+`;
+}
+
+export function renderNetworkUp(host: HostNet): string {
+    return `${HEADER} Node networking of ${host.name}: sysctls, the pod bridge, the host firewall.
+set -euo pipefail
+modprobe br_netfilter
+sysctl -q -p ${SYSCTL_PATH}
+# The CNI bridge plugin would create ${POD_BRIDGE} with the first pod; creating it here gives the
+# host its pod routes (${host.podUla.subnet}, ${host.podGua.subnet}) before any pod exists.
+ip link show ${POD_BRIDGE} >/dev/null 2>&1 || ip link add ${POD_BRIDGE} type bridge
+ip link set ${POD_BRIDGE} mtu ${MESH_MTU} up
+ip -6 addr replace ${host.podUla.gateway}/96 dev ${POD_BRIDGE}
+ip -6 addr replace ${host.podGua.gateway}/96 dev ${POD_BRIDGE}
+test -s ${CNI_CONFLIST_PATH}
+nft -f ${FIREWALL_PATH}
+`;
+}
+
+/** Prints the public key only; the private key is created here once and never leaves the host. */
+export function renderWireguardKey(): string {
+    return `${HEADER} Creates this host's WireGuard key once and prints its public key.
+set -euo pipefail
+umask 077
+mkdir -p ${WIREGUARD_DIR}
+if [ ! -s ${WIREGUARD_KEY_PATH} ]; then
+    wg genkey > ${WIREGUARD_KEY_PATH}.new
+    mv ${WIREGUARD_KEY_PATH}.new ${WIREGUARD_KEY_PATH}
+fi
+wg pubkey < ${WIREGUARD_KEY_PATH}
+`;
+}
+
+export function renderMeshUp(host: HostNet): string {
+    const iface = WIREGUARD_INTERFACE;
+    return `${HEADER} Brings up or updates the mesh on ${host.name}.
+# An existing interface is updated in place (wg syncconf): added peers appear, removed ones go,
+# unchanged peers keep their sessions. Nothing restarts.
+set -euo pipefail
+if ip link show ${iface} >/dev/null 2>&1; then
+    wg syncconf ${iface} <(wg-quick strip ${WIREGUARD_CONF_PATH})
+    ip link set ${iface} mtu ${MESH_MTU} up
+    ip -6 addr replace ${host.wireguardAddress}/${host.clusterUla.split("/")[1]} dev ${iface}
+else
+    wg-quick up ${WIREGUARD_CONF_PATH}
+fi
+`;
+}
+
+export function renderNetworkUnit(): string {
+    return `# Rendered by v6k8s: node networking at boot, before the container runtime and the kubelet.
+[Unit]
+Description=v6k8s node networking (sysctls, pod bridge, host firewall)
+After=network-online.target
+Wants=network-online.target
+Before=containerd.service kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${NETWORK_UP_PATH}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
