@@ -2,12 +2,18 @@
 // one line per problem (no stack trace) before any resource is declared.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, problem } from "./errors";
-import { SecretKey, requiredSecrets, validateStackConfig } from "./load";
+import { requiredSecrets, validateStackConfig } from "./load";
 import type { StackConfig } from "./types";
+
+export interface LoadedSecrets {
+    readonly sshPrivateKey: pulumi.Output<string>;
+    /** Present when any node is kind hcloud. */
+    readonly hcloudToken?: pulumi.Output<string>;
+}
 
 export interface LoadedConfig {
     readonly config: StackConfig;
-    readonly secrets: Readonly<Partial<Record<SecretKey, pulumi.Output<string>>>>;
+    readonly secrets: LoadedSecrets;
 }
 
 function decode(value: string): unknown {
@@ -36,7 +42,10 @@ export function loadConfig(project = pulumi.getProject()): LoadedConfig {
         const cfg = new pulumi.Config(project);
         return {
             config,
-            secrets: Object.fromEntries(needed.map((k) => [k, cfg.requireSecret(k)])),
+            secrets: {
+                sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
+                hcloudToken: needed.includes("hcloudToken") ? cfg.requireSecret("hcloudToken") : undefined,
+            },
         };
     } catch (e) {
         // RunError is shown to the user without a stack trace.

@@ -1,12 +1,16 @@
 // Runs index.ts under Pulumi mocks and records every resource it declares.
 // Any provider function call (data source) fails the test: the program must plan offline.
 import * as pulumi from "@pulumi/pulumi";
+import { createHash, generateKeyPairSync } from "crypto";
 import * as path from "path";
 
 export interface RecordedResource {
     type: string;
     name: string;
     inputs: Record<string, unknown>;
+    /** Names of the resources in this resource's dependsOn. */
+    dependsOn: string[];
+    parent?: string;
 }
 
 export interface ProgramRun {
@@ -28,19 +32,58 @@ export function engineConfig(raw: Record<string, unknown>, secrets: Record<strin
 /** Mock provider state: echo the inputs, plus whatever `outputs` adds for a resource type. */
 export type OutputsFor = (r: RecordedResource) => Record<string, unknown>;
 
+/** A throwaway SSH key made per test run: no private key is ever committed. */
+export const TEST_SSH_KEY = generateKeyPairSync("ed25519", {
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+}).privateKey;
+
+/** A stable fake WireGuard public key per resource name (44 base64 chars, like the real ones). */
+export function fakePublicKey(seed: string): string {
+    return createHash("sha256").update(seed).digest("base64");
+}
+
+/** What the providers would return: hcloud's assigned prefixes, the key command's stdout. */
+export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
+    if (r.type === "hcloud:index/server:Server") {
+        const n = createHash("sha256").update(String(r.inputs.name)).digest("hex").slice(0, 4);
+        return {
+            ipv6Network: `2001:db8:c0de:${n}::/64`,
+            ipv6Address: `2001:db8:c0de:${n}::1`,
+            ipv4Address: r.inputs.publicNets && (r.inputs.publicNets as { ipv4Enabled?: boolean }[])[0]?.ipv4Enabled ? "198.51.100.7" : "",
+        };
+    }
+    if (r.type === "command:remote:Command") {
+        return { stdout: r.name.endsWith("-wireguard-key") ? `${fakePublicKey(r.name)}\n` : "", stderr: "" };
+    }
+    return {};
+}
+
+interface RegisterRequest {
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+}
+
+/** urn:pulumi:stack::project::type$type::name -> name */
+function urnName(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
 export async function runProgram(
     raw: Record<string, unknown>,
     opts: { preview?: boolean; secrets?: Record<string, string>; outputs?: OutputsFor } = {},
 ): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
-    const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: "TEST-KEY", hcloudToken: "t".repeat(64) });
+    const deps = new Map<string, { dependsOn: string[]; parent?: string }>();
+    const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64) });
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const rec = { type: args.type, name: args.name, inputs: args.inputs };
+                const rec: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], ...deps.get(args.name) };
                 resources.push(rec);
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...(opts.outputs?.(rec) ?? {}) } };
+                return { id: `${args.name}-id`, state: { ...args.inputs, ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) } };
             },
             call(args) {
                 throw new Error(`unexpected provider call ${args.token}: the program must not use data sources`);
@@ -50,8 +93,18 @@ export async function runProgram(
         "test",
         opts.preview ?? false,
     );
+    // Record every resource's dependencies (explicit dependsOn and those its inputs imply) and its
+    // parent, as the engine receives them.
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, cb) => {
+        deps.set(req.getName(), { dependsOn: req.getDependenciesList().map(urnName), parent: req.getParent() ? urnName(req.getParent()) : undefined });
+        return register(req, cb);
+    };
     delete require.cache[require.resolve(PROGRAM)];
     const outputs = (await import(PROGRAM)) as Record<string, unknown>;
+    // Let every registration finish (some wait on other resources' outputs) before reporting.
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { outputs, resources };
 }
 

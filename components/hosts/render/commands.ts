@@ -32,35 +32,33 @@ export function installFilesCommand(files: HostFiles): string {
     return `${lines.join("\n")}\n`;
 }
 
-export interface HostCommands {
+export interface PrepareCommands {
     /** Copy the host's own files (sysctl, CNI, firewall, scripts, unit). */
     readonly files: string;
     /** Packages, then apply: sysctls, pod bridge, firewall; enable at boot. */
     readonly activate: string;
     /** Create the WireGuard key on the host once; stdout is the public key. */
     readonly wireguardKey: string;
-    /** Write the mesh config (all peers) and bring the mesh up or update it in place. */
+}
+
+export function prepareCommands(networkFiles: HostFiles): PrepareCommands {
+    const unit = NETWORK_UNIT_PATH.slice(NETWORK_UNIT_PATH.lastIndexOf("/") + 1);
+    return {
+        files: installFilesCommand(networkFiles),
+        activate: ["set -eu", INSTALL_PACKAGES_PATH, NETWORK_UP_PATH, "systemctl daemon-reload", `systemctl enable ${unit}`, ""].join("\n"),
+        wireguardKey: WIREGUARD_KEY_SCRIPT_PATH,
+    };
+}
+
+/** Write the mesh config (all peers) and bring the mesh up, or update it in place. */
+export function meshCommand(meshFiles: HostFiles): string {
+    return [installFilesCommand(meshFiles).trimEnd(), MESH_UP_PATH, `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`, ""].join("\n");
+}
+
+export interface HostCommands extends PrepareCommands {
     readonly mesh: string;
 }
 
 export function hostCommands(networkFiles: HostFiles, meshFiles: HostFiles): HostCommands {
-    const unit = NETWORK_UNIT_PATH.slice(NETWORK_UNIT_PATH.lastIndexOf("/") + 1);
-    return {
-        files: installFilesCommand(networkFiles),
-        activate: [
-            "set -eu",
-            INSTALL_PACKAGES_PATH,
-            NETWORK_UP_PATH,
-            "systemctl daemon-reload",
-            `systemctl enable ${unit}`,
-            "",
-        ].join("\n"),
-        wireguardKey: WIREGUARD_KEY_SCRIPT_PATH,
-        mesh: [
-            installFilesCommand(meshFiles).trimEnd(),
-            MESH_UP_PATH,
-            `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`,
-            "",
-        ].join("\n"),
-    };
+    return { ...prepareCommands(networkFiles), mesh: meshCommand(meshFiles) };
 }

@@ -1,0 +1,20 @@
+// Hetzner Robot servers already exist: nothing is created, they are only reached over SSH.
+import * as pulumi from "@pulumi/pulumi";
+import type { DedicatedNodeConfig } from "../config/types";
+import type { NodePlan } from "../network/plan";
+import { formatV6 } from "../network/prefix";
+import { Host, sshConnection } from "./host";
+
+export function dedicatedHost(node: DedicatedNodeConfig, plan: NodePlan, sshPrivateKey: pulumi.Input<string>): Host {
+    const publicAddress = pulumi.output(formatV6(node.publicAddress));
+    return {
+        name: node.name,
+        config: node,
+        plan,
+        providerGua: pulumi.output(node.gua.toString()),
+        publicAddress,
+        ipv4: pulumi.output(node.ipv4),
+        connection: sshConnection(publicAddress, sshPrivateKey),
+        ready: [],
+    };
+}

@@ -1,0 +1,87 @@
+// hcloud servers, IPv6-only unless a node asks for IPv4. No data sources: preview must work
+// without the hcloud API. Their /64 flows into the rest of the program as an Output.
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import type { HcloudNodeConfig } from "../config/types";
+import type { NodePlan } from "../network/plan";
+import { SSH_PORT } from "./render/nftables";
+import { WIREGUARD_PORT } from "./render/hostNet";
+import { Host, sshConnection } from "./host";
+import { publicKeyOf } from "./sshPublicKey";
+
+export interface HcloudHostsArgs {
+    /** hcloud nodes from the config, with their address plans. */
+    readonly nodes: readonly { config: HcloudNodeConfig; plan: NodePlan }[];
+    /** API token (secret). */
+    readonly token: pulumi.Input<string>;
+    /** The stack's SSH private key (secret); its public key is installed on every server. */
+    readonly sshPrivateKey: pulumi.Output<string>;
+    /** Labels put on every hcloud resource; default `{ "v6k8s-stack": <stack> }`. */
+    readonly labels?: Record<string, string>;
+}
+
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+/** The cloud firewall mirrors the host firewall's public part: SSH, WireGuard, ICMP. */
+const FIREWALL_RULES: hcloud.types.input.FirewallRule[] = [
+    { direction: "in", protocol: "tcp", port: String(SSH_PORT), sourceIps: ANYWHERE, description: "ssh" },
+    { direction: "in", protocol: "udp", port: String(WIREGUARD_PORT), sourceIps: ANYWHERE, description: "wireguard mesh" },
+    { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "icmp, icmpv6 (PMTU, NDP)" },
+];
+
+export class HcloudHosts extends pulumi.ComponentResource {
+    public readonly hosts: Host[];
+    public readonly servers: hcloud.Server[];
+
+    constructor(name: string, args: HcloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:hosts:HcloudHosts", name, args, opts);
+        const labels = args.labels ?? { "v6k8s-stack": pulumi.getStack() };
+        const provider = new hcloud.Provider(`${name}-provider`, { token: args.token }, { parent: this });
+        const child = { parent: this, provider };
+
+        const sshKey = new hcloud.SshKey(`${name}-ssh`, {
+            name: `${pulumi.getStack()}-v6k8s`,
+            publicKey: pulumi.unsecret(args.sshPrivateKey.apply(publicKeyOf)),
+            labels,
+        }, child);
+        const firewall = new hcloud.Firewall(`${name}-firewall`, {
+            name: `${pulumi.getStack()}-v6k8s`,
+            rules: FIREWALL_RULES,
+            labels,
+        }, child);
+        const hasControlPlane = args.nodes.some((n) => n.config.roles.includes("control-plane"));
+        // Spread: no two control-plane servers on the same physical host.
+        const spread = hasControlPlane
+            ? new hcloud.PlacementGroup(`${name}-control-plane`, { name: `${pulumi.getStack()}-control-plane`, type: "spread", labels }, child)
+            : undefined;
+
+        this.servers = args.nodes.map(({ config: node }) => new hcloud.Server(`${name}-${node.name}`, {
+            name: node.name,
+            serverType: node.serverType,
+            location: node.location,
+            image: node.image,
+            sshKeys: [sshKey.id],
+            firewallIds: [firewall.id.apply(Number)],
+            placementGroupId: node.roles.includes("control-plane") && spread ? spread.id.apply(Number) : undefined,
+            // IPv6-only unless asked: a primary IPv4 costs money and is only needed for NAT64.
+            publicNets: [{ ipv4Enabled: node.ipv4, ipv6Enabled: true }],
+            labels: { ...labels, "v6k8s-node": node.name },
+            // sshKeys only matter at creation; rotating the key must not replace servers.
+        }, { ...child, ignoreChanges: ["sshKeys"] }));
+
+        this.hosts = args.nodes.map(({ config, plan }, i) => {
+            const server = this.servers[i];
+            return {
+                name: config.name,
+                config,
+                plan,
+                providerGua: server.ipv6Network,
+                publicAddress: server.ipv6Address,
+                ipv4: config.ipv4 ? server.ipv4Address : pulumi.output(undefined),
+                connection: sshConnection(server.ipv6Address, args.sshPrivateKey),
+                ready: [server],
+            };
+        });
+        this.registerOutputs({ servers: this.servers.map((s) => s.id) });
+    }
+}

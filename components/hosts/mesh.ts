@@ -1,0 +1,44 @@
+// The full WireGuard mesh: every host peers with every other over the cluster ULA. Adding or
+// removing a node changes each host's wg0.conf, applied in place (wg syncconf): no restarts.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { meshCommand, sha256 } from "./render/commands";
+import { meshFiles } from "./render/files";
+import type { MeshPeer } from "./render/hostNet";
+import type { Host } from "./host";
+import type { NodeNetwork } from "./nodeNetwork";
+
+export interface MeshMember {
+    readonly host: Host;
+    readonly network: NodeNetwork;
+}
+
+export interface MeshArgs {
+    readonly members: readonly MeshMember[];
+}
+
+export class Mesh extends pulumi.ComponentResource {
+    /** Per host, the command that brought its mesh up; cluster bootstrap waits on these. */
+    public readonly commands: command.remote.Command[];
+
+    constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:hosts:Mesh", name, {}, opts);
+        const peers: pulumi.Output<MeshPeer[]> = pulumi.all(args.members.map((m) =>
+            pulumi.all([m.network.wireguardPublicKey, m.host.publicAddress]).apply(([publicKey, endpoint]) => ({
+                name: m.host.name,
+                publicKey,
+                endpoint,
+                allowedIps: m.host.plan.ula.toString(),
+            })),
+        ));
+        this.commands = args.members.map((m) => {
+            const create = pulumi.all([m.network.net, peers]).apply(([net, all]) => meshCommand(meshFiles(net, all)));
+            return new command.remote.Command(`${name}-${m.host.name}`, {
+                connection: m.host.connection,
+                create,
+                triggers: [create.apply(sha256)],
+            }, { parent: this, dependsOn: [m.network.ready] });
+        });
+        this.registerOutputs({ hosts: args.members.map((m) => m.host.name) });
+    }
+}

@@ -1,0 +1,59 @@
+// Prepares one host's networking over SSH: copy files, activate them, create the WireGuard key.
+// Each command re-runs only when what it applies changes (its trigger is a hash of it).
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { Prefix } from "../network/prefix";
+import { prepareCommands, sha256 } from "./render/commands";
+import { networkFiles } from "./render/files";
+import { HostNet, hostNet } from "./render/hostNet";
+import type { PublicPort } from "./render/nftables";
+import type { Host } from "./host";
+
+export interface NodeNetworkArgs {
+    readonly host: Host;
+    /** The cluster /64. */
+    readonly clusterUla: Prefix;
+    /** Ports this host opens to the internet on purpose, beyond SSH and WireGuard; default none. */
+    readonly publicPorts?: readonly PublicPort[];
+}
+
+export class NodeNetwork extends pulumi.ComponentResource {
+    /** The resolved network facts of the host (GUA known). */
+    public readonly net: pulumi.Output<HostNet>;
+    /** Made on the host; the private key never leaves it. */
+    public readonly wireguardPublicKey: pulumi.Output<string>;
+    /** The last preparation step: the mesh and anything that needs node networking waits on it. */
+    public readonly ready: command.remote.Command;
+
+    constructor(name: string, args: NodeNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:hosts:NodeNetwork", name, {}, opts);
+        const { host } = args;
+        this.net = host.providerGua.apply((gua) => hostNet(args.clusterUla, host.plan, Prefix.parse(gua)));
+        // Only the host's own files: the mesh config needs every peer and is rendered by Mesh.
+        const commands = this.net.apply((net) => prepareCommands(networkFiles(net, args.publicPorts ?? [])));
+        const filesHash = commands.apply((c) => sha256(c.files));
+        const connection = host.connection;
+
+        const files = new command.remote.Command(`${name}-files`, {
+            connection,
+            create: commands.files,
+            triggers: [filesHash],
+        }, { parent: this, dependsOn: host.ready });
+        const activate = new command.remote.Command(`${name}-activate`, {
+            connection,
+            create: commands.activate,
+            // Activation applies the files: re-run it whenever they change.
+            triggers: [filesHash, commands.apply((c) => sha256(c.activate))],
+        }, { parent: this, dependsOn: [files] });
+        const key = new command.remote.Command(`${name}-wireguard-key`, {
+            connection,
+            create: commands.wireguardKey,
+            // Needs wireguard-tools from activation; the script keeps an existing key.
+            triggers: [commands.apply((c) => sha256(c.wireguardKey))],
+        }, { parent: this, dependsOn: [activate] });
+
+        this.wireguardPublicKey = key.stdout.apply((s) => s.trim());
+        this.ready = key;
+        this.registerOutputs({ wireguardPublicKey: this.wireguardPublicKey, net: this.net });
+    }
+}

@@ -1,0 +1,28 @@
+// What operators read per node from the stack outputs.
+import * as pulumi from "@pulumi/pulumi";
+import { NodePlanJson, nodePlanToJson, planNode } from "../network/plan";
+import { Prefix } from "../network/prefix";
+import type { Host } from "./host";
+import type { NodeNetwork } from "./nodeNetwork";
+import { WIREGUARD_PORT } from "./render/hostNet";
+
+export interface NodeOutput extends NodePlanJson {
+    kind: string;
+    publicAddress: string;
+    ipv4: string | null;
+    wireguardPublicKey: string;
+    wireguardEndpoint: string;
+}
+
+export function nodeOutput(cluster: Prefix, host: Host, network: NodeNetwork): pulumi.Output<NodeOutput> {
+    return pulumi
+        .all([host.providerGua, host.publicAddress, host.ipv4, network.wireguardPublicKey])
+        .apply(([gua, publicAddress, ipv4, wireguardPublicKey]) => ({
+            ...nodePlanToJson(planNode(cluster, { ...host.plan, gua: Prefix.parse(gua), ipv4: host.plan.nat64 !== null })),
+            kind: host.config.kind,
+            publicAddress,
+            ipv4: ipv4 ?? null,
+            wireguardPublicKey,
+            wireguardEndpoint: `[${publicAddress}]:${WIREGUARD_PORT}`,
+        }));
+}

@@ -1,0 +1,96 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readStackFile } from "../../components/config/stackFile";
+import { installFilesCommand } from "../../components/hosts/render/commands";
+import { MESH_MTU } from "../../components/hosts/render/hostNet";
+import { renderFirewall } from "../../components/hosts/render/nftables";
+import { renderStack } from "../../components/hosts/render/offline";
+import { expectGolden } from "../support/golden";
+
+const PROD = path.join(__dirname, "..", "..", "Pulumi.prod.yaml");
+
+describe("host renderers (golden files under test/golden/hosts/<node>/<path on host>)", () => {
+    const hosts = renderStack(readStackFile(PROD));
+    // cp1: dedicated with IPv4 (NAT64 gateway); w2: hcloud (GUA placeholders).
+    for (const name of ["cp1", "w2"]) {
+        const host = hosts.find((h) => h.net.name === name)!;
+        for (const [file, { content }] of host.files) {
+            it(`${name}: ${file}`, () => expectGolden(`hosts/${name}${file}`, content));
+        }
+    }
+
+    it("renders the seed's CNI config: bridge cluster0, ULA range first, GUA second, firewall, the mesh MTU", () => {
+        const cp1 = hosts.find((h) => h.net.name === "cp1")!;
+        const conf = JSON.parse(cp1.files.get("/etc/cni/net.d/10-cluster.conflist")!.content);
+        assert.deepEqual(conf.plugins.map((p: { type: string }) => p.type), ["loopback", "bridge", "firewall"]);
+        const bridge = conf.plugins[1];
+        assert.equal(bridge.bridge, "cluster0");
+        assert.ok(bridge.isGateway && bridge.isDefaultGateway && bridge.hairpinMode && bridge.forceAddress);
+        assert.equal(bridge.mtu, MESH_MTU);
+        assert.deepEqual(bridge.ipam.ranges, [
+            [{ subnet: "fd8a:31c2:7c1f:1:1:1::/96", rangeStart: "fd8a:31c2:7c1f:1:1:1:0:10", rangeEnd: "fd8a:31c2:7c1f:1:1:1:ffff:ffff" }],
+            [{ subnet: "2001:db8:10a:1f2e:0:1::/96", rangeStart: "2001:db8:10a:1f2e:0:1:0:10", rangeEnd: "2001:db8:10a:1f2e:0:1:ffff:ffff" }],
+        ]);
+        assert.equal(conf.plugins[2].backend, "iptables");
+    });
+
+    it("chooses the mesh MTU so a full pod packet fits in a 1500-byte uplink after WireGuard over IPv6", () => {
+        // 40 (outer IPv6) + 8 (UDP) + 32 (WireGuard header and tag) = 80.
+        assert.equal(MESH_MTU + 40 + 8 + 32, 1500);
+    });
+
+    it("enables IPv4 forwarding only on NAT64 gateways", () => {
+        const sysctl = (n: string) => hosts.find((h) => h.net.name === n)!.files.get("/etc/sysctl.d/90-v6k8s.conf")!.content;
+        assert.match(sysctl("cp1"), /^net\.ipv4\.ip_forward = 1$/m);
+        assert.doesNotMatch(sysctl("cp2"), /ip_forward/);
+    });
+
+    it("marks hcloud values that only exist after creation as placeholders", () => {
+        const w2 = hosts.find((h) => h.net.name === "w2")!;
+        assert.match(w2.files.get("/etc/cni/net.d/10-cluster.conflist")!.content, /"subnet": "<hcloud-gua:w2>:1::\/96"/);
+        const cp1 = hosts.find((h) => h.net.name === "cp1")!;
+        assert.match(cp1.files.get("/etc/wireguard/wg0.conf")!.content, /Endpoint = \[<hcloud-ipv6:w2>\]:51820/);
+    });
+
+    it("firewall opens a role's public ports only to the given sources", () => {
+        const fw = renderFirewall("cp1", [{ protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" }]);
+        assert.match(fw, /ip6 saddr \{ 2001:db8:aaaa::\/48 \} tcp dport 6443 accept/);
+        assert.match(fw, /ip saddr \{ 198\.51\.100\.0\/24 \} tcp dport 6443 accept/);
+        assert.doesNotMatch(renderFirewall("cp1"), /6443|2379|10250/);
+    });
+});
+
+describe("installFilesCommand, run by a real shell", () => {
+    it("writes every file with its mode, atomically, and a second run changes nothing", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-install-"));
+        const tricky = "quotes ' \" $HOME `x` \\ and a trailing newline\n";
+        const files = new Map([
+            [`${root}/etc/a.conf`, { content: tricky, mode: "0644" }],
+            [`${root}/usr/local/lib/x/run.sh`, { content: "#!/bin/sh\necho hi\n", mode: "0755" }],
+            [`${root}/etc/wireguard/wg0.conf`, { content: "[Interface]\n", mode: "0600" }],
+        ]);
+        const script = installFilesCommand(files);
+        for (let run = 0; run < 2; run++) {
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            for (const [file, { content, mode }] of files) {
+                assert.equal(fs.readFileSync(file, "utf8"), content);
+                assert.equal((fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0"), mode);
+            }
+            assert.deepEqual(fs.readdirSync(`${root}/etc`).filter((f) => f.endsWith(".v6k8s-new")), []);
+        }
+    });
+
+    it("every rendered script is valid bash", () => {
+        for (const host of renderStack(readStackFile(PROD))) {
+            for (const [file, { content }] of host.files) {
+                if (!file.endsWith(".sh")) continue;
+                const r = spawnSync("bash", ["-n"], { input: content, encoding: "utf8" });
+                assert.equal(r.status, 0, `${host.net.name}:${file}: ${r.stderr}`);
+            }
+        }
+    });
+});
