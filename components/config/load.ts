@@ -24,11 +24,11 @@ function parseCluster(raw: unknown, problems: string[]): ClusterConfig | undefin
         problems.push(...fromZod(["cluster"], result.error.issues, raw, () => CLUSTER_KEYS));
         return undefined;
     }
-    const { ulaPrefix, kubernetesVersion, dnsServiceAddress } = result.data;
+    const { ulaPrefix, dnsServiceAddress } = result.data;
     const ruleProblems = clusterRules(ulaPrefix, dnsServiceAddress);
     problems.push(...ruleProblems);
     if (ruleProblems.length > 0) return undefined;
-    return { ulaPrefix, kubernetesVersion, dnsServiceAddress: dnsServiceAddress ?? defaultDnsAddress(ulaPrefix) };
+    return { ...result.data, dnsServiceAddress: dnsServiceAddress ?? defaultDnsAddress(ulaPrefix) };
 }
 
 function kindOf(raw: unknown): "dedicated" | "hcloud" | undefined {

@@ -74,10 +74,25 @@ const kubernetesVersion = z.string().check((ctx) => {
     }
 });
 
+const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a release like "2.1.4" (no v)');
+
+export const pkiSchema = z.strictObject({
+    /** Leaf certificates; re-issued when less than a tenth of this is left. */
+    certificateValidityHours: z.int().min(24).max(5 * 8760).default(8760),
+    caValidityHours: z.int().min(8760).max(30 * 8760).default(10 * 8760),
+    /** Bump to re-issue every leaf certificate and key (rotation); CAs stay. */
+    generation: z.int().min(0).default(0),
+});
+
 export const clusterSchema = z.strictObject({
     ulaPrefix,
     kubernetesVersion,
     dnsServiceAddress: ipv6Address.optional(),
+    pki: pkiSchema.default({ certificateValidityHours: 8760, caValidityHours: 10 * 8760, generation: 0 }),
+    /** Extra DNS names or IPs in every apiserver certificate (a public API name, say). */
+    apiserverExtraNames: z.array(z.string().regex(/^[a-z0-9.:-]+$/i, "must be a DNS name or an IP address")).default([]),
+    containerdVersion: semver.default("2.1.4"),
+    runcVersion: semver.default("1.3.0"),
 });
 
 const common = {

@@ -14,6 +14,21 @@ export interface ClusterConfig {
     readonly kubernetesVersion: string;
     /** CoreDNS service address; defaults to `<cluster>::a`. */
     readonly dnsServiceAddress: bigint;
+    readonly pki: PkiConfig;
+    /** Extra names (DNS or IP) for the apiserver certificates. */
+    readonly apiserverExtraNames: readonly string[];
+    /** containerd and runc releases installed on every host. */
+    readonly containerdVersion: string;
+    readonly runcVersion: string;
+}
+
+export interface PkiConfig {
+    /** Leaf certificate lifetime; default 8760 (a year). */
+    readonly certificateValidityHours: number;
+    /** CA lifetime; default 87600 (ten years). */
+    readonly caValidityHours: number;
+    /** Bump to re-issue every leaf key and certificate; default 0. */
+    readonly generation: number;
 }
 
 interface NodeCommon {

@@ -1,0 +1,91 @@
+// The cluster PKI with @pulumi/tls: three CAs, the service-account key pair, and every leaf of
+// certProfiles(). Private keys are Pulumi secrets; CA keys never leave the program's state.
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import type { PkiConfig } from "../../config/types";
+import { CA_PROFILES, CA_USAGES, CertProfile, PkiInput, Signer, certProfiles } from "./profiles";
+
+export interface ClusterPkiArgs {
+    /** The profiles' inputs; addresses may be unknown until hcloud servers exist. */
+    readonly input: pulumi.Output<PkiInput>;
+    /** Node names and roles, known at declaration time: they decide which resources exist. */
+    readonly nodes: readonly { name: string; controlPlane: boolean }[];
+    readonly config: PkiConfig;
+}
+
+export interface IssuedCert {
+    readonly certPem: pulumi.Output<string>;
+    /** A secret. */
+    readonly keyPem: pulumi.Output<string>;
+}
+
+const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
+
+export class ClusterPki extends pulumi.ComponentResource {
+    public readonly cas: Record<Signer, IssuedCert>;
+    public readonly leaves: ReadonlyMap<string, IssuedCert>;
+    public readonly profiles: readonly CertProfile[];
+    public readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
+
+    constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:controlplane:ClusterPki", name, {}, opts);
+        const child = { parent: this };
+        const { config } = args;
+
+        this.cas = Object.fromEntries(CA_PROFILES.map((ca) => {
+            const key = new tls.PrivateKey(`${name}-ca-${ca.id}-key`, KEY, child);
+            const cert = new tls.SelfSignedCert(`${name}-ca-${ca.id}`, {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: ca.commonName },
+                isCaCertificate: true,
+                allowedUses: [...CA_USAGES],
+                validityPeriodHours: config.caValidityHours,
+            }, child);
+            return [ca.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
+        })) as Record<Signer, IssuedCert>;
+
+        const sa = new tls.PrivateKey(`${name}-service-account`, KEY, child);
+        this.serviceAccount = { publicKeyPem: sa.publicKeyPem, privateKeyPem: sa.privateKeyPem };
+
+        // Which certificates exist depends only on names and roles; their contents may wait for
+        // hcloud addresses. Placeholder addresses never reach a certificate.
+        this.profiles = certProfiles({
+            nodes: args.nodes.map((n) => ({ ...n, meshAddress: "::", publicAddress: "::" })),
+            apiserverServiceAddress: "::",
+            clusterDomain: "cluster.local",
+            apiserverExtraNames: [],
+        });
+        const resolved = args.input.apply(certProfiles);
+        const gen = `g${config.generation}`;
+
+        this.leaves = new Map(this.profiles.map((shape) => {
+            const p = resolved.apply((all) => all.find((x) => x.id === shape.id) as CertProfile);
+            const key = new tls.PrivateKey(`${name}-${shape.id}-${gen}-key`, KEY, child);
+            const csr = new tls.CertRequest(`${name}-${shape.id}-${gen}-csr`, {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: shape.commonName, organization: shape.organization },
+                dnsNames: p.apply((x) => [...x.dnsNames]),
+                ipAddresses: p.apply((x) => [...x.ipAddresses]),
+            }, child);
+            const ca = this.cas[shape.signer];
+            const cert = new tls.LocallySignedCert(`${name}-${shape.id}-${gen}`, {
+                certRequestPem: csr.certRequestPem,
+                caCertPem: ca.certPem,
+                caPrivateKeyPem: ca.keyPem,
+                allowedUses: [...shape.usages],
+                validityPeriodHours: config.certificateValidityHours,
+                // Re-issued on the first `pulumi up` in the last tenth of its life.
+                earlyRenewalHours: Math.floor(config.certificateValidityHours / 10),
+            }, child);
+            return [shape.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
+        }));
+
+        this.registerOutputs({ caCerts: Object.fromEntries(Object.entries(this.cas).map(([k, v]) => [k, v.certPem])) });
+    }
+
+    leaf(id: string): IssuedCert {
+        const cert = this.leaves.get(id);
+        if (!cert) throw new Error(`no certificate profile "${id}"`);
+        return cert;
+    }
+}

@@ -1,0 +1,51 @@
+// What the control-plane and kubelet renderers need, resolved to plain strings. Pure: no Pulumi.
+
+/** A control-plane member as every other node sees it. */
+export interface ControlPlaneMember {
+    readonly name: string;
+    /** The node's mesh address (its ULA ::1): etcd peers, apiserver advertise address. */
+    readonly meshAddress: string;
+}
+
+export interface ClusterFacts {
+    /** "1.34.2" (no v). */
+    readonly kubernetesVersion: string;
+    /** The service range, "<cluster>::/112". */
+    readonly serviceRange: string;
+    /** The CoreDNS service address. */
+    readonly dnsAddress: string;
+    readonly clusterDomain: string;
+    /** All control-plane members, sorted by name (etcd initial-cluster, proxy backends). */
+    readonly controlPlane: readonly ControlPlaneMember[];
+    /** Port the apiservers listen on (all addresses). */
+    readonly apiserverPort: number;
+    /** Port of the node-local apiserver proxy on [::1]. */
+    readonly apiserverProxyPort: number;
+    /** Container images, by component. */
+    readonly images: Images;
+    /** etcd `--initial-cluster-token`, read only when a member first starts; default "v6k8s-etcd". */
+    readonly etcdClusterToken?: string;
+    /**
+     * Annotations added to every static pod; default none. Components read their certificates at
+     * start, so changing a value here (e.g. the PKI generation) makes the kubelet restart them all.
+     */
+    readonly staticPodAnnotations?: Readonly<Record<string, string>>;
+}
+
+export interface Images {
+    readonly etcd: string;
+    readonly apiserver: string;
+    readonly controllerManager: string;
+    readonly scheduler: string;
+    readonly apiserverProxy: string;
+    readonly pause: string;
+}
+
+/** The node being rendered. */
+export interface NodeFacts {
+    readonly name: string;
+    readonly meshAddress: string;
+    /** Its public IPv6 address. */
+    readonly publicAddress: string;
+    readonly controlPlane: boolean;
+}

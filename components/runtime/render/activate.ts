@@ -1,0 +1,94 @@
+// Scripts that (re)start the node's Kubernetes services and wait until they serve. Control-plane
+// nodes are upgraded one at a time: each waits for its own apiserver before the next one starts.
+
+export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
+export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
+export const WAIT_CONTROL_PLANE_PATH = "/usr/local/lib/v6k8s/wait-control-plane.sh";
+
+/** Minor of "1.34.2". */
+export function minorOf(version: string): number {
+    const m = /^1\.(\d+)\.\d+$/.exec(version);
+    if (!m) throw new RangeError(`"${version}" is not a Kubernetes release`);
+    return Number(m[1]);
+}
+
+/**
+ * Refuses a kubelet version that skips a minor or goes back more than one (the version-skew
+ * policy); runs before anything on the host changes.
+ */
+export function renderSkewCheck(target: string): string {
+    const minor = minorOf(target);
+    return `#!/bin/bash
+# Rendered by v6k8s. Version-skew preflight for Kubernetes ${target}.
+set -euo pipefail
+current=$(/usr/local/bin/kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v1\\.\\([0-9]*\\)\\..*/\\1/p' || true)
+if [ -n "$current" ]; then
+    if [ ${minor} -gt $((current + 1)) ]; then
+        echo "refusing to go from 1.$current to ${target}: upgrade one minor version at a time" >&2
+        exit 1
+    fi
+    if [ ${minor} -lt $((current - 1)) ]; then
+        echo "refusing to go from 1.$current back to ${target}: more than one minor" >&2
+        exit 1
+    fi
+fi
+`;
+}
+
+export interface StartOptions {
+    readonly controlPlane: boolean;
+    readonly apiserverPort: number;
+    /** Seconds to wait for the local apiserver after an upgrade; default 600. */
+    readonly timeoutSeconds?: number;
+}
+
+/**
+ * Starts or restarts containerd and the kubelet. On a control-plane node that already held etcd
+ * data (an upgrade, not the first bootstrap) it waits for the local apiserver's /readyz, so the
+ * next node only starts once this one serves. At first bootstrap no single node can be ready
+ * before a quorum exists, so there it does not wait (the cluster-wide step does).
+ */
+export function renderStartKubelet(opts: StartOptions): string {
+    const timeout = opts.timeoutSeconds ?? 600;
+    const wait = opts.controlPlane
+        ? `
+if [ "$upgrade" = yes ]; then
+    for _ in $(seq ${timeout}); do
+        curl -fsk --max-time 2 https://[::1]:${opts.apiserverPort}/readyz >/dev/null 2>&1 && exit 0
+        sleep 1
+    done
+    echo "the local apiserver did not become ready within ${timeout}s" >&2
+    exit 1
+fi`
+        : "";
+    return `#!/bin/bash
+# Rendered by v6k8s. (Re)starts containerd and the kubelet${opts.controlPlane ? "; after an upgrade, waits for the local apiserver" : ""}.
+set -euo pipefail
+upgrade=no
+[ -d /var/lib/etcd/member ] && upgrade=yes
+systemctl daemon-reload
+systemctl enable containerd.service kubelet.service
+systemctl restart containerd.service
+systemctl restart kubelet.service
+for _ in $(seq 120); do
+    curl -fs --max-time 2 http://[::1]:10248/healthz >/dev/null 2>&1 && break
+    sleep 1
+done
+curl -fs --max-time 2 http://[::1]:10248/healthz >/dev/null || { echo "kubelet is not healthy" >&2; exit 1; }${wait}
+`;
+}
+
+/** The cluster-wide step: every control-plane apiserver answers /readyz through the node-local proxy. */
+export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds?: number }): string {
+    const timeout = opts.timeoutSeconds ?? 900;
+    return `#!/bin/bash
+# Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy.
+set -euo pipefail
+for _ in $(seq ${timeout}); do
+    curl -fsk --max-time 2 https://[::1]:${opts.proxyPort}/readyz >/dev/null 2>&1 && exit 0
+    sleep 1
+done
+echo "no apiserver became ready through [::1]:${opts.proxyPort} within ${timeout}s" >&2
+exit 1
+`;
+}

@@ -1,0 +1,71 @@
+// The script that installs containerd, runc, the kubelet (and kubectl on control-plane nodes) at
+// the configured versions, each checked against the checksum its publisher puts beside it.
+// Idempotent: a binary already at the wanted version is not downloaded again.
+
+export interface BinaryVersions {
+    /** "1.34.2" */
+    readonly kubernetes: string;
+    readonly containerd: string;
+    readonly runc: string;
+}
+
+export const INSTALL_BINARIES_PATH = "/usr/local/lib/v6k8s/install-binaries.sh";
+
+/** Where releases come from; override for a mirror (IPv6-only hosts cannot reach GitHub without NAT64). */
+export const RELEASE_BASES = {
+    kubernetes: "https://dl.k8s.io/release",
+    containerd: "https://github.com/containerd/containerd/releases/download",
+    runc: "https://github.com/opencontainers/runc/releases/download",
+} as const;
+
+export type ReleaseBases = { readonly [K in keyof typeof RELEASE_BASES]: string };
+
+export function renderInstallBinaries(v: BinaryVersions, opts: { kubectl: boolean; bases?: ReleaseBases }): string {
+    const k = `v${v.kubernetes}`;
+    const bases = opts.bases ?? RELEASE_BASES;
+    return `#!/bin/bash
+# Rendered by v6k8s. Installs containerd ${v.containerd}, runc ${v.runc}, kubelet ${k}${opts.kubectl ? " and kubectl" : ""}.
+# Every download is verified against its published sha256; nothing is replaced when already current.
+set -euo pipefail
+case "$(uname -m)" in
+    x86_64) arch=amd64 ;;
+    aarch64) arch=arm64 ;;
+    *) echo "unsupported architecture $(uname -m)" >&2; exit 1 ;;
+esac
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# fetch URL FILE: download with retries; fails on HTTP errors.
+fetch() { curl -fsSL --retry 5 --retry-delay 2 -o "$2" "$1"; }
+# verify FILE HASH: the sha256 of FILE must be HASH.
+verify() { echo "$2  $1" | sha256sum --check --status || { echo "checksum mismatch for $1" >&2; exit 1; }; }
+
+if ! /usr/local/bin/containerd --version 2>/dev/null | grep -q " v${v.containerd} "; then
+    tarball=containerd-${v.containerd}-linux-$arch.tar.gz
+    fetch ${bases.containerd}/v${v.containerd}/$tarball "$work/$tarball"
+    fetch ${bases.containerd}/v${v.containerd}/$tarball.sha256sum "$work/sum"
+    verify "$work/$tarball" "$(cut -d' ' -f1 "$work/sum")"
+    tar -C /usr/local -xzf "$work/$tarball"
+fi
+
+if ! /usr/local/sbin/runc --version 2>/dev/null | grep -q "^runc version ${v.runc}$"; then
+    fetch ${bases.runc}/v${v.runc}/runc.$arch "$work/runc"
+    fetch ${bases.runc}/v${v.runc}/runc.sha256sum "$work/sums"
+    verify "$work/runc" "$(awk -v f="runc.$arch" '$2 == f || $2 == "*"f {print $1}' "$work/sums")"
+    install -m 0755 "$work/runc" /usr/local/sbin/runc
+fi
+
+# install_k8s BIN VERSION-ARGS...: both print the release last on a line ("Kubernetes v1.34.2").
+install_k8s() {
+    local bin=$1; shift
+    if ! /usr/local/bin/$bin "$@" 2>/dev/null | grep -q " ${k}$"; then
+        fetch ${bases.kubernetes}/${k}/bin/linux/$arch/$bin "$work/$bin"
+        fetch ${bases.kubernetes}/${k}/bin/linux/$arch/$bin.sha256 "$work/$bin.sha256"
+        verify "$work/$bin" "$(cat "$work/$bin.sha256")"
+        install -m 0755 "$work/$bin" /usr/local/bin/$bin.new
+        mv -f /usr/local/bin/$bin.new /usr/local/bin/$bin
+    fi
+}
+install_k8s kubelet --version
+${opts.kubectl ? "install_k8s kubectl version --client\n" : ""}`;
+}

@@ -1,0 +1,140 @@
+// The runtime scripts run by a real bash in a private mount namespace whose /usr/local is a tmpfs,
+// so they install into a scratch tree; releases come from a local HTTP server on [::1].
+import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
+import { renderSkewCheck } from "../../components/runtime/render/activate";
+
+const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0" };
+const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+/** A shell script that prints a version line like the real binary. */
+const fakeBinary = (line: string) => `#!/bin/sh\necho "${line}"\n`;
+
+function buildReleases(root: string, opts: { corruptKubelet?: boolean } = {}): void {
+    const put = (rel: string, data: Buffer | string) => {
+        fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+        fs.writeFileSync(path.join(root, rel), data);
+    };
+    const stage = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-ctr-"));
+    fs.mkdirSync(path.join(stage, "bin"));
+    fs.writeFileSync(path.join(stage, "bin", "containerd"), fakeBinary(`containerd github.com/containerd/containerd/v2 v${V.containerd} deadbeef`), { mode: 0o755 });
+    const tarball = `containerd-${V.containerd}-linux-amd64.tar.gz`;
+    execFileSync("tar", ["-C", stage, "-czf", path.join(stage, tarball), "bin"]);
+    const tgz = fs.readFileSync(path.join(stage, tarball));
+    put(`containerd/v${V.containerd}/${tarball}`, tgz);
+    put(`containerd/v${V.containerd}/${tarball}.sha256sum`, `${sha(tgz)}  ${tarball}\n`);
+    const runc = fakeBinary(`runc version ${V.runc}`);
+    put(`runc/v${V.runc}/runc.amd64`, runc);
+    put(`runc/v${V.runc}/runc.sha256sum`, `${sha("other")} *runc.arm64\n${sha(runc)} *runc.amd64\n`);
+    const kubelet = fakeBinary(`Kubernetes v${V.kubernetes}`);
+    put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubelet`, kubelet);
+    put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubelet.sha256`, opts.corruptKubelet ? sha("tampered") : sha(kubelet));
+}
+
+function serve(root: string): Promise<{ server: http.Server; base: string; hits: string[] }> {
+    const hits: string[] = [];
+    const server = http.createServer((req, res) => {
+        hits.push(req.url ?? "");
+        const file = path.join(root, decodeURIComponent(req.url ?? ""));
+        if (!file.startsWith(root) || !fs.existsSync(file)) res.writeHead(404).end();
+        else res.writeHead(200).end(fs.readFileSync(file));
+    });
+    return new Promise((resolve) => server.listen(0, "::1", () => {
+        resolve({ server, base: `http://[::1]:${(server.address() as AddressInfo).port}`, hits });
+    }));
+}
+
+interface Run {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/**
+ * Runs bash in a private mount namespace with a scratch /usr/local. Asynchronous, so an HTTP
+ * server in this process keeps answering; killed after 30 s so a hang fails instead of stalling.
+ */
+function inScratchRoot(script: string): Promise<Run> {
+    return new Promise((resolve) => {
+        const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount -t tmpfs scratch /usr/local && mkdir -p /usr/local/bin /usr/local/sbin && ${script}`]);
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
+        child.on("close", (status) => {
+            clearTimeout(timer);
+            resolve({ status, stdout, stderr });
+        });
+    });
+}
+
+describe("runtime scripts in a scratch /usr/local (root)", function () {
+    this.timeout(60000);
+    before(function () {
+        if (process.getuid?.() !== 0 || os.arch() !== "x64") {
+            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root on x86_64");
+            console.warn("\n  !!! SKIPPED runtime script tests: need root on x86_64 !!!\n");
+            this.skip();
+        }
+    });
+
+    it("install-binaries installs verified binaries, then a second run downloads nothing", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
+        buildReleases(root);
+        const { server, base, hits } = await serve(root);
+        try {
+            const script = renderInstallBinaries(V, { kubectl: false, bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` } });
+            fs.writeFileSync(path.join(root, "install.sh"), script);
+            const r = await inScratchRoot(`bash ${root}/install.sh && /usr/local/bin/kubelet --version && /usr/local/sbin/runc --version && /usr/local/bin/containerd --version && bash ${root}/install.sh`);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /Kubernetes v1\.34\.2\nrunc version 1\.3\.0\ncontainerd .* v2\.1\.4 /);
+            // First run: 2 files per artifact (binary + checksum) x 3; the second run fetched nothing.
+            assert.equal(hits.length, 6, hits.join("\n"));
+        } finally {
+            server.close();
+        }
+    });
+
+    it("install-binaries refuses a binary whose checksum does not match and installs nothing", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
+        buildReleases(root, { corruptKubelet: true });
+        const { server, base } = await serve(root);
+        try {
+            const script = renderInstallBinaries(V, { kubectl: false, bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` } });
+            fs.writeFileSync(path.join(root, "install.sh"), script);
+            const r = await inScratchRoot(`bash ${root}/install.sh; echo "exit=$?"; ls /usr/local/bin`);
+            assert.match(r.stdout, /exit=1/);
+            assert.match(r.stderr, /checksum mismatch .*kubelet/);
+            assert.doesNotMatch(r.stdout, /^kubelet$/m);
+        } finally {
+            server.close();
+        }
+    });
+
+    const skew: [string, string | null, boolean][] = [
+        ["1.34.2", null, true],
+        ["1.34.2", "1.33.5", true],
+        ["1.34.2", "1.34.0", true],
+        ["1.35.0", "1.33.5", false],
+        ["1.32.0", "1.34.1", false],
+        ["1.33.4", "1.34.1", true],
+    ];
+    for (const [target, installed, ok] of skew) {
+        it(`skew check: ${installed ?? "nothing"} -> ${target} is ${ok ? "allowed" : "refused"}`, async () => {
+            const fake = installed ? `printf '#!/bin/sh\\necho "Kubernetes v${installed}"\\n' > /usr/local/bin/kubelet && chmod +x /usr/local/bin/kubelet && ` : "";
+            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-skew-")), "skew.sh");
+            fs.writeFileSync(file, renderSkewCheck(target));
+            const r = await inScratchRoot(`${fake}bash ${file}`);
+            assert.equal(r.status === 0, ok, `${r.stdout}${r.stderr}`);
+            if (!ok) assert.match(r.stderr, /refusing to go from 1\.\d+/);
+        });
+    }
+});
