@@ -87,6 +87,17 @@ function publicAddressRules(nodes: readonly Positioned<NodeConfig>[]): string[] 
     return lines;
 }
 
+function joinRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
+    const lines = nodes
+        .filter((p) => p.node.joinEtcd && !p.node.roles.includes("control-plane"))
+        .map((p) => problem(["nodes", p.at, "joinEtcd"], "only a control-plane node runs etcd"));
+    const cps = nodes.filter((p) => p.node.roles.includes("control-plane"));
+    if (cps.length > 0 && cps.every((p) => p.node.joinEtcd)) {
+        lines.push(problem(["nodes"], "every control-plane node has joinEtcd: there is no etcd cluster to join"));
+    }
+    return lines;
+}
+
 function roleRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     const controlPlanes = nodes.filter((p) => p.node.roles.includes("control-plane")).length;
     const workers = nodes.filter((p) => p.node.roles.includes("worker")).length;
@@ -114,5 +125,5 @@ export function nodeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
 
 /** Rules about the node list as a whole; only meaningful once every node parsed. */
 export function clusterShapeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
-    return roleRules(nodes);
+    return [...roleRules(nodes), ...joinRules(nodes)];
 }

@@ -3,6 +3,7 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
+import { COMPONENT_VERSIONS } from "../controlplane/render/defaults";
 import { NODE_KINDS, ROLES } from "./types";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
@@ -30,6 +31,14 @@ function parsed<T>(parse: (text: string) => T) {
 }
 
 const ipv6Prefix = parsed(Prefix.parse);
+/** An IPv6 or IPv4 CIDR, kept as text (firewall rules take either). */
+const anyPrefix = z.string().check((ctx) => {
+    try {
+        ipaddr.parseCIDR(ctx.value);
+    } catch {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not a prefix like 2001:db8::/48 or 198.51.100.0/24` });
+    }
+});
 const ipv6Address = parsed(parseV6Address);
 
 const ulaPrefix = ipv6Prefix.check((ctx) => {
@@ -71,6 +80,11 @@ const kubernetesVersion = z.string().check((ctx) => {
             code: "custom", input: ctx.value,
             message: `${ctx.value} is older than the oldest supported minor 1.${MIN_KUBERNETES_MINOR}`,
         });
+    } else if (!(Number(m[1]) in COMPONENT_VERSIONS)) {
+        ctx.issues.push({
+            code: "custom", input: ctx.value,
+            message: `1.${m[1]} is newer than this program knows (etcd/pause versions: components/controlplane/render/defaults.ts)`,
+        });
     }
 });
 
@@ -91,6 +105,8 @@ export const clusterSchema = z.strictObject({
     pki: pkiSchema.default({ certificateValidityHours: 8760, caValidityHours: 10 * 8760, generation: 0 }),
     /** Extra DNS names or IPs in every apiserver certificate (a public API name, say). */
     apiserverExtraNames: z.array(z.string().regex(/^[a-z0-9.:-]+$/i, "must be a DNS name or an IP address")).default([]),
+    /** Who may reach the apiservers on their public addresses (the Pulumi runner, admins). */
+    adminPrefixes: z.array(anyPrefix).default([]),
     containerdVersion: semver.default("2.1.4"),
     runcVersion: semver.default("1.3.0"),
 });
@@ -99,6 +115,8 @@ const common = {
     name: z.string().regex(DNS_LABEL, "must be a DNS label: lower-case letters, digits and '-', at most 63"),
     index: z.int().min(1).max(65535),
     roles: z.array(z.enum(ROLES)).min(1).refine((r) => new Set(r).size === r.length, "lists a role twice"),
+    /** A control-plane node added to a running cluster: its etcd joins (after `etcdctl member add`). */
+    joinEtcd: z.boolean().default(false),
 };
 
 export const dedicatedNodeSchema = z.strictObject({

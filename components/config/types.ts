@@ -17,6 +17,8 @@ export interface ClusterConfig {
     readonly pki: PkiConfig;
     /** Extra names (DNS or IP) for the apiserver certificates. */
     readonly apiserverExtraNames: readonly string[];
+    /** CIDRs allowed to reach the apiservers' public port; default none. */
+    readonly adminPrefixes: readonly string[];
     /** containerd and runc releases installed on every host. */
     readonly containerdVersion: string;
     readonly runcVersion: string;
@@ -37,6 +39,8 @@ interface NodeCommon {
     /** 1..65535, stable forever: it is the fifth hextet of the node's ULA /80. */
     readonly index: number;
     readonly roles: readonly Role[];
+    /** A control-plane node joining a running etcd (`--initial-cluster-state=existing`); default false. */
+    readonly joinEtcd: boolean;
 }
 
 /** An existing Hetzner Robot server: nothing is created, it is reached over SSH. */

@@ -18,6 +18,10 @@ export interface HcloudHostsArgs {
     readonly sshPrivateKey: pulumi.Output<string>;
     /** Labels put on every hcloud resource; default `{ "v6k8s-stack": <stack> }`. */
     readonly labels?: Record<string, string>;
+    /** Sources allowed to the apiserver port; none = the port stays closed. */
+    readonly adminPrefixes?: readonly string[];
+    /** The apiserver's public port (6443). */
+    readonly apiserverPort?: number;
 }
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
@@ -44,9 +48,13 @@ export class HcloudHosts extends pulumi.ComponentResource {
             publicKey: pulumi.unsecret(args.sshPrivateKey.apply(publicKeyOf)),
             labels,
         }, child);
+        const admins = args.adminPrefixes ?? [];
+        const apiserverRule: hcloud.types.input.FirewallRule[] = admins.length === 0 ? [] : [
+            { direction: "in", protocol: "tcp", port: String(args.apiserverPort ?? 6443), sourceIps: [...admins], description: "apiserver for admins" },
+        ];
         const firewall = new hcloud.Firewall(`${name}-firewall`, {
             name: `${pulumi.getStack()}-v6k8s`,
-            rules: FIREWALL_RULES,
+            rules: [...FIREWALL_RULES, ...apiserverRule],
             labels,
         }, child);
         const hasControlPlane = args.nodes.some((n) => n.config.roles.includes("control-plane"));

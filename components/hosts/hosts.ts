@@ -13,7 +13,7 @@ export interface HostSecrets {
 }
 
 /** Hosts in config (index) order. */
-export function createHosts(config: StackConfig, plan: AddressPlan, secrets: HostSecrets): Host[] {
+export function createHosts(config: StackConfig, plan: AddressPlan, secrets: HostSecrets, opts: { apiserverPort: number }): Host[] {
     const planned = config.nodes.map((node, i) => ({ node, plan: plan.nodes[i] }));
     const hcloudNodes = planned.flatMap(({ node, plan }) => (node.kind === "hcloud" ? [{ config: node, plan }] : []));
     let cloud: Map<string, Host> = new Map();
@@ -23,6 +23,8 @@ export function createHosts(config: StackConfig, plan: AddressPlan, secrets: Hos
             nodes: hcloudNodes,
             token: secrets.hcloudToken,
             sshPrivateKey: secrets.sshPrivateKey,
+            adminPrefixes: config.cluster.adminPrefixes,
+            apiserverPort: opts.apiserverPort,
         });
         cloud = new Map(created.hosts.map((h) => [h.name, h]));
     }

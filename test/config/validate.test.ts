@@ -75,6 +75,15 @@ const cases: Case[] = [
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
     ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, "nodes: 4 control-plane nodes: etcd needs an odd number for a quorum"],
     ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role/],
+    ["pki generation negative", (c) => { c.cluster.pki = { generation: -1 }; }, "cluster.pki.generation: -1 is below the minimum 0"],
+    ["pki unknown key", (c) => { c.cluster.pki = { validityHours: 10 }; }, /^cluster\.pki\.validityHours: unknown key/],
+    ["certificate validity under a day", (c) => { c.cluster.pki = { certificateValidityHours: 1 }; }, "cluster.pki.certificateValidityHours: 1 is below the minimum 24"],
+    ["apiserverExtraNames with a URL", (c) => { c.cluster.apiserverExtraNames = ["https://api.example.org"]; }, /^cluster\.apiserverExtraNames\[0\]: must be a DNS name or an IP address/],
+    ["adminPrefixes not a prefix", (c) => { c.cluster.adminPrefixes = ["2001:db8::1"]; }, /^cluster\.adminPrefixes\[0\]: "2001:db8::1" is not a prefix/],
+    ["containerdVersion with a v", (c) => { c.cluster.containerdVersion = "v2.1.4"; }, /^cluster\.containerdVersion: must be a release like/],
+    ["kubernetesVersion newer than the image table", (c) => { c.cluster.kubernetesVersion = "1.99.0"; }, /^cluster\.kubernetesVersion: 1\.99 is newer than this program knows/],
+    ["joinEtcd on a worker", (c) => { c.nodes[3].joinEtcd = true; }, "nodes[3].joinEtcd: only a control-plane node runs etcd"],
+    ["joinEtcd on every control-plane node", (c) => { for (const n of c.nodes.slice(0, 3)) n.joinEtcd = true; }, "nodes: every control-plane node has joinEtcd: there is no etcd cluster to join"],
     ["node not a map", (c) => { (c.nodes as unknown[])[1] = "cp2"; }, /^nodes\[1\]: /],
 ];
 

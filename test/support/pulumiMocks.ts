@@ -53,6 +53,13 @@ export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
             ipv4Address: r.inputs.publicNets && (r.inputs.publicNets as { ipv4Enabled?: boolean }[])[0]?.ipv4Enabled ? "198.51.100.7" : "",
         };
     }
+    // @pulumi/tls: PEM-shaped fakes that name the resource, so tests can tell them apart.
+    const pem = (kind: string) => `-----BEGIN ${kind}-----\nFAKE ${r.name}\n-----END ${kind}-----\n`;
+    if (r.type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+    if (r.type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
+    if (r.type === "tls:index/selfSignedCert:SelfSignedCert" || r.type === "tls:index/locallySignedCert:LocallySignedCert") {
+        return { certPem: pem("CERTIFICATE") };
+    }
     if (r.type === "command:remote:Command") {
         return { stdout: r.name.endsWith("-wireguard-key") ? `${fakePublicKey(r.name)}\n` : "", stderr: "" };
     }
@@ -101,11 +108,22 @@ export async function runProgram(
         deps.set(req.getName(), { dependsOn: req.getDependenciesList().map(urnName), parent: req.getParent() ? urnName(req.getParent()) : undefined });
         return register(req, cb);
     };
-    delete require.cache[require.resolve(PROGRAM)];
-    const outputs = (await import(PROGRAM)) as Record<string, unknown>;
-    // Let every registration finish (some wait on other resources' outputs) before reporting.
-    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { outputs, resources };
+    // A failure inside an apply (a renderer throwing, say) only surfaces as an unhandled
+    // rejection: collect them, so a broken program fails the test instead of declaring less.
+    const failures: unknown[] = [];
+    const onFailure = (e: unknown) => failures.push(e);
+    process.on("unhandledRejection", onFailure);
+    try {
+        delete require.cache[require.resolve(PROGRAM)];
+        const outputs = (await import(PROGRAM)) as Record<string, unknown>;
+        // Let every registration finish (some wait on other resources' outputs) before reporting.
+        await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+        await new Promise((r) => setImmediate(r));
+        if (failures.length > 0) throw failures[0];
+        return { outputs, resources };
+    } finally {
+        process.off("unhandledRejection", onFailure);
+    }
 }
 
 /** Resolves an Output (or plain value) deeply; unknown preview values become `undefined`. */

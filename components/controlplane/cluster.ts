@@ -1,0 +1,108 @@
+// Kubernetes across all hosts: the PKI, then every node's kubelet and static pods. Control-plane
+// nodes go first, one at a time (an upgrade waits for each apiserver before the next); then one
+// cluster-wide wait; then workers in groups of `workerParallelism`.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/types";
+import type { Host } from "../hosts/host";
+import type { AddressPlan } from "../network/plan";
+import { formatV6 } from "../network/prefix";
+import { sha256 } from "../hosts/render/commands";
+import { renderWaitControlPlane } from "../runtime/render/activate";
+import { clusterFacts, nodeFacts } from "./facts";
+import { NodeKubernetes } from "./nodeKubernetes";
+import { ClusterPki } from "./pki/clusterPki";
+import { renderKubeconfig } from "./render/kubeconfig";
+import { httpsUrl } from "./render/net";
+
+export interface KubernetesClusterArgs {
+    readonly config: StackConfig;
+    readonly plan: AddressPlan;
+    /** In config (index) order. */
+    readonly hosts: readonly Host[];
+    /** Everything that must be done first on every host (the mesh). */
+    readonly after: pulumi.Input<pulumi.Resource>[];
+    /** Workers prepared at once during creation and upgrades; default 2. */
+    readonly workerParallelism?: number;
+}
+
+export class KubernetesCluster extends pulumi.ComponentResource {
+    public readonly pki: ClusterPki;
+    /** `https://[<public address>]:6443` of every control-plane node. */
+    public readonly apiserverEndpoints: pulumi.Output<string[]>;
+    /** Admin kubeconfig (secret), pointing at the first control-plane node's public address. */
+    public readonly adminKubeconfig: pulumi.Output<string>;
+    /** Done when every apiserver serves; cluster services wait on this. */
+    public readonly controlPlaneReady: command.remote.Command;
+    public readonly nodes: NodeKubernetes[];
+
+    constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:controlplane:KubernetesCluster", name, {}, opts);
+        const child = { parent: this };
+        const { config, plan, hosts } = args;
+        const facts = clusterFacts(config, plan);
+        const planOf = (h: Host) => plan.nodes.find((n) => n.name === h.name)!;
+        const isCp = (h: Host) => h.config.roles.includes("control-plane");
+
+        this.pki = new ClusterPki(`${name}-pki`, {
+            nodes: hosts.map((h) => ({ name: h.name, controlPlane: isCp(h) })),
+            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => ({
+                nodes: hosts.map((h, i) => ({ name: h.name, controlPlane: isCp(h), meshAddress: formatV6(planOf(h).wireguard), publicAddress: addresses[i] })),
+                apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
+                clusterDomain: facts.clusterDomain,
+                apiserverExtraNames: config.cluster.apiserverExtraNames,
+            })),
+            config: config.cluster.pki,
+        }, child);
+
+        const versions = { kubernetes: config.cluster.kubernetesVersion, containerd: config.cluster.containerdVersion, runc: config.cluster.runcVersion };
+        const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
+            host: h,
+            cluster: facts,
+            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a)),
+            pki: this.pki,
+            versions,
+            joinEtcd: h.config.joinEtcd,
+            after,
+        }, child);
+
+        // Control plane: strictly one after the other.
+        const controlPlane: NodeKubernetes[] = [];
+        for (const h of hosts.filter(isCp)) {
+            const previous = controlPlane.at(-1);
+            controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
+        }
+        const first = hosts.find(isCp)!;
+        const wait = renderWaitControlPlane({ proxyPort: facts.apiserverProxyPort });
+        this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, {
+            connection: first.connection,
+            create: wait,
+            // Re-check whenever any control-plane node changed.
+            triggers: [sha256(wait), ...controlPlane.map((n) => n.appliedHash)],
+        }, { ...child, dependsOn: controlPlane.map((n) => n.started) });
+
+        // Workers: groups of `workerParallelism`, each group after the previous one.
+        const workers: NodeKubernetes[] = [];
+        const size = args.workerParallelism ?? 2;
+        const onlyWorkers = hosts.filter((h) => !isCp(h));
+        for (let i = 0; i < onlyWorkers.length; i += size) {
+            const previousGroup = workers.slice(Math.max(0, i - size), i).map((n) => n.started);
+            for (const h of onlyWorkers.slice(i, i + size)) {
+                workers.push(nodeOf(h, [...args.after, this.controlPlaneReady, ...previousGroup]));
+            }
+        }
+        this.nodes = [...controlPlane, ...workers];
+
+        const cpHosts = hosts.filter(isCp);
+        this.apiserverEndpoints = pulumi.all(cpHosts.map((h) => h.publicAddress)).apply((as) => as.map((a) => httpsUrl(a, facts.apiserverPort, "apiserverPort")));
+        const admin = this.pki.leaf("admin");
+        this.adminKubeconfig = pulumi.secret(pulumi.all([this.apiserverEndpoints, this.pki.cas.cluster.certPem, admin.certPem, admin.keyPem])
+            .apply(([endpoints, caPem, certPem, keyPem]) => renderKubeconfig({
+                server: endpoints[0],
+                ca: { caPem },
+                user: "v6k8s-admin",
+                credentials: { certPem, keyPem },
+            }, "v6k8s admin kubeconfig: full access (system:masters). Keep it secret.")));
+        this.registerOutputs({ apiserverEndpoints: this.apiserverEndpoints, adminKubeconfig: this.adminKubeconfig });
+    }
+}

@@ -1,0 +1,79 @@
+// kube-apiserver on a control-plane node. It advertises its mesh address (the `kubernetes` service
+// endpoints), listens on every address, and reaches etcd through the local member first.
+import { PKI_DIR, PATHS } from "../paths";
+import { ETCD_CLIENT_PORT } from "./defaults";
+import { etcdClientUrl } from "./etcd";
+import { ClusterFacts, NodeFacts } from "./inputs";
+import { members, selfMember } from "./members";
+import { LOOPBACK, httpsUrl, port } from "./net";
+import { serviceRange } from "./serviceRange";
+import { livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe } from "./staticPod";
+
+export const APISERVER_MANIFEST_PATH = manifestPath("kube-apiserver");
+/** The CN of PATHS.frontProxyClient: the only client whose request headers the apiserver trusts. */
+export const FRONT_PROXY_CLIENT_CN = "front-proxy-client";
+
+export function serviceAccountIssuer(cluster: ClusterFacts): string {
+    return `https://kubernetes.default.svc.${cluster.clusterDomain}`;
+}
+
+/** `--etcd-servers`: the local member over [::1] first, then the others by name over the mesh. */
+export function etcdServers(cluster: ClusterFacts, node: NodeFacts): string[] {
+    const self = selfMember(cluster, node);
+    return [httpsUrl(LOOPBACK, ETCD_CLIENT_PORT), ...members(cluster).filter((m) => m.name !== self.name).map(etcdClientUrl)];
+}
+
+export function apiserverFlags(cluster: ClusterFacts, node: NodeFacts): string[] {
+    const self = selfMember(cluster, node);
+    return [
+        `--advertise-address=${self.meshAddress}`,
+        "--bind-address=::",
+        `--secure-port=${port(cluster.apiserverPort, "apiserverPort")}`,
+        `--tls-cert-file=${PATHS.apiserver.cert}`,
+        `--tls-private-key-file=${PATHS.apiserver.key}`,
+        `--client-ca-file=${PATHS.clusterCa.cert}`,
+        `--etcd-servers=${etcdServers(cluster, node).join(",")}`,
+        `--etcd-cafile=${PATHS.etcdCa.cert}`,
+        `--etcd-certfile=${PATHS.apiserverEtcdClient.cert}`,
+        `--etcd-keyfile=${PATHS.apiserverEtcdClient.key}`,
+        `--service-cluster-ip-range=${serviceRange(cluster)}`,
+        `--service-account-issuer=${serviceAccountIssuer(cluster)}`,
+        `--service-account-key-file=${PATHS.serviceAccount.publicKey}`,
+        `--service-account-signing-key-file=${PATHS.serviceAccount.privateKey}`,
+        // The apiserver dials kubelets at their InternalIP (the mesh address, from --node-ip) and
+        // verifies their serving certificates, which the cluster CA issues with that IP in the SANs.
+        "--kubelet-preferred-address-types=InternalIP",
+        `--kubelet-client-certificate=${PATHS.apiserverKubeletClient.cert}`,
+        `--kubelet-client-key=${PATHS.apiserverKubeletClient.key}`,
+        `--kubelet-certificate-authority=${PATHS.clusterCa.cert}`,
+        "--authorization-mode=Node,RBAC",
+        // Never DenyServiceExternalIPs: services are exposed through externalIPs on public hosts.
+        "--enable-admission-plugins=NodeRestriction",
+        "--allow-privileged=true",
+        `--proxy-client-cert-file=${PATHS.frontProxyClient.cert}`,
+        `--proxy-client-key-file=${PATHS.frontProxyClient.key}`,
+        `--requestheader-client-ca-file=${PATHS.frontProxyCa.cert}`,
+        `--requestheader-allowed-names=${FRONT_PROXY_CLIENT_CN}`,
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-username-headers=X-Remote-User",
+    ];
+}
+
+export function renderApiserverManifest(cluster: ClusterFacts, node: NodeFacts): string {
+    const p = port(cluster.apiserverPort, "apiserverPort");
+    return renderStaticPod(`Rendered by v6k8s: kube-apiserver on ${node.name}, a static pod.`, {
+        name: "kube-apiserver",
+        image: cluster.images.apiserver,
+        command: ["kube-apiserver", ...apiserverFlags(cluster, node)],
+        requests: { cpu: "250m" },
+        // PKI_DIR holds the etcd client files too (pki/etcd/ca.crt): one read-only mount.
+        mounts: [{ name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true }],
+        annotations: podAnnotations(cluster),
+        // Anonymous requests may read /livez and /readyz (system:public-info-viewer); the node-local
+        // proxies' health checks rely on that too, so --anonymous-auth stays at its default (true).
+        liveness: livenessProbe(LOOPBACK, p, "/livez", "HTTPS"),
+        readiness: readinessProbe(LOOPBACK, p, "/readyz", "HTTPS"),
+        startup: startupProbe(LOOPBACK, p, "/livez", "HTTPS"),
+    });
+}

@@ -1,0 +1,65 @@
+// Ports and image defaults. The images of one Kubernetes minor come from one small table, so an
+// upgrade is a one-line, reviewable change; a minor that is not in it is an error, never a guess.
+import { Images } from "./inputs";
+
+/** Every apiserver listens here on all addresses. */
+export const APISERVER_PORT = 6443;
+/** The node-local apiserver proxy, `[::1]:7445` (Talos KubePrism uses the same port). */
+export const APISERVER_PROXY_PORT = 7445;
+/** The proxy's own liveness endpoint on `[::1]` (HAProxy `monitor-uri`). */
+export const APISERVER_PROXY_HEALTH_PORT = 7446;
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+/** etcd's plain-HTTP metrics and health listener, on `[::1]` only. */
+export const ETCD_METRICS_PORT = 2381;
+export const CONTROLLER_MANAGER_PORT = 10257;
+export const SCHEDULER_PORT = 10259;
+export const KUBELET_HEALTHZ_PORT = 10248;
+export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
+
+export const KUBERNETES_REGISTRY = "registry.k8s.io";
+/** Docker Hub's official image, 3.2 LTS (the tag Kubespray pins). Docker Hub's default endpoint is
+ * IPv4-only, so IPv6-only hosts pull it through DNS64/NAT64 (or set Images.apiserverProxy to a mirror). */
+export const HAPROXY_IMAGE = "docker.io/library/haproxy:3.2.19-alpine";
+
+/**
+ * etcd and pause per Kubernetes minor, as kubeadm pins them (cmd/kubeadm/app/constants). 1.33 stays
+ * on the last 3.5: etcd supports 3.5 -> 3.6 only from 3.5.20 on, and control planes move one minor
+ * at a time, so every 1.34 upgrade starts from 3.5.24.
+ */
+export const COMPONENT_VERSIONS: Readonly<Record<number, { readonly etcd: string; readonly pause: string }>> = {
+    31: { etcd: "3.5.24-0", pause: "3.10" },
+    32: { etcd: "3.5.24-0", pause: "3.10" },
+    33: { etcd: "3.5.24-0", pause: "3.10" },
+    34: { etcd: "3.6.8-0", pause: "3.10.1" },
+    35: { etcd: "3.6.8-0", pause: "3.10.1" },
+    36: { etcd: "3.6.8-0", pause: "3.10.2" },
+};
+
+/** Minor of a "1.34.2"-style release; RangeError otherwise. */
+export function kubernetesMinor(version: string): number {
+    const m = /^1\.(\d+)\.(\d+)$/.exec(version);
+    if (!m) throw new RangeError(`kubernetesVersion: "${version}" is not a release like "1.34.2" (no v)`);
+    return Number(m[1]);
+}
+
+/** The images of a Kubernetes release; RangeError for a minor missing from COMPONENT_VERSIONS. */
+export function defaultImages(kubernetesVersion: string): Images {
+    const minor = kubernetesMinor(kubernetesVersion);
+    const v = COMPONENT_VERSIONS[minor];
+    if (!v) {
+        const known = Object.keys(COMPONENT_VERSIONS).map((k) => `1.${k}`).join(", ");
+        throw new RangeError(
+            `kubernetesVersion: no etcd/pause versions known for 1.${minor} (known: ${known}); add a row to COMPONENT_VERSIONS`,
+        );
+    }
+    const tag = `v${kubernetesVersion}`;
+    return {
+        etcd: `${KUBERNETES_REGISTRY}/etcd:${v.etcd}`,
+        apiserver: `${KUBERNETES_REGISTRY}/kube-apiserver:${tag}`,
+        controllerManager: `${KUBERNETES_REGISTRY}/kube-controller-manager:${tag}`,
+        scheduler: `${KUBERNETES_REGISTRY}/kube-scheduler:${tag}`,
+        apiserverProxy: HAPROXY_IMAGE,
+        pause: `${KUBERNETES_REGISTRY}/pause:${v.pause}`,
+    };
+}

@@ -1,0 +1,65 @@
+// Every Kubernetes file a node receives, keyed by its absolute path on the host: the runtime and
+// the kubelet everywhere, the apiserver proxy everywhere, the control plane on its members.
+// Certificates and keys are not here: the PKI step writes them.
+import type { HostFile, HostFiles } from "../../hosts/render/files";
+import { PATHS } from "../paths";
+import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
+import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
+import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, renderContainerdConfig, renderContainerdUnit } from "./containerd";
+import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
+import { ETCD_MANIFEST_PATH, EtcdClusterState, renderEtcdManifest } from "./etcd";
+import { ClusterFacts, NodeFacts } from "./inputs";
+import { renderControllerManagerKubeconfig, renderKubeletKubeconfig, renderSchedulerKubeconfig } from "./kubeconfig";
+import { KUBELET_UNIT_PATH, renderKubeletConfig, renderKubeletUnit } from "./kubelet";
+import { SCHEDULER_MANIFEST_PATH, renderSchedulerManifest } from "./scheduler";
+
+export interface NodeFileOptions {
+    /** etcd's --initial-cluster-state on a control-plane node; default "new". */
+    readonly etcdClusterState?: EtcdClusterState;
+    /** Also write containerd's systemd unit (containerd from the release tarball); default true. */
+    readonly containerdUnit?: boolean;
+}
+
+const file = (content: string): HostFile => ({ content, mode: "0644" });
+// Manifests and kubeconfigs name key files; nobody but root needs to read them.
+const restricted = (content: string): HostFile => ({ content, mode: "0600" });
+
+/** The container runtime and the kubelet (every node). */
+export function runtimeFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeFileOptions = {}): HostFiles {
+    const files: [string, HostFile][] = [[CONTAINERD_CONFIG_PATH, file(renderContainerdConfig(cluster.images))]];
+    if (opts.containerdUnit ?? true) files.push([CONTAINERD_UNIT_PATH, file(renderContainerdUnit())]);
+    files.push(
+        [PATHS.kubeletConfig, file(renderKubeletConfig(cluster))],
+        [PATHS.kubeletKubeconfig, restricted(renderKubeletKubeconfig(cluster, node))],
+        [KUBELET_UNIT_PATH, file(renderKubeletUnit(node))],
+    );
+    return new Map(files);
+}
+
+/** The node-local apiserver proxy (every node). */
+export function apiserverProxyFiles(cluster: ClusterFacts): HostFiles {
+    const config = renderApiserverProxyConfig(cluster);
+    return new Map([
+        [PATHS.apiserverProxyConfig, file(config)],
+        [APISERVER_PROXY_MANIFEST_PATH, restricted(renderApiserverProxyManifest(cluster, config))],
+    ]);
+}
+
+/** etcd and the control-plane components (control-plane nodes only; empty elsewhere). */
+export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeFileOptions = {}): HostFiles {
+    if (!node.controlPlane) return new Map();
+    return new Map([
+        [PATHS.controllerManagerKubeconfig, restricted(renderControllerManagerKubeconfig(cluster))],
+        [PATHS.schedulerKubeconfig, restricted(renderSchedulerKubeconfig(cluster))],
+        [ETCD_MANIFEST_PATH, restricted(renderEtcdManifest(cluster, node, opts.etcdClusterState ?? "new"))],
+        [APISERVER_MANIFEST_PATH, restricted(renderApiserverManifest(cluster, node))],
+        [CONTROLLER_MANAGER_MANIFEST_PATH, restricted(renderControllerManagerManifest(cluster, node))],
+        [SCHEDULER_MANIFEST_PATH, restricted(renderSchedulerManifest(cluster, node))],
+    ]);
+}
+
+/** All of the above for one node, sorted by path. */
+export function kubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeFileOptions = {}): HostFiles {
+    const all = [...runtimeFiles(cluster, node, opts), ...apiserverProxyFiles(cluster), ...controlPlaneFiles(cluster, node, opts)];
+    return new Map(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

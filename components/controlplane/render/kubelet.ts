@@ -1,0 +1,78 @@
+// The kubelet: its KubeletConfiguration and its systemd unit. The only process the init system
+// starts (with containerd); on control-plane nodes it runs the rest from MANIFEST_DIR.
+import { posix } from "path";
+import { NETWORK_UNIT_PATH } from "../../hosts/render/scripts";
+import { MANIFEST_DIR, PATHS } from "../paths";
+import { KUBELET_HEALTHZ_PORT } from "./defaults";
+import { ClusterFacts, NodeFacts } from "./inputs";
+import { LOOPBACK, v6 } from "./net";
+import { dnsAddress } from "./serviceRange";
+import { renderYaml } from "./staticPod";
+
+export const KUBELET_UNIT_PATH = "/etc/systemd/system/kubelet.service";
+/** Where the runtime step installs the binary (the release's static build). */
+export const KUBELET_BINARY = "/usr/local/bin/kubelet";
+export const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
+
+export function kubeletConfiguration(cluster: ClusterFacts) {
+    return {
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        address: "::",
+        healthzBindAddress: LOOPBACK,
+        healthzPort: KUBELET_HEALTHZ_PORT,
+        staticPodPath: MANIFEST_DIR,
+        cgroupDriver: "systemd",
+        containerRuntimeEndpoint: CONTAINERD_SOCKET,
+        clusterDNS: [dnsAddress(cluster)],
+        clusterDomain: cluster.clusterDomain,
+        authentication: {
+            anonymous: { enabled: false },
+            webhook: { enabled: true },
+            x509: { clientCAFile: PATHS.clusterCa.cert },
+        },
+        authorization: { mode: "Webhook" },
+        // The Pulumi program issues the serving certificate (mesh address and name in its SANs) and
+        // the client certificate; there is no CSR signer in the cluster to rotate or bootstrap them.
+        tlsCertFile: PATHS.kubeletServing.cert,
+        tlsPrivateKeyFile: PATHS.kubeletServing.key,
+        rotateCertificates: false,
+        serverTLSBootstrap: false,
+    };
+}
+
+export function renderKubeletConfig(cluster: ClusterFacts): string {
+    return renderYaml("Rendered by v6k8s: KubeletConfiguration.", kubeletConfiguration(cluster));
+}
+
+export function kubeletArgs(node: NodeFacts): string[] {
+    return [
+        `--config=${PATHS.kubeletConfig}`,
+        `--kubeconfig=${PATHS.kubeletKubeconfig}`,
+        // The mesh address becomes the node's InternalIP: what the apiserver dials and Endpoints use.
+        `--node-ip=${v6(node.meshAddress, `node ${node.name}.meshAddress`)}`,
+        `--hostname-override=${node.name}`,
+    ];
+}
+
+export function renderKubeletUnit(node: NodeFacts): string {
+    const network = posix.basename(NETWORK_UNIT_PATH);
+    return `# Rendered by v6k8s: the kubelet of ${node.name}.
+[Unit]
+Description=Kubernetes kubelet
+Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
+Wants=containerd.service ${network}
+After=containerd.service ${network}
+# Never give up: a kubelet that waits for its certificates or the apiservers must keep trying.
+StartLimitIntervalSec=0
+
+[Service]
+ExecStart=${KUBELET_BINARY} \\
+${kubeletArgs(node).map((a) => `    ${a}`).join(" \\\n")}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

@@ -1,0 +1,47 @@
+// kube-scheduler on a control-plane node: leader-elected, serving only on [::1].
+import { PATHS } from "../paths";
+import { SCHEDULER_PORT } from "./defaults";
+import { ClusterFacts, NodeFacts } from "./inputs";
+import { renderSchedulerKubeconfig } from "./kubeconfig";
+import { selfMember } from "./members";
+import { LOOPBACK } from "./net";
+import {
+    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readOnlyFiles, readinessProbe, renderStaticPod, sha256,
+    startupProbe,
+} from "./staticPod";
+
+export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
+
+export function schedulerFlags(): string[] {
+    const kubeconfig = PATHS.schedulerKubeconfig;
+    return [
+        `--kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        "--bind-address=::1",
+        "--leader-elect=true",
+    ];
+}
+
+export function renderSchedulerManifest(cluster: ClusterFacts, node: NodeFacts): string {
+    selfMember(cluster, node);
+    const kubeconfig = renderSchedulerKubeconfig(cluster);
+    return renderStaticPod(`Rendered by v6k8s: kube-scheduler on ${node.name}, a static pod.`, {
+        name: "kube-scheduler",
+        image: cluster.images.scheduler,
+        command: ["kube-scheduler", ...schedulerFlags()],
+        requests: { cpu: "100m" },
+        // Exactly the files it reads: the kubeconfig and what it names.
+        mounts: readOnlyFiles({
+            kubeconfig: PATHS.schedulerKubeconfig,
+            "client-cert": PATHS.schedulerClient.cert,
+            "client-key": PATHS.schedulerClient.key,
+            ca: PATHS.clusterCa.cert,
+        }),
+        annotations: podAnnotations(cluster, { [`${ANNOTATION_PREFIX}/kubeconfig-sha256`]: sha256(kubeconfig) }),
+        liveness: livenessProbe(LOOPBACK, SCHEDULER_PORT, "/livez", "HTTPS"),
+        readiness: readinessProbe(LOOPBACK, SCHEDULER_PORT, "/readyz", "HTTPS"),
+        startup: startupProbe(LOOPBACK, SCHEDULER_PORT, "/livez", "HTTPS"),
+    });
+}
+

@@ -1,0 +1,35 @@
+// The service range and the DNS address as the apiserver, controller-manager and kubelet see them.
+import { Prefix, parseV6Address } from "../../network/prefix";
+import { ClusterFacts } from "./inputs";
+import { v6 } from "./net";
+
+/**
+ * The apiserver's IPv6 service allocator takes at most 20 host bits (a /108) on the versions we
+ * support without the MultiCIDRServiceAllocator gate; /112 (the project's plan) is valid everywhere.
+ */
+export const LONGEST_SERVICE_RANGE = 124;
+export const SHORTEST_SERVICE_RANGE = 108;
+
+/** `cluster.serviceRange` in canonical form; RangeError unless an IPv6 /108../124. */
+export function serviceRange(cluster: ClusterFacts): string {
+    let prefix: Prefix;
+    try {
+        prefix = Prefix.parse(cluster.serviceRange);
+    } catch (e) {
+        throw new RangeError(`serviceRange: ${(e as Error).message}`);
+    }
+    if (prefix.length < SHORTEST_SERVICE_RANGE || prefix.length > LONGEST_SERVICE_RANGE) {
+        throw new RangeError(`serviceRange: ${prefix} must be a /${SHORTEST_SERVICE_RANGE} to /${LONGEST_SERVICE_RANGE} (the plan uses /112)`);
+    }
+    return prefix.toString();
+}
+
+/** `cluster.dnsAddress`, checked to lie inside the service range (the kubelet hands it to every pod). */
+export function dnsAddress(cluster: ClusterFacts): string {
+    const addr = v6(cluster.dnsAddress, "dnsAddress");
+    const range = Prefix.parse(serviceRange(cluster));
+    if (!range.containsAddress(parseV6Address(addr))) {
+        throw new RangeError(`dnsAddress: ${addr} is outside the service range ${range}`);
+    }
+    return addr;
+}

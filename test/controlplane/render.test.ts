@@ -1,0 +1,328 @@
+import { strict as assert } from "assert";
+import { parse } from "yaml";
+import { ETCD_DATA_DIR, MANIFEST_DIR, PATHS } from "../../components/controlplane/paths";
+import { APISERVER_MANIFEST_PATH, apiserverFlags, etcdServers } from "../../components/controlplane/render/apiserver";
+import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "../../components/controlplane/render/apiserverProxy";
+import { CONTROLLER_MANAGER_MANIFEST_PATH, controllerManagerFlags } from "../../components/controlplane/render/controllerManager";
+import { ETCD_MANIFEST_PATH, etcdFlags, renderEtcdManifest } from "../../components/controlplane/render/etcd";
+import { kubernetesFiles } from "../../components/controlplane/render/files";
+import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
+import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
+import { sha256 } from "../../components/controlplane/render/staticPod";
+import { expectGolden } from "../support/golden";
+import { CLUSTER_ULA, fixture } from "./fixture";
+
+const f = fixture();
+const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
+const ALL = [...CONTROL_PLANE, "w1"];
+const filesOf = (name: string) => kubernetesFiles(f.cluster, f.node(name));
+const mesh = (name: string) => f.node(name).meshAddress;
+const yaml11 = (text: string) => parse(text, { version: "1.1" });
+
+type Container = { name: string; image: string; command: string[]; volumeMounts: { name: string; mountPath: string }[] };
+type Pod = {
+    apiVersion: string; kind: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    spec: { hostNetwork: boolean; priorityClassName: string; containers: Container[]; volumes: { name: string; hostPath: { path: string } }[] };
+};
+
+function pod(node: string, path: string): Pod {
+    const file = filesOf(node).get(path);
+    assert.ok(file, `${node} has no ${path}`);
+    return yaml11(file.content) as Pod;
+}
+
+/** `--name=value` flags of a command, as a map; a flag given twice is an error. */
+function flagMap(command: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const arg of command.slice(1)) {
+        const m = /^--([a-z0-9-]+)=(.*)$/.exec(arg);
+        assert.ok(m, `"${arg}" is not --flag=value`);
+        assert.ok(!out.has(m[1]), `--${m[1]} is given twice`);
+        out.set(m[1], m[2]);
+    }
+    return out;
+}
+
+const flagsOf = (node: string, path: string) => flagMap(pod(node, path).spec.containers[0].command);
+
+describe("control-plane renderers: golden files under test/golden/controlplane/<node>/<path on host>", () => {
+    // cp1 and cp2 differ in the local-first etcd list; w1 is a worker (runtime, kubelet, proxy only).
+    for (const name of ["cp1", "cp2", "w1"]) {
+        for (const [path, { content }] of filesOf(name)) {
+            it(`${name}: ${path}`, () => expectGolden(`controlplane/${name}${path}`, content));
+        }
+    }
+});
+
+describe("control-plane renderers: properties", () => {
+    it("the fixture comes from the address plan: mesh addresses are <cluster>:<index>::1", () => {
+        assert.equal(CLUSTER_ULA, "fd8a:31c2:7c1f:1::/64");
+        assert.deepEqual(ALL.map(mesh), ["fd8a:31c2:7c1f:1:1::1", "fd8a:31c2:7c1f:1:2::1", "fd8a:31c2:7c1f:1:3::1", "fd8a:31c2:7c1f:1:b::1"]);
+        assert.equal(f.cluster.serviceRange, "fd8a:31c2:7c1f:1::/112");
+    });
+
+    it("every manifest parses back (as YAML 1.1, like the kubelet, and 1.2 alike) to a v1 Pod in kube-system", () => {
+        for (const name of ALL) {
+            for (const [path, { content }] of filesOf(name)) {
+                if (!path.startsWith(`${MANIFEST_DIR}/`)) continue;
+                const p = yaml11(content) as Pod;
+                assert.deepEqual(parse(content), p, `${name}:${path} reads differently as YAML 1.2`);
+                assert.equal(p.apiVersion, "v1");
+                assert.equal(p.kind, "Pod");
+                assert.equal(p.metadata.namespace, "kube-system");
+                assert.equal(`${MANIFEST_DIR}/${p.metadata.name}.yaml`, path);
+                assert.equal(p.spec.hostNetwork, true);
+                assert.equal(p.spec.priorityClassName, "system-node-critical");
+                const volumes = new Set(p.spec.volumes.map((v) => v.name));
+                assert.equal(volumes.size, p.spec.volumes.length, "volume names are unique");
+                for (const c of p.spec.containers) {
+                    assert.ok(c.command.every((a) => typeof a === "string"), `${name}:${path}: every argument is a string`);
+                    for (const m of c.volumeMounts) assert.ok(volumes.has(m.name), `${name}:${path}: mount ${m.name} has a volume`);
+                }
+            }
+        }
+    });
+
+    it("every other YAML file parses back to its kind", () => {
+        for (const name of ALL) {
+            const files = filesOf(name);
+            assert.equal(yaml11(files.get(PATHS.kubeletConfig)!.content).kind, "KubeletConfiguration");
+            assert.equal(yaml11(files.get(PATHS.kubeletKubeconfig)!.content).kind, "Config");
+        }
+        for (const path of [PATHS.controllerManagerKubeconfig, PATHS.schedulerKubeconfig]) {
+            assert.equal(yaml11(filesOf("cp1").get(path)!.content).kind, "Config");
+        }
+    });
+
+    it("every URL parses, and every IPv6 literal in a URL is bracketed (haproxy.cfg: see the proxy tests)", () => {
+        let urls = 0;
+        for (const name of ALL) {
+            for (const [path, { content }] of filesOf(name)) {
+                for (const [text] of content.matchAll(/https?:\/\/[^\s,"']+/g)) {
+                    const url = new URL(text);
+                    urls++;
+                    if (url.hostname.includes(":")) assert.match(url.hostname, /^\[[0-9a-f:]+\]$/, `${name}:${path}: ${text}`);
+                    else assert.match(url.hostname, /^[a-z][a-z0-9.-]*$/, `${name}:${path}: ${text} is neither a name nor bracketed`);
+                }
+                assert.doesNotMatch(content, /https?:\/\/(?!\[)[0-9a-f]*:/i, `${name}:${path}: unbracketed IPv6 URL`);
+            }
+        }
+        assert.ok(urls > 40, `only ${urls} URLs checked`);
+    });
+
+    it("nothing anywhere enables DenyServiceExternalIPs (services use externalIPs)", () => {
+        for (const name of ALL) {
+            for (const [path, { content }] of filesOf(name)) assert.doesNotMatch(content, /DenyServiceExternalIPs/, `${name}:${path}`);
+        }
+        for (const name of CONTROL_PLANE) {
+            assert.equal(flagsOf(name, APISERVER_MANIFEST_PATH).get("enable-admission-plugins"), "NodeRestriction");
+            assert.equal(flagsOf(name, APISERVER_MANIFEST_PATH).get("disable-admission-plugins"), undefined);
+        }
+    });
+
+    it("workers get the runtime, the kubelet and the proxy, and no control-plane file", () => {
+        const worker = [...filesOf("w1").keys()];
+        for (const path of [ETCD_MANIFEST_PATH, APISERVER_MANIFEST_PATH, CONTROLLER_MANAGER_MANIFEST_PATH, SCHEDULER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig, PATHS.schedulerKubeconfig]) {
+            assert.ok(!worker.includes(path), path);
+            for (const cp of CONTROL_PLANE) assert.ok(filesOf(cp).has(path), `${cp} lacks ${path}`);
+        }
+        for (const name of ALL) {
+            for (const path of [APISERVER_PROXY_MANIFEST_PATH, PATHS.apiserverProxyConfig, PATHS.kubeletConfig, PATHS.kubeletKubeconfig, KUBELET_UNIT_PATH]) {
+                assert.ok(filesOf(name).has(path), `${name} lacks ${path}`);
+            }
+            for (const path of filesOf(name).keys()) assert.ok(path.startsWith("/"), path);
+        }
+    });
+});
+
+describe("etcd", () => {
+    const members = CONTROL_PLANE.map((n) => `${n}=https://[${mesh(n)}]:2380`).join(",");
+
+    it("lists every member in --initial-cluster, sorted, on every member", () => {
+        for (const name of CONTROL_PLANE) assert.equal(flagsOf(name, ETCD_MANIFEST_PATH).get("initial-cluster"), members);
+    });
+
+    it("serves clients on [::1] and the mesh, peers and advertisements on the mesh only, metrics on [::1]", () => {
+        for (const name of CONTROL_PLANE) {
+            const flags = flagsOf(name, ETCD_MANIFEST_PATH);
+            const m = mesh(name);
+            assert.equal(flags.get("name"), name);
+            assert.equal(flags.get("data-dir"), ETCD_DATA_DIR);
+            assert.equal(flags.get("listen-client-urls"), `https://[::1]:2379,https://[${m}]:2379`);
+            assert.equal(flags.get("advertise-client-urls"), `https://[${m}]:2379`);
+            assert.equal(flags.get("listen-peer-urls"), `https://[${m}]:2380`);
+            assert.equal(flags.get("initial-advertise-peer-urls"), `https://[${m}]:2380`);
+            assert.equal(flags.get("listen-metrics-urls"), "http://[::1]:2381");
+            assert.equal(flags.get("client-cert-auth"), "true");
+            assert.equal(flags.get("peer-client-cert-auth"), "true");
+            assert.equal(flags.get("cert-file"), PATHS.etcdServer.cert);
+            assert.equal(flags.get("peer-cert-file"), PATHS.etcdPeer.cert);
+            assert.equal(flags.get("trusted-ca-file"), PATHS.etcdCa.cert);
+            assert.equal(flags.get("peer-trusted-ca-file"), PATHS.etcdCa.cert);
+        }
+    });
+
+    it("initial-cluster-state is a parameter: a member joining a running cluster says existing", () => {
+        const joining = yaml11(renderEtcdManifest(f.cluster, f.node("cp3"), "existing")) as Pod;
+        assert.equal(flagMap(joining.spec.containers[0].command).get("initial-cluster-state"), "existing");
+        assert.equal(flagsOf("cp3", ETCD_MANIFEST_PATH).get("initial-cluster-state"), "new");
+        assert.throws(() => etcdFlags(f.cluster, f.node("cp3"), "bogus" as "new"), RangeError);
+    });
+
+    it("the pod runs exactly etcdFlags(), and those use only flags etcd 3.4, 3.5 and 3.6 all accept", () => {
+        // Checked against etcd v3.4.23 (Debian 12), v3.5.24 and v3.6.8: present and not deprecated in all.
+        const portable = new Set([
+            "name", "data-dir", "logger", "listen-client-urls", "advertise-client-urls", "listen-peer-urls",
+            "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
+            "client-cert-auth", "trusted-ca-file", "cert-file", "key-file", "peer-client-cert-auth",
+            "peer-trusted-ca-file", "peer-cert-file", "peer-key-file", "listen-metrics-urls",
+        ]);
+        for (const name of CONTROL_PLANE) {
+            const flags = etcdFlags(f.cluster, f.node(name), "new");
+            assert.deepEqual(pod(name, ETCD_MANIFEST_PATH).spec.containers[0].command, ["etcd", ...flags]);
+            for (const flag of flagMap(["etcd", ...flags]).keys()) assert.ok(portable.has(flag), `--${flag} is not known to be portable`);
+        }
+    });
+
+    it("probes /health on [::1]:2381 over plain HTTP", () => {
+        const c = pod("cp1", ETCD_MANIFEST_PATH).spec.containers[0] as unknown as Record<string, { httpGet: { host: string; port: number; path: string; scheme: string } }>;
+        for (const probe of ["livenessProbe", "startupProbe"]) {
+            assert.equal(c[probe].httpGet.host, "::1");
+            assert.equal(c[probe].httpGet.port, 2381);
+            assert.equal(c[probe].httpGet.scheme, "HTTP");
+            assert.match(c[probe].httpGet.path, /^\/health\?/);
+        }
+    });
+});
+
+describe("kube-apiserver", () => {
+    it("reaches etcd through the local member over [::1] first, then every other member once over the mesh", () => {
+        for (const name of CONTROL_PLANE) {
+            const servers = flagsOf(name, APISERVER_MANIFEST_PATH).get("etcd-servers")!.split(",");
+            assert.equal(servers[0], "https://[::1]:2379");
+            const others = CONTROL_PLANE.filter((n) => n !== name).map((n) => `https://[${mesh(n)}]:2379`);
+            assert.deepEqual(servers.slice(1), others);
+            assert.deepEqual(servers, etcdServers(f.cluster, f.node(name)));
+        }
+    });
+
+    it("advertises its mesh address, serves the /112 and issues tokens for kubernetes.default.svc.<domain>", () => {
+        const flags = flagsOf("cp2", APISERVER_MANIFEST_PATH);
+        assert.equal(flags.get("advertise-address"), mesh("cp2"));
+        assert.equal(flags.get("bind-address"), "::");
+        assert.equal(flags.get("secure-port"), "6443");
+        assert.equal(flags.get("service-cluster-ip-range"), "fd8a:31c2:7c1f:1::/112");
+        assert.equal(flags.get("service-account-issuer"), "https://kubernetes.default.svc.cluster.local");
+        assert.equal(flags.get("authorization-mode"), "Node,RBAC");
+        assert.equal(flags.get("kubelet-preferred-address-types"), "InternalIP");
+        assert.equal(flags.get("allow-privileged"), "true");
+        assert.equal(flags.get("etcd-certfile"), PATHS.apiserverEtcdClient.cert);
+        assert.equal(flags.get("kubelet-client-certificate"), PATHS.apiserverKubeletClient.cert);
+        assert.equal(flags.get("requestheader-client-ca-file"), PATHS.frontProxyCa.cert);
+        assert.equal(flags.get("proxy-client-cert-file"), PATHS.frontProxyClient.cert);
+        assert.equal(flags.get("anonymous-auth"), undefined, "the proxies' /readyz checks are anonymous");
+        assert.deepEqual(["kube-apiserver", ...apiserverFlags(f.cluster, f.node("cp2"))], pod("cp2", APISERVER_MANIFEST_PATH).spec.containers[0].command);
+    });
+});
+
+describe("kube-controller-manager and kube-scheduler", () => {
+    it("the controller-manager allocates no node CIDRs and signs nothing (no --cluster-signing-*)", () => {
+        const flags = flagsOf("cp1", CONTROLLER_MANAGER_MANIFEST_PATH);
+        assert.deepEqual([...flags.keys()].filter((k) => k.startsWith("cluster-signing") || k === "cluster-cidr"), []);
+        assert.equal(flags.get("allocate-node-cidrs"), "false");
+        assert.equal(flags.get("use-service-account-credentials"), "true");
+        assert.equal(flags.get("service-cluster-ip-range"), "fd8a:31c2:7c1f:1::/112");
+        assert.equal(flags.get("root-ca-file"), PATHS.clusterCa.cert);
+        assert.equal(flags.get("service-account-private-key-file"), PATHS.serviceAccount.privateKey);
+        assert.deepEqual(["kube-controller-manager", ...controllerManagerFlags(f.cluster)], pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.containers[0].command);
+        // The CA key is never mounted (nor is any key but its own and the service-account one).
+        const mounted = pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.volumes.map((v) => v.hostPath.path);
+        assert.ok(!mounted.includes(PATHS.clusterCa.key));
+        assert.deepEqual(mounted.filter((p) => p.endsWith(".key")).sort(), [PATHS.controllerManagerClient.key, PATHS.serviceAccount.privateKey].sort());
+    });
+
+    for (const [path, kubeconfig] of [[CONTROLLER_MANAGER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig], [SCHEDULER_MANIFEST_PATH, PATHS.schedulerKubeconfig]]) {
+        it(`${path}: kubeconfig for all three roles, leader election, bound to ::1 and probed there`, () => {
+            const flags = flagsOf("cp3", path);
+            for (const k of ["kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig"]) assert.equal(flags.get(k), kubeconfig);
+            assert.equal(flags.get("leader-elect"), "true");
+            assert.equal(flags.get("bind-address"), "::1");
+            const c = pod("cp3", path).spec.containers[0] as unknown as Record<string, { httpGet: { host: string; scheme: string } } | undefined>;
+            for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+                if (c[probe]) assert.deepEqual([c[probe]!.httpGet.host, c[probe]!.httpGet.scheme], ["::1", "HTTPS"]);
+            }
+            const conf = yaml11(filesOf("cp3").get(kubeconfig)!.content);
+            assert.equal(conf.clusters[0].cluster.server, "https://[::1]:7445");
+        });
+    }
+});
+
+describe("the node-local apiserver proxy", () => {
+    const cfg = renderApiserverProxyConfig(f.cluster);
+
+    it("listens on [::1]:7445 in TCP mode and has one checked server per member, at [mesh]:6443", () => {
+        assert.match(cfg, /^\s+mode tcp$/m);
+        assert.match(cfg, /^\s+bind \[::1\]:7445$/m);
+        const servers = [...cfg.matchAll(/^\s+server (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
+        assert.deepEqual(servers, CONTROL_PLANE.map((n) => [n, `[${mesh(n)}]:6443`]));
+        assert.match(cfg, /^\s+option httpchk GET \/readyz$/m);
+        assert.match(cfg, /^\s+default-server check check-ssl verify none inter \d+s fall \d rise \d/m);
+        assert.match(cfg, /^\s+timeout client 1h$/m);
+        assert.match(cfg, /^\s+timeout server 1h$/m);
+    });
+
+    it("runs on every node, mounts its config read-only, and restarts when the config changes", () => {
+        for (const name of ALL) {
+            assert.equal(filesOf(name).get(PATHS.apiserverProxyConfig)!.content, cfg);
+            const p = pod(name, APISERVER_PROXY_MANIFEST_PATH);
+            assert.equal(p.spec.containers[0].image, f.cluster.images.apiserverProxy);
+            assert.equal(p.metadata.annotations!["v6k8s.io/haproxy-cfg-sha256"], sha256(cfg));
+            assert.deepEqual(p.spec.volumes.map((v) => v.hostPath.path), ["/etc/kubernetes/apiserver-proxy"]);
+            assert.equal((p.spec.containers[0].volumeMounts[0] as { readOnly?: boolean }).readOnly, true);
+        }
+        const one = fixture({ members: ["cp1"] }).cluster;
+        assert.equal([...renderApiserverProxyConfig(one).matchAll(/^\s+server /gm)].length, 1);
+        assert.notEqual(renderApiserverProxyManifest(one), renderApiserverProxyManifest(f.cluster));
+    });
+});
+
+describe("the kubelet", () => {
+    it("KubeletConfiguration: listens on ::, health on ::1, static pods, systemd cgroups, cluster DNS, webhook auth", () => {
+        const k = yaml11(filesOf("w1").get(PATHS.kubeletConfig)!.content);
+        assert.equal(k.apiVersion, "kubelet.config.k8s.io/v1beta1");
+        assert.equal(k.address, "::");
+        assert.equal(k.healthzBindAddress, "::1");
+        assert.equal(k.staticPodPath, MANIFEST_DIR);
+        assert.equal(k.cgroupDriver, "systemd");
+        assert.deepEqual(k.clusterDNS, ["fd8a:31c2:7c1f:1::a"]);
+        assert.equal(k.clusterDomain, "cluster.local");
+        assert.deepEqual(k.authentication, { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: PATHS.clusterCa.cert } });
+        assert.deepEqual(k.authorization, { mode: "Webhook" });
+        assert.equal(k.tlsCertFile, PATHS.kubeletServing.cert);
+        assert.equal(k.containerRuntimeEndpoint, "unix:///run/containerd/containerd.sock");
+        assert.equal(k.rotateCertificates, false);
+        assert.equal(k.serverTLSBootstrap, false);
+    });
+
+    it("the unit passes the mesh address as --node-ip and the node name, after containerd and node networking", () => {
+        for (const name of ALL) {
+            const unit = filesOf(name).get(KUBELET_UNIT_PATH)!.content;
+            assert.match(unit, new RegExp(`--node-ip=${mesh(name)} `));
+            assert.match(unit, new RegExp(`--hostname-override=${name}$`, "m"));
+            assert.match(unit, /^After=containerd\.service v6k8s-network\.service$/m);
+            assert.match(unit, /^Restart=always$/m);
+            const conf = yaml11(filesOf(name).get(PATHS.kubeletKubeconfig)!.content);
+            assert.equal(conf.clusters[0].cluster.server, "https://[::1]:7445");
+            assert.equal(conf.users[0].user["client-certificate"], PATHS.kubeletClient.cert);
+        }
+    });
+});
+
+describe("renders are deterministic", () => {
+    it("the order of controlPlane does not matter", () => {
+        const reversed = { ...f.cluster, controlPlane: [...f.cluster.controlPlane].reverse() };
+        for (const name of ALL) {
+            assert.deepEqual([...kubernetesFiles(reversed, f.node(name))], [...filesOf(name)]);
+        }
+    });
+});

@@ -1,0 +1,151 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import { projectKeys } from "../../components/config/stackFile";
+import { decodeInstalledFiles } from "../support/decodeFiles";
+import { RawConfig, dedicated } from "../support/fixtures";
+import { PROJECT, RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
+const unwrap = (v: unknown): string => (isSecret(v) ? (v as unknown as { value: string }).value : (v as string));
+
+function prodConfig(): Record<string, unknown> {
+    const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8"));
+    return projectKeys(doc.config, PROJECT);
+}
+
+function small(): RawConfig {
+    return {
+        cluster: { ulaPrefix: "fd8a:31c2:7c1f:1::/64", kubernetesVersion: "1.34.2", adminPrefixes: ["2001:db8:ad::/48"] },
+        nodes: [
+            dedicated("cp1", 1, ["control-plane"], "2001:db8:a:1::/64"),
+            dedicated("cp2", 2, ["control-plane"], "2001:db8:a:2::/64"),
+            dedicated("cp3", 3, ["control-plane"], "2001:db8:a:3::/64"),
+            dedicated("w1", 11, ["worker"], "2001:db8:b:1::/64"),
+        ],
+    };
+}
+
+const get = (rs: RecordedResource[], name: string) => {
+    const r = rs.find((x) => x.name === name);
+    assert.ok(r, `${name} was not declared`);
+    return r;
+};
+const filesOf = (rs: RecordedResource[], name: string) => decodeInstalledFiles(unwrap(get(rs, name).inputs.create));
+
+describe("Kubernetes on the hosts, under Pulumi mocks", () => {
+    let prod: RecordedResource[];
+    let outputs: Record<string, unknown>;
+    before(async () => {
+        ({ resources: prod, outputs } = await runProgram(prodConfig()));
+    });
+
+    it("runs pki -> files -> binaries -> start on every host, after the whole mesh", () => {
+        for (const n of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
+            assert.ok(get(prod, `k8s-${n}-files`).dependsOn.includes(`k8s-${n}-pki`));
+            assert.ok(get(prod, `k8s-${n}-binaries`).dependsOn.includes(`k8s-${n}-files`));
+            assert.ok(get(prod, `k8s-${n}-start`).dependsOn.includes(`k8s-${n}-binaries`));
+            for (const m of ["cp1", "w3"]) assert.ok(get(prod, `k8s-${n}-pki`).dependsOn.includes(`mesh-${m}`), `k8s-${n} after mesh-${m}`);
+        }
+    });
+
+    it("upgrades control-plane nodes one at a time, then waits for the control plane, then workers two at a time", () => {
+        assert.ok(get(prod, "k8s-cp2-pki").dependsOn.includes("k8s-cp1-start"));
+        assert.ok(get(prod, "k8s-cp3-pki").dependsOn.includes("k8s-cp2-start"));
+        assert.ok(!get(prod, "k8s-cp1-pki").dependsOn.some((d) => /^k8s-(cp|w)\d-/.test(d)), "cp1 goes first");
+        const ready = get(prod, "k8s-control-plane-ready").dependsOn;
+        for (const cp of ["cp1", "cp2", "cp3"]) assert.ok(ready.includes(`k8s-${cp}-start`));
+        for (const w of ["w1", "w2"]) {
+            const deps = get(prod, `k8s-${w}-pki`).dependsOn;
+            assert.ok(deps.includes("k8s-control-plane-ready"));
+            assert.ok(!deps.some((d) => /^k8s-w\d-start$/.test(d)), `${w} is in the first worker group`);
+        }
+        const w3 = get(prod, "k8s-w3-pki").dependsOn;
+        assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
+    });
+
+    it("sends each host only its own keys; CA keys go nowhere; the pki command is a secret", () => {
+        const w1 = filesOf(prod, "k8s-w1-pki");
+        assert.deepEqual([...w1.keys()].sort(), [
+            "/etc/kubernetes/pki/ca.crt",
+            "/var/lib/kubelet/pki/kubelet-client.crt", "/var/lib/kubelet/pki/kubelet-client.key",
+            "/var/lib/kubelet/pki/kubelet.crt", "/var/lib/kubelet/pki/kubelet.key",
+        ]);
+        assert.match(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.content, /FAKE k8s-pki-w1-kubelet-client-g0-key/);
+        assert.equal(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.mode, "0600");
+        const cp1 = filesOf(prod, "k8s-cp1-pki");
+        for (const f of ["/etc/kubernetes/pki/etcd/peer.key", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/pki/etcd/ca.crt"]) {
+            assert.ok(cp1.has(f), `cp1 gets ${f}`);
+        }
+        assert.match(cp1.get("/etc/kubernetes/pki/etcd/peer.key")!.content, /FAKE k8s-pki-cp1-etcd-peer-g0-key/, "cp1 gets its own key, not a peer's");
+        for (const r of prod.filter((x) => x.name.startsWith("k8s-") && x.type === "command:remote:Command")) {
+            const text = unwrap(r.inputs.create);
+            assert.doesNotMatch(text, /FAKE k8s-pki-ca-[a-z-]+-key/, `${r.name} must not carry a CA key`);
+            if (/PRIVATE KEY/.test(text) || r.name.endsWith("-pki")) assert.ok(isSecret(r.inputs.create), `${r.name} create must be secret`);
+        }
+        // Decoded key files are base64 in the command: make sure nothing else holds a private key in clear.
+        for (const r of prod.filter((x) => x.name.endsWith("-files") && x.name.startsWith("k8s-"))) {
+            for (const [f, { content }] of filesOf(prod, r.name)) assert.doesNotMatch(content, /PRIVATE KEY/, `${r.name}:${f}`);
+        }
+    });
+
+    it("writes the control plane only on control-plane nodes, and the apiserver proxy everywhere", () => {
+        const cp = filesOf(prod, "k8s-cp2-files");
+        const w = filesOf(prod, "k8s-w2-files");
+        for (const m of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+            assert.ok(cp.has(`/etc/kubernetes/manifests/${m}.yaml`), `cp2 has ${m}`);
+            assert.ok(!w.has(`/etc/kubernetes/manifests/${m}.yaml`), `w2 has no ${m}`);
+        }
+        for (const files of [cp, w]) assert.ok(files.has("/etc/kubernetes/manifests/apiserver-proxy.yaml"));
+        assert.match(cp.get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
+        assert.match(cp.get("/etc/kubernetes/manifests/etcd.yaml")!.content, /v6k8s\.io\/certificates/);
+    });
+
+    it("exports the apiserver endpoints and a secret admin kubeconfig for the first control-plane node", async () => {
+        assert.deepEqual(await resolve(outputs.apiserverEndpoints as string[]), [
+            "https://[2001:db8:10a:1f2e::2]:6443", "https://[2001:db8:10b:2c41::2]:6443", "https://[2001:db8:10c:93a0::2]:6443",
+        ]);
+        const kubeconfig = outputs.kubeconfig as { isSecret: Promise<boolean> };
+        assert.equal(await kubeconfig.isSecret, true);
+        const text = (await resolve(outputs.kubeconfig as string))!;
+        assert.match(text, /server: https:\/\/\[2001:db8:10a:1f2e::2\]:6443/);
+        assert.match(Buffer.from(/client-key-data: (\S+)/.exec(text)![1], "base64").toString(), /FAKE k8s-pki-admin-g0-key/);
+    });
+
+    it("opens the apiserver port to adminPrefixes on control-plane nodes only", async () => {
+        const { resources } = await runProgram(small());
+        const fw = (n: string) => decodeInstalledFiles(unwrap(get(resources, `node-${n}-files`).inputs.create)).get("/etc/v6k8s/host-firewall.nft")!.content;
+        assert.match(fw("cp1"), /ip6 saddr \{ 2001:db8:ad::\/48 \} tcp dport 6443 accept/);
+        assert.doesNotMatch(fw("w1"), /6443/);
+    });
+
+    it("adding a worker leaves every existing node's Kubernetes steps unchanged", async () => {
+        const before = (await runProgram(small())).resources;
+        const raw = small();
+        raw.nodes.push(dedicated("w2", 12, ["worker"], "2001:db8:b:2::/64"));
+        const after = (await runProgram(raw)).resources;
+        for (const n of ["cp1", "cp2", "cp3", "w1"]) {
+            for (const step of ["pki", "files", "binaries", "start"]) {
+                assert.deepEqual(get(after, `k8s-${n}-${step}`).inputs, get(before, `k8s-${n}-${step}`).inputs, `k8s-${n}-${step} changed`);
+            }
+        }
+    });
+
+    it("a control-plane node with joinEtcd starts etcd as a member of the existing cluster", async () => {
+        const raw = small();
+        raw.nodes.push(dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true }), dedicated("cp5", 5, ["control-plane"], "2001:db8:a:5::/64", { joinEtcd: true }));
+        const { resources } = await runProgram(raw);
+        assert.match(filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=existing/);
+        assert.match(filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
+    });
+
+    it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {
+        const raw = small();
+        (raw.cluster as Record<string, unknown>).kubernetesVersion = "1.35.0";
+        const { resources } = await runProgram(raw);
+        assert.match(unwrap(get(resources, "k8s-cp1-pki").inputs.create), /Version-skew preflight for Kubernetes 1\.35\.0/);
+        assert.match(filesOf(resources, "k8s-cp1-files").get("/usr/local/lib/v6k8s/install-binaries.sh")!.content, /kubelet v1\.35\.0/);
+    });
+});
