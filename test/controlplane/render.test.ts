@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { ETCD_DATA_DIR, MANIFEST_DIR, PATHS } from "../../components/controlplane/paths";
+import { ETCD_DATA_DIR, MANIFEST_DIR, PATHS, PKI_DIR } from "../../components/controlplane/paths";
 import { APISERVER_MANIFEST_PATH, apiserverFlags, etcdServers } from "../../components/controlplane/render/apiserver";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "../../components/controlplane/render/apiserverProxy";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, controllerManagerFlags } from "../../components/controlplane/render/controllerManager";
@@ -235,10 +235,9 @@ describe("kube-controller-manager and kube-scheduler", () => {
         assert.equal(flags.get("root-ca-file"), PATHS.clusterCa.cert);
         assert.equal(flags.get("service-account-private-key-file"), PATHS.serviceAccount.privateKey);
         assert.deepEqual(["kube-controller-manager", ...controllerManagerFlags(f.cluster)], pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.containers[0].command);
-        // The CA key is never mounted (nor is any key but its own and the service-account one).
+        // Certificates by directory (rotation replaces files by rename), the kubeconfig as a file.
         const mounted = pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.volumes.map((v) => v.hostPath.path);
-        assert.ok(!mounted.includes(PATHS.clusterCa.key));
-        assert.deepEqual(mounted.filter((p) => p.endsWith(".key")).sort(), [PATHS.controllerManagerClient.key, PATHS.serviceAccount.privateKey].sort());
+        assert.deepEqual(mounted, [PKI_DIR, PATHS.controllerManagerKubeconfig]);
     });
 
     for (const [path, kubeconfig] of [[CONTROLLER_MANAGER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig], [SCHEDULER_MANIFEST_PATH, PATHS.schedulerKubeconfig]]) {
@@ -314,6 +313,21 @@ describe("the kubelet", () => {
             const conf = yaml11(filesOf(name).get(PATHS.kubeletKubeconfig)!.content);
             assert.equal(conf.clusters[0].cluster.server, "https://[::1]:7445");
             assert.equal(conf.users[0].user["client-certificate"], PATHS.kubeletClient.cert);
+        }
+    });
+});
+
+describe("file order", () => {
+    it("kubernetesFiles lists every file a static pod mounts before the manifests", () => {
+        for (const name of ALL) {
+            const order = [...filesOf(name).keys()];
+            for (const manifest of order.filter((p) => p.startsWith(`${MANIFEST_DIR}/`))) {
+                for (const v of pod(name, manifest).spec.volumes) {
+                    for (const dep of order.filter((p) => p === v.hostPath.path || p.startsWith(`${v.hostPath.path}/`))) {
+                        assert.ok(order.indexOf(dep) < order.indexOf(manifest), `${name}: ${dep} comes after ${manifest}`);
+                    }
+                }
+            }
         }
     });
 });

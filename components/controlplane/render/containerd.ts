@@ -39,7 +39,7 @@ version = 3
 
 /** containerd's upstream unit, for the release tarball (Debian's package brings its own). */
 export function renderContainerdUnit(): string {
-    return `# Rendered by v6k8s: containerd from the release tarball (upstream's unit, plus LimitNOFILE).
+    return `# Rendered by v6k8s: containerd from the release tarball (upstream's unit).
 [Unit]
 Description=containerd container runtime
 Documentation=https://containerd.io
@@ -57,7 +57,6 @@ Restart=always
 RestartSec=5
 LimitNPROC=infinity
 LimitCORE=infinity
-LimitNOFILE=infinity
 TasksMax=infinity
 OOMScoreAdjust=-999
 

@@ -3,7 +3,7 @@
 //   plan), so there is no cluster CIDR to carve up;
 // - --cluster-signing-*: the cluster CA key never lands on a host. The Pulumi program issues every
 //   certificate, so the CSR signer stays off (kubelets do not rotate through CSRs either).
-import { PATHS } from "../paths";
+import { PKI_DIR, PATHS } from "../paths";
 import { CONTROLLER_MANAGER_PORT } from "./defaults";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderControllerManagerKubeconfig } from "./kubeconfig";
@@ -11,7 +11,7 @@ import { selfMember } from "./members";
 import { LOOPBACK } from "./net";
 import { serviceRange } from "./serviceRange";
 import {
-    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readOnlyFiles, renderStaticPod, sha256, startupProbe,
+    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, renderStaticPod, sha256, startupProbe,
 } from "./staticPod";
 
 export const CONTROLLER_MANAGER_MANIFEST_PATH = manifestPath("kube-controller-manager");
@@ -42,15 +42,12 @@ export function renderControllerManagerManifest(cluster: ClusterFacts, node: Nod
         image: cluster.images.controllerManager,
         command: ["kube-controller-manager", ...controllerManagerFlags(cluster)],
         requests: { cpu: "200m" },
-        // Exactly the files it reads; no other key of the host is visible to it.
-        mounts: readOnlyFiles({
-            kubeconfig: PATHS.controllerManagerKubeconfig,
-            "client-cert": PATHS.controllerManagerClient.cert,
-            "client-key": PATHS.controllerManagerClient.key,
-            ca: PATHS.clusterCa.cert,
-            "front-proxy-ca": PATHS.frontProxyCa.cert,
-            "sa-key": PATHS.serviceAccount.privateKey,
-        }),
+        // The PKI directory, not single files: a file mount pins the inode it started with, and the
+        // PKI step replaces certificates by rename (rotation restarts the pod via an annotation).
+        mounts: [
+            { name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true },
+            { name: "kubeconfig", hostPath: PATHS.controllerManagerKubeconfig, type: "File", readOnly: true },
+        ],
         annotations: podAnnotations(cluster, {
             [`${ANNOTATION_PREFIX}/kubeconfig-sha256`]: sha256(renderControllerManagerKubeconfig(cluster)),
         }),

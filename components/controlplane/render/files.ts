@@ -2,7 +2,7 @@
 // the kubelet everywhere, the apiserver proxy everywhere, the control plane on its members.
 // Certificates and keys are not here: the PKI step writes them.
 import type { HostFile, HostFiles } from "../../hosts/render/files";
-import { PATHS } from "../paths";
+import { MANIFEST_DIR, PATHS } from "../paths";
 import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, renderContainerdConfig, renderContainerdUnit } from "./containerd";
@@ -58,8 +58,13 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
     ]);
 }
 
-/** All of the above for one node, sorted by path. */
+/**
+ * All of the above for one node: every other file sorted by path, then the manifests. Written in
+ * this order, a static pod never starts on the previous version of a file it mounts.
+ */
 export function kubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeFileOptions = {}): HostFiles {
     const all = [...runtimeFiles(cluster, node, opts), ...apiserverProxyFiles(cluster), ...controlPlaneFiles(cluster, node, opts)];
-    return new Map(all.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const isManifest = (p: string) => p.startsWith(`${MANIFEST_DIR}/`);
+    const byPath = ([a]: [string, HostFile], [b]: [string, HostFile]) => (a < b ? -1 : a > b ? 1 : 0);
+    return new Map([...all.filter(([p]) => !isManifest(p)).sort(byPath), ...all.filter(([p]) => isManifest(p)).sort(byPath)]);
 }

@@ -1,13 +1,12 @@
 // kube-scheduler on a control-plane node: leader-elected, serving only on [::1].
-import { PATHS } from "../paths";
+import { PKI_DIR, PATHS } from "../paths";
 import { SCHEDULER_PORT } from "./defaults";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderSchedulerKubeconfig } from "./kubeconfig";
 import { selfMember } from "./members";
 import { LOOPBACK } from "./net";
 import {
-    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readOnlyFiles, readinessProbe, renderStaticPod, sha256,
-    startupProbe,
+    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, sha256, startupProbe,
 } from "./staticPod";
 
 export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
@@ -31,13 +30,12 @@ export function renderSchedulerManifest(cluster: ClusterFacts, node: NodeFacts):
         image: cluster.images.scheduler,
         command: ["kube-scheduler", ...schedulerFlags()],
         requests: { cpu: "100m" },
-        // Exactly the files it reads: the kubeconfig and what it names.
-        mounts: readOnlyFiles({
-            kubeconfig: PATHS.schedulerKubeconfig,
-            "client-cert": PATHS.schedulerClient.cert,
-            "client-key": PATHS.schedulerClient.key,
-            ca: PATHS.clusterCa.cert,
-        }),
+        // The kubeconfig names its certificate and the CA by path under PKI_DIR (mounted as a
+        // directory, so certificates replaced by rename are seen).
+        mounts: [
+            { name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true },
+            { name: "kubeconfig", hostPath: PATHS.schedulerKubeconfig, type: "File", readOnly: true },
+        ],
         annotations: podAnnotations(cluster, { [`${ANNOTATION_PREFIX}/kubeconfig-sha256`]: sha256(kubeconfig) }),
         liveness: livenessProbe(LOOPBACK, SCHEDULER_PORT, "/livez", "HTTPS"),
         readiness: readinessProbe(LOOPBACK, SCHEDULER_PORT, "/readyz", "HTTPS"),

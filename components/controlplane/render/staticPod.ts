@@ -44,15 +44,6 @@ export interface StaticPodSpec {
     readonly tier?: string;
 }
 
-/**
- * Read-only mounts of single files, for components that need a few files and nothing else. A file
- * mount pins the inode the pod started with; these components read their files only at start, so
- * a replaced file needs a restart anyway (see podAnnotations).
- */
-export function readOnlyFiles(files: Readonly<Record<string, string>>): HostMount[] {
-    return Object.entries(files).map(([name, hostPath]) => ({ name, hostPath, type: "File", readOnly: true }));
-}
-
 type Scheme = HttpProbe["httpGet"]["scheme"];
 const get = (host: string, port: number, path: string, scheme: Scheme) => ({ host, path, port, scheme });
 

@@ -14,12 +14,13 @@ function shellQuote(text: string): string {
 }
 
 /**
- * A script that writes every file atomically (temp file + rename) with its mode. Contents travel
- * base64-encoded so no byte of them is ever interpreted by the shell.
+ * A script that writes every file atomically (temp file + rename) with its mode, in the map's
+ * order (callers put what others read first: kubeconfigs before the manifests that use them).
+ * Contents travel base64-encoded so no byte of them is ever interpreted by the shell.
  */
 export function installFilesCommand(files: HostFiles): string {
     const lines = ["set -eu", "umask 022"];
-    for (const [path, f] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [path, f] of files) {
         const tmp = `${path}.v6k8s-new`;
         const b64 = Buffer.from(f.content, "utf8").toString("base64");
         lines.push(

@@ -66,6 +66,9 @@ fi`
 set -euo pipefail
 upgrade=no
 [ -d /var/lib/etcd/member ] && upgrade=yes
+# The kubelet refuses to run with swap on (Robot's installimage creates swap): off now and at boot.
+swapoff -a
+sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/s/^/# disabled by v6k8s: /' /etc/fstab
 systemctl daemon-reload
 systemctl enable containerd.service kubelet.service
 systemctl restart containerd.service
