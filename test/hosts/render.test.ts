@@ -56,10 +56,10 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
     });
 
     it("firewall opens a role's public ports only to the given sources", () => {
-        const fw = renderFirewall("cp1", [{ protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" }]);
+        const fw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [{ protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" }]);
         assert.match(fw, /ip6 saddr \{ 2001:db8:aaaa::\/48 \} tcp dport 6443 accept/);
         assert.match(fw, /ip saddr \{ 198\.51\.100\.0\/24 \} tcp dport 6443 accept/);
-        assert.doesNotMatch(renderFirewall("cp1"), /6443|2379|10250/);
+        assert.doesNotMatch(renderFirewall("cp1", "2001:db8:0:1:0:1::/96"), /6443|2379|10250/);
     });
 });
 
@@ -82,6 +82,18 @@ describe("installFilesCommand, run by a real shell", () => {
             }
             assert.deepEqual(fs.readdirSync(`${root}/etc`).filter((f) => f.endsWith(".v6k8s-new")), []);
         }
+    });
+
+    it("mesh-up hands syncconf the private key from the key file (syncconf would otherwise drop it)", () => {
+        const meshUp = renderStack(readStackFile(PROD))[0].files.get("/usr/local/lib/v6k8s/mesh-up.sh")!.content;
+        const awk = /\| awk -v key=\S+ '([^']+)'/.exec(meshUp);
+        assert.ok(awk, "mesh-up.sh pipes wg-quick strip through awk");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-wg-"));
+        fs.writeFileSync(path.join(dir, "wg0.key"), "KEY-FROM-FILE=\n");
+        const stripped = "[Interface]\nListenPort = 51820\n\n[Peer]\nPublicKey = P=\nAllowedIPs = fd00::/80\n";
+        const r = spawnSync("awk", ["-v", `key=${path.join(dir, "wg0.key")}`, awk[1]], { input: stripped, encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, "[Interface]\nPrivateKey = KEY-FROM-FILE=\nListenPort = 51820\n\n[Peer]\nPublicKey = P=\nAllowedIPs = fd00::/80\n");
     });
 
     it("every rendered script is valid bash", () => {

@@ -26,7 +26,7 @@ export function networkFiles(host: HostNet, publicPorts: readonly PublicPort[] =
         [SYSCTL_PATH, file(renderSysctl({ ipv4Gateway: host.nat64 !== null }))],
         [MODULES_PATH, file(renderModules())],
         [CNI_CONFLIST_PATH, file(renderCniConflist(host))],
-        [FIREWALL_PATH, file(renderFirewall(host.name, publicPorts))],
+        [FIREWALL_PATH, file(renderFirewall(host.name, host.podGua.subnet, publicPorts))],
         [NETWORK_UNIT_PATH, file(renderNetworkUnit())],
         [INSTALL_PACKAGES_PATH, script(renderInstallPackages())],
         [NETWORK_UP_PATH, script(renderNetworkUp(host))],

@@ -1,5 +1,7 @@
 // Host firewall. From the internet: SSH, WireGuard, ICMP and the ports a role opens on purpose.
 // etcd, kubelet and apiserver are reachable only over the mesh (and from the node's own pods).
+// Pods' GUAs are for their own outbound traffic: the internet cannot open connections to them
+// (services are exposed through externalIPs, which kube-proxy translates to pod ULAs first).
 // A table of our own, replaced atomically, so kube-proxy's and CNI's iptables rules are untouched.
 import { POD_BRIDGE, WIREGUARD_INTERFACE, WIREGUARD_PORT } from "./hostNet";
 
@@ -15,7 +17,7 @@ export interface PublicPort {
     readonly why: string;
 }
 
-export function renderFirewall(hostName: string, publicPorts: readonly PublicPort[] = []): string {
+export function renderFirewall(hostName: string, podGua: string, publicPorts: readonly PublicPort[] = []): string {
     const rules = publicPorts.map((p) => {
         const v6 = p.from.filter((f) => f.includes(":"));
         const v4 = p.from.filter((f) => !f.includes(":"));
@@ -44,6 +46,12 @@ export function renderFirewall(hostName: string, publicPorts: readonly PublicPor
         `        tcp dport ${SSH_PORT} accept comment "ssh"`,
         `        udp dport ${WIREGUARD_PORT} accept comment "wireguard"`,
         ...rules.flat(),
+        "    }",
+        "    chain forward {",
+        "        type filter hook forward priority filter; policy accept;",
+        "        ct state established,related accept",
+        `        iifname { "${WIREGUARD_INTERFACE}", "${POD_BRIDGE}" } accept`,
+        `        ip6 daddr ${podGua} ct state new drop comment "no inbound connections to pods' GUAs"`,
         "    }",
         "}",
         "",

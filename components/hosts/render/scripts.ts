@@ -71,7 +71,9 @@ export function renderMeshUp(host: HostNet): string {
 # unchanged peers keep their sessions. Nothing restarts.
 set -euo pipefail
 if ip link show ${iface} >/dev/null 2>&1; then
-    wg syncconf ${iface} <(wg-quick strip ${WIREGUARD_CONF_PATH})
+    # wg0.conf has no PrivateKey (it stays in the key file): syncconf would remove the key, so
+    # it gets it on the way in, read by awk from the file (never on a command line).
+    wg syncconf ${iface} <(wg-quick strip ${WIREGUARD_CONF_PATH} | awk -v key=${WIREGUARD_KEY_PATH} '{ print } /^\\[Interface\\]/ { getline k < key; print "PrivateKey = " k }')
     ip link set ${iface} mtu ${MESH_MTU} up
     ip -6 addr replace ${host.wireguardAddress}/${host.clusterUla.split("/")[1]} dev ${iface}
 else

@@ -1,0 +1,77 @@
+// Tayga, the NAT64 gateway of a host with IPv4: it translates `<nodeula>:64::/96` to IPv4 and back.
+// Outbound only: the translated sources come from a dynamic pool that the host masquerades out of
+// its uplink (nat64Up.ts). Inbound IPv4 -> host IPv6 (`map` lines) is issue 6 and not rendered yet.
+import * as ipaddr from "ipaddr.js";
+import { Prefix } from "../../network/prefix";
+
+export const TAYGA_CONF_PATH = "/etc/v6k8s/tayga.conf";
+/** Where Tayga keeps its dynamic pool mappings across restarts. */
+export const TAYGA_DATA_DIR = "/var/lib/tayga";
+export const NAT64_TUN = "nat64";
+const NAT64_PREFIX_LENGTH = 96;
+
+/** The IPv4 side of the translator; neither address is ever seen outside the host. */
+export interface Nat64Pool {
+    /** Tayga's own IPv4 address (ICMP errors come from it); inside `dynamicPool`. */
+    readonly ipv4Address: string;
+    /** IPv4 addresses handed to IPv6 sources, one per source, masqueraded out of the uplink. */
+    readonly dynamicPool: string;
+}
+
+/**
+ * The production pool, Tayga's documented default: a private /24 that exists only between the
+ * TUN and the MASQUERADE on the gateway itself, so it never collides with anything on the wire;
+ * its only cost is that the gateway cannot reach real hosts in 192.168.255.0/24. 253 sources
+ * (pods and nodes that talk to IPv4 at the same time) fit before Tayga reuses idle mappings.
+ * The lab cannot use private addresses and passes a TEST-NET pool instead (lab/config.ts).
+ */
+export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
+
+/** A host that runs the gateway: its name and its NAT64 /96 from the address plan. */
+export interface Nat64Gateway {
+    readonly name: string;
+    readonly nat64: string;
+}
+
+/** The gateway of a host from the address plan (HostNet or NodePlan JSON), or null without IPv4. */
+export function nat64Gateway(host: { readonly name: string; readonly nat64: string | null }): Nat64Gateway | null {
+    return host.nat64 === null ? null : { name: host.name, nat64: host.nat64 };
+}
+
+/** Throws RangeError when the prefix is not an IPv6 /96 or the pool is not an IPv4 prefix holding the address. */
+export function checkNat64(gateway: Nat64Gateway, pool: Nat64Pool): void {
+    const prefix = Prefix.parse(gateway.nat64);
+    if (prefix.length !== NAT64_PREFIX_LENGTH) {
+        throw new RangeError(`NAT64 prefix of ${gateway.name} must be a /96, got ${prefix}`);
+    }
+    let net: [ipaddr.IPv4 | ipaddr.IPv6, number];
+    try {
+        net = ipaddr.parseCIDR(pool.dynamicPool);
+    } catch {
+        throw new RangeError(`dynamic pool "${pool.dynamicPool}" is not an IPv4 prefix`);
+    }
+    if (net[0].kind() !== "ipv4" || net[1] > 30) {
+        throw new RangeError(`dynamic pool "${pool.dynamicPool}" must be an IPv4 prefix of /30 or shorter`);
+    }
+    if (!ipaddr.IPv4.isValidFourPartDecimal(pool.ipv4Address)) {
+        throw new RangeError(`Tayga address "${pool.ipv4Address}" is not a dotted-quad IPv4 address`);
+    }
+    if (!ipaddr.IPv4.parse(pool.ipv4Address).match(net as [ipaddr.IPv4, number])) {
+        throw new RangeError(`Tayga address ${pool.ipv4Address} is outside the dynamic pool ${pool.dynamicPool}`);
+    }
+}
+
+export function renderTaygaConf(gateway: Nat64Gateway, pool: Nat64Pool = DEFAULT_NAT64_POOL): string {
+    checkNat64(gateway, pool);
+    return [
+        `# Tayga NAT64 of ${gateway.name}, rendered by v6k8s. Outbound only: IPv6 sources get an address`,
+        `# of the dynamic pool, which nat64-up.sh masquerades out of the uplink. Inbound IPv4 -> host`,
+        "# IPv6 (`map` lines) is not rendered yet (issue 6).",
+        `tun-device ${NAT64_TUN}`,
+        `ipv4-addr ${pool.ipv4Address}`,
+        `prefix ${Prefix.parse(gateway.nat64).toString()}`,
+        `dynamic-pool ${pool.dynamicPool}`,
+        `data-dir ${TAYGA_DATA_DIR}`,
+        "",
+    ].join("\n");
+}

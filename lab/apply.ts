@@ -1,0 +1,61 @@
+// Applies the rendered artifacts to a lab host exactly as production's remote commands do
+// (components/hosts/render/commands.ts): files, activate, wireguard-key, then the mesh. The
+// commands run unchanged as bash command lines on the host; only systemctl/modprobe/apt-get are
+// glue (lab/sh/glue), and wireguard-go is started by wg-quick through lab/sh/wireguard-go-lab.sh.
+import { installFilesCommand } from "../components/hosts/render/commands";
+import type { HostFile } from "../components/hosts/render/files";
+import type { RenderedHost } from "../components/hosts/render/offline";
+import { nat64Files } from "../components/nat64/render/files";
+import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
+import { nat64Gateway } from "../components/nat64/render/tayga";
+import { LAB_NAT64_POOL } from "./config";
+import { shOnHost } from "./machines";
+import type { LabHost } from "./state";
+import { startUnit } from "./units";
+
+const WG_PUBLIC_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/** Refuses to write a file whose directory is not bound to the host's own root (it would land in the machine's). */
+function assertBound(host: LabHost, files: ReadonlyMap<string, HostFile>): void {
+    for (const p of files.keys()) {
+        if (!host.binds.includes(p.slice(0, p.lastIndexOf("/")))) {
+            throw new Error(`lab: ${host.name} would write ${p} outside its bound directories (${host.binds.join(", ")})`);
+        }
+    }
+}
+
+/** Steps 1-3: files, activate, wireguard-key. Returns the host's WireGuard public key. */
+export async function prepareHost(host: LabHost, rendered: RenderedHost): Promise<string> {
+    assertBound(host, rendered.files);
+    await shOnHost(host, rendered.commands.files);
+    await shOnHost(host, rendered.commands.activate);
+    const key = (await shOnHost(host, rendered.commands.wireguardKey)).stdout.trim();
+    if (!WG_PUBLIC_KEY.test(key)) throw new Error(`lab: ${host.name}'s wireguard-key printed ${JSON.stringify(key)}, not a public key`);
+    return key;
+}
+
+/** Step 4: the mesh (wg0.conf with every peer, then mesh-up.sh). */
+export async function meshHost(host: LabHost, rendered: RenderedHost): Promise<void> {
+    await shOnHost(host, rendered.commands.mesh);
+}
+
+export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {
+    const gateway = nat64Gateway({ name: host.name, nat64: host.nat64 });
+    return gateway === null ? new Map() : nat64Files(gateway, LAB_NAT64_POOL);
+}
+
+/**
+ * The NAT64 gateway on an IPv4 host: its files, then what `systemctl enable --now` of the unit
+ * would do (nat64-up.sh, then Tayga as a recorded daemon). Production wiring of these files into
+ * the host's commands is not there yet; the lab installs them with the same file installer.
+ */
+export async function nat64Host(host: LabHost, mode: "start" | "reapply"): Promise<void> {
+    const files = labNat64Files(host);
+    if (files.size === 0) return;
+    assertBound(host, files);
+    const unit = NAT64_UNIT_PATH.slice(NAT64_UNIT_PATH.lastIndexOf("/") + 1);
+    await shOnHost(host, `${installFilesCommand(files)}systemctl enable ${unit}\n`);
+    // Re-applying runs the idempotent plumbing script again; Tayga itself keeps running.
+    if (mode === "start") await startUnit(host, unit);
+    else await shOnHost(host, NAT64_UP_PATH);
+}

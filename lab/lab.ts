@@ -1,0 +1,151 @@
+// Bringing the lab up: the stack file through the project's own config reader, address plan and
+// renderers; namespaces as hosts on a provider network; every host prepared in parallel with the
+// rendered commands; pods from the rendered CNI conflist; the NAT64 gateway; DNS.
+import * as fs from "fs";
+import { readStackFile } from "../components/config/stackFile";
+import type { StackConfig } from "../components/config/types";
+import { dns64PrefixOf } from "../components/dns/render/corefile";
+import { RenderedHost, renderStack } from "../components/hosts/render/offline";
+import { formatV6 } from "../components/network/prefix";
+import { planStack } from "../components/network/stackPlan";
+import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";
+import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
+import { labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
+import { bindsFor, ensureMountPoints, prepareRoot } from "./machines";
+import { addNetns } from "./netns";
+import { addPod, setPodResolver } from "./pods";
+import { AlreadyUpError, checkTools, isUp } from "./preflight";
+import { waitMesh, waitSettled } from "./readiness";
+import { startInternetServers, startStandIns } from "./servers";
+import { DnsState, LabHost, LabState, saveState } from "./state";
+import { buildInternet, plugHost } from "./topology";
+
+export interface UpOptions {
+    /** Stack file; default lab/stacks/lab.yaml. */
+    readonly stack?: string;
+    /** Start DNS (CoreDNS); default true. */
+    readonly dns?: boolean;
+    readonly log?: (line: string) => void;
+}
+
+function labHosts(config: StackConfig, rendered: readonly RenderedHost[]): LabHost[] {
+    return config.nodes.map((node, i) => {
+        if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
+        const net = rendered[i].net;
+        const files = [...rendered[i].files.keys()];
+        const host: LabHost = {
+            name: node.name,
+            index: node.index,
+            ns: hostNs(node.name),
+            root: `${HOSTS_DIR}/${node.name}`,
+            binds: [],
+            gua: node.gua.toString(),
+            publicAddress: formatV6(node.publicAddress),
+            uplinkLinkLocal: hostUplinkLinkLocal(node.index),
+            ipv4: node.ipv4 ?? null,
+            ula: net.ula,
+            wireguardAddress: net.wireguardAddress,
+            podUla: net.podUla.subnet,
+            podGua: net.podGua.subnet,
+            nat64: net.nat64,
+        };
+        const withNat64 = [...files, ...labNat64Files(host).keys()];
+        for (const a of [host.gua, host.publicAddress, host.ula, host.podUla, host.podGua, ...(host.ipv4 ? [host.ipv4] : []), ...(host.nat64 ? [host.nat64] : [])]) {
+            assertLabAddress(a);
+        }
+        return { ...host, binds: bindsFor(withNat64) };
+    });
+}
+
+async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
+    const t0 = process.hrtime.bigint();
+    const result = await work();
+    state.timings[phase] = Number(process.hrtime.bigint() - t0) / 1e9;
+    log(`lab: ${phase} ${state.timings[phase].toFixed(2)} s`);
+    saveState(state);
+    return result;
+}
+
+function sameNetworkFiles(a: RenderedHost, b: RenderedHost): boolean {
+    return a.commands.files === b.commands.files && a.commands.activate === b.commands.activate;
+}
+
+/**
+ * Brings the lab up and returns its state. Throws (leaving the teardown to the caller, which must
+ * always call down()) when anything fails.
+ */
+export async function up(opts: UpOptions = {}): Promise<LabState> {
+    const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+    if (isUp()) throw new AlreadyUpError();
+    checkTools();
+    const stack = opts.stack ?? DEFAULT_STACK;
+    const config = readStackFile(stack);
+    const first = renderStack(config);
+    const hosts = labHosts(config, first);
+    const state: LabState = {
+        stack, startedAt: new Date().toISOString(), mountPoints: [], hosts, pods: [],
+        dns: { status: "skipped", reason: "not started" }, timings: {},
+    };
+    for (const d of [PID_DIR, LOG_DIR, HOSTS_DIR]) fs.mkdirSync(d, { recursive: true });
+    saveState(state);
+    state.mountPoints = ensureMountPoints(new Set(hosts.flatMap((h) => h.binds)));
+    saveState(state);
+    const t0 = Date.now();
+    // Built (first run only) while the hosts come up; a failure becomes a reason, never a rejection.
+    const corednsBuild = opts.dns === false ? undefined : ensureCoredns().catch((e: Error) => ({ reason: `CoreDNS build could not run: ${e.message}` }));
+
+    await timed(state, "namespaces and provider network", log, async () => {
+        await Promise.all([buildInternet(), ...hosts.map((h) => addNetns(h.ns))]);
+        await Promise.all(hosts.map(plugHost));
+    });
+    // Production's order per host; all hosts at once (Promise.all), as Pulumi runs them.
+    const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>
+        Promise.all(hosts.map(async (h, i) => {
+            prepareRoot(h.root, h.binds);
+            return prepareHost(h, first[i]);
+        })));
+    const publicKeys = Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]]));
+    const rendered = renderStack(config, { publicKeys });
+    rendered.forEach((r, i) => {
+        if (!sameNetworkFiles(r, first[i])) throw new Error(`lab: ${r.net.name}'s network files changed when the keys were added`);
+    });
+    await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
+        Promise.all(hosts.map(async (h, i) => {
+            await meshHost(h, rendered[i]);
+            await nat64Host(h, "start");
+            await startStandIns(h);
+        })));
+    const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];
+    state.pods = await timed(state, "pods (CNI) and internet servers", log, async () => {
+        const [pods] = await Promise.all([
+            Promise.all([...hosts.map((h) => addPod(h, TEST_POD)), ...(opts.dns === false ? [] : [addPod(dnsHost, DNS_POD)])]),
+            startInternetServers(),
+        ]);
+        return pods;
+    });
+    await timed(state, "settle: addresses and mesh handshakes", log, async () => {
+        await waitSettled(state);
+        await waitMesh(state);
+    });
+    if (corednsBuild) {
+        state.dns = await timed(state, "DNS (CoreDNS upstream and cluster)", log, () => startDns(state, config, corednsBuild, log));
+    }
+    state.timings.total = (Date.now() - t0) / 1000;
+    saveState(state);
+    return state;
+}
+
+async function startDns(state: LabState, config: StackConfig, build: Promise<{ binary: string } | { reason: string }>, log: (l: string) => void): Promise<DnsState> {
+    const coredns = await build;
+    if ("reason" in coredns) {
+        log(`\n!!!!! DNS64 CHECK WILL BE SKIPPED: ${coredns.reason}\n`);
+        return { status: "skipped", reason: coredns.reason };
+    }
+    const dnsPod = state.pods.find((p) => p.name === DNS_POD);
+    if (!dnsPod) throw new Error("lab: no DNS pod");
+    await startUpstreamDns(coredns.binary);
+    const testPods = state.pods.filter((p) => p.name !== DNS_POD);
+    const dns = await startClusterDns(coredns.binary, dnsPod, dns64PrefixOf(planStack(config)), testPods);
+    for (const p of testPods) setPodResolver(p, dnsPod.ula, POD_SEARCH);
+    return dns;
+}

@@ -1,0 +1,108 @@
+// Running commands: async for bring-up (hosts are prepared in parallel), sync for teardown (it must
+// also work from a signal handler). A failure names the command, its exit code and its stderr.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export interface RunOptions {
+    /** Written to stdin. */
+    readonly input?: string;
+    /** Added to the environment. */
+    readonly env?: Readonly<Record<string, string>>;
+    /** Killed after this long; default 60 s. */
+    readonly timeoutMs?: number;
+    /** Resolve with the result instead of throwing on a non-zero exit. */
+    readonly allowFail?: boolean;
+}
+
+export interface RunResult {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+export class CommandError extends Error {
+    constructor(readonly argv: readonly string[], readonly result: RunResult) {
+        super(`command failed (exit ${result.code}): ${argv.join(" ")}\n${(result.stderr || result.stdout).trim()}`);
+        this.name = "CommandError";
+    }
+}
+
+/**
+ * stdin for a child: /dev/null, or a file holding `input`. Never a pipe: Node's pipes are socket
+ * pairs, and bash run with a socket on stdin thinks sshd started it and reads ~/.bashrc (Debian's
+ * SSH_SOURCE_BASHRC), which on a developer machine can run anything (pyenv init, say).
+ */
+function stdinFor(input: string | undefined): number | "ignore" {
+    if (input === undefined || input === "") return "ignore";
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6l-stdin-"));
+    const file = path.join(dir, "in");
+    fs.writeFileSync(file, input, { mode: 0o600 });
+    const fd = fs.openSync(file, "r");
+    fs.rmSync(dir, { recursive: true, force: true });
+    return fd;
+}
+
+function closeStdin(stdin: number | "ignore"): void {
+    if (stdin !== "ignore") fs.closeSync(stdin);
+}
+
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const stdin = stdinFor(opts.input);
+        const child = spawn(argv[0], argv.slice(1), {
+            env: { ...process.env, ...opts.env },
+            stdio: [stdin, "pipe", "pipe"],
+        });
+        closeStdin(stdin);
+        let stdout = "";
+        let stderr = "";
+        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+        child.on("error", (e) => {
+            clearTimeout(timer);
+            reject(e);
+        });
+        child.on("close", (code, signal) => {
+            clearTimeout(timer);
+            const result = { code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}killed by ${signal}` : stderr };
+            if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
+            else resolve(result);
+        });
+    });
+}
+
+export function runSync(argv: readonly string[], opts: RunOptions = {}): RunResult {
+    const stdin = stdinFor(opts.input);
+    const r = spawnSync(argv[0], argv.slice(1), {
+        env: { ...process.env, ...opts.env },
+        stdio: [stdin, "pipe", "pipe"],
+        encoding: "utf8",
+        timeout: opts.timeoutMs ?? 60_000,
+    });
+    closeStdin(stdin);
+    const result = { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? (r.error ? String(r.error) : "") };
+    if (result.code !== 0 && !opts.allowFail) throw new CommandError(argv, result);
+    return result;
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Blocks the thread (teardown runs synchronously, also from signal handlers). */
+export function sleepSync(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Retries `attempt` until it returns true or the deadline passes; returns the last outcome. */
+export async function eventually(attempt: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if (await attempt()) return true;
+        if (Date.now() >= deadline) return false;
+        await sleep(intervalMs);
+    }
+}

@@ -1,0 +1,77 @@
+// What a running lab is made of, saved in STATE_FILE so `lab:down` and the tests find it again.
+import * as fs from "fs";
+import { STATE_DIR, STATE_FILE } from "./config";
+
+export interface LabHost {
+    readonly name: string;
+    readonly index: number;
+    readonly ns: string;
+    /** The host's own filesystem: every path listed in `binds` is mounted from here (in-ns.sh). */
+    readonly root: string;
+    readonly binds: readonly string[];
+    readonly gua: string;
+    readonly publicAddress: string;
+    readonly uplinkLinkLocal: string;
+    readonly ipv4: string | null;
+    readonly ula: string;
+    readonly wireguardAddress: string;
+    readonly podUla: string;
+    readonly podGua: string;
+    readonly nat64: string | null;
+}
+
+export interface LabPod {
+    readonly name: string;
+    readonly host: string;
+    readonly ns: string;
+    readonly root: string;
+    readonly ula: string;
+    readonly gua: string;
+}
+
+export interface DnsState {
+    /** "running", or "skipped" with the reason (CoreDNS could not be built or started). */
+    readonly status: "running" | "skipped";
+    readonly reason?: string;
+    /** The cluster DNS pod's address (CoreDNS with the project's Corefile). */
+    readonly server?: string;
+    readonly corefile?: string;
+}
+
+export interface LabState {
+    readonly stack: string;
+    readonly startedAt: string;
+    /** Directories created in the root filesystem as bind-mount targets; removed again when empty. */
+    mountPoints: string[];
+    hosts: LabHost[];
+    pods: LabPod[];
+    dns: DnsState;
+    /** Seconds per bring-up phase. */
+    timings: Record<string, number>;
+}
+
+export function saveState(state: LabState): void {
+    fs.mkdirSync(STATE_DIR, { recursive: true });
+    fs.writeFileSync(`${STATE_FILE}.new`, JSON.stringify(state, null, 2));
+    fs.renameSync(`${STATE_FILE}.new`, STATE_FILE);
+}
+
+export function loadState(): LabState | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(STATE_FILE, "utf8")) as LabState;
+    } catch {
+        return undefined;
+    }
+}
+
+export function requireState(): LabState {
+    const state = loadState();
+    if (!state) throw new Error(`lab: no lab is up (${STATE_FILE} is missing): run npm run lab`);
+    return state;
+}
+
+export function hostNamed(state: LabState, name: string): LabHost {
+    const h = state.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`lab: no host ${name}`);
+    return h;
+}
