@@ -66,13 +66,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             after,
         }, child);
 
-        // Control plane: strictly one after the other.
+        // Control plane: strictly one after the other. Members joining a running etcd go first:
+        // after `etcdctl member add` the cluster lacks a quorum until they start, and they do not
+        // wait for readiness, while an existing member would wait for an apiserver that cannot be
+        // ready yet.
         const controlPlane: NodeKubernetes[] = [];
-        for (const h of hosts.filter(isCp)) {
+        const cpOrder = [...hosts.filter((h) => isCp(h) && h.config.joinEtcd), ...hosts.filter((h) => isCp(h) && !h.config.joinEtcd)];
+        for (const h of cpOrder) {
             const previous = controlPlane.at(-1);
             controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
         }
-        const first = hosts.find(isCp)!;
+        const first = cpOrder[0];
         const wait = renderWaitControlPlane({ proxyPort: facts.apiserverProxyPort });
         this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, {
             connection: first.connection,

@@ -139,6 +139,10 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         const { resources } = await runProgram(raw);
         assert.match(filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=existing/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
+        // Joining members go first: they restore the quorum `member add` took away.
+        assert.ok(!get(resources, "k8s-cp4-pki").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
+        assert.ok(get(resources, "k8s-cp5-pki").dependsOn.includes("k8s-cp4-start"));
+        assert.ok(get(resources, "k8s-cp1-pki").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
     });
 
     it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {
