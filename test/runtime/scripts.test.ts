@@ -9,7 +9,8 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
-import { renderSkewCheck } from "../../components/runtime/render/activate";
+import { renderSkewCheck, renderWaitControlPlane } from "../../components/runtime/render/activate";
+import * as https from "https";
 
 const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0" };
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -137,4 +138,27 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             if (!ok) assert.match(r.stderr, /refusing to go from 1\.\d+/);
         });
     }
+
+    it("wait-control-plane fails with a clear message when nothing answers, and returns once /readyz does", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-wait-"));
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+        const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
+            res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
+        });
+        await new Promise<void>((r) => server.listen(0, "::1", r));
+        const port = (server.address() as AddressInfo).port;
+        try {
+            const ok = path.join(dir, "ok.sh");
+            fs.writeFileSync(ok, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 5 }));
+            const up = await inScratchRoot(`bash ${ok}`);
+            assert.equal(up.status, 0, up.stderr);
+            const down = path.join(dir, "down.sh");
+            fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2 }));
+            const r = await inScratchRoot(`bash ${down}`);
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /no apiserver became ready through \[::1\]:1 within 2s/);
+        } finally {
+            server.close();
+        }
+    });
 });

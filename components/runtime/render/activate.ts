@@ -42,6 +42,17 @@ export interface StartOptions {
     readonly timeoutSeconds?: number;
 }
 
+/** Shell lines that poll `url` once a second until it answers, failing with `what` after `seconds`. */
+function waitFor(url: string, seconds: number, what: string, indent = ""): string {
+    return [
+        `for _ in $(seq ${seconds}); do`,
+        `    curl -fsk --max-time 2 ${url} >/dev/null 2>&1 && break`,
+        "    sleep 1",
+        "done",
+        `curl -fsk --max-time 2 ${url} >/dev/null 2>&1 || { echo "${what} within ${seconds}s" >&2; exit 1; }`,
+    ].map((l) => indent + l).join("\n");
+}
+
 /**
  * Starts or restarts containerd and the kubelet. On a control-plane node that already held etcd
  * data (an upgrade, not the first bootstrap) it waits for the local apiserver's /readyz, so the
@@ -53,12 +64,7 @@ export function renderStartKubelet(opts: StartOptions): string {
     const wait = opts.controlPlane
         ? `
 if [ "$upgrade" = yes ]; then
-    for _ in $(seq ${timeout}); do
-        curl -fsk --max-time 2 https://[::1]:${opts.apiserverPort}/readyz >/dev/null 2>&1 && exit 0
-        sleep 1
-    done
-    echo "the local apiserver did not become ready within ${timeout}s" >&2
-    exit 1
+${waitFor(`https://[::1]:${opts.apiserverPort}/readyz`, timeout, "the local apiserver did not become ready", "    ")}
 fi`
         : "";
     return `#!/bin/bash
@@ -73,11 +79,7 @@ systemctl daemon-reload
 systemctl enable containerd.service kubelet.service
 systemctl restart containerd.service
 systemctl restart kubelet.service
-for _ in $(seq 120); do
-    curl -fs --max-time 2 http://[::1]:10248/healthz >/dev/null 2>&1 && break
-    sleep 1
-done
-curl -fs --max-time 2 http://[::1]:10248/healthz >/dev/null || { echo "kubelet is not healthy" >&2; exit 1; }${wait}
+${waitFor("http://[::1]:10248/healthz", 120, "the kubelet did not become healthy")}${wait}
 `;
 }
 
@@ -87,11 +89,6 @@ export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds
     return `#!/bin/bash
 # Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy.
 set -euo pipefail
-for _ in $(seq ${timeout}); do
-    curl -fsk --max-time 2 https://[::1]:${opts.proxyPort}/readyz >/dev/null 2>&1 && exit 0
-    sleep 1
-done
-echo "no apiserver became ready through [::1]:${opts.proxyPort} within ${timeout}s" >&2
-exit 1
+${waitFor(`https://[::1]:${opts.proxyPort}/readyz`, timeout, `no apiserver became ready through [::1]:${opts.proxyPort}`)}
 `;
 }
