@@ -1,4 +1,9 @@
 // Wiring only: read the config once, build the cluster, export what operators read.
+import { ClusterServices } from "./components/addons/clusterServices";
+import { HostDns } from "./components/addons/hostDns";
+import { createNat64Gateways } from "./components/addons/nat64Gateway";
+import { createPublicServices } from "./components/addons/publicService";
+import { hcloudPublicPorts, hostNameservers, ipv4FirewallPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
 import { APISERVER_PORT } from "./components/controlplane/render/defaults";
@@ -14,7 +19,7 @@ const { config, secrets } = loadConfig();
 const plan = planStack(config);
 const ula = config.cluster.ulaPrefix;
 
-const hosts = createHosts(config, plan, secrets, { apiserverPort: APISERVER_PORT });
+const hosts = createHosts(config, plan, secrets, { apiserverPort: APISERVER_PORT, hcloudPublicPorts: hcloudPublicPorts(config) });
 // Control-plane nodes open the apiserver port to the configured admin prefixes, nobody else.
 const apiserverPort: PublicPort[] = config.cluster.adminPrefixes.length === 0 ? [] : [
     { protocol: "tcp", port: APISERVER_PORT, from: config.cluster.adminPrefixes, why: "apiserver for admins" },
@@ -22,10 +27,20 @@ const apiserverPort: PublicPort[] = config.cluster.adminPrefixes.length === 0 ? 
 const networks = hosts.map((host) => new NodeNetwork(`node-${host.name}`, {
     host,
     clusterUla: ula,
-    publicPorts: host.config.roles.includes("control-plane") ? apiserverPort : [],
+    publicPorts: [...(host.config.roles.includes("control-plane") ? apiserverPort : []), ...ipv4FirewallPorts(config, plan, host.name)],
 }));
 const mesh = new Mesh("mesh", { members: hosts.map((host, i) => ({ host, network: networks[i] })) });
-const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, after: mesh.commands });
+// IPv4 hosts: NAT64 both ways and a DNS64 resolver; every host resolves through those before
+// Kubernetes starts pulling images.
+const gateways = createNat64Gateways(config, plan, hosts, mesh.commands);
+const hostDns = new HostDns("dns", {
+    members: hosts.map((host, i) => ({ host, after: [mesh.commands[i]] })),
+    nameservers: hostNameservers(config, plan),
+    resolvers: gateways.map((g) => g.ready),
+});
+const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, after: [...mesh.commands, ...hostDns.commands] });
+const services = new ClusterServices("addons", { config, plan, cluster: kubernetes });
+const publicServices = createPublicServices(config, hosts, services);
 
 /** The cluster prefixes: ULA /64, service /112, CoreDNS address. */
 export const cluster = planToJson(plan).cluster;
@@ -33,7 +48,11 @@ export const cluster = planToJson(plan).cluster;
 export const nodes = hosts.map((host, i) => nodeOutput(ula, host, networks[i]));
 /** The NAT64 /96 prefixes, one per IPv4 host. */
 export const nat64Prefixes = plan.nodes.flatMap((n) => (n.nat64 ? [n.nat64.toString()] : []));
+/** The NAT64 /96 CoreDNS's dns64 synthesises into (null without IPv4 hosts), and whose it is. */
+export const dns64 = { prefix: services.dns64Prefix, gateway: services.dns64Gateway };
 /** Every control-plane apiserver, on its public address. */
 export const apiserverEndpoints = kubernetes.apiserverEndpoints;
 /** Admin kubeconfig (secret): `pulumi stack output --show-secrets kubeconfig > kubeconfig`. */
 export const kubeconfig = kubernetes.adminKubeconfig;
+/** Per public service: the AAAA (and A) records to publish, and the same as zone-file lines. */
+export const dnsRecords = publicServices.map((s) => s.records);

@@ -1,15 +1,25 @@
 // Raw stack config (the project's keys, namespace stripped) -> validated StackConfig, or a
 // ConfigError listing every problem. Runs before any resource is declared.
 import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
-import { Positioned, clusterRules, clusterShapeRules, nodeRules } from "./rules";
-import { CLUSTER_KEYS, NODE_KEYS, clusterSchema, nodeSchema } from "./schema";
-import type { ClusterConfig, NodeConfig, StackConfig } from "./types";
+import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules } from "./rules";
+import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, nodeSchema, pkiSchema, portSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
+import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
-export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", ...SECRET_KEYS];
+export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", "services", ...SECRET_KEYS];
+
+const keysOf = (schema: { shape: object }) => Object.keys(schema.shape);
+/** Keys of the nested map an unknown key sits in (`coredns`, `ports[1]`, ...), else the top map's. */
+function nestedKeys(path: KeyPath, top: readonly string[], nested: Readonly<Record<string, readonly string[]>>): readonly string[] {
+    const parent = [...path].reverse().find((p) => typeof p === "string" && p in nested);
+    return parent === undefined ? top : nested[parent as string];
+}
+const CLUSTER_NESTED = { pki: keysOf(pkiSchema), coredns: keysOf(corednsSchema) };
+const NODE_NESTED = { ipv4Ports: keysOf(portSchema) };
+const SERVICE_NESTED = { ports: keysOf(servicePortSchema), workload: keysOf(workloadSchema) };
 
 /** Offset of a dedicated server's main address in its /64 on Hetzner Robot (`<prefix>::2`). */
 export const ROBOT_MAIN_ADDRESS_OFFSET = 2;
@@ -21,7 +31,7 @@ function parseCluster(raw: unknown, problems: string[]): ClusterConfig | undefin
     }
     const result = clusterSchema.safeParse(raw);
     if (!result.success) {
-        problems.push(...fromZod(["cluster"], result.error.issues, raw, () => CLUSTER_KEYS));
+        problems.push(...fromZod(["cluster"], result.error.issues, raw, (p) => nestedKeys(p, CLUSTER_KEYS, CLUSTER_NESTED)));
         return undefined;
     }
     const { ulaPrefix, dnsServiceAddress } = result.data;
@@ -43,7 +53,8 @@ function parseNode(raw: unknown, at: number, problems: string[]): NodeConfig | u
         const other = kind === "dedicated" ? "hcloud" : "dedicated";
         const hint = (_: KeyPath, key: string) =>
             NODE_KEYS[other].includes(key) ? `only for kind ${other}, this node is kind ${kind}` : undefined;
-        problems.push(...fromZod(["nodes", at], result.error.issues, raw, () => NODE_KEYS[kind], hint));
+        const hintTop = (p: KeyPath, key: string) => (p.length === 0 ? hint(p, key) : undefined);
+        problems.push(...fromZod(["nodes", at], result.error.issues, raw, (p) => nestedKeys(p, NODE_KEYS[kind], NODE_NESTED), hintTop));
         return undefined;
     }
     const n = result.data;
@@ -74,6 +85,21 @@ function parseNodes(raw: unknown, problems: string[]): Positioned<NodeConfig>[] 
     return parsed.length === raw.length ? parsed : undefined;
 }
 
+function parseServices(raw: unknown, problems: string[]): Positioned<ServiceConfig>[] | undefined {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) {
+        problems.push(problem(["services"], "must be a list of services"));
+        return undefined;
+    }
+    const parsed: Positioned<ServiceConfig>[] = [];
+    raw.forEach((item, at) => {
+        const result = serviceSchema.safeParse(item);
+        if (result.success) parsed.push({ at, node: result.data });
+        else problems.push(...fromZod(["services", at], result.error.issues, item, (p) => nestedKeys(p, SERVICE_KEYS, SERVICE_NESTED)));
+    });
+    return parsed.length === raw.length ? parsed : undefined;
+}
+
 /**
  * Validates the project's config keys. `raw` maps each key (without the "<project>:" prefix) to
  * its value, objects already decoded. Throws ConfigError with one line per problem.
@@ -85,11 +111,15 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
     }
     const cluster = parseCluster(raw.cluster, problems);
     const nodes = parseNodes(raw.nodes, problems);
+    const services = parseServices(raw.services, problems);
     if (nodes) problems.push(...clusterShapeRules(nodes));
-    if (problems.length > 0 || !cluster || !nodes) throw new ConfigError(problems);
+    if (nodes && cluster) problems.push(...dnsRules(cluster, nodes));
+    if (nodes && services) problems.push(...serviceRules(services, nodes));
+    if (problems.length > 0 || !cluster || !nodes || !services) throw new ConfigError(problems);
     return {
         cluster,
         nodes: nodes.map((p) => p.node).sort((a, b) => a.index - b.index),
+        services: services.map((p) => p.node),
     };
 }
 

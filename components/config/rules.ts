@@ -1,8 +1,27 @@
 // Rules that relate config values to each other: uniqueness, overlaps, quorum, the service range.
 import { Prefix, formatV6 } from "../network/prefix";
 import { apiserverServiceAddress, nodeGuaPrefix, podPrefix, servicePrefix } from "../network/plan";
+import { APISERVER_PORT } from "../controlplane/render/defaults";
+import { WIREGUARD_PORT } from "../hosts/render/hostNet";
+import { SSH_PORT } from "../hosts/render/nftables";
 import { problem } from "./errors";
-import type { NodeConfig } from "./types";
+import type { ClusterConfig, NodeConfig, PortProtocol, ServiceConfig } from "./types";
+import { hasIpv4 } from "./types";
+
+/**
+ * Ports a host's public addresses already serve. An externalIP service or an IPv4 port on one of
+ * them would capture that traffic (kube-proxy's DNAT runs before local delivery), so they are refused.
+ */
+export const RESERVED_HOST_PORTS: readonly { port: number; protocol: PortProtocol; what: string }[] = [
+    { port: SSH_PORT, protocol: "TCP", what: "SSH" },
+    { port: WIREGUARD_PORT, protocol: "UDP", what: "the WireGuard mesh" },
+    { port: APISERVER_PORT, protocol: "TCP", what: "the apiserver" },
+];
+
+function reserved(port: number, protocol: PortProtocol): string | undefined {
+    const r = RESERVED_HOST_PORTS.find((x) => x.port === port && x.protocol === protocol);
+    return r && `${protocol} ${port} is ${r.what} on every host`;
+}
 
 /** A node that passed its own schema, with its position in the config list (for error paths). */
 export interface Positioned<T> {
@@ -104,8 +123,9 @@ function roleRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     const lines: string[] = [];
     if (controlPlanes === 0) {
         lines.push(problem(["nodes"], "no node has the control-plane role"));
-    } else if (controlPlanes % 2 === 0) {
-        lines.push(problem(["nodes"], `${controlPlanes} control-plane nodes: etcd needs an odd number for a quorum`));
+    } else if (controlPlanes % 2 === 0 && !nodes.some((p) => p.node.joinEtcd)) {
+        // An even count is only a step while growing one member at a time (1 -> 2 -> 3).
+        lines.push(problem(["nodes"], `${controlPlanes} control-plane nodes: etcd needs an odd number for a quorum (an even count is allowed only while a member joins, joinEtcd: true)`));
     }
     if (workers === 0) {
         lines.push(problem(["nodes"], "no node has the worker role: cluster services would have nowhere to run"));
@@ -126,4 +146,88 @@ export function nodeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
 /** Rules about the node list as a whole; only meaningful once every node parsed. */
 export function clusterShapeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     return [...roleRules(nodes), ...joinRules(nodes)];
+}
+
+/** `cluster.dns64Gateway` and per-node `ipv4Ports`: both need a node with IPv4. */
+export function dnsRules(cluster: ClusterConfig, nodes: readonly Positioned<NodeConfig>[]): string[] {
+    const lines: string[] = [];
+    if (cluster.dns64Gateway !== undefined) {
+        const gw = nodes.find((p) => p.node.name === cluster.dns64Gateway);
+        const path = ["cluster", "dns64Gateway"];
+        if (!gw) lines.push(problem(path, `no node is named "${cluster.dns64Gateway}"`));
+        else if (!hasIpv4(gw.node)) lines.push(problem(path, `node "${gw.node.name}" has no IPv4 address, so it runs no NAT64 gateway`));
+    }
+    for (const { at, node } of nodes) {
+        if (node.ipv4Ports.length > 0 && !hasIpv4(node)) {
+            lines.push(problem(["nodes", at, "ipv4Ports"], `node "${node.name}" has no IPv4 address to receive them on`));
+        }
+        const seen = new Set<string>();
+        node.ipv4Ports.forEach((p, i) => {
+            const path = ["nodes", at, "ipv4Ports", i];
+            const id = `${p.protocol} ${p.port}`;
+            const why = reserved(p.port, p.protocol);
+            if (why) lines.push(problem(path, why));
+            else if (seen.has(id)) lines.push(problem(path, `${id} is listed twice`));
+            seen.add(id);
+        });
+    }
+    return lines;
+}
+
+/** Public services: known hosts, unique names, and no two listeners on one host's port. */
+export function serviceRules(services: readonly Positioned<ServiceConfig>[], nodes: readonly Positioned<NodeConfig>[]): string[] {
+    const lines: string[] = [];
+    const byName = new Map(nodes.map((p) => [p.node.name, p.node]));
+    const names = new Map<string, number>();
+    // host -> "TCP 80" -> who listens there
+    const taken = new Map<string, Map<string, string>>();
+    const take = (host: string, id: string, who: string): string | undefined => {
+        const ports = taken.get(host) ?? new Map<string, string>();
+        taken.set(host, ports);
+        const owner = ports.get(id);
+        if (owner === undefined) ports.set(id, who);
+        return owner;
+    };
+    for (const { node } of nodes) {
+        for (const p of node.ipv4Ports) take(node.name, `${p.protocol} ${p.port}`, `nodes ${node.name}.ipv4Ports`);
+    }
+    for (const { at, node: svc } of services) {
+        const id = `${svc.namespace}/${svc.name}`;
+        const first = names.get(id);
+        if (first !== undefined) lines.push(problem(["services", at, "name"], `${id} is already declared by services[${first}]`));
+        else names.set(id, at);
+        const hosts = new Set<string>();
+        svc.hosts.forEach((h, i) => {
+            const path = ["services", at, "hosts", i];
+            if (!byName.has(h)) lines.push(problem(path, `no node is named "${h}"`));
+            else if (hosts.has(h)) lines.push(problem(path, `"${h}" is listed twice`));
+            hosts.add(h);
+        });
+        const ports = new Set<string>();
+        const portNames = new Set<string>();
+        svc.ports.forEach((p, i) => {
+            const path = ["services", at, "ports", i];
+            const pid = `${p.protocol} ${p.port}`;
+            const why = reserved(p.port, p.protocol);
+            if (why) {
+                lines.push(problem(path, why));
+                return;
+            }
+            if (ports.has(pid)) {
+                lines.push(problem(path, `${pid} is listed twice`));
+                return;
+            }
+            ports.add(pid);
+            if (p.name !== undefined) {
+                if (portNames.has(p.name)) lines.push(problem([...path, "name"], `"${p.name}" is listed twice`));
+                portNames.add(p.name);
+            }
+            for (const h of hosts) {
+                if (!byName.has(h)) continue;
+                const owner = take(h, pid, `service ${id}`);
+                if (owner !== undefined) lines.push(problem(path, `${pid} on host "${h}" is already taken by ${owner}`));
+            }
+        });
+    }
+    return lines;
 }

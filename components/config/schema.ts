@@ -90,6 +90,36 @@ const kubernetesVersion = z.string().check((ctx) => {
 
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a release like "2.1.4" (no v)');
 
+/** Hetzner's recursive resolvers, reachable over IPv6 from every Hetzner server (cloud and Robot). */
+export const HETZNER_RESOLVERS = ["2a01:4ff:ff00::add:1", "2a01:4ff:ff00::add:2"] as const;
+/** glibc reads at most three nameservers; CoreDNS takes more, but the hosts' resolv.conf would drop them. */
+export const MAX_UPSTREAM_RESOLVERS = 3;
+/** An IPv6 resolver address in RFC 5952 form (the cluster cannot reach IPv4 resolvers). */
+const resolverAddress = z.string().transform((text, ctx) => {
+    if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
+        ctx.addIssue({ code: "custom", message: `${text} is an IPv4 address: the cluster is IPv6-only, name an IPv6 resolver` });
+        return z.NEVER;
+    }
+    if (!ipaddr.IPv6.isValid(text) || text.includes("/") || text.includes("%")) {
+        ctx.addIssue({ code: "custom", message: `"${text}" is not an IPv6 address` });
+        return z.NEVER;
+    }
+    return ipaddr.IPv6.parse(text).toRFC5952String();
+});
+
+export const corednsSchema = z.strictObject({
+    /** CoreDNS pods; default 2. */
+    replicas: z.int().min(1).max(20).default(2),
+    /** `required`: never two replicas on one node while another node can take one; `preferred`: try. */
+    spread: z.enum(["required", "preferred"]).default("required"),
+});
+
+/** A port a host serves to the internet; `protocol` as Kubernetes spells it. */
+export const portSchema = z.strictObject({
+    port: z.int().min(1).max(65535),
+    protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+});
+
 export const pkiSchema = z.strictObject({
     /** Leaf certificates; re-issued when less than a tenth of this is left. */
     certificateValidityHours: z.int().min(24).max(5 * 8760).default(8760),
@@ -109,6 +139,30 @@ export const clusterSchema = z.strictObject({
     adminPrefixes: z.array(anyPrefix).default([]),
     containerdVersion: semver.default("2.1.4"),
     runcVersion: semver.default("1.3.0"),
+    /** Recursive resolvers CoreDNS and the hosts' DNS64 resolvers forward to; never /etc/resolv.conf. */
+    upstreamDns: z.array(resolverAddress).min(1).check((ctx) => {
+        if (ctx.value.length > MAX_UPSTREAM_RESOLVERS) {
+            ctx.issues.push({ code: "custom", input: ctx.value, message: `lists ${ctx.value.length} resolvers, at most ${MAX_UPSTREAM_RESOLVERS} are used (glibc reads three nameservers)` });
+        }
+    }).default([...HETZNER_RESOLVERS]),
+    /** The IPv4 node whose NAT64 /96 CoreDNS synthesises into; default the IPv4 node with the lowest index. */
+    dns64Gateway: z.string().optional(),
+    coredns: corednsSchema.default({ replicas: 2, spread: "required" }),
+    /**
+     * The apiserver URL the Pulumi runner's Kubernetes provider uses; default the first control-plane
+     * node's public address. E.g. `https://127.0.0.1:16443` through an SSH tunnel.
+     */
+    kubernetesProviderServer: z.string().check((ctx) => {
+        let url: URL | undefined;
+        try {
+            url = new URL(ctx.value);
+        } catch {
+            url = undefined;
+        }
+        if (!url || url.protocol !== "https:" || (url.pathname !== "/" && url.pathname !== "") || url.search || url.username) {
+            ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not an https://host:port URL` });
+        }
+    }).optional(),
 });
 
 const common = {
@@ -125,6 +179,8 @@ export const dedicatedNodeSchema = z.strictObject({
     gua: guaPrefix,
     publicAddress: ipv6Address.optional(),
     ipv4: publicIpv4.optional(),
+    /** Ports of host-network listeners that IPv4 clients reach through the NAT64 gateway; IPv4 nodes only. */
+    ipv4Ports: z.array(portSchema).default([]),
 });
 
 export const hcloudNodeSchema = z.strictObject({
@@ -134,9 +190,43 @@ export const hcloudNodeSchema = z.strictObject({
     location: z.enum(HCLOUD_LOCATIONS),
     image: z.string().min(1),
     ipv4: z.boolean().default(false),
+    ipv4Ports: z.array(portSchema).default([]),
 });
 
 export const nodeSchema = z.discriminatedUnion("kind", [dedicatedNodeSchema, hcloudNodeSchema]);
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$/i;
+
+export const servicePortSchema = z.strictObject({
+    /** Port name (IANA-style); default `<protocol>-<port>`, lower case. */
+    name: z.string().regex(DNS_1035_LABEL, "must be a DNS label starting with a letter").max(15).optional(),
+    port: z.int().min(1).max(65535),
+    /** The container port; default `port`. */
+    targetPort: z.int().min(1).max(65535).optional(),
+    protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+});
+
+export const workloadSchema = z.strictObject({
+    image: z.string().regex(/^[^\s]+$/, "must be an image reference without spaces"),
+    args: z.array(z.string()).default([]),
+    replicas: z.int().min(1).max(100).default(1),
+});
+
+/** A ClusterIP service exposed on chosen hosts' public addresses (externalIPs), as the design does it. */
+export const serviceSchema = z.strictObject({
+    name: z.string().regex(DNS_1035_LABEL, "must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter"),
+    namespace: z.string().regex(DNS_LABEL, "must be a DNS label").default("default"),
+    /** Node names whose public addresses carry the service (and get DNS records). */
+    hosts: z.array(z.string()).min(1),
+    ports: z.array(servicePortSchema).min(1),
+    /** The name clients use; the `dnsRecords` output lists the records to publish for it. */
+    dnsName: z.string().regex(DNS_NAME, "must be a DNS name like www.example.org").optional(),
+    /** Also run this container as the service's backend (a Deployment); otherwise select existing pods. */
+    workload: workloadSchema.optional(),
+});
+
+export const SERVICE_KEYS = Object.keys(serviceSchema.shape);
 
 /** Keys a node of each kind accepts, for "did you mean" and "not allowed for kind" hints. */
 export const NODE_KEYS: Record<(typeof NODE_KINDS)[number], readonly string[]> = {

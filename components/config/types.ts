@@ -22,6 +22,28 @@ export interface ClusterConfig {
     /** containerd and runc releases installed on every host. */
     readonly containerdVersion: string;
     readonly runcVersion: string;
+    /** IPv6 recursive resolvers (RFC 5952); default Hetzner's 2a01:4ff:ff00::add:1 and ::add:2. */
+    readonly upstreamDns: readonly string[];
+    /** Node whose NAT64 /96 CoreDNS's dns64 uses; default the IPv4 node with the lowest index. */
+    readonly dns64Gateway?: string;
+    readonly coredns: CorednsConfig;
+    /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
+    readonly kubernetesProviderServer?: string;
+}
+
+export interface CorednsConfig {
+    /** Pods; default 2. */
+    readonly replicas: number;
+    /** Topology spread over node hostnames: `required` (default) or `preferred`. */
+    readonly spread: "required" | "preferred";
+}
+
+export type PortProtocol = "TCP" | "UDP";
+
+export interface PortConfig {
+    readonly port: number;
+    /** Default TCP. */
+    readonly protocol: PortProtocol;
 }
 
 export interface PkiConfig {
@@ -41,6 +63,8 @@ interface NodeCommon {
     readonly roles: readonly Role[];
     /** A control-plane node joining a running etcd (`--initial-cluster-state=existing`); default false. */
     readonly joinEtcd: boolean;
+    /** Host-network ports IPv4 clients reach through this node's NAT64 gateway; default none. IPv4 nodes only. */
+    readonly ipv4Ports: readonly PortConfig[];
 }
 
 /** An existing Hetzner Robot server: nothing is created, it is reached over SSH. */
@@ -66,10 +90,43 @@ export interface HcloudNodeConfig extends NodeCommon {
 
 export type NodeConfig = DedicatedNodeConfig | HcloudNodeConfig;
 
+export interface ServicePortConfig {
+    /** Default `<protocol>-<port>` in lower case. */
+    readonly name?: string;
+    readonly port: number;
+    /** Default `port`. */
+    readonly targetPort?: number;
+    readonly protocol: PortProtocol;
+}
+
+export interface WorkloadConfig {
+    readonly image: string;
+    /** Container args; default none. */
+    readonly args: readonly string[];
+    /** Default 1. */
+    readonly replicas: number;
+}
+
+/** A ClusterIP service on public hosts' addresses (externalIPs), published by DNS records. */
+export interface ServiceConfig {
+    readonly name: string;
+    /** Default "default". */
+    readonly namespace: string;
+    /** Node names whose public addresses carry the service. */
+    readonly hosts: readonly string[];
+    readonly ports: readonly ServicePortConfig[];
+    /** The name the published records are for; default none (records listed without a name). */
+    readonly dnsName?: string;
+    /** A Deployment to run as the backend; default none (the service selects existing pods). */
+    readonly workload?: WorkloadConfig;
+}
+
 export interface StackConfig {
     readonly cluster: ClusterConfig;
     /** Sorted by index, so output order never depends on the order in the file. */
     readonly nodes: readonly NodeConfig[];
+    /** Public services (top-level `services`); default none. */
+    readonly services: readonly ServiceConfig[];
 }
 
 export function hasRole(node: { roles: readonly Role[] }, role: Role): boolean {

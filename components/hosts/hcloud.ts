@@ -22,6 +22,8 @@ export interface HcloudHostsArgs {
     readonly adminPrefixes?: readonly string[];
     /** The apiserver's public port (6443). */
     readonly apiserverPort?: number;
+    /** Ports open to everyone (public services on hcloud hosts, IPv4 ports); default none. */
+    readonly publicPorts?: readonly { port: number; protocol: "TCP" | "UDP" }[];
 }
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
@@ -49,15 +51,19 @@ export class HcloudHosts extends pulumi.ComponentResource {
             labels,
         }, child);
         const admins = args.adminPrefixes ?? [];
-        const apiserverRule: hcloud.types.input.FirewallRule[] = admins.length === 0 ? [] : [
+        const hasControlPlane = args.nodes.some((n) => n.config.roles.includes("control-plane"));
+        // One firewall covers every hcloud server: open the apiserver port only if one of them serves it.
+        const apiserverRule: hcloud.types.input.FirewallRule[] = admins.length === 0 || !hasControlPlane ? [] : [
             { direction: "in", protocol: "tcp", port: String(args.apiserverPort ?? 6443), sourceIps: [...admins], description: "apiserver for admins" },
         ];
+        const publicRules: hcloud.types.input.FirewallRule[] = (args.publicPorts ?? []).map((p) => (
+            { direction: "in", protocol: p.protocol === "TCP" ? "tcp" : "udp", port: String(p.port), sourceIps: ANYWHERE, description: "public service" }
+        ));
         const firewall = new hcloud.Firewall(`${name}-firewall`, {
             name: `${pulumi.getStack()}-v6k8s`,
-            rules: [...FIREWALL_RULES, ...apiserverRule],
+            rules: [...FIREWALL_RULES, ...apiserverRule, ...publicRules],
             labels,
         }, child);
-        const hasControlPlane = args.nodes.some((n) => n.config.roles.includes("control-plane"));
         // Spread: no two control-plane servers on the same physical host.
         const spread = hasControlPlane
             ? new hcloud.PlacementGroup(`${name}-control-plane`, { name: `${pulumi.getStack()}-control-plane`, type: "spread", labels }, child)

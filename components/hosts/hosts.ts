@@ -12,8 +12,15 @@ export interface HostSecrets {
     readonly hcloudToken?: pulumi.Output<string>;
 }
 
+export interface HostOptions {
+    /** The apiservers' public port, opened to `cluster.adminPrefixes`. */
+    readonly apiserverPort: number;
+    /** Ports the hcloud firewall opens to everyone (public services, IPv4 ports on hcloud hosts); default none. */
+    readonly hcloudPublicPorts?: readonly { port: number; protocol: "TCP" | "UDP" }[];
+}
+
 /** Hosts in config (index) order. */
-export function createHosts(config: StackConfig, plan: AddressPlan, secrets: HostSecrets, opts: { apiserverPort: number }): Host[] {
+export function createHosts(config: StackConfig, plan: AddressPlan, secrets: HostSecrets, opts: HostOptions): Host[] {
     const planned = config.nodes.map((node, i) => ({ node, plan: plan.nodes[i] }));
     const hcloudNodes = planned.flatMap(({ node, plan }) => (node.kind === "hcloud" ? [{ config: node, plan }] : []));
     let cloud: Map<string, Host> = new Map();
@@ -25,6 +32,7 @@ export function createHosts(config: StackConfig, plan: AddressPlan, secrets: Hos
             sshPrivateKey: secrets.sshPrivateKey,
             adminPrefixes: config.cluster.adminPrefixes,
             apiserverPort: opts.apiserverPort,
+            publicPorts: opts.hcloudPublicPorts,
         });
         cloud = new Map(created.hosts.map((h) => [h.name, h]));
     }

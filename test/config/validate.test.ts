@@ -73,7 +73,7 @@ const cases: Case[] = [
     ["publicAddress outside the gua", (c) => { c.nodes[1].publicAddress = "2001:db8:a:1::2"; }, /^nodes\[1\]\.publicAddress: 2001:db8:a:1::2 is outside the node's gua/],
     ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
-    ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, "nodes: 4 control-plane nodes: etcd needs an odd number for a quorum"],
+    ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, /^nodes: 4 control-plane nodes: etcd needs an odd number for a quorum/],
     ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role/],
     ["pki generation negative", (c) => { c.cluster.pki = { generation: -1 }; }, "cluster.pki.generation: -1 is below the minimum 0"],
     ["pki unknown key", (c) => { c.cluster.pki = { validityHours: 10 }; }, /^cluster\.pki\.validityHours: unknown key/],
@@ -85,7 +85,44 @@ const cases: Case[] = [
     ["joinEtcd on a worker", (c) => { c.nodes[3].joinEtcd = true; }, "nodes[3].joinEtcd: only a control-plane node runs etcd"],
     ["joinEtcd on every control-plane node", (c) => { for (const n of c.nodes.slice(0, 3)) n.joinEtcd = true; }, "nodes: every control-plane node has joinEtcd: there is no etcd cluster to join"],
     ["node not a map", (c) => { (c.nodes as unknown[])[1] = "cp2"; }, /^nodes\[1\]: /],
+    // Cluster services (issue 6).
+    ["upstreamDns with an IPv4 resolver", (c) => { c.cluster.upstreamDns = ["203.0.113.53"]; }, /^cluster\.upstreamDns\[0\]: 203\.0\.113\.53 is an IPv4 address/],
+    ["upstreamDns not an address", (c) => { c.cluster.upstreamDns = ["dns.example"]; }, 'cluster.upstreamDns[0]: "dns.example" is not an IPv6 address'],
+    ["upstreamDns empty", (c) => { c.cluster.upstreamDns = []; }, "cluster.upstreamDns: must list at least 1"],
+    ["upstreamDns longer than glibc reads", (c) => { c.cluster.upstreamDns = ["2001:db8::1", "2001:db8::2", "2001:db8::3", "2001:db8::4"]; }, /^cluster\.upstreamDns: lists 4 resolvers, at most 3/],
+    ["dns64Gateway names no node", (c) => { c.cluster.dns64Gateway = "gw9"; }, 'cluster.dns64Gateway: no node is named "gw9"'],
+    ["dns64Gateway without IPv4", (c) => { c.cluster.dns64Gateway = "cp2"; }, 'cluster.dns64Gateway: node "cp2" has no IPv4 address, so it runs no NAT64 gateway'],
+    ["coredns replicas 0", (c) => { c.cluster.coredns = { replicas: 0 }; }, "cluster.coredns.replicas: 0 is below the minimum 1"],
+    ["coredns unknown spread", (c) => { c.cluster.coredns = { spread: "always" }; }, /^cluster\.coredns\.spread: string "always" is not one of "required", "preferred"/],
+    ["coredns misspelt key", (c) => { c.cluster.coredns = { replica: 3 }; }, 'cluster.coredns.replica: unknown key (did you mean "replicas"?)'],
+    ["kubernetesProviderServer not https", (c) => { c.cluster.kubernetesProviderServer = "http://127.0.0.1:8080"; }, 'cluster.kubernetesProviderServer: "http://127.0.0.1:8080" is not an https://host:port URL'],
+    ["ipv4Ports on a node without IPv4", (c) => { c.nodes[3].ipv4Ports = [{ port: 25 }]; }, 'nodes[3].ipv4Ports: node "w1" has no IPv4 address to receive them on'],
+    ["ipv4Ports with SSH", (c) => { c.nodes[0].ipv4Ports = [{ port: 22 }]; }, "nodes[0].ipv4Ports[0]: TCP 22 is SSH on every host"],
+    ["ipv4Ports listed twice", (c) => { c.nodes[0].ipv4Ports = [{ port: 25 }, { port: 25, protocol: "TCP" }]; }, "nodes[0].ipv4Ports[1]: TCP 25 is listed twice"],
+    ["ipv4Ports protocol in lower case", (c) => { c.nodes[0].ipv4Ports = [{ port: 25, protocol: "tcp" }]; }, /^nodes\[0\]\.ipv4Ports\[0\]\.protocol: string "tcp" is not one of "TCP", "UDP"/],
+    ["ipv4Ports misspelt key", (c) => { c.nodes[0].ipv4Ports = [{ prot: 25 }]; }, 'nodes[0].ipv4Ports[0].prot: unknown key (did you mean "port"?)'],
+    ["services not a list", (c) => { c.services = { web: {} }; }, "services: must be a list of services"],
+    ["service name not a DNS-1035 label", (c) => { c.services = [svc({ name: "1web" })]; }, /^services\[0\]\.name: must be a DNS-1035 label/],
+    ["service misspelt key", (c) => { c.services = [{ ...svc(), host: ["w1"] }]; }, 'services[0].host: unknown key (did you mean "hosts"?)'],
+    ["service without hosts", (c) => { c.services = [svc({ hosts: [] })]; }, "services[0].hosts: must list at least 1"],
+    ["service on an unknown host", (c) => { c.services = [svc({ hosts: ["w1", "w9"] })]; }, 'services[0].hosts[1]: no node is named "w9"'],
+    ["service host listed twice", (c) => { c.services = [svc({ hosts: ["w1", "w1"] })]; }, 'services[0].hosts[1]: "w1" is listed twice'],
+    ["service without ports", (c) => { c.services = [svc({ ports: [] })]; }, "services[0].ports: must list at least 1"],
+    ["service port is the apiserver's", (c) => { c.services = [svc({ ports: [{ port: 6443 }] })]; }, "services[0].ports[0]: TCP 6443 is the apiserver on every host"],
+    ["service port is WireGuard's", (c) => { c.services = [svc({ ports: [{ port: 51820, protocol: "UDP" }] })]; }, "services[0].ports[0]: UDP 51820 is the WireGuard mesh on every host"],
+    ["service port listed twice", (c) => { c.services = [svc({ ports: [{ port: 80 }, { port: 80, targetPort: 8080 }] })]; }, "services[0].ports[1]: TCP 80 is listed twice"],
+    ["service port misspelt key", (c) => { c.services = [svc({ ports: [{ port: 80, targetport: 8080 }] })]; }, 'services[0].ports[0].targetport: unknown key (did you mean "targetPort"?)'],
+    ["two services on one host's port", (c) => { c.services = [svc(), svc({ name: "api", hosts: ["w2", "w1"] })]; }, 'services[1].ports[0]: TCP 80 on host "w1" is already taken by service default/web'],
+    ["service on a port the node forwards for itself", (c) => { c.nodes[0].ipv4Ports = [{ port: 80 }]; c.services = [svc({ hosts: ["cp1"] })]; }, 'services[0].ports[0]: TCP 80 on host "cp1" is already taken by nodes cp1.ipv4Ports'],
+    ["service declared twice", (c) => { c.services = [svc(), svc({ hosts: ["w2"] })]; }, "services[1].name: default/web is already declared by services[0]"],
+    ["service dnsName not a name", (c) => { c.services = [svc({ dnsName: "https://web.example.org" })]; }, /^services\[0\]\.dnsName: must be a DNS name/],
+    ["service workload image with a space", (c) => { c.services = [svc({ workload: { image: "nginx latest" } })]; }, /^services\[0\]\.workload\.image: must be an image reference/],
 ];
+
+/** A valid public service to break. */
+function svc(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { name: "web", hosts: ["w1"], ports: [{ port: 80 }], ...extra };
+}
 
 describe("config validation: each bad config names the key at fault", () => {
     it("accepts the base config", () => {
@@ -156,10 +193,40 @@ describe("config validation: what a valid config becomes", () => {
         assert.ok(w3?.kind === "hcloud" && w3.ipv4 === true);
     });
 
+    it("allows an even control-plane count only while a member joins (growing 1 -> 2 -> 3)", () => {
+        const raw = baseConfig();
+        raw.nodes = [dedicated("cp1", 1, ["control-plane", "worker"], "2001:db8::/64"), dedicated("cp2", 2, ["control-plane"], "2001:db8:0:1::/64", { joinEtcd: true })];
+        assert.equal(validateStackConfig(raw).nodes.length, 2);
+        delete raw.nodes[1].joinEtcd;
+        assert.throws(() => validateStackConfig(raw), /2 control-plane nodes: etcd needs an odd number/);
+    });
+
     it("allows a single node that is both control plane and worker", () => {
         const raw = baseConfig();
         raw.nodes = [dedicated("solo", 1, ["control-plane", "worker"], "2001:db8::/64")];
         assert.equal(validateStackConfig(raw).nodes.length, 1);
+    });
+
+    it("defaults the cluster-service keys: Hetzner's resolvers, 2 CoreDNS replicas spread strictly, no services", () => {
+        const cfg = validateStackConfig(baseConfig());
+        assert.deepEqual(cfg.cluster.upstreamDns, ["2a01:4ff:ff00::add:1", "2a01:4ff:ff00::add:2"]);
+        assert.deepEqual(cfg.cluster.coredns, { replicas: 2, spread: "required" });
+        assert.equal(cfg.cluster.dns64Gateway, undefined);
+        assert.equal(cfg.cluster.kubernetesProviderServer, undefined);
+        assert.deepEqual(cfg.services, []);
+        assert.deepEqual(cfg.nodes[0].ipv4Ports, []);
+    });
+
+    it("normalises resolver addresses and fills service defaults", () => {
+        const raw = baseConfig();
+        raw.cluster.upstreamDns = ["2001:DB8:0:0::53"];
+        raw.services = [svc({ ports: [{ port: 53, protocol: "UDP" }], workload: { image: "registry.k8s.io/e2e-test-images/agnhost:2.53" } })];
+        const cfg = validateStackConfig(raw);
+        assert.deepEqual(cfg.cluster.upstreamDns, ["2001:db8::53"]);
+        assert.deepEqual(cfg.services[0], {
+            name: "web", namespace: "default", hosts: ["w1"], ports: [{ port: 53, protocol: "UDP" }],
+            workload: { image: "registry.k8s.io/e2e-test-images/agnhost:2.53", args: [], replicas: 1 },
+        });
     });
 
     it("asks for the hcloud token only when there are hcloud nodes", () => {

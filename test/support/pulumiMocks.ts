@@ -11,6 +11,8 @@ export interface RecordedResource {
     /** Names of the resources in this resource's dependsOn. */
     dependsOn: string[];
     parent?: string;
+    /** Name of the provider resource the resource uses, when it names one explicitly. */
+    provider?: string;
 }
 
 export interface ProgramRun {
@@ -88,7 +90,9 @@ export async function runProgram(
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
-                const rec: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], ...deps.get(args.name) };
+                // A provider reference is "<provider urn>::<provider id>".
+                const provider = args.provider ? urnName(args.provider.slice(0, args.provider.lastIndexOf("::"))) : undefined;
+                const rec: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], provider, ...deps.get(args.name) };
                 resources.push(rec);
                 return { id: `${args.name}-id`, state: { ...args.inputs, ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) } };
             },

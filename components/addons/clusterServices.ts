@@ -1,0 +1,77 @@
+// The cluster's own services as Kubernetes objects: kube-proxy on every node, CoreDNS with DNS64 at
+// the fixed service address, and the namespaces of the public services. The Kubernetes provider
+// is built from the cluster's admin kubeconfig, so one `pulumi up` goes from servers to a cluster
+// with its services: nothing here talks to the cluster before every kubelet runs.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/types";
+import type { KubernetesCluster } from "../controlplane/cluster";
+import type { AddressPlan } from "../network/plan";
+import { createObject } from "./kinds";
+import { clusterServiceObjects } from "./render/clusterObjects";
+import { KubernetesObject, objectId } from "./render/objects";
+import { withServer } from "./render/providerKubeconfig";
+
+export interface ClusterServicesArgs {
+    /** The validated stack config (versions, upstream resolvers, CoreDNS settings, services). */
+    readonly config: StackConfig;
+    /** The address plan (the CoreDNS address, the NAT64 /96s). */
+    readonly plan: AddressPlan;
+    /** The running cluster: its admin kubeconfig and the steps that must be done first. */
+    readonly cluster: KubernetesCluster;
+}
+
+export class ClusterServices extends pulumi.ComponentResource {
+    /** The Kubernetes provider every object of the program uses (PublicService too). */
+    public readonly provider: k8s.Provider;
+    /** The kube-proxy DaemonSet: done when it runs on every node. */
+    public readonly kubeProxy: pulumi.CustomResource;
+    /** The CoreDNS Deployment: done when its replicas are ready. */
+    public readonly coredns: pulumi.CustomResource;
+    /** Namespaces created for public services, by name. */
+    public readonly namespaces: ReadonlyMap<string, pulumi.CustomResource>;
+    /** The NAT64 /96 CoreDNS synthesises into, or null without IPv4 hosts. */
+    public readonly dns64Prefix: string | null;
+    /** The node whose gateway that /96 belongs to, or null. */
+    public readonly dns64Gateway: string | null;
+
+    constructor(name: string, args: ClusterServicesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:addons:ClusterServices", name, {}, opts);
+        const { config, cluster } = args;
+        // The runner may reach the apiservers another way than the admin kubeconfig's address.
+        const kubeconfig = cluster.adminKubeconfig.apply((k) => withServer(k, config.cluster.kubernetesProviderServer));
+        this.provider = new k8s.Provider(`${name}-provider`, {
+            kubeconfig,
+            // A changed kubeconfig (new address, re-issued admin certificate) updates the provider
+            // instead of replacing it, which would replace every object in the cluster.
+            clusterIdentifier: "v6k8s",
+            // ConfigMaps change in place: CoreDNS's `reload` picks up a new Corefile without a restart.
+            enableConfigMapMutable: true,
+        }, {
+            parent: this,
+            // The kubeconfig exists before the cluster does: wait until every apiserver serves and
+            // every kubelet runs before the provider talks to the cluster.
+            dependsOn: [cluster.controlPlaneReady, ...cluster.nodes.map((n) => n.started)],
+        });
+        // The apiservers listen on IPv6 only, behind firewalls open to adminPrefixes: without an IPv6
+        // prefix there (or another way in) the provider will wait for a cluster it cannot reach.
+        if (!config.cluster.adminPrefixes.some((p) => p.includes(":")) && config.cluster.kubernetesProviderServer === undefined) {
+            pulumi.log.warn("cluster.adminPrefixes lists no IPv6 prefix, so the apiservers are closed to the Pulumi runner "
+                + "and the cluster services cannot be applied (README, \"Reaching the apiserver\")", this);
+        }
+        const objects = clusterServiceObjects(config, args.plan);
+        const create = (o: KubernetesObject, extra: pulumi.CustomResourceOptions = {}) =>
+            createObject(`${name}-${objectId(o)}`, o, o, { provider: this.provider, parent: this, ...extra });
+
+        const kubeProxy = objects.kubeProxy.map((o) => create(o));
+        this.kubeProxy = kubeProxy.find((_, i) => objects.kubeProxy[i].kind === "DaemonSet")!;
+        // CoreDNS reaches the apiserver through the `kubernetes` service address, which only
+        // kube-proxy makes work: start it once kube-proxy is rolled out.
+        const coredns = objects.coredns.map((o) => create(o, o.kind === "Deployment" ? { dependsOn: [this.kubeProxy] } : {}));
+        this.coredns = coredns.find((_, i) => objects.coredns[i].kind === "Deployment")!;
+        this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
+        this.dns64Prefix = objects.dns64Gateway?.nat64 ?? null;
+        this.dns64Gateway = objects.dns64Gateway?.name ?? null;
+        this.registerOutputs({ dns64Prefix: this.dns64Prefix, dns64Gateway: this.dns64Gateway, coredns: this.coredns.urn, kubeProxy: this.kubeProxy.urn });
+    }
+}

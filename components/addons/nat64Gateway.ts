@@ -1,0 +1,86 @@
+// The NAT64 gateway of one IPv4 host, over SSH like the host's own preparation (nodeNetwork.ts):
+// copy Tayga's config, its plumbing scripts (outbound masquerade, inbound DNAT) and the hosts'
+// DNS64 resolver, then (re)start them. Each step re-runs only when what it applies changes.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { PortConfig, StackConfig } from "../config/types";
+import type { Host } from "../hosts/host";
+import { installFilesCommand, sha256 } from "../hosts/render/commands";
+import type { AddressPlan } from "../network/plan";
+import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
+import { gatewayActivateCommand, gatewayFiles } from "./render/gatewayFiles";
+import { Gateway, gateways, inboundIpv4Ports } from "./render/plan";
+
+export interface Nat64GatewayArgs {
+    readonly host: Host;
+    /** The host's gateway facts from the address plan (NAT64 /96, mesh address). */
+    readonly gateway: Gateway;
+    /** The cluster /64: who may use the DNS64 resolver. */
+    readonly clusterUla: string;
+    /** IPv6 resolvers the DNS64 resolver forwards to. */
+    readonly upstreamDns: readonly string[];
+    /** IPv4 ports forwarded to the host's IPv6 address; default none. */
+    readonly inboundPorts?: readonly PortConfig[];
+    /** Tayga's IPv4 side; default 192.168.255.0/24 (it never leaves the host). */
+    readonly pool?: Nat64Pool;
+    /** What must be done first: the host's network activation and its mesh (the resolver listens on wg0's address). */
+    readonly after: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Nat64Gateway extends pulumi.ComponentResource {
+    /** Tayga and the DNS64 resolver run: hosts may resolve and translate through this gateway. */
+    public readonly ready: command.remote.Command;
+    /** The gateway's NAT64 /96. */
+    public readonly nat64: string;
+
+    constructor(name: string, args: Nat64GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:addons:Nat64Gateway", name, {}, opts);
+        const { host, gateway } = args;
+        const files = pulumi.all([host.publicAddress, host.ipv4]).apply(([publicIpv6, publicIpv4]) => {
+            if (!publicIpv4) throw new RangeError(`nat64 gateway ${host.name}: the host has no IPv4 address`);
+            return gatewayFiles({
+                gateway: { name: gateway.name, nat64: gateway.nat64 },
+                inbound: { publicIpv4, publicIpv6, ports: args.inboundPorts ?? [] },
+                resolver: { name: gateway.name, listen: gateway.meshAddress, clients: args.clusterUla, nat64: gateway.nat64, upstreams: args.upstreamDns },
+                pool: args.pool ?? DEFAULT_NAT64_POOL,
+            });
+        });
+        const install = files.apply(installFilesCommand);
+        const filesHash = install.apply(sha256);
+        const activate = gatewayActivateCommand();
+
+        const copy = new command.remote.Command(`${name}-files`, {
+            connection: host.connection,
+            create: install,
+            triggers: [filesHash],
+        }, { parent: this, dependsOn: args.after });
+        this.ready = new command.remote.Command(`${name}-activate`, {
+            connection: host.connection,
+            create: activate,
+            // Tayga and unbound read their config only at start: restart whenever a file changed.
+            triggers: [filesHash, sha256(activate)],
+        }, { parent: this, dependsOn: [copy] });
+        this.nat64 = gateway.nat64;
+        this.registerOutputs({ nat64: this.nat64, ready: this.ready.id });
+    }
+}
+
+/** A gateway on every IPv4 host, after that host's mesh is up. `meshUp` is in `hosts` order. */
+export function createNat64Gateways(
+    config: StackConfig,
+    plan: AddressPlan,
+    hosts: readonly Host[],
+    meshUp: readonly pulumi.Resource[],
+): Nat64Gateway[] {
+    return gateways(plan).map((gw) => {
+        const at = hosts.findIndex((h) => h.name === gw.name);
+        return new Nat64Gateway(`nat64-${gw.name}`, {
+            host: hosts[at],
+            gateway: gw,
+            clusterUla: config.cluster.ulaPrefix.toString(),
+            upstreamDns: config.cluster.upstreamDns,
+            inboundPorts: inboundIpv4Ports(config, gw.name),
+            after: [meshUp[at]],
+        });
+    });
+}

@@ -1,0 +1,86 @@
+// Every file a NAT64 gateway and a host's DNS step write, and the commands that apply them, in the
+// hosts' shape (path -> content and mode; installFilesCommand writes them atomically).
+import { installFilesCommand } from "../../hosts/render/commands";
+import type { HostFile, HostFiles } from "../../hosts/render/files";
+import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
+import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
+import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
+import {
+    DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
+    RESOLV_CONF_BACKUP_PATH, RESOLV_CONF_PATH, renderDhclientHook, renderDns64ResolverConf, renderDns64ResolverUnit, renderHostResolvConf,
+} from "./hostDns";
+import {
+    NAT64_INBOUND_DROPIN_PATH, NAT64_INBOUND_PATH, Nat64Inbound, renderNat64Inbound, renderNat64InboundDropin, renderTaygaConfWithInbound,
+} from "./nat64Inbound";
+
+const file = (content: string): HostFile => ({ content, mode: "0644" });
+const script = (content: string): HostFile => ({ content, mode: "0755" });
+const unitName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+export interface GatewayInputs {
+    readonly gateway: Nat64Gateway;
+    readonly inbound: Nat64Inbound;
+    readonly resolver: Dns64ResolverInputs;
+    /** Tayga's IPv4 side; default the private 192.168.255.0/24 (components/nat64). */
+    readonly pool?: Nat64Pool;
+}
+
+/** components/nat64's files (tayga.conf with the inbound map), the inbound DNAT, the DNS64 resolver. */
+export function gatewayFiles(inputs: GatewayInputs): HostFiles {
+    const pool = inputs.pool ?? DEFAULT_NAT64_POOL;
+    const files = new Map<string, HostFile>(nat64Files(inputs.gateway, pool));
+    files.set(TAYGA_CONF_PATH, file(renderTaygaConfWithInbound(inputs.gateway, inputs.inbound, pool)));
+    files.set(NAT64_INBOUND_PATH, script(renderNat64Inbound(inputs.gateway, inputs.inbound, pool)));
+    files.set(NAT64_INBOUND_DROPIN_PATH, file(renderNat64InboundDropin()));
+    files.set(DNS64_RESOLVER_CONF_PATH, file(renderDns64ResolverConf(inputs.resolver)));
+    files.set(DNS64_RESOLVER_UNIT_PATH, file(renderDns64ResolverUnit()));
+    return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+const PACKAGES = [...NAT64_PACKAGES, ...DNS64_RESOLVER_PACKAGES];
+
+/**
+ * Installs Tayga and unbound if missing (Debian's own unbound service stays off: ours has its own
+ * config and unit), then (re)starts the gateway and its resolver. Runs only when a file changed
+ * (its trigger is their hash), so the restart is the point: Tayga and unbound read config at start.
+ */
+export function gatewayActivateCommand(): string {
+    const nat64 = unitName(NAT64_UNIT_PATH);
+    const dns64 = unitName(DNS64_RESOLVER_UNIT_PATH);
+    return `set -eu
+missing=""
+for p in ${PACKAGES.join(" ")}; do
+    dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends $missing
+fi
+systemctl disable --now unbound.service 2>/dev/null || true
+systemctl daemon-reload
+systemctl enable ${nat64} ${dns64}
+systemctl restart ${nat64}
+systemctl restart ${dns64}
+for _ in $(seq 30); do
+    systemctl is-active --quiet ${nat64} && systemctl is-active --quiet ${dns64} && exit 0
+    sleep 1
+done
+systemctl --no-pager status ${nat64} ${dns64} >&2 || true
+exit 1
+`;
+}
+
+/** resolv.conf (the original kept once) and the dhclient hook that stops it being rewritten. */
+export function hostDnsFiles(nameservers: readonly string[]): HostFiles {
+    return new Map([
+        [DHCLIENT_HOOK_PATH, file(renderDhclientHook())],
+        [RESOLV_CONF_PATH, file(renderHostResolvConf(nameservers))],
+    ]);
+}
+
+export function hostDnsCommand(nameservers: readonly string[]): string {
+    return `set -eu
+[ -e ${RESOLV_CONF_BACKUP_PATH} ] || [ ! -e ${RESOLV_CONF_PATH} ] || cp -P ${RESOLV_CONF_PATH} ${RESOLV_CONF_BACKUP_PATH}
+${installFilesCommand(hostDnsFiles(nameservers))}`;
+}

@@ -1,0 +1,125 @@
+// schemacheck decodes rendered manifests strictly into the Go types of the target Kubernetes
+// release (k8s.io/api, k8s.io/kube-proxy and client-go's kubeconfig at the versions in go.mod):
+// an unknown or misplaced field, or a value of the wrong type, is an error. Input: a JSON array of
+// documents on stdin. Output: one line per document, "ok <apiVersion>/<kind>" or the error.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
+	kubeproxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
+	kjson "sigs.k8s.io/json"
+)
+
+func target(apiVersion, kind string) (interface{}, bool) {
+	switch apiVersion + "/" + kind {
+	case "v1/Namespace":
+		return &corev1.Namespace{}, true
+	case "v1/ServiceAccount":
+		return &corev1.ServiceAccount{}, true
+	case "v1/ConfigMap":
+		return &corev1.ConfigMap{}, true
+	case "v1/Service":
+		return &corev1.Service{}, true
+	case "apps/v1/DaemonSet":
+		return &appsv1.DaemonSet{}, true
+	case "apps/v1/Deployment":
+		return &appsv1.Deployment{}, true
+	case "policy/v1/PodDisruptionBudget":
+		return &policyv1.PodDisruptionBudget{}, true
+	case "rbac.authorization.k8s.io/v1/ClusterRole":
+		return &rbacv1.ClusterRole{}, true
+	case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
+		return &rbacv1.ClusterRoleBinding{}, true
+	case "kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration":
+		return &kubeproxyv1alpha1.KubeProxyConfiguration{}, true
+	case "v1/Config":
+		return &clientcmdv1.Config{}, true
+	}
+	return nil, false
+}
+
+func check(doc json.RawMessage) error {
+	var meta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	if err := json.Unmarshal(doc, &meta); err != nil {
+		return err
+	}
+	into, known := target(meta.APIVersion, meta.Kind)
+	if !known {
+		return fmt.Errorf("%s/%s: no Go type known to schemacheck", meta.APIVersion, meta.Kind)
+	}
+	// Case-sensitive, as the apiserver decodes: `clusterIp` is not `clusterIP`.
+	strict, err := kjson.UnmarshalStrict(doc, into, kjson.DisallowUnknownFields, kjson.DisallowDuplicateFields)
+	if err != nil {
+		return fmt.Errorf("%s/%s: %v", meta.APIVersion, meta.Kind, err)
+	}
+	if len(strict) > 0 {
+		return fmt.Errorf("%s/%s: %v", meta.APIVersion, meta.Kind, strict)
+	}
+	if meta.Kind == "Config" {
+		return checkKubeconfig(doc)
+	}
+	return nil
+}
+
+// checkKubeconfig loads the file as kubectl does and checks what clientcmd.Validate checks, except
+// that referenced files exist (they exist only inside the pod).
+func checkKubeconfig(doc []byte) error {
+	cfg, err := clientcmd.Load(doc)
+	if err != nil {
+		return fmt.Errorf("kubeconfig: %v", err)
+	}
+	ctx, ok := cfg.Contexts[cfg.CurrentContext]
+	if !ok {
+		return fmt.Errorf("kubeconfig: current-context %q is not defined", cfg.CurrentContext)
+	}
+	cluster, ok := cfg.Clusters[ctx.Cluster]
+	if !ok {
+		return fmt.Errorf("kubeconfig: context %q names cluster %q, which is not defined", cfg.CurrentContext, ctx.Cluster)
+	}
+	if _, ok := cfg.AuthInfos[ctx.AuthInfo]; !ok {
+		return fmt.Errorf("kubeconfig: context %q names user %q, which is not defined", cfg.CurrentContext, ctx.AuthInfo)
+	}
+	if u, err := url.Parse(cluster.Server); err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("kubeconfig: server %q is not an https URL", cluster.Server)
+	}
+	return nil
+}
+
+func main() {
+	data, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var docs []json.RawMessage
+	if err := json.Unmarshal(data, &docs); err != nil {
+		fmt.Fprintln(os.Stderr, "input must be a JSON array of documents:", err)
+		os.Exit(2)
+	}
+	failed := false
+	for i, doc := range docs {
+		if err := check(doc); err != nil {
+			fmt.Printf("error %d %v\n", i, err)
+			failed = true
+		} else {
+			fmt.Printf("ok %d\n", i)
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}

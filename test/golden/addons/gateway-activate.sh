@@ -1,0 +1,21 @@
+set -eu
+missing=""
+for p in tayga unbound; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends $missing
+fi
+systemctl disable --now unbound.service 2>/dev/null || true
+systemctl daemon-reload
+systemctl enable v6k8s-nat64.service v6k8s-dns64.service
+systemctl restart v6k8s-nat64.service
+systemctl restart v6k8s-dns64.service
+for _ in $(seq 30); do
+    systemctl is-active --quiet v6k8s-nat64.service && systemctl is-active --quiet v6k8s-dns64.service && exit 0
+    sleep 1
+done
+systemctl --no-pager status v6k8s-nat64.service v6k8s-dns64.service >&2 || true
+exit 1
