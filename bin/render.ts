@@ -10,8 +10,14 @@ import { RenderedHost, renderStack } from "../components/hosts/render/offline";
 
 const USAGE = "usage: npm run render -- --config <Pulumi.<stack>.yaml> --out <dir>";
 
+/** Every file of a host, from all steps. */
+export function allFiles(host: RenderedHost): Map<string, { content: string; mode: string }> {
+    return new Map([...host.files, ...host.kubernetes, ...host.gateway, ...host.dns]);
+}
+
 export function commandsDoc(host: RenderedHost): string {
     const files = [...host.files.keys()].sort();
+    const list = (m: ReadonlyMap<string, unknown>) => [...m.keys()].sort().map((f) => `#   ${f}`);
     return [
         `# Remote commands for ${host.net.name}, in order. Values in <angle:brackets> are only known`,
         "# after creation (hcloud addresses, WireGuard public keys made on the hosts).",
@@ -24,6 +30,16 @@ export function commandsDoc(host: RenderedHost): string {
         host.commands.wireguardKey,
         "## 4. mesh: write /etc/wireguard/wg0.conf, then:",
         ...host.commands.mesh.split("\n").filter((l) => l.startsWith("/") || l.startsWith("systemctl")),
+        ...(host.gateway.size ? ["## 5. NAT64 gateway and DNS64 resolver (IPv4 host): write, then (re)start them:", ...list(host.gateway)] : []),
+        "## 6. host DNS: write:",
+        ...list(host.dns),
+        "## 7. Kubernetes (control-plane nodes one at a time, then workers two at a time):",
+        "#   pki: the version-skew preflight, then this host's certificates and keys (made by the",
+        "#        Pulumi program's PKI; not rendered offline)",
+        "#   files:",
+        ...list(host.kubernetes),
+        "#   binaries: /usr/local/lib/v6k8s/install-binaries.sh",
+        "#   start: /usr/local/lib/v6k8s/start-kubelet.sh",
         "",
     ].join("\n");
 }
@@ -50,13 +66,14 @@ function main(argv: string[]): number {
     }
     for (const host of hosts) {
         const root = path.join(values.out, host.net.name);
-        for (const [file, { content, mode }] of host.files) {
+        const files = allFiles(host);
+        for (const [file, { content, mode }] of files) {
             const target = path.join(root, file);
             fs.mkdirSync(path.dirname(target), { recursive: true });
             fs.writeFileSync(target, content, { mode: parseInt(mode, 8) });
         }
         fs.writeFileSync(path.join(root, "COMMANDS"), commandsDoc(host));
-        process.stdout.write(`${host.net.name}: ${host.files.size} files -> ${root}\n`);
+        process.stdout.write(`${host.net.name}: ${files.size} files -> ${root}\n`);
     }
     return 0;
 }

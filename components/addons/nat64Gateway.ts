@@ -3,24 +3,20 @@
 // DNS64 resolver, then (re)start them. Each step re-runs only when what it applies changes.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { PortConfig, StackConfig } from "../config/types";
+import type { StackConfig } from "../config/types";
 import type { Host } from "../hosts/host";
 import { installFilesCommand, sha256 } from "../hosts/render/commands";
 import type { AddressPlan } from "../network/plan";
 import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
-import { gatewayActivateCommand, gatewayFiles } from "./render/gatewayFiles";
-import { Gateway, gateways, inboundIpv4Ports } from "./render/plan";
+import { gatewayActivateCommand, gatewayFiles, gatewayInputs } from "./render/gatewayFiles";
+import { Gateway, gateways } from "./render/plan";
 
 export interface Nat64GatewayArgs {
     readonly host: Host;
     /** The host's gateway facts from the address plan (NAT64 /96, mesh address). */
     readonly gateway: Gateway;
-    /** The cluster /64: who may use the DNS64 resolver. */
-    readonly clusterUla: string;
-    /** IPv6 resolvers the DNS64 resolver forwards to. */
-    readonly upstreamDns: readonly string[];
-    /** IPv4 ports forwarded to the host's IPv6 address; default none. */
-    readonly inboundPorts?: readonly PortConfig[];
+    /** The stack config: upstream resolvers, inbound IPv4 ports, the cluster /64. */
+    readonly config: StackConfig;
     /** Tayga's IPv4 side; default 192.168.255.0/24 (it never leaves the host). */
     readonly pool?: Nat64Pool;
     /** What must be done first: the host's network activation and its mesh (the resolver listens on wg0's address). */
@@ -38,12 +34,7 @@ export class Nat64Gateway extends pulumi.ComponentResource {
         const { host, gateway } = args;
         const files = pulumi.all([host.publicAddress, host.ipv4]).apply(([publicIpv6, publicIpv4]) => {
             if (!publicIpv4) throw new RangeError(`nat64 gateway ${host.name}: the host has no IPv4 address`);
-            return gatewayFiles({
-                gateway: { name: gateway.name, nat64: gateway.nat64 },
-                inbound: { publicIpv4, publicIpv6, ports: args.inboundPorts ?? [] },
-                resolver: { name: gateway.name, listen: gateway.meshAddress, clients: args.clusterUla, nat64: gateway.nat64, upstreams: args.upstreamDns },
-                pool: args.pool ?? DEFAULT_NAT64_POOL,
-            });
+            return gatewayFiles({ ...gatewayInputs(args.config, gateway, publicIpv6, publicIpv4), pool: args.pool ?? DEFAULT_NAT64_POOL });
         });
         const install = files.apply(installFilesCommand);
         const filesHash = install.apply(sha256);
@@ -77,9 +68,7 @@ export function createNat64Gateways(
         return new Nat64Gateway(`nat64-${gw.name}`, {
             host: hosts[at],
             gateway: gw,
-            clusterUla: config.cluster.ulaPrefix.toString(),
-            upstreamDns: config.cluster.upstreamDns,
-            inboundPorts: inboundIpv4Ports(config, gw.name),
+            config,
             after: [meshUp[at]],
         });
     });

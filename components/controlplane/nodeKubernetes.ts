@@ -7,11 +7,11 @@ import { installFilesCommand, sha256 } from "../hosts/render/commands";
 import type { HostFile } from "../hosts/render/files";
 import type { Host } from "../hosts/host";
 import { renderInstallBinaries, INSTALL_BINARIES_PATH, BinaryVersions } from "../runtime/render/installBinaries";
-import { START_KUBELET_PATH, renderSkewCheck, renderStartKubelet } from "../runtime/render/activate";
+import { START_KUBELET_PATH, renderSkewCheck } from "../runtime/render/activate";
+import { nodeKubernetesFiles } from "./hostFiles";
 import { PATHS } from "./paths";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, trustedCas } from "./pki/profiles";
-import { kubernetesFiles } from "./render/files";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 
 export interface NodeKubernetesArgs {
@@ -64,17 +64,9 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         });
         const pkiHash = pkiFiles.apply((f) => sha256(installFilesCommand(f)));
 
-        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => {
-            // Components read certificates only at start: a new certificate must restart them.
-            const cluster = { ...args.cluster, staticPodAnnotations: { "v6k8s.io/certificates": certsHash.slice(0, 16) } };
-            const all = new Map(kubernetesFiles(cluster, node, { etcdClusterState: args.joinEtcd ? "existing" : "new" }));
-            all.set(INSTALL_BINARIES_PATH, { content: renderInstallBinaries(args.versions, { kubectl: controlPlane }), mode: "0755" });
-            all.set(START_KUBELET_PATH, {
-                content: renderStartKubelet({ controlPlane, apiserverPort: args.cluster.apiserverPort }),
-                mode: "0755",
-            });
-            return installFilesCommand(all);
-        });
+        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => installFilesCommand(
+            nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
+        ));
         const skewCheck = renderSkewCheck(args.versions.kubernetes);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 

@@ -18,6 +18,12 @@ describe("npm run render", () => {
         const commands = fs.readFileSync(path.join(out, "w2", "COMMANDS"), "utf8");
         assert.match(commands, /## 2\. activate:\n[\s\S]*network-up\.sh/);
         assert.match(fs.readFileSync(path.join(out, "w2/etc/cni/net.d/10-cluster.conflist"), "utf8"), /<hcloud-gua:w2>/);
+        // Every step's files: Kubernetes everywhere, the NAT64 gateway on the IPv4 host, resolv.conf.
+        for (const f of ["cp1/etc/kubernetes/manifests/etcd.yaml", "cp1/etc/v6k8s/tayga.conf", "cp1/etc/resolv.conf", "w2/var/lib/kubelet/config.yaml"]) {
+            assert.ok(fs.existsSync(path.join(out, f)), `${f} is rendered`);
+        }
+        assert.ok(!fs.existsSync(path.join(out, "w1/etc/kubernetes/manifests/etcd.yaml")), "no etcd on a worker");
+        assert.ok(!fs.existsSync(path.join(out, "cp2/etc/v6k8s/tayga.conf")), "no NAT64 without IPv4");
     });
 
     it("exits 2 without --out, and on a bad config", () => {

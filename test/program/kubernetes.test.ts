@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { projectKeys } from "../../components/config/stackFile";
+import { projectKeys, readStackFile } from "../../components/config/stackFile";
+import { renderStack } from "../../components/hosts/render/offline";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { PROJECT, RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
@@ -88,6 +89,19 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         // Decoded key files are base64 in the command: make sure nothing else holds a private key in clear.
         for (const r of prod.filter((x) => x.name.endsWith("-files") && x.name.startsWith("k8s-"))) {
             for (const [f, { content }] of filesOf(prod, r.name)) assert.doesNotMatch(content, /PRIVATE KEY/, `${r.name}:${f}`);
+        }
+    });
+
+    it("sends exactly the files `npm run render` shows (but for the certificates' hash)", () => {
+        const offline = renderStack(readStackFile(path.join(__dirname, "..", "..", "Pulumi.prod.yaml")));
+        const hash = /(v6k8s\.io\/certificates: )\S+/g;
+        for (const name of ["cp1", "w1"]) {
+            const sent = filesOf(prod, `k8s-${name}-files`);
+            const rendered = offline.find((h) => h.net.name === name)!.kubernetes;
+            assert.deepEqual([...sent.keys()], [...rendered.keys()], `${name}: the same files in the same order`);
+            for (const [file, { content }] of rendered) {
+                assert.equal(sent.get(file)!.content.replace(hash, "$1#"), content.replace(hash, "$1#"), `${name}:${file}`);
+            }
         }
     });
 

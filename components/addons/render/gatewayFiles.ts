@@ -1,5 +1,6 @@
 // Every file a NAT64 gateway and a host's DNS step write, and the commands that apply them, in the
 // hosts' shape (path -> content and mode; installFilesCommand writes them atomically).
+import type { StackConfig } from "../../config/types";
 import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
@@ -12,6 +13,7 @@ import {
 import {
     NAT64_INBOUND_DROPIN_PATH, NAT64_INBOUND_PATH, Nat64Inbound, renderNat64Inbound, renderNat64InboundDropin, renderTaygaConfWithInbound,
 } from "./nat64Inbound";
+import { Gateway, inboundIpv4Ports } from "./plan";
 
 const file = (content: string): HostFile => ({ content, mode: "0644" });
 const script = (content: string): HostFile => ({ content, mode: "0755" });
@@ -23,6 +25,21 @@ export interface GatewayInputs {
     readonly resolver: Dns64ResolverInputs;
     /** Tayga's IPv4 side; default the private 192.168.255.0/24 (components/nat64). */
     readonly pool?: Nat64Pool;
+}
+
+/** A gateway's inputs from the config and plan, and the host's public addresses. */
+export function gatewayInputs(
+    config: StackConfig,
+    gw: Gateway,
+    publicIpv6: string,
+    publicIpv4: string,
+): GatewayInputs {
+    return {
+        gateway: { name: gw.name, nat64: gw.nat64 },
+        inbound: { publicIpv4, publicIpv6, ports: inboundIpv4Ports(config, gw.name) },
+        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix.toString(), nat64: gw.nat64, upstreams: config.cluster.upstreamDns },
+        pool: DEFAULT_NAT64_POOL,
+    };
 }
 
 /** components/nat64's files (tayga.conf with the inbound map), the inbound DNAT, the DNS64 resolver. */

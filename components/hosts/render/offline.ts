@@ -1,6 +1,10 @@
-// Renders every host of a stack without any cloud access, for review before apply and for the lab.
-// What only exists after creation (hcloud prefixes and addresses, WireGuard public keys, which are
-// made on the hosts) is either passed in or rendered as a clearly marked placeholder.
+// Renders every file of every host of a stack without any cloud access, for review before apply
+// and for the lab. What only exists after creation (hcloud prefixes and addresses, WireGuard
+// public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
+import { gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
+import { gateways, hostNameservers } from "../../addons/render/plan";
+import { clusterFacts, nodeFacts } from "../../controlplane/facts";
+import { nodeKubernetesFiles } from "../../controlplane/hostFiles";
 import type { StackConfig } from "../../config/types";
 import { formatV6 } from "../../network/prefix";
 import { planStack } from "../../network/stackPlan";
@@ -10,8 +14,15 @@ import { HostNet, MeshPeer, hostNet, placeholder } from "./hostNet";
 
 export interface RenderedHost {
     readonly net: HostNet;
+    /** Node networking and the mesh (what `commands` apply). */
     readonly files: HostFiles;
     readonly commands: HostCommands;
+    /** Kubernetes: runtime, kubelet, manifests, proxy, scripts (certificates come from the PKI step). */
+    readonly kubernetes: HostFiles;
+    /** NAT64 gateway and DNS64 resolver (IPv4 hosts only). */
+    readonly gateway: HostFiles;
+    /** The host's resolv.conf and what keeps it. */
+    readonly dns: HostFiles;
 }
 
 export interface OfflineFacts {
@@ -22,15 +33,34 @@ export interface OfflineFacts {
 export function renderStack(config: StackConfig, facts: OfflineFacts = {}): RenderedHost[] {
     const plan = planStack(config);
     const nets = config.nodes.map((node, i) => hostNet(config.cluster.ulaPrefix, plan.nodes[i], node.kind === "dedicated" ? node.gua : null));
+    const publicAddress = config.nodes.map((node) => (node.kind === "dedicated" ? formatV6(node.publicAddress) : placeholder("hcloud-ipv6", node.name)));
     const peers: MeshPeer[] = config.nodes.map((node, i) => ({
         name: node.name,
         publicKey: facts.publicKeys?.[node.name] ?? placeholder("wireguard-public-key", node.name),
-        endpoint: node.kind === "dedicated" ? formatV6(node.publicAddress) : placeholder("hcloud-ipv6", node.name),
+        endpoint: publicAddress[i],
         allowedIps: nets[i].ula,
     }));
-    return nets.map((net) => {
+    const cluster = clusterFacts(config, plan);
+    const versions = { kubernetes: config.cluster.kubernetesVersion, containerd: config.cluster.containerdVersion, runc: config.cluster.runcVersion };
+    const dns = hostDnsFiles(hostNameservers(config, plan));
+    return nets.map((net, i) => {
+        const node = config.nodes[i];
         const own = networkFiles(net);
         const mesh = meshFiles(net, peers);
-        return { net, files: new Map([...own, ...mesh]), commands: hostCommands(own, mesh) };
+        const gw = gateways(plan).find((g) => g.name === node.name);
+        // An hcloud host's IPv4 exists only after creation: its gateway files are not rendered offline.
+        const gateway = gw && node.kind === "dedicated" && node.ipv4
+            ? gatewayFiles(gatewayInputs(config, gw, publicAddress[i], node.ipv4))
+            : new Map();
+        return {
+            net,
+            files: new Map([...own, ...mesh]),
+            commands: hostCommands(own, mesh),
+            kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i]), {
+                versions, joinEtcd: node.joinEtcd, certificatesHash: placeholder("certificates-hash", node.name),
+            }),
+            gateway,
+            dns,
+        };
     });
 }
