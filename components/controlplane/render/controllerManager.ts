@@ -12,18 +12,14 @@ import { LOOPBACK } from "./net";
 import { serviceRange } from "./serviceRange";
 import {
     ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, renderStaticPod, sha256, startupProbe,
+    leaderElectedClientFlags,
 } from "./staticPod";
 
 export const CONTROLLER_MANAGER_MANIFEST_PATH = manifestPath("kube-controller-manager");
 
 export function controllerManagerFlags(cluster: ClusterFacts): string[] {
-    const kubeconfig = PATHS.controllerManagerKubeconfig;
     return [
-        `--kubeconfig=${kubeconfig}`,
-        `--authentication-kubeconfig=${kubeconfig}`,
-        `--authorization-kubeconfig=${kubeconfig}`,
-        "--bind-address=::1",
-        "--leader-elect=true",
+        ...leaderElectedClientFlags(PATHS.controllerManagerKubeconfig),
         // Client certificates on its secure port are checked against files, not a ConfigMap lookup.
         `--client-ca-file=${PATHS.clusterCa.cert}`,
         `--requestheader-client-ca-file=${PATHS.frontProxyCa.cert}`,

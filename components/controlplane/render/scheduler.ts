@@ -7,18 +7,14 @@ import { selfMember } from "./members";
 import { LOOPBACK } from "./net";
 import {
     ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, sha256, startupProbe,
+    leaderElectedClientFlags,
 } from "./staticPod";
 
 export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
 
 export function schedulerFlags(): string[] {
-    const kubeconfig = PATHS.schedulerKubeconfig;
     return [
-        `--kubeconfig=${kubeconfig}`,
-        `--authentication-kubeconfig=${kubeconfig}`,
-        `--authorization-kubeconfig=${kubeconfig}`,
-        "--bind-address=::1",
-        "--leader-elect=true",
+        ...leaderElectedClientFlags(PATHS.schedulerKubeconfig),
     ];
 }
 

@@ -124,3 +124,14 @@ export function renderYaml(comment: string, value: unknown): string {
 export function renderStaticPod(comment: string, spec: StaticPodSpec): string {
     return renderYaml(comment, staticPod(spec));
 }
+
+/** Flags of a leader-elected control-plane client (controller-manager, scheduler). */
+export function leaderElectedClientFlags(kubeconfig: string): string[] {
+    return [
+        `--kubeconfig=${kubeconfig}`,
+        `--authentication-kubeconfig=${kubeconfig}`,
+        `--authorization-kubeconfig=${kubeconfig}`,
+        "--bind-address=::1",
+        "--leader-elect=true",
+    ];
+}
