@@ -3,7 +3,7 @@
 // rendered commands; pods from the rendered CNI conflist; the NAT64 gateway; DNS.
 import * as fs from "fs";
 import { readStackFile } from "../components/config/stackFile";
-import type { StackConfig } from "../components/config/types";
+import type { NodeConfig, StackConfig } from "../components/config/types";
 import { dns64PrefixOf } from "../components/dns/render/corefile";
 import { RenderedHost, renderStack } from "../components/hosts/render/offline";
 import { formatV6 } from "../components/network/prefix";
@@ -28,33 +28,71 @@ export interface UpOptions {
     readonly log?: (line: string) => void;
 }
 
+/** One lab host from its stack node and what renderStack made of it (addresses checked first). */
+export function labHost(node: NodeConfig, rendered: RenderedHost): LabHost {
+    if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
+    const net = rendered.net;
+    const files = [...rendered.files.keys()];
+    const host: LabHost = {
+        name: node.name,
+        index: node.index,
+        ns: hostNs(node.name),
+        root: `${HOSTS_DIR}/${node.name}`,
+        binds: [],
+        gua: node.gua.toString(),
+        publicAddress: formatV6(node.publicAddress),
+        uplinkLinkLocal: hostUplinkLinkLocal(node.index),
+        ipv4: node.ipv4 ?? null,
+        ula: net.ula,
+        wireguardAddress: net.wireguardAddress,
+        podUla: net.podUla.subnet,
+        podGua: net.podGua.subnet,
+        nat64: net.nat64,
+    };
+    const withNat64 = [...files, ...labNat64Files(host).keys()];
+    for (const a of [host.gua, host.publicAddress, host.ula, host.podUla, host.podGua, ...(host.ipv4 ? [host.ipv4] : []), ...(host.nat64 ? [host.nat64] : [])]) {
+        assertLabAddress(a);
+    }
+    return { ...host, binds: bindsFor(withNat64) };
+}
+
 function labHosts(config: StackConfig, rendered: readonly RenderedHost[]): LabHost[] {
-    return config.nodes.map((node, i) => {
-        if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
-        const net = rendered[i].net;
-        const files = [...rendered[i].files.keys()];
-        const host: LabHost = {
-            name: node.name,
-            index: node.index,
-            ns: hostNs(node.name),
-            root: `${HOSTS_DIR}/${node.name}`,
-            binds: [],
-            gua: node.gua.toString(),
-            publicAddress: formatV6(node.publicAddress),
-            uplinkLinkLocal: hostUplinkLinkLocal(node.index),
-            ipv4: node.ipv4 ?? null,
-            ula: net.ula,
-            wireguardAddress: net.wireguardAddress,
-            podUla: net.podUla.subnet,
-            podGua: net.podGua.subnet,
-            nat64: net.nat64,
-        };
-        const withNat64 = [...files, ...labNat64Files(host).keys()];
-        for (const a of [host.gua, host.publicAddress, host.ula, host.podUla, host.podGua, ...(host.ipv4 ? [host.ipv4] : []), ...(host.nat64 ? [host.nat64] : [])]) {
-            assertLabAddress(a);
-        }
-        return { ...host, binds: bindsFor(withNat64) };
-    });
+    return config.nodes.map((node, i) => labHost(node, rendered[i]));
+}
+
+/** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
+export async function prepareLabHost(host: LabHost, rendered: RenderedHost): Promise<string> {
+    prepareRoot(host.root, host.binds);
+    return prepareHost(host, rendered);
+}
+
+/** Step 4 on one host (the mesh), then what runs there: the NAT64 gateway (IPv4 hosts), the stand-in listeners. */
+export async function startLabHost(host: LabHost, rendered: RenderedHost): Promise<void> {
+    await meshHost(host, rendered);
+    await nat64Host(host, "start");
+    await startStandIns(host);
+}
+
+/**
+ * One more host of `config` in a running lab, brought up by the same steps as up() brings up each
+ * host, up to its public key: recorded in the state first (so `lab:down` knows it at any point),
+ * its mount points, namespace and provider link, then files, activate, wireguard-key. Its mesh
+ * (startLabHost) is the caller's: it needs every key, and production runs it together with the
+ * other hosts' mesh updates.
+ */
+export async function addHost(state: LabState, config: StackConfig, name: string): Promise<{ host: LabHost; publicKey: string }> {
+    const i = config.nodes.findIndex((n) => n.name === name);
+    if (i < 0) throw new Error(`lab: ${name} is not a node of the stack`);
+    if (state.hosts.some((h) => h.name === name)) throw new Error(`lab: ${name} is already up`);
+    const rendered = renderStack(config)[i];
+    const host = labHost(config.nodes[i], rendered);
+    state.hosts.push(host);
+    saveState(state);
+    state.mountPoints.push(...ensureMountPoints(host.binds));
+    saveState(state);
+    await addNetns(host.ns);
+    await plugHost(host);
+    return { host, publicKey: await prepareLabHost(host, rendered) };
 }
 
 async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
@@ -66,7 +104,8 @@ async function timed<T>(state: LabState, phase: string, log: (l: string) => void
     return result;
 }
 
-function sameNetworkFiles(a: RenderedHost, b: RenderedHost): boolean {
+/** The same network files: the files and activate commands (e.g. with and without the WireGuard keys). */
+export function sameNetworkFiles(a: RenderedHost, b: RenderedHost): boolean {
     return a.commands.files === b.commands.files && a.commands.activate === b.commands.activate;
 }
 
@@ -100,21 +139,14 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     });
     // Production's order per host; all hosts at once (Promise.all), as Pulumi runs them.
     const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>
-        Promise.all(hosts.map(async (h, i) => {
-            prepareRoot(h.root, h.binds);
-            return prepareHost(h, first[i]);
-        })));
+        Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i]))));
     const publicKeys = Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]]));
     const rendered = renderStack(config, { publicKeys });
     rendered.forEach((r, i) => {
         if (!sameNetworkFiles(r, first[i])) throw new Error(`lab: ${r.net.name}'s network files changed when the keys were added`);
     });
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
-        Promise.all(hosts.map(async (h, i) => {
-            await meshHost(h, rendered[i]);
-            await nat64Host(h, "start");
-            await startStandIns(h);
-        })));
+        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i]))));
     const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];
     state.pods = await timed(state, "pods (CNI) and internet servers", log, async () => {
         const [pods] = await Promise.all([

@@ -4,11 +4,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CNI_CONFLIST_PATH } from "../components/hosts/render/cni";
-import { PODS_DIR, podNs } from "./config";
+import { POD_SEARCH, PODS_DIR, podNs } from "./config";
 import { onHost } from "./machines";
 import { addNetns } from "./netns";
 import { Prefix, parseV6Address } from "../components/network/prefix";
-import type { LabHost, LabPod } from "./state";
+import { LabHost, LabPod, LabState, saveState } from "./state";
 
 export const CNI_BIN_DIR = "/usr/lib/cni";
 export const POD_IFNAME = "eth0";
@@ -66,5 +66,14 @@ export async function addPod(host: LabHost, name: string): Promise<LabPod> {
     if (!ula || !gua) throw new Error(`lab: pod ${ns} got ${ips.join(", ") || "no addresses"}, expected one in ${host.podUla} and one in ${host.podGua}`);
     const pod: LabPod = { name, host: host.name, ns, root: path.join(PODS_DIR, ns), ula: ula.split("/")[0], gua: gua.split("/")[0] };
     setPodResolver(pod, null, []);
+    return pod;
+}
+
+/** A pod scheduled on a host of a running lab: made, given the cluster DNS (when it runs), and recorded in the state. */
+export async function schedulePod(state: LabState, host: LabHost, name: string): Promise<LabPod> {
+    const pod = await addPod(host, name);
+    if (state.dns.server) setPodResolver(pod, state.dns.server, POD_SEARCH);
+    state.pods.push(pod);
+    saveState(state);
     return pod;
 }

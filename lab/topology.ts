@@ -7,7 +7,7 @@ import {
     PROVIDER_BRIDGE, PROVIDER_GATEWAY_LL, PROVIDER_ROUTER_MAC, PROVIDER_NS, PROVIDER_V4_GATEWAY, PROVIDER_V4_LENGTH, UPLINK,
 } from "./config";
 import { addNetns } from "./netns";
-import { run } from "./run";
+import { run, runSync } from "./run";
 import type { LabHost } from "./state";
 
 export const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
@@ -49,9 +49,13 @@ export async function buildInternet(): Promise<void> {
     await ipIn(INET4_NS, "-4", "route", "add", "default", "via", INET4_ROUTER);
 }
 
+function providerPort(host: LabHost): string {
+    return `h-${host.name}`.slice(0, 15);
+}
+
 /** The host's side of the provider: uplink, main address, gateway; the /64 routed to the host. */
 export async function plugHost(host: LabHost): Promise<void> {
-    const peer = `h-${host.name}`.slice(0, 15);
+    const peer = providerPort(host);
     await ipIn(PROVIDER_NS, "link", "add", peer, "type", "veth", "peer", "name", UPLINK, "netns", host.ns);
     await ipIn(PROVIDER_NS, "link", "set", peer, "master", PROVIDER_BRIDGE, "up");
     await ipIn(host.ns, "link", "set", UPLINK, "up");
@@ -64,4 +68,16 @@ export async function plugHost(host: LabHost): Promise<void> {
     }
     // Hetzner routes a dedicated server's /64 to its link-local address (never on-link).
     await ipIn(PROVIDER_NS, "-6", "route", "replace", host.gua, "via", host.uplinkLinkLocal, "dev", PROVIDER_BRIDGE);
+}
+
+/**
+ * Undoes plugHost on the provider's side, for a host removed for good: the route of its /64 and
+ * its port on the bridge (gone already when its namespace was deleted; a veth pair goes as a whole).
+ */
+export function unplugHost(host: LabHost): void {
+    // Not there when the host's bring-up stopped before its route was added.
+    if (runSync(["ip", "-n", PROVIDER_NS, "-6", "route", "show", host.gua]).stdout.trim() !== "") {
+        runSync(["ip", "-n", PROVIDER_NS, "-6", "route", "del", host.gua, "via", host.uplinkLinkLocal, "dev", PROVIDER_BRIDGE]);
+    }
+    runSync(["ip", "-n", PROVIDER_NS, "link", "del", providerPort(host)], { allowFail: true });
 }
