@@ -172,6 +172,19 @@ resolve_provider_version() { # piece; uses P_*
 }
 
 # ---- build one piece in a throw-away wrapper module ----
+# replaces GOMOD: one line per replace directive of GOMOD, "OLDPATH OLDVERSION NEWPATH NEWVERSION",
+# "-" for a missing version (a local directory replacement has no NEWVERSION).
+replaces() {
+  go mod edit -json "$1" | tr -d ' \t\n' | grep -o '"Replace":\[.*\]' | grep -o '{"Old":{[^}]*},"New":{[^}]*}}' |
+    while read -r r; do
+      printf '%s %s %s %s\n' \
+        "$(sed -n 's/.*"Old":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")" \
+        "$(sed -n 's/.*"Old":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r" | grep . || echo -)" \
+        "$(sed -n 's/.*"New":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")" \
+        "$(sed -n 's/.*"New":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r" | grep . || echo -)"
+    done
+}
+
 # build_piece NAME GOVERSION VERSION_STAMP_LDFLAGS...
 build_in_wrapper() {
   local name=$1 mod=$2 ver=$3 main=$4 out=$5 ldflags=$6
@@ -186,12 +199,8 @@ build_in_wrapper() {
     go mod edit -require="$mod@$ver"
     while [[ $# -gt 0 ]]; do go mod edit -require="$1@$2"; shift 2; done
     # Copy the upstream replace directives that point at other modules (not at ../ paths).
-    go mod edit -json "$gomod" | tr -d ' \t\n' | grep -o '"Replace":\[.*\]' | grep -o '{"Old":{[^}]*},"New":{[^}]*}}' |
-      while read -r r; do
-        op=$(sed -n 's/.*"Old":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")
-        ov=$(sed -n 's/.*"Old":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r")
-        np=$(sed -n 's/.*"New":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")
-        nv=$(sed -n 's/.*"New":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r")
+    replaces "$gomod" | while read -r op ov np nv; do
+        [[ $ov == - ]] && ov=""; [[ $nv == - ]] && nv=""
         if [[ -z $nv ]]; then echo "  (skipping local replace $op => $np)" >&2; continue; fi
         go mod edit -replace="$op${ov:+@$ov}=$np@$nv"
       done
@@ -219,12 +228,8 @@ build_provider() { # piece module version main out npmversion
     cd "$w"
     go mod init "v6k8s.local/toolchain/$name" >/dev/null 2>&1
     go mod edit -require="$mod@$ver"
-    go mod edit -json "$gomod" | tr -d ' \t\n' | grep -o '"Replace":\[.*\]' | grep -o '{"Old":{[^}]*},"New":{[^}]*}}' |
-      while read -r r; do
-        op=$(sed -n 's/.*"Old":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")
-        ov=$(sed -n 's/.*"Old":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r")
-        np=$(sed -n 's/.*"New":{"Path":"\([^"]*\)".*/\1/p' <<<"$r")
-        nv=$(sed -n 's/.*"New":{[^}]*"Version":"\([^"]*\)".*/\1/p' <<<"$r")
+    replaces "$gomod" | while read -r op ov np nv; do
+        [[ $ov == - ]] && ov=""; [[ $nv == - ]] && nv=""
         if [[ -n $nv ]]; then go mod edit -replace="$op${ov:+@$ov}=$np@$nv"; continue; fi
         if [[ $op =~ /sdk(/v[0-9]+)?$ ]]; then
           echo "  local replace $op => $np: requiring $op@$sdkv instead" >&2
