@@ -11,6 +11,7 @@ import { planStack } from "../components/network/stackPlan";
 import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
 import { labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
+import { KUBERNETES_STATE_DIRS } from "./cluster/machine";
 import { bindsFor, ensureMountPoints, prepareRoot } from "./machines";
 import { addNetns } from "./netns";
 import { addPod, setPodResolver } from "./pods";
@@ -26,10 +27,16 @@ export interface UpOptions {
     /** Start DNS (CoreDNS); default true. */
     readonly dns?: boolean;
     readonly log?: (line: string) => void;
+    /**
+     * Prepare the hosts for a real Kubernetes (the cluster lab): their own directories for what
+     * Kubernetes keeps, no stand-in listeners and no hand-made pods (the kubelet makes pods), and
+     * DNS only upstream (the cluster's CoreDNS is a real Deployment then).
+     */
+    readonly kubernetes?: boolean;
 }
 
 /** One lab host from its stack node and what renderStack made of it (addresses checked first). */
-export function labHost(node: NodeConfig, rendered: RenderedHost): LabHost {
+export function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
     if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
     const net = rendered.net;
     const files = [...rendered.files.keys()];
@@ -49,15 +56,17 @@ export function labHost(node: NodeConfig, rendered: RenderedHost): LabHost {
         podGua: net.podGua.subnet,
         nat64: net.nat64,
     };
-    const withNat64 = [...files, ...labNat64Files(host).keys()];
+    // A Kubernetes host also gets its own directories for the Kubernetes files (and extraBinds).
+    const kubernetesFiles = extraBinds.length > 0 ? [...rendered.kubernetes.keys()] : [];
+    const withNat64 = [...files, ...labNat64Files(host).keys(), ...kubernetesFiles];
     for (const a of [host.gua, host.publicAddress, host.ula, host.podUla, host.podGua, ...(host.ipv4 ? [host.ipv4] : []), ...(host.nat64 ? [host.nat64] : [])]) {
         assertLabAddress(a);
     }
-    return { ...host, binds: bindsFor(withNat64) };
+    return { ...host, binds: [...new Set([...bindsFor(withNat64), ...extraBinds])].sort() };
 }
 
-function labHosts(config: StackConfig, rendered: readonly RenderedHost[]): LabHost[] {
-    return config.nodes.map((node, i) => labHost(node, rendered[i]));
+function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraBinds: readonly string[]): LabHost[] {
+    return config.nodes.map((node, i) => labHost(node, rendered[i], extraBinds));
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
@@ -67,10 +76,10 @@ export async function prepareLabHost(host: LabHost, rendered: RenderedHost): Pro
 }
 
 /** Step 4 on one host (the mesh), then what runs there: the NAT64 gateway (IPv4 hosts), the stand-in listeners. */
-export async function startLabHost(host: LabHost, rendered: RenderedHost): Promise<void> {
+export async function startLabHost(host: LabHost, rendered: RenderedHost, standIns = true): Promise<void> {
     await meshHost(host, rendered);
     await nat64Host(host, "start");
-    await startStandIns(host);
+    if (standIns) await startStandIns(host);
 }
 
 /**
@@ -120,7 +129,8 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     const stack = opts.stack ?? DEFAULT_STACK;
     const config = readStackFile(stack);
     const first = renderStack(config);
-    const hosts = labHosts(config, first);
+    const k8s = opts.kubernetes === true;
+    const hosts = labHosts(config, first, k8s ? KUBERNETES_STATE_DIRS : []);
     const state: LabState = {
         stack, startedAt: new Date().toISOString(), mountPoints: [], hosts, pods: [],
         dns: { status: "skipped", reason: "not started" }, timings: {},
@@ -141,12 +151,25 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>
         Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i]))));
     const publicKeys = Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]]));
+    state.publicKeys = publicKeys;
     const rendered = renderStack(config, { publicKeys });
     rendered.forEach((r, i) => {
         if (!sameNetworkFiles(r, first[i])) throw new Error(`lab: ${r.net.name}'s network files changed when the keys were added`);
     });
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
-        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i]))));
+        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s))));
+    if (k8s) {
+        await timed(state, "settle: addresses and mesh handshakes", log, async () => {
+            await waitSettled(state);
+            await waitMesh(state);
+        });
+        const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
+        if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
+        await startUpstreamDns(coredns.binary);
+        state.timings.total = (Date.now() - t0) / 1000;
+        saveState(state);
+        return state;
+    }
     const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];
     state.pods = await timed(state, "pods (CNI) and internet servers", log, async () => {
         const [pods] = await Promise.all([

@@ -48,6 +48,18 @@ export interface LabState {
     dns: DnsState;
     /** Seconds per bring-up phase. */
     timings: Record<string, number>;
+    /** WireGuard public keys the hosts made, by node name. */
+    publicKeys?: Record<string, string>;
+    /** Set once the cluster lab (lab/cluster) has Kubernetes running. */
+    cluster?: ClusterState;
+}
+
+/** What the cluster lab adds: where its admin kubeconfig and kubectl are. */
+export interface ClusterState {
+    readonly kubeconfig: string;
+    readonly kubectl: string;
+    /** The operator's namespace (the lab's IPv6 internet), where kubectl runs. */
+    readonly operatorNs: string;
 }
 
 export function saveState(state: LabState): void {

@@ -4,6 +4,7 @@
 // removes the mount-point directories the lab created, and the state directory.
 import * as fs from "fs";
 import { STATE_DIR } from "./config";
+import { cgroupPids, removeCgroups } from "./cluster/machine";
 import { removeMountPoints } from "./machines";
 import { deleteNetns, netnsPids, ourNetns } from "./netns";
 import { records, stopRecorded, stopUnrecorded } from "./processes";
@@ -19,6 +20,12 @@ export function down(): TeardownReport {
     const state = loadState();
     const stopped = stopRecorded().length;
     let unrecorded = 0;
+    // The cluster lab's containers: in their hosts' kubelet cgroup roots, often in pod network
+    // namespaces that are not the lab's; stopped by PID, then their cgroups removed.
+    for (const pid of cgroupPids(/^\/v6l-/)) {
+        stopUnrecorded(pid);
+        unrecorded++;
+    }
     const namespaces = ourNetns();
     for (const ns of namespaces) {
         for (const pid of netnsPids(ns)) {
@@ -28,6 +35,7 @@ export function down(): TeardownReport {
         }
     }
     for (const ns of namespaces) deleteNetns(ns);
+    for (const host of state?.hosts ?? []) removeCgroups(host.name);
     const left = ourNetns();
     if (left.length > 0) throw new Error(`lab: namespaces left after teardown: ${left.join(", ")}`);
     if (state) removeMountPoints(state.mountPoints);

@@ -2,7 +2,7 @@
 // ConfigError listing every problem. Runs before any resource is declared.
 import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
 import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules } from "./rules";
-import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, nodeSchema, pkiSchema, portSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
+import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, kubeProxySchema, nodeSchema, pkiSchema, portSchema, releaseBasesSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
 import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
 
@@ -17,7 +17,7 @@ function nestedKeys(path: KeyPath, top: readonly string[], nested: Readonly<Reco
     const parent = [...path].reverse().find((p) => typeof p === "string" && p in nested);
     return parent === undefined ? top : nested[parent as string];
 }
-const CLUSTER_NESTED = { pki: keysOf(pkiSchema), coredns: keysOf(corednsSchema) };
+const CLUSTER_NESTED = { pki: keysOf(pkiSchema), coredns: keysOf(corednsSchema), releaseBases: keysOf(releaseBasesSchema), kubeProxy: keysOf(kubeProxySchema) };
 const NODE_NESTED = { ipv4Ports: keysOf(portSchema) };
 const SERVICE_NESTED = { ports: keysOf(servicePortSchema), workload: keysOf(workloadSchema) };
 

@@ -107,6 +107,39 @@ const resolverAddress = z.string().transform((text, ctx) => {
     return ipaddr.IPv6.parse(text).toRFC5952String();
 });
 
+/** An http(s) URL without query, user or fragment; IPv6 literals in brackets. */
+const httpUrl = (what: string) => z.string().check((ctx) => {
+    let url: URL | undefined;
+    try {
+        url = new URL(ctx.value);
+    } catch {
+        url = undefined;
+    }
+    if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || ctx.value.endsWith("/")) {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not ${what}` });
+    }
+});
+const mirrorUrl = httpUrl("an http(s)://host[:port][/v2/...] mirror URL without a trailing /").check((ctx) => {
+    const path = URL.canParse(ctx.value) ? new URL(ctx.value).pathname : "/";
+    if (path !== "/" && path !== "/v2" && !path.startsWith("/v2/")) {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: `a mirror path must start with /v2 (the registry API), got "${path}"` });
+    }
+});
+const releaseBase = httpUrl("an http(s):// base URL without a trailing /");
+export const releaseBasesSchema = z.strictObject({
+    kubernetes: releaseBase.optional(),
+    containerd: releaseBase.optional(),
+    runc: releaseBase.optional(),
+});
+
+export const kubeProxySchema = z.strictObject({
+    /**
+     * kube-proxy's `conntrack.maxPerCore`; unset keeps its default (32768). 0 leaves the kernel's
+     * nf_conntrack_max alone (needed where it is read-only, e.g. outside the initial namespace).
+     */
+    conntrackMaxPerCore: z.int().min(0).optional(),
+});
+
 export const corednsSchema = z.strictObject({
     /** CoreDNS pods; default 2. */
     replicas: z.int().min(1).max(20).default(2),
@@ -148,6 +181,15 @@ export const clusterSchema = z.strictObject({
     /** The IPv4 node whose NAT64 /96 CoreDNS synthesises into; default the IPv4 node with the lowest index. */
     dns64Gateway: z.string().optional(),
     coredns: corednsSchema.default({ replicas: 2, spread: "required" }),
+    /**
+     * Pull-through mirrors by registry host (`registry.k8s.io`, `docker.io`, ...): containerd asks the
+     * mirror first, then the registry itself. A URL with a path (which must start with `/v2`) means
+     * the mirror serves that registry's repositories under it (containerd's `override_path`).
+     */
+    registryMirrors: z.record(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like registry.k8s.io"), mirrorUrl).default({}),
+    /** Where install-binaries.sh downloads releases from (a mirror of the upstream layout); unset keeps upstream. */
+    releaseBases: releaseBasesSchema.default({}),
+    kubeProxy: kubeProxySchema.default({}),
     /**
      * The apiserver URL the Pulumi runner's Kubernetes provider uses; default the first control-plane
      * node's public address. E.g. `https://127.0.0.1:16443` through an SSH tunnel.

@@ -27,6 +27,11 @@ export interface ClusterConfig {
     /** Node whose NAT64 /96 CoreDNS's dns64 uses; default the IPv4 node with the lowest index. */
     readonly dns64Gateway?: string;
     readonly coredns: CorednsConfig;
+    /** Pull-through mirrors by registry host; default none. */
+    readonly registryMirrors: Readonly<Record<string, string>>;
+    /** Release download bases for install-binaries.sh; unset parts stay upstream. */
+    readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string };
+    readonly kubeProxy: { readonly conntrackMaxPerCore?: number };
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
 }

@@ -6,10 +6,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
 import type { Host } from "../hosts/host";
 import type { AddressPlan } from "../network/plan";
-import { formatV6 } from "../network/prefix";
 import { sha256 } from "../hosts/render/commands";
-import { renderWaitControlPlane } from "../runtime/render/activate";
-import { clusterFacts, nodeFacts } from "./facts";
+import { waitControlPlaneCommand } from "./steps";
+import { binaryVersions, clusterFacts, nodeFacts, pkiInput } from "./facts";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
 import { renderKubeconfig } from "./render/kubeconfig";
@@ -46,16 +45,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
         this.pki = new ClusterPki(`${name}-pki`, {
             nodes: hosts.map((h) => ({ name: h.name, controlPlane: isCp(h) })),
-            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => ({
-                nodes: hosts.map((h, i) => ({ name: h.name, controlPlane: isCp(h), meshAddress: formatV6(planOf(h).wireguard), publicAddress: addresses[i] })),
-                apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
-                clusterDomain: facts.clusterDomain,
-                apiserverExtraNames: config.cluster.apiserverExtraNames,
-            })),
+            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(config, plan, addresses)),
             config: config.cluster.pki,
         }, child);
 
-        const versions = { kubernetes: config.cluster.kubernetesVersion, containerd: config.cluster.containerdVersion, runc: config.cluster.runcVersion };
+        const versions = binaryVersions(config);
         const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
             host: h,
             cluster: facts,
@@ -77,7 +71,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
         }
         const first = cpOrder[0];
-        const wait = renderWaitControlPlane({ proxyPort: facts.apiserverProxyPort });
+        const wait = waitControlPlaneCommand(facts.apiserverProxyPort);
         this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, {
             connection: first.connection,
             create: wait,

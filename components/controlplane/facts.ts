@@ -4,6 +4,8 @@ import type { AddressPlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
+import type { BinaryVersions } from "../runtime/render/installBinaries";
+import type { PkiInput } from "./pki/profiles";
 
 export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFacts {
     const controlPlane = plan.nodes
@@ -19,7 +21,26 @@ export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFac
         apiserverPort: APISERVER_PORT,
         apiserverProxyPort: APISERVER_PROXY_PORT,
         images: defaultImages(config.cluster.kubernetesVersion),
+        registryMirrors: config.cluster.registryMirrors,
     };
+}
+
+/** The PKI's input: every node with its mesh and public address (in config order), the apiserver names. */
+export function pkiInput(config: StackConfig, plan: AddressPlan, publicAddresses: readonly string[]): PkiInput {
+    return {
+        nodes: config.nodes.map((n, i) => ({
+            name: n.name, controlPlane: n.roles.includes("control-plane"), meshAddress: formatV6(plan.nodes[i].wireguard), publicAddress: publicAddresses[i],
+        })),
+        apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
+        clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+        apiserverExtraNames: config.cluster.apiserverExtraNames,
+    };
+}
+
+/** What install-binaries.sh installs, and from where. */
+export function binaryVersions(config: StackConfig): BinaryVersions {
+    const c = config.cluster;
+    return { kubernetes: c.kubernetesVersion, containerd: c.containerdVersion, runc: c.runcVersion, bases: c.releaseBases };
 }
 
 export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string): NodeFacts {

@@ -3,16 +3,16 @@
 // one at a time, then workers in small groups).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { installFilesCommand, sha256 } from "../hosts/render/commands";
-import type { HostFile } from "../hosts/render/files";
+import { sha256 } from "../hosts/render/commands";
 import type { Host } from "../hosts/host";
-import { renderInstallBinaries, INSTALL_BINARIES_PATH, BinaryVersions } from "../runtime/render/installBinaries";
-import { START_KUBELET_PATH, renderSkewCheck } from "../runtime/render/activate";
+import { renderInstallBinaries, BinaryVersions } from "../runtime/render/installBinaries";
+import { renderSkewCheck } from "../runtime/render/activate";
 import { nodeKubernetesFiles } from "./hostFiles";
-import { PATHS } from "./paths";
+import { heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
 import type { ClusterPki } from "./pki/clusterPki";
-import { CA_PROFILES, trustedCas } from "./pki/profiles";
+import { CA_PROFILES, Signer } from "./pki/profiles";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
+import { BINARIES_COMMAND, START_COMMAND, filesCommand, pkiCommand } from "./steps";
 
 export interface NodeKubernetesArgs {
     readonly host: Host;
@@ -25,9 +25,6 @@ export interface NodeKubernetesArgs {
     /** Resources that must be done before anything here starts. */
     readonly after: pulumi.Input<pulumi.Resource>[];
 }
-
-const cert = (content: string): HostFile => ({ content, mode: "0644" });
-const key = (content: string): HostFile => ({ content, mode: "0600" });
 
 export class NodeKubernetes extends pulumi.ComponentResource {
     /** The last step: the kubelet runs (and, on an upgraded control-plane node, serves). */
@@ -43,28 +40,20 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const child = { parent: this };
 
         // Certificates and keys this host holds; keys only for what it needs, CA keys never.
-        const mine = pki.profiles.filter((p) => p.holders.includes(host.name) && p.paths);
-        const cas = trustedCas({ name: host.name, controlPlane, meshAddress: "", publicAddress: "" });
+        const mine = heldProfiles(host.name, pki.profiles);
+        const signers = CA_PROFILES.map((c) => c.id);
         const pkiFiles = pulumi.all([
-            pulumi.all(cas.map((s) => pki.cas[s].certPem)),
+            pulumi.all(signers.map((s) => pki.cas[s].certPem)),
             pulumi.all(mine.map((p) => pulumi.all([pki.leaf(p.id).certPem, pki.leaf(p.id).keyPem]))),
             pulumi.all([pki.serviceAccount.publicKeyPem, pki.serviceAccount.privateKeyPem]),
-        ]).apply(([caPems, leaves, sa]) => {
-            const files = new Map<string, HostFile>();
-            cas.forEach((s, i) => files.set(CA_PROFILES.find((c) => c.id === s)!.paths.cert, cert(caPems[i])));
-            mine.forEach((p, i) => {
-                files.set(p.paths!.cert, cert(leaves[i][0]));
-                files.set(p.paths!.key, key(leaves[i][1]));
-            });
-            if (controlPlane) {
-                files.set(PATHS.serviceAccount.publicKey, cert(sa[0]));
-                files.set(PATHS.serviceAccount.privateKey, key(sa[1]));
-            }
-            return files;
-        });
-        const pkiHash = pkiFiles.apply((f) => sha256(installFilesCommand(f)));
+        ]).apply(([caPems, leaves, sa]) => hostPkiFiles({ name: host.name, controlPlane }, mine, {
+            caCerts: Object.fromEntries(signers.map((s, i) => [s, caPems[i]])) as Record<Signer, string>,
+            leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
+            serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
+        }));
+        const pkiHash = pkiFiles.apply(pkiFilesHash);
 
-        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => installFilesCommand(
+        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => filesCommand(
             nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
         ));
         const skewCheck = renderSkewCheck(args.versions.kubernetes);
@@ -73,7 +62,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const pkiStep = new command.remote.Command(`${name}-pki`, {
             connection,
             // The skew preflight runs first: a refused version changes nothing on the host.
-            create: pulumi.secret(pkiFiles.apply((f) => `${skewCheck}\n${installFilesCommand(f)}`)),
+            create: pulumi.secret(pkiFiles.apply((f) => pkiCommand(args.versions.kubernetes, f))),
             triggers: [pkiHash, sha256(skewCheck)],
         }, { ...child, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] });
         const filesStep = new command.remote.Command(`${name}-files`, {
@@ -83,12 +72,12 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         }, { ...child, dependsOn: [pkiStep] });
         const binaries = new command.remote.Command(`${name}-binaries`, {
             connection,
-            create: INSTALL_BINARIES_PATH,
+            create: BINARIES_COMMAND,
             triggers: [binariesHash],
         }, { ...child, dependsOn: [filesStep] });
         this.started = new command.remote.Command(`${name}-start`, {
             connection,
-            create: START_KUBELET_PATH,
+            create: START_COMMAND,
             // Restart when certificates, configs or binaries changed.
             triggers: [pkiHash, files.apply(sha256), binariesHash],
         }, { ...child, dependsOn: [binaries] });

@@ -16,7 +16,7 @@ export function clusterServiceObjects(config: StackConfig, plan: AddressPlan) {
     const gateway = dns64Gateway(config, plan);
     const namespaces = [...new Set(config.services.map((s) => s.namespace))].filter((n) => !BUILTIN_NAMESPACES.includes(n)).sort();
     return {
-        kubeProxy: kubeProxyObjects({ image: images.kubeProxy, apiserverProxyPort: APISERVER_PROXY_PORT }),
+        kubeProxy: kubeProxyObjects({ image: images.kubeProxy, apiserverProxyPort: APISERVER_PROXY_PORT, conntrackMaxPerCore: config.cluster.kubeProxy.conntrackMaxPerCore }),
         coredns: corednsObjects({
             image: images.coredns,
             serviceAddress: formatV6(plan.cluster.dns),

@@ -22,10 +22,12 @@ export interface KubeProxyInputs {
     readonly image: string;
     /** Port of the node-local apiserver proxy on [::1] (7445). */
     readonly apiserverProxyPort: number;
+    /** `conntrack.maxPerCore`; undefined keeps kube-proxy's default. */
+    readonly conntrackMaxPerCore?: number;
 }
 
 /** KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), only what differs from the defaults. */
-export function kubeProxyConfiguration() {
+export function kubeProxyConfiguration(conntrackMaxPerCore?: number) {
     return {
         apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
         kind: "KubeProxyConfiguration",
@@ -39,6 +41,7 @@ export function kubeProxyConfiguration() {
         // masqueraded when it is sent to a service endpoint on another node.
         detectLocalMode: "BridgeInterface",
         detectLocal: { bridgeInterface: POD_BRIDGE },
+        ...(conntrackMaxPerCore === undefined ? {} : { conntrack: { maxPerCore: conntrackMaxPerCore } }),
     };
 }
 
@@ -71,7 +74,7 @@ export function kubeProxyObjects(inputs: KubeProxyInputs): KubernetesObject[] {
         kind: "ConfigMap",
         metadata: meta(KUBE_PROXY),
         data: {
-            [CONFIG_FILE]: stringify(kubeProxyConfiguration()),
+            [CONFIG_FILE]: stringify(kubeProxyConfiguration(inputs.conntrackMaxPerCore)),
             [KUBECONFIG_FILE]: stringify(kubeProxyKubeconfig(inputs.apiserverProxyPort)),
         },
     };

@@ -5,7 +5,7 @@ import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { MANIFEST_DIR, PATHS } from "../paths";
 import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
-import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, renderContainerdConfig, renderContainerdUnit } from "./containerd";
+import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, registryHostsFiles, renderContainerdConfig, renderContainerdUnit } from "./containerd";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
 import { ETCD_MANIFEST_PATH, EtcdClusterState, renderEtcdManifest } from "./etcd";
 import { ClusterFacts, NodeFacts } from "./inputs";
@@ -26,7 +26,11 @@ const restricted = (content: string): HostFile => ({ content, mode: "0600" });
 
 /** The container runtime and the kubelet (every node). */
 export function runtimeFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeFileOptions = {}): HostFiles {
-    const files: [string, HostFile][] = [[CONTAINERD_CONFIG_PATH, file(renderContainerdConfig(cluster.images))]];
+    const mirrors = cluster.registryMirrors ?? {};
+    const files: [string, HostFile][] = [
+        [CONTAINERD_CONFIG_PATH, file(renderContainerdConfig(cluster.images, mirrors))],
+        ...registryHostsFiles(mirrors).map(([p, c]): [string, HostFile] => [p, file(c)]),
+    ];
     if (opts.containerdUnit ?? true) files.push([CONTAINERD_UNIT_PATH, file(renderContainerdUnit())]);
     files.push(
         [PATHS.kubeletConfig, file(renderKubeletConfig(cluster))],

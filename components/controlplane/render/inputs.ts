@@ -30,6 +30,8 @@ export interface ClusterFacts {
      * start, so changing a value here (e.g. the PKI generation) makes the kubelet restart them all.
      */
     readonly staticPodAnnotations?: Readonly<Record<string, string>>;
+    /** Pull-through mirrors by registry host (containerd hosts.toml); default none. */
+    readonly registryMirrors?: Readonly<Record<string, string>>;
 }
 
 export interface Images {

@@ -3,7 +3,7 @@
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
 import { gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
 import { gateways, hostNameservers } from "../../addons/render/plan";
-import { clusterFacts, nodeFacts } from "../../controlplane/facts";
+import { binaryVersions, clusterFacts, nodeFacts } from "../../controlplane/facts";
 import { nodeKubernetesFiles } from "../../controlplane/hostFiles";
 import type { StackConfig } from "../../config/types";
 import { formatV6 } from "../../network/prefix";
@@ -28,6 +28,8 @@ export interface RenderedHost {
 export interface OfflineFacts {
     /** WireGuard public keys by node name, e.g. from a lab that generated them. */
     readonly publicKeys?: Readonly<Record<string, string>>;
+    /** The hash of each node's certificates (what the program computes from its PKI), by node name. */
+    readonly certificatesHashes?: Readonly<Record<string, string>>;
 }
 
 export function renderStack(config: StackConfig, facts: OfflineFacts = {}): RenderedHost[] {
@@ -41,7 +43,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
         allowedIps: nets[i].ula,
     }));
     const cluster = clusterFacts(config, plan);
-    const versions = { kubernetes: config.cluster.kubernetesVersion, containerd: config.cluster.containerdVersion, runc: config.cluster.runcVersion };
+    const versions = binaryVersions(config);
     const dns = hostDnsFiles(hostNameservers(config, plan));
     return nets.map((net, i) => {
         const node = config.nodes[i];
@@ -57,7 +59,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             files: new Map([...own, ...mesh]),
             commands: hostCommands(own, mesh),
             kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i]), {
-                versions, joinEtcd: node.joinEtcd, certificatesHash: placeholder("certificates-hash", node.name),
+                versions, joinEtcd: node.joinEtcd, certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
             }),
             gateway,
             dns,

@@ -7,6 +7,8 @@ export interface BinaryVersions {
     readonly kubernetes: string;
     readonly containerd: string;
     readonly runc: string;
+    /** Mirrors of the release sites (same layout); unset parts stay upstream (RELEASE_BASES). */
+    readonly bases?: Partial<ReleaseBases>;
 }
 
 export const INSTALL_BINARIES_PATH = "/usr/local/lib/v6k8s/install-binaries.sh";
@@ -20,9 +22,9 @@ export const RELEASE_BASES = {
 
 export type ReleaseBases = { readonly [K in keyof typeof RELEASE_BASES]: string };
 
-export function renderInstallBinaries(v: BinaryVersions, opts: { kubectl: boolean; bases?: ReleaseBases }): string {
+export function renderInstallBinaries(v: BinaryVersions, opts: { kubectl: boolean; bases?: Partial<ReleaseBases> }): string {
     const k = `v${v.kubernetes}`;
-    const bases = opts.bases ?? RELEASE_BASES;
+    const bases = { ...RELEASE_BASES, ...v.bases, ...opts.bases };
     return `#!/bin/bash
 # Rendered by v6k8s. Installs containerd ${v.containerd}, runc ${v.runc}, kubelet ${k}${opts.kubectl ? " and kubectl" : ""}.
 # Every download is verified against its published sha256; nothing is replaced when already current.

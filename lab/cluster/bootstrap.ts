@@ -1,0 +1,81 @@
+// The Kubernetes steps on the lab's hosts, exactly as the program sends them (components/
+// controlplane/steps.ts), in the program's order: control-plane nodes one at a time (joining etcd
+// members first), the cluster-wide wait on the first of them, then workers two at a time.
+import type { StackConfig } from "../../components/config/types";
+import { pkiFilesHash } from "../../components/controlplane/pkiFiles";
+import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
+import { BINARIES_COMMAND, START_COMMAND, filesCommand, pkiCommand, waitControlPlaneCommand } from "../../components/controlplane/steps";
+import type { HostFiles } from "../../components/hosts/render/files";
+import { RenderedHost, renderStack } from "../../components/hosts/render/offline";
+import type { LabHost } from "../state";
+import { shOnMachine } from "./machine";
+import { LabPki, labHostPkiFiles } from "./pki";
+
+export const STEPS = ["pki", "files", "binaries", "start"] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface HostSteps {
+    readonly host: LabHost;
+    readonly controlPlane: boolean;
+    readonly joinEtcd: boolean;
+    readonly rendered: RenderedHost;
+    readonly pkiFiles: HostFiles;
+    /** The command text of each step. */
+    readonly commands: Readonly<Record<Step, string>>;
+}
+
+/** Every host's steps, from the stack, the lab's PKI and the hosts' WireGuard keys. */
+export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: LabPki, publicKeys: Readonly<Record<string, string>>): HostSteps[] {
+    const isCp = (name: string) => config.nodes.find((n) => n.name === name)!.roles.includes("control-plane");
+    const pkiFiles = hosts.map((h) => labHostPkiFiles(pki, { name: h.name, controlPlane: isCp(h.name) }));
+    // The same certificates annotation the program puts on the static pods: the first 16 hex of the pki hash.
+    const certificatesHashes = Object.fromEntries(hosts.map((h, i) => [h.name, pkiFilesHash(pkiFiles[i]).slice(0, 16)]));
+    const rendered = renderStack(config, { publicKeys, certificatesHashes });
+    return hosts.map((host, i) => {
+        const node = config.nodes.find((n) => n.name === host.name)!;
+        const r = rendered[config.nodes.indexOf(node)];
+        return {
+            host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, rendered: r, pkiFiles: pkiFiles[i],
+            commands: {
+                pki: pkiCommand(config.cluster.kubernetesVersion, pkiFiles[i]),
+                files: filesCommand(r.kubernetes),
+                binaries: BINARIES_COMMAND,
+                start: START_COMMAND,
+            },
+        };
+    });
+}
+
+/** Runs one host's steps (or those from `from` on) in order; each failure names host and step. */
+export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps: readonly Step[] = STEPS): Promise<void> {
+    for (const step of steps) {
+        const t0 = Date.now();
+        const r = await shOnMachine(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000 });
+        if (r.code !== 0) {
+            throw new Error(`lab: ${s.host.name} step ${step} failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n")}`);
+        }
+        log(`lab: ${s.host.name} ${step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+}
+
+/** The program's order: joining control-plane members first, then the others, one at a time. */
+export function controlPlaneOrder(all: readonly HostSteps[]): HostSteps[] {
+    const cp = all.filter((s) => s.controlPlane);
+    return [...cp.filter((s) => s.joinEtcd), ...cp.filter((s) => !s.joinEtcd)];
+}
+
+export async function waitControlPlane(first: HostSteps, log: (l: string) => void): Promise<void> {
+    const t0 = Date.now();
+    const r = await shOnMachine(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT), { allowFail: true, timeoutMs: 16 * 60_000 });
+    if (r.code !== 0) throw new Error(`lab: control-plane-ready on ${first.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    log(`lab: control-plane-ready ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/** Every host's Kubernetes steps in the program's order. */
+export async function bootstrapKubernetes(all: readonly HostSteps[], log: (l: string) => void): Promise<void> {
+    const cp = controlPlaneOrder(all);
+    for (const s of cp) await runHostSteps(s, log);
+    await waitControlPlane(cp[0], log);
+    const workers = all.filter((s) => !s.controlPlane);
+    for (let i = 0; i < workers.length; i += 2) await Promise.all(workers.slice(i, i + 2).map((s) => runHostSteps(s, log)));
+}

@@ -1,0 +1,66 @@
+// npm run lab:cluster              a real IPv6-only Kubernetes cluster from the cluster stack, left running
+// npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdout untouched)
+// npm run lab:down                 removes everything (any lab)
+import { AlreadyUpError, requireRoot } from "../preflight";
+import { requireState } from "../state";
+import { down, teardownOnSignals } from "../teardown";
+import { kubectl } from "./operator";
+import { upCluster } from "./up";
+
+async function clusterUp(): Promise<number> {
+    teardownOnSignals();
+    try {
+        const { state } = await upCluster();
+        const c = state.cluster!;
+        const nodes = await kubectl(c, ["get", "nodes", "-o", "wide"]);
+        process.stdout.write([
+            `lab cluster is up in ${state.timings.total?.toFixed(0)} s (toolchain ${state.timings.toolchain?.toFixed(0)} s).`,
+            "",
+            nodes.stdout.trimEnd(),
+            "",
+            `admin kubeconfig: ${c.kubeconfig} (apiserver: the first control-plane node's public address, from the operator's namespace ${c.operatorNs})`,
+            "try:",
+            "  npm run -s lab:kubectl -- get pods -A -o wide",
+            "  npm run -s lab:kubectl -- -n hello get svc,pods -o wide",
+            "  npm run lab:down",
+            "",
+        ].join("\n"));
+        return 0;
+    } catch (e) {
+        if (e instanceof AlreadyUpError) {
+            process.stderr.write(`${e.message}\n`);
+            return 1;
+        }
+        process.stderr.write(`${(e as Error).message}\nlab: cluster bring-up failed; the lab is left as it is for inspection: npm run lab:down removes it\n`);
+        return 1;
+    }
+}
+
+async function kubectlCli(args: string[]): Promise<number> {
+    const state = requireState();
+    if (!state.cluster) {
+        process.stderr.write("lab: the running lab has no cluster (npm run lab:cluster brings one up)\n");
+        return 1;
+    }
+    const r = await kubectl(state.cluster, args, { allowFail: true, timeoutMs: 600_000 });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.code;
+}
+
+async function main([command, ...rest]: string[]): Promise<number> {
+    requireRoot();
+    if (command === "up") return clusterUp();
+    if (command === "kubectl") return kubectlCli(rest);
+    if (command === "down") {
+        down();
+        return 0;
+    }
+    process.stderr.write("usage: ts-node lab/cluster/cli.ts up | kubectl ARGS... | down\n");
+    return 2;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
+    process.stderr.write(`${e.stack}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,119 @@
+// Where the lab's hosts get their software, on the lab's IPv6 internet, as production gets it from
+// a private mirror: a release site laid out like dl.k8s.io and GitHub releases (with the published
+// checksum files) that install-binaries.sh downloads from, and a real registry (Debian's
+// docker-registry, distribution v2) that containerd pulls through as the stack's registry mirror.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { INET6_NS, LAB_DIR, STATE_DIR } from "../config";
+import { inNs } from "../netns";
+import { startDaemon } from "../processes";
+import { run, runSync } from "../run";
+import { nodeArgv, waitForLog } from "../servers";
+import { buildImage, ImageSpec } from "./images";
+import type { ToolchainDirs, Versions } from "./toolchain";
+
+/** The mirror (registry) and the release site, on the lab's IPv6 internet. */
+export const MIRROR_ADDRESS = "2001:db8:ffff::5";
+export const MIRROR_PORT = 5000;
+export const RELEASES_ADDRESS = "2001:db8:ffff::6";
+export const RELEASES_PORT = 80;
+
+const sha256File = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+
+function cacheRoot(): string {
+    return process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s");
+}
+
+/** The containerd release tarball (bin/containerd, bin/containerd-shim-runc-v2, bin/ctr), made once. */
+function containerdTarball(dir: string, version: string): string {
+    const tarball = path.join(dir, `containerd-${version}-linux-amd64.tar.gz`);
+    if (!fs.existsSync(tarball)) {
+        runSync(["tar", "-C", dir, "--owner=0", "--group=0", "-czf", `${tarball}.tmp`, "bin"], { timeoutMs: 300_000 });
+        fs.renameSync(`${tarball}.tmp`, tarball);
+    }
+    return tarball;
+}
+
+/**
+ * The release tree, in the upstream layouts that install-binaries.sh expects under each base:
+ *   kubernetes/v<k>/bin/linux/amd64/{kubelet,kubectl}{,.sha256}
+ *   containerd/v<c>/containerd-<c>-linux-amd64.tar.gz{,.sha256sum}
+ *   runc/v<r>/runc.amd64, runc/v<r>/runc.sha256sum
+ * Files are symlinks into the toolchain cache; checksums are computed here.
+ */
+export function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
+    fs.rmSync(root, { recursive: true, force: true });
+    const put = (rel: string, src: string) => {
+        const dst = path.join(root, rel);
+        fs.mkdirSync(path.dirname(dst), { recursive: true });
+        fs.symlinkSync(src, dst);
+    };
+    const write = (rel: string, content: string) => fs.writeFileSync(path.join(root, rel), content);
+    const k = `kubernetes/v${v.kubernetes}/bin/linux/amd64`;
+    for (const b of ["kubelet", "kubectl"]) {
+        put(`${k}/${b}`, path.join(dirs.kubernetes, b));
+        write(`${k}/${b}.sha256`, sha256File(path.join(dirs.kubernetes, b)));
+    }
+    const tgz = containerdTarball(dirs.containerd, v.containerd);
+    const c = `containerd/v${v.containerd}/${path.basename(tgz)}`;
+    put(c, tgz);
+    write(`${c}.sha256sum`, `${sha256File(tgz)}  ${path.basename(tgz)}\n`);
+    put(`runc/v${v.runc}/runc.amd64`, path.join(dirs.runc, "runc"));
+    write(`runc/v${v.runc}/runc.sha256sum`, `${sha256File(path.join(dirs.runc, "runc"))}  runc.amd64\n`);
+}
+
+/** The stack's `releaseBases` and `registryMirrors` for the lab's sites. */
+export function labSources(registries: readonly string[]) {
+    const base = `http://[${RELEASES_ADDRESS}]:${RELEASES_PORT}`;
+    return {
+        releaseBases: { kubernetes: `${base}/kubernetes`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+        registryMirrors: Object.fromEntries(registries.map((r) => [r, `http://[${MIRROR_ADDRESS}]:${MIRROR_PORT}/v2/${r}`])),
+    };
+}
+
+async function addAddress(address: string): Promise<void> {
+    const has = (await run(["ip", "-n", INET6_NS, "-6", "addr", "show", "dev", "eth0"])).stdout.includes(`${address}/`);
+    if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/64`, "dev", "eth0", "nodad"]);
+}
+
+/** Starts the release site on the lab's IPv6 internet. */
+export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promise<void> {
+    const root = path.join(STATE_DIR, "releases");
+    releaseTree(root, v, dirs);
+    await addAddress(RELEASES_ADDRESS);
+    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, `[${RELEASES_ADDRESS}]:${RELEASES_PORT}`])));
+    await waitForLog(rec, "ready", 30_000);
+}
+
+/** The registry's storage outlives the lab (pushing an unchanged image again moves no blob). */
+export function registryStorage(): string {
+    return path.join(cacheRoot(), "registry");
+}
+
+/** Starts the registry, then pushes every image to it under `<registry host>/<repository>:<tag>`. */
+export async function startMirror(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
+    await addAddress(MIRROR_ADDRESS);
+    const listen = `[${MIRROR_ADDRESS}]:${MIRROR_PORT}`;
+    const config = path.join(STATE_DIR, "registry.yml");
+    fs.mkdirSync(registryStorage(), { recursive: true });
+    fs.writeFileSync(config, [
+        "version: 0.1",
+        "log: { level: info, formatter: text }",
+        `storage: { filesystem: { rootdirectory: ${JSON.stringify(registryStorage())} }, delete: { enabled: false } }`,
+        `http: { addr: ${JSON.stringify(listen)} }`,
+        "",
+    ].join("\n"));
+    const rec = startDaemon("inet6-registry", inNs(INET6_NS, ["docker-registry", "serve", config]));
+    await waitForLog(rec, /listening on/, 30_000);
+    const t0 = Date.now();
+    for (const spec of specs) {
+        const layout = buildImage(spec);
+        await run(inNs(INET6_NS, [
+            "skopeo", "copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false",
+            `oci:${layout}:lab`, `docker://${listen}/${spec.ref}`,
+        ]), { timeoutMs: 600_000 });
+    }
+    log(`lab: ${specs.length} images built (cached) and pushed to the mirror ${listen} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,119 @@
+// A cluster-lab host as a machine: one long-lived set of namespaces (network, mount, UTS) that
+// every process of the host runs in, so containerd, the kubelet and the containers they start
+// share one filesystem view, as on a real server. lab/sh/machine.sh sets it up and holds it; every
+// command enters it with nsenter. The network-only lab runs each command in a fresh mount
+// namespace instead (machines.ts): both views bind the same directories, so they agree.
+import * as fs from "fs";
+import * as path from "path";
+import { GLUE_DIR, LAB_DIR, LOG_DIR, PID_DIR, STATE_DIR } from "../config";
+import { hostEnv } from "../machines";
+import { inNs } from "../netns";
+import { PidRecord, isRunning, records, startDaemon } from "../processes";
+import { RunOptions, RunResult, run } from "../run";
+import { waitForLog } from "../servers";
+import type { LabHost } from "../state";
+
+const MACHINE_SH = path.join(LAB_DIR, "sh", "machine.sh");
+const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
+
+/**
+ * Where Kubernetes keeps state on a host, besides the rendered files' directories: each is the
+ * host's own (bound from its root). /usr/local/{bin,sbin}: install-binaries.sh installs there;
+ * /run/netns: containerd pins pod network namespaces there (never in the machine's /run/netns);
+ * /lib/modules: kube-proxy mounts it (this kernel has none).
+ */
+export const KUBERNETES_STATE_DIRS = [
+    "/etc/containerd", "/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/lib/modules", "/run/containerd", "/run/netns",
+    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
+    "/var/lib/kubelet/pki", "/var/log/containers", "/var/log/pods",
+];
+/** Single files a host has its own copy of (start-kubelet.sh comments out swap in /etc/fstab). */
+export const KUBERNETES_STATE_FILES = ["/etc/fstab"];
+
+/** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */
+export const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
+
+const machineName = (host: LabHost) => `${host.name}-machine`;
+
+/** The host's machine process, if it runs. */
+export function machineOf(host: LabHost): PidRecord | undefined {
+    return records().find((r) => r.name === machineName(host) && isRunning(r));
+}
+
+/** Starts the host's machine (binds, hostname, cgroups) unless it runs. */
+export async function bootMachine(host: LabHost): Promise<PidRecord> {
+    const running = machineOf(host);
+    if (running) return running;
+    fs.writeFileSync(path.join(host.root, ".bind-files"), `${KUBERNETES_STATE_FILES.join("\n")}\n`);
+    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host)]));
+    await waitForLog(rec, `machine ${host.name} ready`, 30_000);
+    return rec;
+}
+
+/** Per-host glue state outside the host's own directories (e.g. containerd's adapted config). */
+export function glueState(host: LabHost): string {
+    return path.join(STATE_DIR, "glue", host.name);
+}
+
+export function machineEnv(host: LabHost): Record<string, string> {
+    return { ...hostEnv(host), V6L_UNITS: "1", V6L_GLUE_STATE: glueState(host), V6L_PID_DIR: PID_DIR, V6L_LOG_DIR: LOG_DIR, V6L_GLUE: GLUE_DIR };
+}
+
+export function machineArgv(host: LabHost, argv: readonly string[]): string[] {
+    const m = machineOf(host);
+    if (!m) throw new Error(`lab: ${host.name}'s machine is not running`);
+    return ["nsenter", "-t", String(m.pid), "-m", "-u", "-n", "--", IN_MACHINE, ...argv];
+}
+
+/** A command on the host's machine. */
+export function onMachine(host: LabHost, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run(machineArgv(host, argv), { ...opts, env: { ...machineEnv(host), ...opts.env } });
+}
+
+/** A shell command line on the machine, as the remote commands run over SSH in production. */
+export function shOnMachine(host: LabHost, script: string, opts: RunOptions = {}): Promise<RunResult> {
+    return onMachine(host, ["bash", "-c", script], opts);
+}
+
+/** Processes whose cgroup (any hierarchy) matches, e.g. everything under the lab's kubelet cgroup roots. */
+export function cgroupPids(path: RegExp): number[] {
+    const pids: number[] = [];
+    for (const e of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+            const lines = fs.readFileSync(`/proc/${e}/cgroup`, "utf8").split("\n");
+            if (lines.some((l) => path.test(l.split(":").slice(2).join(":")))) pids.push(Number(e));
+        } catch {
+            // Gone.
+        }
+    }
+    return pids;
+}
+
+/** Removes the host's kubelet cgroup root in every hierarchy (once no process is left in it). */
+export function removeCgroups(name: string): void {
+    for (const d of cgroupDirs(name)) {
+        try {
+            fs.rmdirSync(d);
+        } catch {
+            // Still busy or gone: reported by the teardown check.
+        }
+    }
+}
+
+/** The cgroup directories the host's kubelet made (for the teardown), deepest first. */
+export function cgroupDirs(name: string): string[] {
+    const out: string[] = [];
+    const base = "/sys/fs/cgroup";
+    if (!fs.existsSync(base)) return out;
+    for (const h of fs.readdirSync(base)) {
+        const root = path.join(base, h, `v6l-${name}`);
+        if (!fs.existsSync(root)) continue;
+        const walk = (d: string) => {
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+            out.push(d);
+        };
+        walk(root);
+    }
+    return out;
+}

@@ -1,0 +1,101 @@
+// What the cluster lab runs, at the versions the stack and the project's version tables name:
+// built once from Go modules by tools/k8s-toolchain.sh into the cache, then packaged as the
+// images (images.ts) and the release files (releases.ts) production would download.
+import * as fs from "fs";
+import * as path from "path";
+import type { StackConfig } from "../../components/config/types";
+import { COREDNS_VERSIONS, addonImages } from "../../components/addons/render/defaults";
+import { COMPONENT_VERSIONS, defaultImages, kubernetesMinor } from "../../components/controlplane/render/defaults";
+import { REPO_DIR } from "../config";
+import { run } from "../run";
+import type { ImageSpec } from "./images";
+
+export interface Versions {
+    readonly kubernetes: string;
+    readonly etcd: string;
+    readonly containerd: string;
+    readonly runc: string;
+    readonly pause: string;
+    readonly coredns: string;
+}
+
+/** The versions of everything the stack's cluster runs (no v prefixes). */
+export function versionsOf(config: StackConfig): Versions {
+    const minor = kubernetesMinor(config.cluster.kubernetesVersion);
+    const c = COMPONENT_VERSIONS[minor];
+    return {
+        kubernetes: config.cluster.kubernetesVersion,
+        // "3.6.8-0" is the image tag; the release is 3.6.8.
+        etcd: c.etcd.replace(/-\d+$/, ""),
+        containerd: config.cluster.containerdVersion,
+        runc: config.cluster.runcVersion,
+        pause: c.pause,
+        coredns: COREDNS_VERSIONS[minor].replace(/^v/, ""),
+    };
+}
+
+export const TOOLCHAIN = path.join(REPO_DIR, "tools", "k8s-toolchain.sh");
+
+function toolchainArgs(v: Versions): string[] {
+    return ["--kubernetes", v.kubernetes, "--etcd", v.etcd, "--containerd", v.containerd, "--runc", v.runc, "--pause", v.pause, "--coredns", v.coredns];
+}
+
+export type Piece = keyof Versions;
+export type ToolchainDirs = Readonly<Record<Piece, string>>;
+
+/** Builds what is missing (cold: tens of minutes on 2 cores; warm: nothing) and returns each piece's dir. */
+export async function ensureToolchain(v: Versions, log: (l: string) => void): Promise<ToolchainDirs> {
+    log(`lab: toolchain (Kubernetes ${v.kubernetes}, etcd ${v.etcd}, containerd ${v.containerd}, runc ${v.runc}, CoreDNS ${v.coredns}) from Go modules; cached`);
+    const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v)], { timeoutMs: 80 * 60_000, allowFail: true });
+    if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
+    const dirs = {} as Record<Piece, string>;
+    for (const p of Object.keys(v) as Piece[]) {
+        dirs[p] = (await run(["bash", TOOLCHAIN, ...toolchainArgs(v), "--print-dir", p])).stdout.trim();
+    }
+    return dirs;
+}
+
+const bin = (dir: string, name: string, dst = `/usr/local/bin/${name}`) => ({ src: path.join(dir, name), dst });
+
+/** The iptables tools kube-proxy runs (Debian's nft-based xtables, as the hosts use), with its extensions. */
+function iptablesFiles(): { files: { src: string; dst: string }[]; symlinks: [string, string][] } {
+    const multi = "/usr/sbin/xtables-nft-multi";
+    const names = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
+    const ext = "/usr/lib/x86_64-linux-gnu/xtables";
+    return {
+        files: [{ src: multi, dst: multi }, { src: "/usr/sbin/conntrack", dst: "/usr/sbin/conntrack" },
+            ...fs.readdirSync(ext).filter((f) => f.endsWith(".so")).map((f) => ({ src: path.join(ext, f), dst: path.join(ext, f) }))],
+        symlinks: names.map((n): [string, string] => [`/usr/sbin/${n}`, "xtables-nft-multi"]),
+    };
+}
+
+/** Busybox applets of the toolbox image (`lab.local/toolbox:1`). */
+export const TOOLBOX_APPLETS = ["sh", "ls", "cat", "echo", "sleep", "nslookup", "wget", "ping", "nc", "httpd", "hostname", "ip", "mkdir", "grep", "env", "true"];
+export const TOOLBOX_IMAGE = "lab.local/toolbox:1";
+
+/** Every image the lab cluster pulls, under production's names. */
+export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[] {
+    const cp = defaultImages(config.cluster.kubernetesVersion);
+    const addons = addonImages(config.cluster.kubernetesVersion);
+    const k = dirs.kubernetes;
+    const ipt = iptablesFiles();
+    return [
+        { ref: cp.pause, files: [{ src: path.join(dirs.pause, "pause"), dst: "/pause" }], entrypoint: ["/pause"], user: "65535:65535" },
+        { ref: cp.etcd, files: [bin(dirs.etcd, "etcd"), bin(dirs.etcd, "etcdctl")], dirs: ["/var/lib/etcd"] },
+        { ref: cp.apiserver, files: [bin(k, "kube-apiserver")] },
+        { ref: cp.controllerManager, files: [bin(k, "kube-controller-manager")] },
+        { ref: cp.scheduler, files: [bin(k, "kube-scheduler")] },
+        {
+            ref: addons.kubeProxy, files: [bin(k, "kube-proxy"), ...ipt.files], symlinks: ipt.symlinks,
+            linked: ["/usr/sbin/xtables-nft-multi", "/usr/sbin/conntrack"],
+        },
+        // Debian's HAProxy 2.6 under the name of the image the manifest pins (3.2 on Alpine): the
+        // rendered configuration uses nothing 2.6 lacks (checked by `haproxy -c` in the unit tests).
+        { ref: cp.apiserverProxy, files: [{ src: "/usr/sbin/haproxy", dst: "/usr/sbin/haproxy" }], linked: ["/usr/sbin/haproxy"], dirs: ["/usr/local/etc/haproxy", "/run/haproxy"] },
+        { ref: addons.coredns, files: [{ src: path.join(dirs.coredns, "coredns"), dst: "/coredns" }], entrypoint: ["/coredns"] },
+        {
+            ref: TOOLBOX_IMAGE, files: [{ src: "/bin/busybox", dst: "/bin/busybox" }],
+            symlinks: TOOLBOX_APPLETS.map((a): [string, string] => [`/bin/${a}`, "busybox"]), cmd: ["sh"], dirs: ["/www"],
+        },
+    ];
+}

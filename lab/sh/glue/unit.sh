@@ -1,0 +1,76 @@
+#!/bin/bash
+# What systemd does with a service, for the cluster lab's hosts: unit.sh start|restart|stop|is-active UNIT.
+# Reads the unit file as it is on the host (/etc/systemd/system, else /lib/systemd/system), runs
+# ExecStartPre lines, then ExecStart in its own session with Environment= set, output to
+# $V6L_LOG_DIR/<node>-<unit>.log, and records its PID like every lab process (lab/processes.ts:
+# pid, start time, comm, name in $V6L_PID_DIR), so the lab stops it by PID. A lab adaptation of a
+# unit, if any, is in unit.d/<unit>.sh (lab/README, glue table).
+set -euo pipefail
+verb=$1 unit=$2
+[[ $unit == *.* ]] || unit=$unit.service
+base=${unit%.service}
+name=$(printf '%s' "${V6L_NODE:?}-$base" | tr -c 'A-Za-z0-9_.-' _)
+pidfile="${V6L_PID_DIR:?}/$name.pid"
+log="${V6L_LOG_DIR:?}/$name.log"
+
+starttime() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+recorded() { sed -n 's/.*"pid":\([0-9]*\).*"starttime":\([0-9]*\).*/\1 \2/p' "$pidfile" 2>/dev/null; }
+running() {
+    local rec pid st
+    rec=$(recorded) || return 1
+    [ -n "$rec" ] || return 1
+    read -r pid st <<<"$rec"
+    [ "$(starttime "$pid")" = "$st" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+}
+
+stop() {
+    if running; then
+        local pid; read -r pid _ <<<"$(recorded)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do running || break; sleep 0.1; done
+        running && kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do running || break; sleep 0.1; done
+    fi
+    rm -f "$pidfile"
+}
+
+start() {
+    running && return 0
+    local file=/etc/systemd/system/$unit
+    [ -f "$file" ] || file=/lib/systemd/system/$unit
+    [ -f "$file" ] || { echo "unit.sh: $unit not found" >&2; return 5; }
+    # [Service] lines, continuation lines joined.
+    local service
+    service=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$file" | awk '/^\[/{s=($0=="[Service]")} s')
+    local line pre=() exec_start=""
+    while IFS= read -r line; do
+        case $line in
+            Environment=*) eval "export ${line#Environment=}" ;;
+            ExecStartPre=*) pre+=("${line#ExecStartPre=}") ;;
+            ExecStart=*) exec_start=${line#ExecStart=} ;;
+        esac
+    done <<<"$service"
+    for p in "${pre[@]}"; do
+        if [[ $p == -* ]]; then bash -c "${p#-}" >>"$log" 2>&1 || true; else bash -c "$p" >>"$log" 2>&1; fi
+    done
+    read -r -a argv <<<"$exec_start"
+    local adapt
+    adapt="$(dirname "${BASH_SOURCE[0]}")/unit.d/$base.sh"
+    # shellcheck source=/dev/null
+    [ -f "$adapt" ] && . "$adapt"
+    echo "== $(date -u +%FT%TZ) unit.sh: starting ${argv[*]}" >>"$log"
+    setsid "${argv[@]}" >>"$log" 2>&1 </dev/null &
+    local pid=$! st=""
+    for _ in $(seq 50); do st=$(starttime "$pid"); [ -n "$st" ] && break; sleep 0.02; done
+    [ -n "$st" ] || { echo "unit.sh: $unit exited at once; see $log" >&2; return 1; }
+    local comm; comm=$(cat "/proc/$pid/comm" 2>/dev/null || echo "?")
+    printf '{"pid":%s,"starttime":%s,"comm":"%s","name":"%s"}\n' "$pid" "$st" "$comm" "$name" > "$pidfile"
+}
+
+case $verb in
+    start) start ;;
+    stop) stop ;;
+    restart) stop; start ;;
+    is-active) running ;;
+    *) echo "unit.sh: unknown verb $verb" >&2; exit 2 ;;
+esac

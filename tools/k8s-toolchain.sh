@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Builds the Kubernetes node and control-plane binaries the lab runs, from Go modules only (the Go
+# module proxy is the one source; nothing is downloaded from a release site, nothing is copied):
+#
+#   ${V6K8S_CACHE:-$HOME/.cache/v6k8s}/k8s/<piece>-<version>/      the binaries of one piece
+#   ${V6K8S_CACHE:-$HOME/.cache/v6k8s}/{gomodcache,gocache}          shared with lab/build-coredns.sh
+#
+# Pieces and what each gives (release layout, so the lab's release server can serve them as is):
+#   kubernetes  kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
+#   etcd        etcd etcdctl
+#   containerd  bin/containerd bin/containerd-shim-runc-v2 bin/ctr
+#   runc        runc (cgo, libseccomp; Debian's libseccomp-dev)
+#   pause       pause (C, from k8s.io/kubernetes' build/pause/linux/pause.c, static)
+#   coredns     coredns
+# A piece whose directory holds a `.done` stamp is not built again (warm run: no work).
+#
+# Usage: tools/k8s-toolchain.sh --kubernetes 1.34.2 --etcd 3.6.8 --containerd 2.1.4 --runc 1.3.0 \
+#          --pause 3.10.1 --coredns 1.12.1 [--only PIECE[,PIECE...]] [--print-dir PIECE]
+# Versions come from the caller (lab/toolchain.ts reads them from the stack config and the
+# project's version tables), never from this file.
+set -euo pipefail
+
+CACHE=${V6K8S_CACHE:-$HOME/.cache/v6k8s}
+ROOT="$CACHE/k8s"
+die() { echo "k8s-toolchain: $*" >&2; exit 1; }
+log() { echo "k8s-toolchain: $*" >&2; }
+
+declare -A V=()
+ONLY="" PRINT=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --kubernetes|--etcd|--containerd|--runc|--pause|--coredns) V[${1#--}]=${2:?$1 needs a version}; shift ;;
+    --only) ONLY=${2:?--only needs a list}; shift ;;
+    --print-dir) PRINT=${2:?--print-dir needs a piece}; shift ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+ALL="kubernetes etcd containerd runc pause coredns"
+PIECES=${ONLY//,/ }; PIECES=${PIECES:-$ALL}
+for p in $PIECES ${PRINT}; do
+  [[ " $ALL " == *" $p "* ]] || die "unknown piece '$p' (pieces: $ALL)"
+  [[ ${V[$p]:-} =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]] || die "--$p needs a version like 1.2.3 (got '${V[$p]:-}')"
+done
+dir_of() { echo "$ROOT/$1-${V[$1]}"; }
+if [[ -n $PRINT ]]; then dir_of "$PRINT"; exit 0; fi
+
+command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is needed)"
+export GOMODCACHE="$CACHE/gomodcache" GOCACHE="$CACHE/gocache"
+export GOFLAGS="-mod=mod -buildvcs=false -trimpath" GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/v6k8s-k8s-toolchain.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+
+# wrapper NAME: a fresh module directory to build in; prints its path.
+wrapper() { local w="$SCRATCH/$1"; mkdir -p "$w"; (cd "$w" && go mod init "v6k8s.local/toolchain/$1" >/dev/null 2>&1); echo "$w"; }
+moddir() { (cd "$SCRATCH" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'); }
+
+build_kubernetes() { # out
+  local v=${V[kubernetes]} w k staging minor ld
+  w=$(wrapper kubernetes); k=$(moddir "k8s.io/kubernetes@v$v")
+  # k8s.io/kubernetes replaces its staging modules (k8s.io/api, client-go, ...) with ./staging/...,
+  # which the module zip lacks; each is published as its own module at v0.<minor>.<patch>.
+  staging=$(sed -n '/^replace (/,/^)/p' "$k/go.mod" | awk '/=>/{print $1}')
+  [[ -n $staging ]] || die "no staging replaces found in k8s.io/kubernetes@v$v/go.mod"
+  # Its go.mod says `go 1.24.0` and `godebug default=go1.24`: build with the same GODEBUG defaults.
+  ( cd "$w"; go mod edit -go=1.24.0 -godebug=default=go1.24 -require="k8s.io/kubernetes@v$v"
+    for m in $staging; do go mod edit -replace="$m=$m@v0.${v#1.}"; done
+    printf 'package tools\n\nimport (\n' > tools.go
+    for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+      printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c" >> tools.go; done
+    printf ')\n' >> tools.go; sed -i '1i //go:build tools\n' tools.go
+    go mod tidy >/dev/null )
+  minor=${v#1.}; minor=${minor%%.*}
+  ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    ld+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+    local t0; t0=$(date +%s)
+    (cd "$w" && go build -ldflags "$ld" -o "$1/$c" "k8s.io/kubernetes/cmd/$c")
+    log "  $c in $(( $(date +%s) - t0 ))s"
+  done
+}
+
+build_etcd() {
+  local v=${V[etcd]} w m
+  w=$(wrapper etcd)
+  # Pin every etcd module to the release: an unpinned sibling pulls the rest up to the newest.
+  ( cd "$w"; for m in server etcdctl api client/pkg client/v3 pkg; do
+      case $m in client/v3) go mod edit -require="go.etcd.io/etcd/client/v3@v$v" ;; *) go mod edit -require="go.etcd.io/etcd/$m/v3@v$v" ;; esac
+    done
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n\t_ "go.etcd.io/etcd/etcdctl/v3"\n)\n' > tools.go
+    go mod tidy >/dev/null
+    go build -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3
+    go build -ldflags "-s -w" -o "$1/etcdctl" go.etcd.io/etcd/etcdctl/v3 )
+}
+
+build_containerd() {
+  local v=${V[containerd]} w b
+  w=$(wrapper containerd); mkdir -p "$1/bin"
+  ( cd "$w"; go mod edit -require="github.com/containerd/containerd/v2@v$v"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
+    for b in containerd containerd-shim-runc-v2 ctr; do printf '\t_ "github.com/containerd/containerd/v2/cmd/%s"\n' "$b" >> tools.go; done
+    printf ')\n' >> tools.go
+    go mod tidy >/dev/null
+    for b in containerd containerd-shim-runc-v2 ctr; do
+      go build -tags "no_btrfs no_devmapper no_zfs" \
+        -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=v$v -X github.com/containerd/containerd/v2/version.Revision=go-module" \
+        -o "$1/bin/$b" "github.com/containerd/containerd/v2/cmd/$b"
+    done )
+}
+
+build_runc() {
+  local v=${V[runc]} w
+  [[ -f /usr/include/seccomp.h ]] || die "runc needs libseccomp-dev (apt-get install libseccomp-dev)"
+  w=$(wrapper runc)
+  ( cd "$w"; go mod edit -require="github.com/opencontainers/runc@v$v"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/opencontainers/runc"\n' > tools.go
+    go mod tidy >/dev/null
+    # runc's nsenter is C: cgo, linked statically as the release binary is.
+    CGO_ENABLED=1 go build -tags "seccomp urfave_cli_no_docs netgo osusergo" \
+      -ldflags "-s -w -X main.version=$v -X main.gitCommit=go-module -extldflags -static" \
+      -o "$1/runc" github.com/opencontainers/runc )
+}
+
+build_pause() {
+  local v=${V[pause]} k
+  k=$(moddir "k8s.io/kubernetes@v${V[kubernetes]:?pause is built from the k8s.io/kubernetes module: --kubernetes is needed}")
+  gcc -Os -Wall -Werror -static -DVERSION="v$v" -o "$1/pause" "$k/build/pause/linux/pause.c"
+}
+
+build_coredns() {
+  local v=${V[coredns]} w
+  w=$(wrapper coredns)
+  ( cd "$w"; go mod edit -require="github.com/coredns/coredns@v$v"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/coredns/coredns"\n' > tools.go
+    go mod tidy >/dev/null
+    go build -ldflags "-s -w" -o "$1/coredns" github.com/coredns/coredns )
+}
+
+T_ALL=$(date +%s) BUILT=()
+for p in $PIECES; do
+  d=$(dir_of "$p")
+  if [[ -f $d/.done ]]; then continue; fi
+  log "building $p ${V[$p]} into $d ..."
+  t0=$(date +%s); rm -rf "$d.tmp"; mkdir -p "$d.tmp"
+  "build_$p" "$d.tmp"
+  printf 'version %s\nbuilt %s\nseconds %s\n' "${V[$p]}" "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" > "$d.tmp/.done"
+  rm -rf "$d"; mv "$d.tmp" "$d"
+  log "built $p ${V[$p]} in $(( $(date +%s) - t0 ))s"
+  BUILT+=("$p")
+done
+log "done in $(( $(date +%s) - T_ALL ))s; built: ${BUILT[*]:-nothing (all cached)}"
