@@ -4,6 +4,7 @@
 import type { HostFiles } from "../hosts/render/files";
 import { START_KUBELET_PATH, renderStartKubelet } from "../runtime/render/activate";
 import { BinaryVersions, INSTALL_BINARIES_PATH, renderInstallBinaries } from "../runtime/render/installBinaries";
+import { ETCD_METRICS_PORT, KUBELET_HEALTHZ_PORT } from "./render/defaults";
 import { kubernetesFiles } from "./render/files";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 
@@ -23,6 +24,12 @@ export function nodeKubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts
     const withHash = { ...cluster, staticPodAnnotations: { [CERTIFICATES_ANNOTATION]: opts.certificatesHash } };
     const all = new Map(kubernetesFiles(withHash, node, { etcdClusterState: opts.joinEtcd ? "existing" : "new" }));
     all.set(INSTALL_BINARIES_PATH, { content: renderInstallBinaries(opts.versions, { kubectl: node.controlPlane }), mode: "0755" });
-    all.set(START_KUBELET_PATH, { content: renderStartKubelet({ controlPlane: node.controlPlane, apiserverPort: cluster.apiserverPort }), mode: "0755" });
+    all.set(START_KUBELET_PATH, { content: renderStartKubelet({
+        controlPlane: node.controlPlane,
+        kubernetesVersion: cluster.kubernetesVersion,
+        apiserverPort: cluster.apiserverPort,
+        kubeletHealthzPort: KUBELET_HEALTHZ_PORT,
+        etcdMetricsPort: ETCD_METRICS_PORT,
+    }), mode: "0755" });
     return all;
 }

@@ -6,7 +6,8 @@ import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiser
 import { CONTROLLER_MANAGER_MANIFEST_PATH, controllerManagerFlags } from "../../components/controlplane/render/controllerManager";
 import { ETCD_MANIFEST_PATH, etcdFlags, renderEtcdManifest } from "../../components/controlplane/render/etcd";
 import { kubernetesFiles } from "../../components/controlplane/render/files";
-import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
+import { KUBELET_UNIT_PATH, MESH_UNIT } from "../../components/controlplane/render/kubelet";
+import { meshCommand } from "../../components/hosts/render/commands";
 import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
 import { sha256 } from "../../components/controlplane/render/staticPod";
 import { expectGolden } from "../support/golden";
@@ -303,17 +304,28 @@ describe("the kubelet", () => {
         assert.equal(k.serverTLSBootstrap, false);
     });
 
-    it("the unit passes the mesh address as --node-ip and the node name, after containerd and node networking", () => {
+    it("the unit passes the mesh address as --node-ip and the node name, after containerd, node networking and the mesh", () => {
         for (const name of ALL) {
             const unit = filesOf(name).get(KUBELET_UNIT_PATH)!.content;
             assert.match(unit, new RegExp(`--node-ip=${mesh(name)} `));
             assert.match(unit, new RegExp(`--hostname-override=${name}$`, "m"));
             assert.match(unit, /^After=containerd\.service v6k8s-network\.service$/m);
+            // Ordering only (see kubelet.ts): no Wants=/Requires= on the mesh unit.
+            assert.match(unit, /^After=wg-quick@wg0\.service$/m);
+            assert.doesNotMatch(unit, /^(Wants|Requires)=.*wg-quick/m);
             assert.match(unit, /^Restart=always$/m);
             const conf = yaml11(filesOf(name).get(PATHS.kubeletKubeconfig)!.content);
             assert.equal(conf.clusters[0].cluster.server, "https://[::1]:7445");
             assert.equal(conf.users[0].user["client-certificate"], PATHS.kubeletClient.cert);
         }
+    });
+});
+
+describe("the kubelet after a reboot", () => {
+    it("is ordered after the mesh unit the mesh step enables at boot", () => {
+        assert.equal(MESH_UNIT, "wg-quick@wg0.service");
+        assert.match(meshCommand(new Map()), new RegExp(`^systemctl enable ${MESH_UNIT.replace(/\.service$/, "")}$`, "m"));
+        assert.match(filesOf("cp1").get(KUBELET_UNIT_PATH)!.content, new RegExp(`^After=${MESH_UNIT}$`, "m"));
     });
 });
 

@@ -2,7 +2,7 @@
 // so they install into a scratch tree; releases come from a local HTTP server on [::1].
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -11,6 +11,7 @@ import * as path from "path";
 import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
 import { renderSkewCheck, renderWaitControlPlane } from "../../components/runtime/render/activate";
 import * as https from "https";
+import { fakeHost, inScratchRoot } from "./scratch";
 
 const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0" };
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -50,31 +51,6 @@ function serve(root: string): Promise<{ server: http.Server; base: string; hits:
     return new Promise((resolve) => server.listen(0, "::1", () => {
         resolve({ server, base: `http://[::1]:${(server.address() as AddressInfo).port}`, hits });
     }));
-}
-
-interface Run {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-}
-
-/**
- * Runs bash in a private mount namespace with a scratch /usr/local. Asynchronous, so an HTTP
- * server in this process keeps answering; killed after 30 s so a hang fails instead of stalling.
- */
-function inScratchRoot(script: string): Promise<Run> {
-    return new Promise((resolve) => {
-        const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount -t tmpfs scratch /usr/local && mkdir -p /usr/local/bin /usr/local/sbin && ${script}`]);
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
-        child.on("close", (status) => {
-            clearTimeout(timer);
-            resolve({ status, stdout, stderr });
-        });
-    });
 }
 
 describe("runtime scripts in a scratch /usr/local (root)", function () {
@@ -139,24 +115,31 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         });
     }
 
-    it("wait-control-plane fails with a clear message when nothing answers, and returns once /readyz does", async () => {
+    it("wait-control-plane prints progress while /readyz fails, returns once it answers, and on failure shows the pods and the kubelet journal", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-wait-"));
         execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+        const readyAt = Date.now() + 2500;
         const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
-            res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
+            res.writeHead(req.url === "/readyz" ? (Date.now() >= readyAt ? 200 : 503) : 404).end("ok");
         });
         await new Promise<void>((r) => server.listen(0, "::1", r));
         const port = (server.address() as AddressInfo).port;
+        const setup = fakeHost(dir);
         try {
             const ok = path.join(dir, "ok.sh");
-            fs.writeFileSync(ok, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 5 }));
-            const up = await inScratchRoot(`bash ${ok}`);
+            fs.writeFileSync(ok, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 10, progressSeconds: 1 }));
+            const up = await inScratchRoot(`bash ${ok}`, setup);
             assert.equal(up.status, 0, up.stderr);
+            assert.match(up.stdout, new RegExp(`^waiting for an apiserver through \\[::1\\]:${port} .*\\(\\ds of 10s\\)$`, "m"));
+            assert.match(up.stdout, /: ready after \ds$/m);
             const down = path.join(dir, "down.sh");
-            fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2 }));
-            const r = await inScratchRoot(`bash ${down}`);
+            fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2, progressSeconds: 1 }));
+            const r = await inScratchRoot(`bash ${down}`, setup);
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /no apiserver became ready through \[::1\]:1 within 2s/);
+            assert.match(r.stderr, /an apiserver through \[::1\]:1 \(https:\/\/\[::1\]:1\/readyz\): not ready within 2s/);
+            assert.match(r.stderr, /^FAKE-CRICTL-PS$/m);
+            for (const c of ["apiserver-proxy", "kube-apiserver", "etcd"]) assert.match(r.stderr, new RegExp(`^--- crictl logs --tail 50 c0ffee \\(${c}\\)\nFAKE-CRICTL-LOGS .*logs --tail 50 c0ffee$`, "m"));
+            assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
         } finally {
             server.close();
         }

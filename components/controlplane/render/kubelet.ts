@@ -1,6 +1,7 @@
 // The kubelet: its KubeletConfiguration and its systemd unit. The only process the init system
 // starts (with containerd); on control-plane nodes it runs the rest from MANIFEST_DIR.
 import { posix } from "path";
+import { WIREGUARD_INTERFACE } from "../../hosts/render/hostNet";
 import { NETWORK_UNIT_PATH } from "../../hosts/render/scripts";
 import { MANIFEST_DIR, PATHS } from "../paths";
 import { KUBELET_HEALTHZ_PORT } from "./defaults";
@@ -13,6 +14,8 @@ export const KUBELET_UNIT_PATH = "/etc/systemd/system/kubelet.service";
 /** Where the runtime step installs the binary (the release's static build). */
 export const KUBELET_BINARY = "/usr/local/bin/kubelet";
 export const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
+/** The mesh at boot (the mesh step enables it). */
+export const MESH_UNIT = `wg-quick@${WIREGUARD_INTERFACE}.service`;
 
 export function kubeletConfiguration(cluster: ClusterFacts) {
     return {
@@ -55,6 +58,12 @@ export function kubeletArgs(node: NodeFacts): string[] {
     ];
 }
 
+/**
+ * The kubelet unit. It is ordered after the mesh but does not pull it in (no Wants=): the mesh step
+ * enables MESH_UNIT for boot and brings the interface up itself the first time, so a Wants= would
+ * start the unit while the interface exists, wg-quick would fail on it, and the unit would show as
+ * failed. containerd needs no ordering: it starts no container by itself, the kubelet does.
+ */
 export function renderKubeletUnit(node: NodeFacts): string {
     const network = posix.basename(NETWORK_UNIT_PATH);
     return `# Rendered by v6k8s: the kubelet of ${node.name}.
@@ -63,6 +72,8 @@ Description=Kubernetes kubelet
 Documentation=https://kubernetes.io/docs/reference/command-line-tools-reference/kubelet/
 Wants=containerd.service ${network}
 After=containerd.service ${network}
+# Not before the mesh after a reboot: etcd binds its address, the kubelet checks --node-ip.
+After=${MESH_UNIT}
 # Never give up: a kubelet that waits for its certificates or the apiservers must keep trying.
 StartLimitIntervalSec=0
 

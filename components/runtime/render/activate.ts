@@ -1,5 +1,7 @@
 // Scripts that (re)start the node's Kubernetes services and wait until they serve. Control-plane
 // nodes are upgraded one at a time: each waits for its own apiserver before the next one starts.
+import { posix } from "path";
+import { renderWaitFunctions } from "./wait";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -37,41 +39,93 @@ fi
 
 export interface StartOptions {
     readonly controlPlane: boolean;
+    /** "1.34.2": the release the local apiserver's /version must report before this node is done. */
+    readonly kubernetesVersion: string;
     readonly apiserverPort: number;
-    /** Seconds to wait for the local apiserver after an upgrade; default 600. */
+    /** The kubelet's /healthz on [::1]. */
+    readonly kubeletHealthzPort: number;
+    /** etcd's plain-HTTP /health listener on [::1]. */
+    readonly etcdMetricsPort: number;
+    /** Seconds each wait of an upgraded control-plane node may take; default 600. */
     readonly timeoutSeconds?: number;
-}
-
-/** Shell lines that poll `url` once a second until it answers, failing with `what` after `seconds`. */
-function waitFor(url: string, seconds: number, what: string, indent = ""): string {
-    return [
-        `for _ in $(seq ${seconds}); do`,
-        `    curl -fsk --max-time 2 ${url} >/dev/null 2>&1 && break`,
-        "    sleep 1",
-        "done",
-        `curl -fsk --max-time 2 ${url} >/dev/null 2>&1 || { echo "${what} within ${seconds}s" >&2; exit 1; }`,
-    ].map((l) => indent + l).join("\n");
+    /** Seconds the kubelet may take to answer /healthz; default 120. */
+    readonly kubeletTimeoutSeconds?: number;
+    /** Seconds between progress lines; default DEFAULT_PROGRESS_SECONDS. */
+    readonly progressSeconds?: number;
 }
 
 /**
- * Starts or restarts containerd and the kubelet. On a control-plane node that already held etcd
- * data (an upgrade, not the first bootstrap) it waits for the local apiserver's /readyz, so the
- * next node only starts once this one serves. At first bootstrap no single node can be ready
- * before a quorum exists, so there it does not wait (the cluster-wide step does).
+ * Set once this host's etcd member was seen healthy (a linearizable read, so part of a quorum). From
+ * then on a restart is an upgrade or a renewal and waits; before, it is a (re-run) bootstrap and
+ * does not. etcd creates member/ at its first start, quorum or not, so member/ alone cannot tell:
+ * a re-run on the first node before the others exist would wait for a quorum that cannot come, and
+ * the nodes chained after it would never start.
+ */
+export const ETCD_JOINED_MARKER = "/var/lib/v6k8s/etcd-member-healthy";
+const ETCD_MEMBER_DIR = "/var/lib/etcd/member";
+/** The transient unit that writes the marker once a bootstrapping member becomes healthy. */
+export const ETCD_JOINED_WATCHER_UNIT = "v6k8s-etcd-joined-watch";
+
+/**
+ * Starts or restarts containerd and the kubelet, then waits for the kubelet. On a control-plane node
+ * whose etcd member has been healthy before (ETCD_JOINED_MARKER) it also waits, in this order, for the
+ * local etcd's /health, for the local apiserver's /version to report the target release (so the
+ * old pod no longer answers) and for its /readyz: the next node starts only once this one serves.
+ * At first bootstrap no member can be healthy before a quorum exists, so there it does not wait (the
+ * cluster-wide step does); a transient unit writes the marker once the member is healthy.
  */
 export function renderStartKubelet(opts: StartOptions): string {
     const timeout = opts.timeoutSeconds ?? 600;
-    const wait = opts.controlPlane
+    const apiserver = `https://[::1]:${opts.apiserverPort}`;
+    const etcdHealth = `http://[::1]:${opts.etcdMetricsPort}/health`;
+    const gitVersion = `v${opts.kubernetesVersion}`.replace(/\./g, "\\.");
+    const controlPlaneFunctions = opts.controlPlane
         ? `
-if [ "$upgrade" = yes ]; then
-${waitFor(`https://[::1]:${opts.apiserverPort}/readyz`, timeout, "the local apiserver did not become ready", "    ")}
+etcd_healthy() {
+    curl -fs --max-time 2 ${etcdHealth} 2>/dev/null | grep -q '"health": *"true"'
+}
+apiserver_is_target() {
+    curl -fsk --max-time 2 ${apiserver}/version 2>/dev/null | grep -Eq '"gitVersion": *"${gitVersion}"'
+}
+mark_joined() {
+    mkdir -p ${posix.dirname(ETCD_JOINED_MARKER)}
+    touch ${ETCD_JOINED_MARKER}
+}
+if [ "\${1:-}" = --mark-when-healthy ]; then
+    until etcd_healthy; do sleep 5; done
+    mark_joined
+    exit 0
+fi
+joined=no
+if [ -d ${ETCD_MEMBER_DIR} ]; then
+    # Seen healthy now, before the restart: an upgrade of a running member.
+    if etcd_healthy; then mark_joined; fi
+    [ -e ${ETCD_JOINED_MARKER} ] && joined=yes
+else
+    # No data (never started, or wiped to join again): whatever the marker said is gone with it.
+    rm -f ${ETCD_JOINED_MARKER}
+fi`
+        : "";
+    const controlPlaneWait = opts.controlPlane
+        ? `
+if [ "$joined" = yes ]; then
+    wait_until ${timeout} "the local etcd member's health (${etcdHealth})" "show_pods etcd" etcd_healthy
+    # /readyz alone can pass through the old apiserver pod; once /version reports the target, the
+    # new one answers.
+    wait_until ${timeout} "the local apiserver at ${opts.kubernetesVersion} (${apiserver}/version)" "show_pods kube-apiserver etcd" apiserver_is_target
+    wait_until ${timeout} "the local apiserver's ${apiserver}/readyz" "show_pods kube-apiserver etcd" http_ok ${apiserver}/readyz
+    mark_joined
+else
+    echo "etcd member not yet seen healthy (bootstrap): not waiting for a quorum here, the cluster-wide step does"
+    if ! systemctl is-active --quiet ${ETCD_JOINED_WATCHER_UNIT}; then
+        systemd-run --quiet --collect --unit=${ETCD_JOINED_WATCHER_UNIT} /bin/bash "$(readlink -f "$0")" --mark-when-healthy || echo "could not start ${ETCD_JOINED_WATCHER_UNIT}: the next run marks the member if it is healthy then" >&2
+    fi
 fi`
         : "";
     return `#!/bin/bash
-# Rendered by v6k8s. (Re)starts containerd and the kubelet${opts.controlPlane ? "; after an upgrade, waits for the local apiserver" : ""}.
+# Rendered by v6k8s. (Re)starts containerd and the kubelet${opts.controlPlane ? "; after an upgrade, waits for the local etcd and apiserver" : ""}.
 set -euo pipefail
-upgrade=no
-[ -d /var/lib/etcd/member ] && upgrade=yes
+${renderWaitFunctions(opts.progressSeconds)}${controlPlaneFunctions}
 # The kubelet refuses to run with swap on (Robot's installimage creates swap): off now and at boot.
 swapoff -a
 sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/s/^/# disabled by v6k8s: /' /etc/fstab
@@ -79,16 +133,18 @@ systemctl daemon-reload
 systemctl enable containerd.service kubelet.service
 systemctl restart containerd.service
 systemctl restart kubelet.service
-${waitFor("http://[::1]:10248/healthz", 120, "the kubelet did not become healthy")}${wait}
+wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}
 `;
 }
 
 /** The cluster-wide step: every control-plane apiserver answers /readyz through the node-local proxy. */
-export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds?: number }): string {
+export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds?: number; progressSeconds?: number }): string {
     const timeout = opts.timeoutSeconds ?? 900;
+    const url = `https://[::1]:${opts.proxyPort}/readyz`;
     return `#!/bin/bash
 # Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy.
 set -euo pipefail
-${waitFor(`https://[::1]:${opts.proxyPort}/readyz`, timeout, `no apiserver became ready through [::1]:${opts.proxyPort}`)}
+${renderWaitFunctions(opts.progressSeconds)}
+wait_until ${timeout} "an apiserver through [::1]:${opts.proxyPort} (${url})" "show_pods apiserver-proxy kube-apiserver etcd" http_ok ${url}
 `;
 }

@@ -1,0 +1,188 @@
+// start-kubelet.sh on a control-plane node, run by a real bash in a scratch mount namespace: fake
+// systemctl/journalctl/crictl/systemd-run on PATH, tmpfs over /var/lib and /var/log, and the
+// kubelet, etcd and the apiserver played by local HTTP(S) servers whose answers the test scripts.
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { ETCD_JOINED_MARKER, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
+import { fakeHost, inScratchRoot } from "./scratch";
+
+const TARGET = "1.34.2";
+
+/** What the fake node answers; `restart` is what `systemctl restart kubelet.service` does to it. */
+interface NodeState {
+    etcdHealthy: boolean;
+    apiserverVersion: string;
+    apiserverReady: boolean;
+}
+
+interface FakeNode {
+    state: NodeState;
+    /** Requests in order, e.g. "etcd /health", "apiserver /version". */
+    log: string[];
+    opts: Omit<StartOptions, "controlPlane">;
+    onRestart: (state: NodeState) => void;
+    close: () => void;
+}
+
+const listen = (server: http.Server | https.Server) => new Promise<number>((r) => server.listen(0, "::1", () => r((server.address() as AddressInfo).port)));
+
+async function fakeNode(dir: string, initial: NodeState): Promise<FakeNode> {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+    const node: FakeNode = { state: { ...initial }, log: [], opts: undefined as never, onRestart: () => undefined, close: () => undefined };
+    const kubelet = http.createServer((req, res) => {
+        // The fake systemctl reports the restart here.
+        if (req.url === "/restart") node.onRestart(node.state);
+        res.writeHead(200).end("ok");
+    });
+    const etcd = http.createServer((req, res) => {
+        node.log.push(`etcd ${req.url}`);
+        res.writeHead(node.state.etcdHealthy ? 200 : 503).end(`{"health":"${node.state.etcdHealthy}","reason":""}`);
+    });
+    const apiserver = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
+        node.log.push(`apiserver ${req.url}`);
+        if (req.url === "/version") res.writeHead(200).end(`{\n  "major": "1",\n  "gitVersion": "v${node.state.apiserverVersion}",\n  "platform": "linux/amd64"\n}`);
+        else if (req.url === "/readyz") res.writeHead(node.state.apiserverReady ? 200 : 503).end("ok");
+        else res.writeHead(404).end();
+    });
+    const [kubeletPort, etcdPort, apiserverPort] = [await listen(kubelet), await listen(etcd), await listen(apiserver)];
+    node.opts = { kubernetesVersion: TARGET, apiserverPort, kubeletHealthzPort: kubeletPort, etcdMetricsPort: etcdPort, timeoutSeconds: 8, kubeletTimeoutSeconds: 8, progressSeconds: 1 };
+    // systemctl restart kubelet.service tells the fake node (the other calls are only recorded).
+    const systemctl = path.join(dir, "bin", "systemctl");
+    const body = fs.readFileSync(systemctl, "utf8").replace("#!/bin/bash\n", `#!/bin/bash\n[ "$*" = "restart kubelet.service" ] && curl -fs http://[::1]:${kubeletPort}/restart >/dev/null\n`);
+    fs.writeFileSync(systemctl, body);
+    node.close = () => [kubelet, etcd, apiserver].forEach((s) => s.close());
+    return node;
+}
+
+/** A scratch dir with fakes and a fake node, and a runner for the rendered control-plane script. */
+async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-start-"));
+    const setup = fakeHost(dir, fakes);
+    const node = await fakeNode(dir, initial);
+    const run = async (before: string, after = "", overrides: Partial<StartOptions> = {}) => {
+        const script = path.join(dir, "start-kubelet.sh");
+        fs.writeFileSync(script, renderStartKubelet({ ...node.opts, controlPlane: true, ...overrides }));
+        const started = Date.now();
+        const r = await inScratchRoot(`${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
+        return { ...r, seconds: (Date.now() - started) / 1000, calls: fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "" };
+    };
+    return { node, run };
+}
+
+const MEMBER_EXISTS = "mkdir -p /var/lib/etcd/member && ";
+const MARKED = `mkdir -p ${path.posix.dirname(ETCD_JOINED_MARKER)} && touch ${ETCD_JOINED_MARKER} && `;
+const SHOW_MARKER = `if [ -e ${ETCD_JOINED_MARKER} ]; then echo marker=yes; else echo marker=no; fi`;
+
+describe("start-kubelet.sh on a control-plane node (root)", function () {
+    this.timeout(60000);
+    before(function () {
+        if (process.getuid?.() !== 0) {
+            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
+            console.warn("\n  !!! SKIPPED start-kubelet tests: need root !!!\n");
+            this.skip();
+        }
+    });
+
+    it("a re-run while etcd has data but never had a quorum (cp1 before cp2/cp3 exist) does not wait; a watcher marks the member once it is healthy", async () => {
+        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
+        try {
+            // etcd turns healthy (the other members arrived) a few seconds after the script returned.
+            node.onRestart = (s) => setTimeout(() => (s.etcdHealthy = true), 3000);
+            const r = await run(MEMBER_EXISTS, `${SHOW_MARKER}; for _ in $(seq 15); do [ -e ${ETCD_JOINED_MARKER} ] && break; sleep 1; done; ${SHOW_MARKER}`);
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /not yet seen healthy \(bootstrap\): not waiting/);
+            assert.doesNotMatch(r.stdout, /waiting for the local/);
+            assert.ok(!node.log.some((l) => l.startsWith("apiserver")), `asked the apiserver: ${node.log.join(", ")}`);
+            assert.match(r.stdout, /^marker=no\nmarker=yes$/m, "the watcher marks the member once etcd is healthy, not before");
+            assert.match(r.calls, /^systemd-run .*--unit=v6k8s-etcd-joined-watch .*--mark-when-healthy$/m);
+        } finally {
+            node.close();
+        }
+    });
+
+    it("a first start (no etcd data) drops a stale marker and does not wait", async () => {
+        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
+        try {
+            const r = await run(MARKED, SHOW_MARKER);
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /^marker=no$/m);
+        } finally {
+            node.close();
+        }
+    });
+
+    it("an upgrade of a member seen healthy waits for etcd's health, then /version at the target, then /readyz, printing progress", async () => {
+        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true });
+        try {
+            // After the restart the old apiserver pod still answers /readyz; etcd restarts first.
+            let restarted = 0;
+            node.onRestart = (s) => {
+                restarted = Date.now();
+                s.etcdHealthy = false;
+                setTimeout(() => (s.etcdHealthy = true), 2000);
+                setTimeout(() => (s.apiserverVersion = TARGET), 4000);
+            };
+            const r = await run(MEMBER_EXISTS, SHOW_MARKER);
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.ok(restarted > 0);
+            assert.ok(r.seconds >= 4, `returned after ${r.seconds}s, before the apiserver reported ${TARGET}`);
+            assert.match(r.stdout, /^waiting for the local etcd member's health \(http:\/\/\[::1\]:\d+\/health\) \(\ds of 8s\)$/m);
+            assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 8s\)$/m);
+            assert.match(r.stdout, /^the local apiserver's https:\/\/\[::1\]:\d+\/readyz: ready after 0s$/m);
+            assert.match(r.stdout, /^marker=yes$/m);
+            // /readyz is only asked once /version reported the target (the new pod).
+            const afterRestart = node.log.slice(node.log.indexOf("etcd /health") + 1);
+            const firstReadyz = afterRestart.indexOf("apiserver /readyz");
+            assert.ok(firstReadyz > afterRestart.lastIndexOf("apiserver /version"), afterRestart.join(", "));
+        } finally {
+            node.close();
+        }
+    });
+
+    it("a marked member that does not come back fails with the pods and their logs (crictl) and the kubelet journal", async () => {
+        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true });
+        try {
+            const r = await run(MEMBER_EXISTS + MARKED, "", { timeoutSeconds: 3 });
+            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, /^the local apiserver at 1\.34\.2 \(https:\/\/\[::1\]:\d+\/version\): not ready within 3s$/m);
+            assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 3s\)$/m);
+            assert.match(r.stderr, /^--- crictl ps -a\nFAKE-CRICTL-PS$/m);
+            assert.match(r.stderr, /^--- crictl logs --tail 50 c0ffee \(kube-apiserver\)\nFAKE-CRICTL-LOGS --runtime-endpoint unix:\/\/\/run\/containerd\/containerd.sock logs --tail 50 c0ffee$/m);
+            assert.match(r.stderr, /^--- journalctl -u kubelet -n 50 --no-pager\nFAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
+        } finally {
+            node.close();
+        }
+    });
+
+    it("without crictl the failure shows the kubelet's copy of the container log", async () => {
+        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: true }, { crictl: false });
+        try {
+            const log = "/var/log/pods/kube-system_etcd-cp1_0123/etcd/0.log";
+            const r = await run(`mkdir -p ${path.posix.dirname(log)} && echo ETCD-SAYS-NO-LEADER > ${log} && ${MEMBER_EXISTS}${MARKED}`, "", { timeoutSeconds: 2 });
+            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, /^the local etcd member's health .*: not ready within 2s$/m);
+            assert.match(r.stderr, /crictl not installed/);
+            assert.match(r.stderr, new RegExp(`^--- tail -n 50 ${log}\\nETCD-SAYS-NO-LEADER$`, "m"));
+        } finally {
+            node.close();
+        }
+    });
+
+    it("a kubelet that does not answer /healthz fails with its journal", async () => {
+        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true });
+        try {
+            const r = await run("", "", { kubeletHealthzPort: 1, kubeletTimeoutSeconds: 2 });
+            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stderr, /^the kubelet's http:\/\/\[::1\]:1\/healthz: not ready within 2s$/m);
+            assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
+        } finally {
+            node.close();
+        }
+    });
+});
