@@ -18,8 +18,13 @@ fi
 # dnsutils: dig for the DNS64 check. The packages must not start services in the root namespace:
 # none of these does (iperf3's debconf question defaults to "no daemon", tayga's RUN defaults to no).
 # etcd-server, etcd-client: check 8 runs Debian's etcd with the project's rendered flags.
+# The cluster lab: docker-registry (the registry mirror), umoci and skopeo (images are built here
+# and pushed to it), busybox-static (the toolbox image), haproxy and conntrack (inside the
+# apiserver-proxy and kube-proxy images), curl (install-binaries.sh), libseccomp-dev and gcc
+# (runc and pause are built from source modules by tools/k8s-toolchain.sh).
 packages=(iproute2 iputils-ping wireguard-go wireguard-tools containernetworking-plugins tayga
-    iptables nftables iperf3 dnsutils procps util-linux etcd-server etcd-client)
+    iptables nftables iperf3 dnsutils procps util-linux etcd-server etcd-client
+    docker-registry umoci skopeo busybox-static haproxy conntrack curl libseccomp-dev gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,7 +25,7 @@ const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
 export const KUBERNETES_STATE_DIRS = [
     "/etc/containerd", "/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/lib/modules", "/run/containerd", "/run/netns",
     "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
-    "/var/lib/kubelet/pki", "/var/log/containers", "/var/log/pods",
+    "/var/lib/kubelet/pki", "/var/lib/v6k8s", "/var/log/containers", "/var/log/pods",
 ];
 /** Single files a host has its own copy of (start-kubelet.sh comments out swap in /etc/fstab). */
 export const KUBERNETES_STATE_FILES = ["/etc/fstab"];

@@ -72,6 +72,8 @@ function iptablesFiles(): { files: { src: string; dst: string }[]; symlinks: [st
 /** Busybox applets of the toolbox image (`lab.local/toolbox:1`). */
 export const TOOLBOX_APPLETS = ["sh", "ls", "cat", "echo", "sleep", "nslookup", "wget", "ping", "nc", "httpd", "hostname", "ip", "mkdir", "grep", "env", "true"];
 export const TOOLBOX_IMAGE = "lab.local/toolbox:1";
+/** What the toolbox's `httpd -h /www` serves (the example public service). */
+export const TOOLBOX_PAGE = path.join(__dirname, "toolbox", "index.html");
 
 /** Every image the lab cluster pulls, under production's names. */
 export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[] {
@@ -94,8 +96,8 @@ export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[
         { ref: cp.apiserverProxy, files: [{ src: "/usr/sbin/haproxy", dst: "/usr/sbin/haproxy" }], linked: ["/usr/sbin/haproxy"], dirs: ["/usr/local/etc/haproxy", "/run/haproxy"] },
         { ref: addons.coredns, files: [{ src: path.join(dirs.coredns, "coredns"), dst: "/coredns" }], entrypoint: ["/coredns"] },
         {
-            ref: TOOLBOX_IMAGE, files: [{ src: "/bin/busybox", dst: "/bin/busybox" }],
-            symlinks: TOOLBOX_APPLETS.map((a): [string, string] => [`/bin/${a}`, "busybox"]), cmd: ["sh"], dirs: ["/www"],
+            ref: TOOLBOX_IMAGE, files: [{ src: "/bin/busybox", dst: "/bin/busybox" }, { src: TOOLBOX_PAGE, dst: "/www/index.html" }],
+            symlinks: TOOLBOX_APPLETS.map((a): [string, string] => [`/bin/${a}`, "busybox"]), cmd: ["sh"],
         },
     ];
 }

@@ -5,13 +5,14 @@
 // cluster services from the program's own objects.
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
+import type { AddressPlan } from "../../components/network/plan";
 import { planStack } from "../../components/network/stackPlan";
 import { LAB_DIR } from "../config";
 import { up as upNetwork } from "../lab";
 import { eventually } from "../run";
 import { LabState, saveState } from "../state";
 import * as path from "path";
-import { HostSteps, bootstrapKubernetes, hostSteps, runHostSteps } from "./bootstrap";
+import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { bootMachine } from "./machine";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
@@ -41,18 +42,27 @@ export function checkSources(config: StackConfig): void {
 export interface ClusterUpOptions {
     readonly stack?: string;
     readonly log?: (l: string) => void;
-    /** Stop after this host's start step (the interrupted-bootstrap check); default: run everything. */
-    readonly stopAfterStartOf?: string;
 }
 
-export async function upCluster(opts: ClusterUpOptions = {}): Promise<ClusterUp> {
+export interface PreparedCluster extends ClusterUp {
+    readonly plan: AddressPlan;
+    readonly log: (l: string) => void;
+    /** Runs `work`, timing it as a phase of the bring-up. */
+    phase<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Everything before the first Kubernetes step: the toolchain, the network lab, the release site
+ * and the mirror, every host's machine, the PKI and each host's steps.
+ */
+export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<PreparedCluster> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
     const stack = opts.stack ?? CLUSTER_STACK;
     const config = readStackFile(stack);
     checkSources(config);
     const versions = versionsOf(config);
     const t0 = Date.now();
-    // The slow part on a cold machine; checked before any namespace exists.
+    // The slow part on a cold machine; done before any namespace exists.
     const dirs = await ensureToolchain(versions, log);
     const toolchainSeconds = (Date.now() - t0) / 1000;
     const state = await upNetwork({ stack, kubernetes: true, log });
@@ -73,23 +83,28 @@ export async function upCluster(opts: ClusterUpOptions = {}): Promise<ClusterUp>
     const plan = planStack(config);
     const pki = issueLabPki(config, plan, config.nodes.map((n) => state.hosts.find((h) => h.name === n.name)!.publicAddress));
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});
-    const firstCp = steps.find((s) => s.controlPlane)!;
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
-    writeAdminKubeconfig(pki, firstCp.host);
+    writeAdminKubeconfig(pki, steps.find((s) => s.controlPlane)!.host);
     saveState(state);
-    if (opts.stopAfterStartOf) {
-        const s = steps.find((x) => x.host.name === opts.stopAfterStartOf)!;
-        await phase(`kubernetes: ${s.host.name} only (interrupted bootstrap)`, () => runHostSteps(s, log));
-        return { state, config, steps };
-    }
-    await phase("kubernetes: every host's steps, control plane first", () => bootstrapKubernetes(steps, log));
+    return { state, config, steps, plan, log, phase };
+}
+
+/** From a prepared lab: every host's steps, the cluster services, every node Ready. */
+export async function finishCluster(c: PreparedCluster): Promise<void> {
+    const { state, config, steps, plan, phase } = c;
+    await phase("kubernetes: every host's steps, control plane first", () => bootstrapKubernetes(steps, c.log));
     await phase("cluster services (kubectl apply of the program's objects)", async () => {
         await applyObjects(state.cluster!, programObjects(config, plan, state.hosts));
     });
     await phase("nodes Ready", () => waitNodesReady(state, config));
-    state.timings.total = (Date.now() - t0) / 1000;
+    state.timings.total = Object.entries(state.timings).filter(([k]) => k !== "total").reduce((a, [, v]) => a + v, 0);
     saveState(state);
-    return { state, config, steps };
+}
+
+export async function upCluster(opts: ClusterUpOptions = {}): Promise<ClusterUp> {
+    const c = await prepareCluster(opts);
+    await finishCluster(c);
+    return c;
 }
 
 /** Waits until every node of the stack is registered and Ready. */

@@ -1,0 +1,43 @@
+// A cluster-lab host's power cut and boot. Off: every process of the host stopped by PID (its
+// recorded daemons and machine, its containers by their kubelet cgroup, anything left in its
+// namespace), its namespace deleted, its volatile state (/run) lost, its disk kept. On: the
+// provider plugs it in again, it boots what it enabled (network, mesh: lab/units.ts), then its
+// machine, then containerd and the kubelet as systemd would start them at boot.
+import * as fs from "fs";
+import * as path from "path";
+import { VOLATILE_DIRS } from "../machines";
+import { addNetns, deleteNetns, netnsPids } from "../netns";
+import { stopRecorded, stopUnrecorded } from "../processes";
+import { LabHost, LabState } from "../state";
+import { plugHost } from "../topology";
+import { enabledUnits, startUnit } from "../units";
+import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
+
+/** What lives in /run on the host (tmpfs in production): gone at a power cut. */
+const VOLATILE = [...VOLATILE_DIRS, "/run/containerd", "/run/netns"];
+/** Started on the machine by unit.sh, not by the network lab's boot. */
+const KUBERNETES_UNITS = ["containerd.service", "kubelet.service", "containerd", "kubelet"];
+
+export function powerOffCluster(host: LabHost): void {
+    stopRecorded(`${host.name}-`);
+    for (const pid of cgroupPids(new RegExp(`^/v6l-${host.name}(/|$)`))) stopUnrecorded(pid);
+    for (const pid of netnsPids(host.ns)) stopUnrecorded(pid);
+    deleteNetns(host.ns);
+    removeCgroups(host.name);
+    for (const d of VOLATILE) {
+        const dir = path.join(host.root, d);
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+    }
+}
+
+/** Boots the host; returns the units it started. */
+export async function powerOnCluster(_state: LabState, host: LabHost): Promise<string[]> {
+    await addNetns(host.ns);
+    await plugHost(host);
+    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u));
+    for (const u of units) await startUnit(host, u);
+    await bootMachine(host);
+    await shOnMachine(host, "systemctl start containerd.service && systemctl start kubelet.service");
+    return [...units, "containerd.service", "kubelet.service"];
+}

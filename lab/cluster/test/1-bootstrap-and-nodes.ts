@@ -1,0 +1,37 @@
+// Cluster check 1: the bootstrap (including a re-run after an interruption) and the nodes.
+import { strict as assert } from "assert";
+import { RERUN_LIMIT_SECONDS } from "../mocha-hooks";
+import { shOnMachine } from "../machine";
+import { kubectlJson } from "../operator";
+import { cluster, interruptedBootstrap, labState, operator } from "../session";
+
+interface NodeList { items: { metadata: { name: string }; status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
+
+describe("cluster 1. bootstrap and nodes", () => {
+    it("re-running the first control-plane node's steps right after its first start (no other member yet) completes", () => {
+        const r = interruptedBootstrap();
+        assert.equal(r.code, 0, `the re-run on ${r.host} failed or hung (exit ${r.code} after ${r.seconds.toFixed(0)} s; limit ${RERUN_LIMIT_SECONDS} s):\n${r.output.slice(-2000)}`);
+        assert.ok(r.seconds < RERUN_LIMIT_SECONDS, `the re-run took ${r.seconds} s`);
+    });
+
+    it("every node of the stack is Ready, with its WireGuard ULA as InternalIP and no other address", async () => {
+        const nodes = await kubectlJson<NodeList>(operator(), ["get", "nodes"]);
+        const byName = new Map(nodes.items.map((n) => [n.metadata.name, n]));
+        for (const h of labState().hosts) {
+            const n = byName.get(h.name);
+            assert.ok(n, `node ${h.name} is not registered`);
+            assert.equal(n.status.conditions.find((c) => c.type === "Ready")?.status, "True", `${h.name} is not Ready`);
+            const internal = n.status.addresses.filter((a) => a.type === "InternalIP").map((a) => a.address);
+            assert.deepEqual(internal, [h.wireguardAddress], `${h.name}'s InternalIP`);
+        }
+        assert.equal(nodes.items.length, cluster().config.nodes.length);
+    });
+
+    it("every node reaches the apiservers through its own [::1]:7445 (the node-local proxy): /readyz answers", async () => {
+        for (const h of labState().hosts) {
+            const r = await shOnMachine(h, "curl -fsSk --max-time 10 'https://[::1]:7445/readyz'", { allowFail: true });
+            assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
+            assert.equal(r.stdout.trim(), "ok", `${h.name}: ${r.stdout}`);
+        }
+    });
+});

@@ -1,0 +1,41 @@
+// Cluster check 5: a control-plane host loses power. The others keep an API: from every other
+// node, through its own [::1]:7445, kubectl lists the nodes and a write succeeds. Powered on, it
+// rejoins: Ready again and every etcd member healthy.
+import { strict as assert } from "assert";
+import { run } from "../../run";
+import { machineArgv, machineEnv } from "../machine";
+import { kubectl } from "../operator";
+import { powerOffCluster, powerOnCluster } from "../power";
+import { cluster, labState, operator } from "../session";
+import { waitNodesReady } from "../up";
+import { TEST_NS } from "./2-pods";
+
+describe("cluster 5. power off a control-plane host", () => {
+    it("the others still serve the API through their node-local proxy; powered on, it rejoins and etcd is healthy", async function () {
+        this.timeout(15 * 60_000);
+        const state = labState();
+        const cps = cluster().steps.filter((s) => s.controlPlane).map((s) => s.host);
+        // Not the first one: the operator's kubeconfig points at it.
+        const victim = cps[cps.length - 1];
+        powerOffCluster(victim);
+        const others = state.hosts.filter((h) => h !== victim);
+        const c = operator();
+        for (const h of others) {
+            const argv = machineArgv(h, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, "--server=https://[::1]:7445", "--request-timeout=20s"]);
+            const get = await run([...argv, "get", "nodes", "-o", "name"], { env: machineEnv(h), allowFail: true, timeoutMs: 90_000 });
+            assert.equal(get.code, 0, `${h.name}: kubectl get nodes: ${get.stderr}`);
+            assert.match(get.stdout, new RegExp(`node/${victim.name}`));
+            const write = await run([...argv, "-n", TEST_NS, "create", "configmap", `written-from-${h.name}`, `--from-literal=during=${victim.name}-off`], { env: machineEnv(h), allowFail: true, timeoutMs: 90_000 });
+            assert.equal(write.code, 0, `${h.name}: write: ${write.stderr}`);
+        }
+        await powerOnCluster(state, victim);
+        await waitNodesReady(state, cluster().config, 600_000);
+        const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl",
+            "--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key",
+            "--endpoints=https://[::1]:2379", "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
+        assert.equal(health.code, 0, health.stderr);
+        const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
+        assert.equal(members.length, cps.length, health.stdout);
+        assert.ok(members.every((m) => m.health), health.stdout);
+    });
+});
