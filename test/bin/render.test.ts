@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runBin, runMain } from "../support/cli";
-import { GOLDEN_DIR } from "../support/golden";
+import { readGolden } from "../support/golden";
 
 describe("npm run render", () => {
     it("writes each host's files under <out>/<node>/<absolute path>, identical to the goldens", () => {
@@ -12,7 +12,7 @@ describe("npm run render", () => {
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(fs.readdirSync(out).sort(), ["cp1", "cp2", "cp3", "w1", "w2", "w3"]);
         const conflist = path.join(out, "cp1", "etc", "cni", "net.d", "10-cluster.conflist");
-        assert.equal(fs.readFileSync(conflist, "utf8"), fs.readFileSync(path.join(GOLDEN_DIR, "hosts/cp1/etc/cni/net.d/10-cluster.conflist"), "utf8"));
+        assert.equal(fs.readFileSync(conflist, "utf8"), readGolden("hosts/cp1/etc/cni/net.d/10-cluster.conflist"));
         assert.equal((fs.statSync(path.join(out, "cp1/usr/local/lib/v6k8s/network-up.sh")).mode & 0o777).toString(8), "755");
         assert.equal((fs.statSync(path.join(out, "cp1/etc/wireguard/wg0.conf")).mode & 0o777).toString(8), "600");
         const commands = fs.readFileSync(path.join(out, "w2", "COMMANDS"), "utf8");
