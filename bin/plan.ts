@@ -5,6 +5,7 @@ import { ConfigError } from "../components/config/errors";
 import { readStackFile } from "../components/config/stackFile";
 import { AddressPlanJson, planToJson } from "../components/network/plan";
 import { planStack } from "../components/network/stackPlan";
+import { CliIo, PROCESS_IO } from "./io";
 
 const USAGE = "usage: npm run plan -- --config <Pulumi.<stack>.yaml> [--json]";
 
@@ -26,7 +27,8 @@ export function formatTable(plan: AddressPlanJson): string {
     ].join("\n");
 }
 
-function main(argv: string[]): number {
+/** The CLI; returns the exit code. Exported for tests, which call it in-process. */
+export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     let values: { config?: string; json?: boolean; help?: boolean };
     try {
         ({ values } = parseArgs({
@@ -34,28 +36,28 @@ function main(argv: string[]): number {
             options: { config: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
         }));
     } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        io.err(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
     }
     if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+        io.out(`${USAGE}\n`);
         return 0;
     }
     if (!values.config) {
-        process.stderr.write(`--config is required\n${USAGE}\n`);
+        io.err(`--config is required\n${USAGE}\n`);
         return 2;
     }
     try {
         const plan = planToJson(planStack(readStackFile(values.config)));
-        process.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatTable(plan)}\n`);
+        io.out(values.json ? `${JSON.stringify(plan, null, 2)}\n` : `${formatTable(plan)}\n`);
         return 0;
     } catch (e) {
         if (e instanceof ConfigError) {
-            process.stderr.write(`${values.config}: ${e.message}\n`);
+            io.err(`${values.config}: ${e.message}\n`);
             return 2;
         }
         if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-            process.stderr.write(`${values.config}: no such file\n`);
+            io.err(`${values.config}: no such file\n`);
             return 2;
         }
         throw e;

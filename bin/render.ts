@@ -7,6 +7,7 @@ import { parseArgs } from "util";
 import { ConfigError } from "../components/config/errors";
 import { readStackFile } from "../components/config/stackFile";
 import { RenderedHost, renderStack } from "../components/hosts/render/offline";
+import { CliIo, PROCESS_IO } from "./io";
 
 const USAGE = "usage: npm run render -- --config <Pulumi.<stack>.yaml> --out <dir>";
 
@@ -44,16 +45,17 @@ export function commandsDoc(host: RenderedHost): string {
     ].join("\n");
 }
 
-function main(argv: string[]): number {
+/** The CLI; returns the exit code. Exported for tests, which call it in-process. */
+export function main(argv: string[], io: CliIo = PROCESS_IO): number {
     let values: { config?: string; out?: string };
     try {
         ({ values } = parseArgs({ args: argv, options: { config: { type: "string" }, out: { type: "string" } } }));
     } catch (e) {
-        process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+        io.err(`${(e as Error).message}\n${USAGE}\n`);
         return 2;
     }
     if (!values.config || !values.out) {
-        process.stderr.write(`--config and --out are required\n${USAGE}\n`);
+        io.err(`--config and --out are required\n${USAGE}\n`);
         return 2;
     }
     let hosts: RenderedHost[];
@@ -61,7 +63,7 @@ function main(argv: string[]): number {
         hosts = renderStack(readStackFile(values.config));
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        process.stderr.write(`${values.config}: ${e.message}\n`);
+        io.err(`${values.config}: ${e.message}\n`);
         return 2;
     }
     for (const host of hosts) {
@@ -73,7 +75,7 @@ function main(argv: string[]): number {
             fs.writeFileSync(target, content, { mode: parseInt(mode, 8) });
         }
         fs.writeFileSync(path.join(root, "COMMANDS"), commandsDoc(host));
-        process.stdout.write(`${host.net.name}: ${files.size} files -> ${root}\n`);
+        io.out(`${host.net.name}: ${files.size} files -> ${root}\n`);
     }
     return 0;
 }

@@ -2,17 +2,17 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runBin } from "../support/cli";
-import { GOLDEN_DIR } from "../support/golden";
+import { runBin, runMain } from "../support/cli";
+import { readGolden } from "../support/golden";
 
 describe("npm run render", () => {
     it("writes each host's files under <out>/<node>/<absolute path>, identical to the goldens", () => {
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-render-"));
-        const r = runBin("render.ts", ["--config", "Pulumi.prod.yaml", "--out", out]);
+        const r = runMain("render.ts", ["--config", "Pulumi.prod.yaml", "--out", out]);
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(fs.readdirSync(out).sort(), ["cp1", "cp2", "cp3", "w1", "w2", "w3"]);
         const conflist = path.join(out, "cp1", "etc", "cni", "net.d", "10-cluster.conflist");
-        assert.equal(fs.readFileSync(conflist, "utf8"), fs.readFileSync(path.join(GOLDEN_DIR, "hosts/cp1/etc/cni/net.d/10-cluster.conflist"), "utf8"));
+        assert.equal(fs.readFileSync(conflist, "utf8"), readGolden("hosts/cp1/etc/cni/net.d/10-cluster.conflist"));
         assert.equal((fs.statSync(path.join(out, "cp1/usr/local/lib/v6k8s/network-up.sh")).mode & 0o777).toString(8), "755");
         assert.equal((fs.statSync(path.join(out, "cp1/etc/wireguard/wg0.conf")).mode & 0o777).toString(8), "600");
         const commands = fs.readFileSync(path.join(out, "w2", "COMMANDS"), "utf8");
@@ -27,10 +27,11 @@ describe("npm run render", () => {
     });
 
     it("exits 2 without --out, and on a bad config", () => {
-        assert.equal(runBin("render.ts", ["--config", "Pulumi.prod.yaml"]).status, 2);
+        assert.equal(runMain("render.ts", ["--config", "Pulumi.prod.yaml"]).status, 2);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-render-"));
         const bad = path.join(dir, "Pulumi.bad.yaml");
         fs.writeFileSync(bad, "config:\n  v6k8s:nodes: []\n");
+        // A real process: exit 2 and the message on stderr as `npm run render` gives them.
         const r = runBin("render.ts", ["--config", bad, "--out", dir]);
         assert.equal(r.status, 2);
         assert.match(r.stderr, /cluster: is required/);

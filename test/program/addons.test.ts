@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
-import { RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
+import { RecordedResource, resolve } from "../support/pulumiMocks";
+import { sharedRun } from "../support/sharedRuns";
 import * as fs from "fs";
 import { projectKeys } from "../../components/config/stackFile";
 import { PROD_FILE, prodConfig as prodStackConfig, twoGateways } from "../addons/support";
@@ -41,7 +42,7 @@ describe("cluster services under Pulumi mocks", () => {
             let outputs: Record<string, unknown>;
             before(async () => {
                 // runProgram fails on any provider call (data source) and on any failure inside an apply.
-                ({ resources: prod, outputs } = await runProgram(prodRaw(), { preview }));
+                ({ resources: prod, outputs } = await sharedRun(prodRaw(), { preview }));
             });
 
             it("the Kubernetes provider is built from the admin kubeconfig (secret) after the control plane and every kubelet", () => {
@@ -103,7 +104,7 @@ describe("cluster services under Pulumi mocks", () => {
         let rs: RecordedResource[];
         let outputs: Record<string, unknown>;
         before(async () => {
-            ({ resources: rs, outputs } = await runProgram(twoGateways()));
+            ({ resources: rs, outputs } = await sharedRun(twoGateways()));
         });
 
         it("every IPv4 host is a gateway; its files map inbound IPv4 to its own public IPv6, hcloud's included", () => {
@@ -147,16 +148,16 @@ describe("cluster services under Pulumi mocks", () => {
     it("kubernetesProviderServer points the provider (only) at another apiserver URL", async () => {
         const raw = prodRaw() as RawConfig;
         raw.cluster.kubernetesProviderServer = "https://127.0.0.1:16443";
-        const { resources, outputs } = await runProgram(raw);
+        const { resources, outputs } = await sharedRun(raw);
         assert.match(unwrap<string>(get(resources, PROVIDER).inputs.kubeconfig), /server: https:\/\/127\.0\.0\.1:16443/);
         assert.match((await resolve(outputs.kubeconfig as string))!, /server: https:\/\/\[2001:db8:10a:1f2e::2\]:6443/, "the admin kubeconfig is unchanged");
     });
 
     it("adding a worker changes no gateway, DNS step or Kubernetes object", async () => {
-        const before = (await runProgram(prodRaw())).resources;
+        const before = (await sharedRun(prodRaw())).resources;
         const raw = prodRaw() as RawConfig;
         raw.nodes.push(dedicated("w4", 14, ["worker"], "2001:db8:20b::/64"));
-        const after = (await runProgram(raw)).resources;
+        const after = (await sharedRun(raw)).resources;
         const mine = before.filter((r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes");
         assert.ok(mine.length > 20);
         for (const r of mine) assert.deepEqual(get(after, r.name).inputs, r.inputs, `${r.name} changed`);

@@ -6,7 +6,8 @@ import { projectKeys } from "../../components/config/stackFile";
 import { publicKeyOf } from "../../components/hosts/sshPublicKey";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated, hcloud } from "../support/fixtures";
-import { PROJECT, RecordedResource, TEST_SSH_KEY, fakePublicKey, resolve, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, TEST_SSH_KEY, fakePublicKey, resolve } from "../support/pulumiMocks";
+import { sharedRun } from "../support/sharedRuns";
 
 const COMMAND = "command:remote:Command";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -51,7 +52,7 @@ describe("hosts and mesh under Pulumi mocks", () => {
     let prod: RecordedResource[];
     let prodOutputs: Record<string, unknown>;
     before(async () => {
-        ({ resources: prod, outputs: prodOutputs } = await runProgram(prodConfig()));
+        ({ resources: prod, outputs: prodOutputs } = await sharedRun(prodConfig()));
     });
 
     it("declares per host files, activate, wireguard-key and a mesh command, and the hcloud servers", () => {
@@ -130,7 +131,7 @@ describe("hosts and mesh under Pulumi mocks", () => {
     it("puts hcloud control-plane nodes in a spread placement group and buys IPv4 only where asked", async () => {
         const raw = threeNodes();
         raw.nodes.push(hcloud("h1", 4, ["control-plane"], { ipv4: true }), hcloud("h2", 5, ["control-plane"]));
-        const { resources } = await runProgram(raw);
+        const { resources } = await sharedRun(raw);
         const group = resources.find((r) => r.type === "hcloud:index/placementGroup:PlacementGroup");
         assert.equal(group?.inputs.type, "spread");
         assert.ok(byName(resources, "hcloud-h1").inputs.placementGroupId !== undefined);
@@ -153,10 +154,10 @@ describe("hosts and mesh under Pulumi mocks", () => {
     });
 
     it("adding a fourth node leaves the others' key and bootstrap resources unchanged, and adds it as a peer", async () => {
-        const before = (await runProgram(threeNodes())).resources;
+        const before = (await sharedRun(threeNodes())).resources;
         const raw = threeNodes();
         raw.nodes.push(dedicated("d", 4, ["worker"], "2001:db8:a:4::/64"));
-        const after = (await runProgram(raw)).resources;
+        const after = (await sharedRun(raw)).resources;
         for (const host of ["a", "b", "c"]) {
             for (const step of ["files", "activate", "wireguard-key"]) {
                 const name = `node-${host}-${step}`;
@@ -171,7 +172,7 @@ describe("hosts and mesh under Pulumi mocks", () => {
     it("removing a node removes its peer everywhere", async () => {
         const raw = threeNodes();
         raw.nodes = raw.nodes.filter((n) => n.name !== "c");
-        const { resources } = await runProgram(raw);
+        const { resources } = await sharedRun(raw);
         assert.ok(!resources.some((r) => r.name.startsWith("node-c-") || r.name === "mesh-c"));
         for (const host of ["a", "b"]) {
             assert.doesNotMatch(decodeInstalledFiles(createOf(byName(resources, `mesh-${host}`))).get(WG_CONF)!.content, /# c\n/);
@@ -179,7 +180,7 @@ describe("hosts and mesh under Pulumi mocks", () => {
     });
 
     it("previews without provider calls while hcloud values are unknown", async () => {
-        const { resources, outputs } = await runProgram(prodConfig(), { preview: true });
+        const { resources, outputs } = await sharedRun(prodConfig(), { preview: true });
         assert.ok(resources.some((r) => r.name === "node-cp1-files"));
         assert.ok(resources.some((r) => r.name === "hcloud-w2"));
         const cluster = await resolve(outputs.cluster as object);

@@ -3,9 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectKeys } from "../../components/config/stackFile";
-import { runBin } from "../support/cli";
+import { runMain } from "../support/cli";
 import { baseConfig } from "../support/fixtures";
 import { PROJECT, resolve, runProgram } from "../support/pulumiMocks";
+import { sharedRun } from "../support/sharedRuns";
 
 function prodConfig(): Record<string, unknown> {
     const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8"));
@@ -16,8 +17,8 @@ describe("index.ts under Pulumi mocks (Pulumi.prod.yaml)", () => {
     for (const preview of [false, true]) {
         describe(preview ? "preview" : "update", () => {
             it("exports the address plan, equal to `npm run plan --json`", async () => {
-                const { outputs } = await runProgram(prodConfig(), { preview });
-                const cli = JSON.parse(runBin("plan.ts", ["--config", "Pulumi.prod.yaml", "--json"]).stdout);
+                const { outputs } = await sharedRun(prodConfig(), { preview });
+                const cli = JSON.parse(runMain("plan.ts", ["--config", "Pulumi.prod.yaml", "--json"]).stdout);
                 assert.deepEqual(await resolve(outputs.cluster as object), cli.cluster);
                 const nodes = (await resolve(outputs.nodes as object[])) as { name: string }[];
                 for (const expected of cli.nodes) {

@@ -6,7 +6,8 @@ import { projectKeys, readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/hosts/render/offline";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
-import { PROJECT, RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, resolve } from "../support/pulumiMocks";
+import { sharedRun } from "../support/sharedRuns";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
@@ -40,7 +41,7 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
     let prod: RecordedResource[];
     let outputs: Record<string, unknown>;
     before(async () => {
-        ({ resources: prod, outputs } = await runProgram(prodConfig()));
+        ({ resources: prod, outputs } = await sharedRun(prodConfig()));
     });
 
     it("runs pki -> files -> binaries -> start on every host, after the whole mesh", () => {
@@ -129,17 +130,17 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
     });
 
     it("opens the apiserver port to adminPrefixes on control-plane nodes only", async () => {
-        const { resources } = await runProgram(small());
+        const { resources } = await sharedRun(small());
         const fw = (n: string) => decodeInstalledFiles(unwrap(get(resources, `node-${n}-files`).inputs.create)).get("/etc/v6k8s/host-firewall.nft")!.content;
         assert.match(fw("cp1"), /ip6 saddr \{ 2001:db8:ad::\/48 \} tcp dport 6443 accept/);
         assert.doesNotMatch(fw("w1"), /6443/);
     });
 
     it("adding a worker leaves every existing node's Kubernetes steps unchanged", async () => {
-        const before = (await runProgram(small())).resources;
+        const before = (await sharedRun(small())).resources;
         const raw = small();
         raw.nodes.push(dedicated("w2", 12, ["worker"], "2001:db8:b:2::/64"));
-        const after = (await runProgram(raw)).resources;
+        const after = (await sharedRun(raw)).resources;
         for (const n of ["cp1", "cp2", "cp3", "w1"]) {
             for (const step of ["pki", "files", "binaries", "start"]) {
                 assert.deepEqual(get(after, `k8s-${n}-${step}`).inputs, get(before, `k8s-${n}-${step}`).inputs, `k8s-${n}-${step} changed`);
@@ -150,7 +151,7 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
     it("a control-plane node with joinEtcd starts etcd as a member of the existing cluster", async () => {
         const raw = small();
         raw.nodes.push(dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true }), dedicated("cp5", 5, ["control-plane"], "2001:db8:a:5::/64", { joinEtcd: true }));
-        const { resources } = await runProgram(raw);
+        const { resources } = await sharedRun(raw);
         assert.match(filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=existing/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
         // Joining members go first: they restore the quorum `member add` took away.
@@ -162,7 +163,7 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
     it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {
         const raw = small();
         (raw.cluster as Record<string, unknown>).kubernetesVersion = "1.35.0";
-        const { resources } = await runProgram(raw);
+        const { resources } = await sharedRun(raw);
         assert.match(unwrap(get(resources, "k8s-cp1-pki").inputs.create), /Version-skew preflight for Kubernetes 1\.35\.0/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/usr/local/lib/v6k8s/install-binaries.sh")!.content, /kubelet v1\.35\.0/);
     });

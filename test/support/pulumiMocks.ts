@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash, generateKeyPairSync } from "crypto";
 import * as path from "path";
+import "./promiseStacks";
 
 export interface RecordedResource {
     type: string;
