@@ -3,7 +3,7 @@ import { ClusterServices } from "./components/addons/clusterServices";
 import { HostDns } from "./components/addons/hostDns";
 import { createNat64Gateways } from "./components/addons/nat64Gateway";
 import { createPublicServices } from "./components/addons/publicService";
-import { hcloudPublicPorts, hostNameservers, ipv4FirewallPorts } from "./components/addons/render/plan";
+import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
 import { APISERVER_PORT } from "./components/controlplane/render/defaults";
@@ -11,7 +11,6 @@ import { createHosts } from "./components/hosts/hosts";
 import { Mesh } from "./components/hosts/mesh";
 import { NodeNetwork } from "./components/hosts/nodeNetwork";
 import { nodeOutput } from "./components/hosts/outputs";
-import type { PublicPort } from "./components/hosts/render/nftables";
 import { planToJson } from "./components/network/plan";
 import { planStack } from "./components/network/stackPlan";
 
@@ -20,14 +19,11 @@ const plan = planStack(config);
 const ula = config.cluster.ulaPrefix;
 
 const hosts = createHosts(config, plan, secrets, { apiserverPort: APISERVER_PORT, hcloudPublicPorts: hcloudPublicPorts(config) });
-// Control-plane nodes open the apiserver port to the configured admin prefixes, nobody else.
-const apiserverPort: PublicPort[] = config.cluster.adminPrefixes.length === 0 ? [] : [
-    { protocol: "tcp", port: APISERVER_PORT, from: config.cluster.adminPrefixes, why: "apiserver for admins" },
-];
 const networks = hosts.map((host) => new NodeNetwork(`node-${host.name}`, {
     host,
     clusterUla: ula,
-    publicPorts: [...(host.config.roles.includes("control-plane") ? apiserverPort : []), ...ipv4FirewallPorts(config, plan, host.name)],
+    // Control-plane nodes open the apiserver port to the admin prefixes, IPv4 hosts their NAT64 ports.
+    publicPorts: hostPublicPorts(config, plan, host.name, APISERVER_PORT),
 }));
 const mesh = new Mesh("mesh", { members: hosts.map((host, i) => ({ host, network: networks[i] })) });
 // IPv4 hosts: NAT64 both ways and a DNS64 resolver; every host resolves through those before

@@ -96,13 +96,16 @@ export function registryStorage(): string {
 export async function startMirror(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
     await addAddress(MIRROR_ADDRESS);
     const listen = `[${MIRROR_ADDRESS}]:${MIRROR_PORT}`;
+    // Image references cannot hold an IPv6 literal: the registry listens on every address of the
+    // internet's namespace, and skopeo (run there) pushes to it as localhost.
+    const pushTo = `localhost:${MIRROR_PORT}`;
     const config = path.join(STATE_DIR, "registry.yml");
     fs.mkdirSync(registryStorage(), { recursive: true });
     fs.writeFileSync(config, [
         "version: 0.1",
         "log: { level: info, formatter: text }",
         `storage: { filesystem: { rootdirectory: ${JSON.stringify(registryStorage())} }, delete: { enabled: false } }`,
-        `http: { addr: ${JSON.stringify(listen)} }`,
+        `http: { addr: ${JSON.stringify(`:${MIRROR_PORT}`)} }`,
         "",
     ].join("\n"));
     const rec = startDaemon("inet6-registry", inNs(INET6_NS, ["docker-registry", "serve", config]));
@@ -112,7 +115,7 @@ export async function startMirror(specs: readonly ImageSpec[], log: (l: string) 
         const layout = buildImage(spec);
         await run(inNs(INET6_NS, [
             "skopeo", "copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false",
-            `oci:${layout}:lab`, `docker://${listen}/${spec.ref}`,
+            `oci:${layout}:lab`, `docker://${pushTo}/${spec.ref}`,
         ]), { timeoutMs: 600_000 });
     }
     log(`lab: ${specs.length} images built (cached) and pushed to the mirror ${listen} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

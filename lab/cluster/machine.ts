@@ -27,8 +27,6 @@ export const KUBERNETES_STATE_DIRS = [
     "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
     "/var/lib/kubelet/pki", "/var/lib/v6k8s", "/var/log/containers", "/var/log/pods",
 ];
-/** Single files a host has its own copy of (start-kubelet.sh comments out swap in /etc/fstab). */
-export const KUBERNETES_STATE_FILES = ["/etc/fstab"];
 
 /** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */
 export const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
@@ -44,7 +42,6 @@ export function machineOf(host: LabHost): PidRecord | undefined {
 export async function bootMachine(host: LabHost): Promise<PidRecord> {
     const running = machineOf(host);
     if (running) return running;
-    fs.writeFileSync(path.join(host.root, ".bind-files"), `${KUBERNETES_STATE_FILES.join("\n")}\n`);
     const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host)]));
     await waitForLog(rec, `machine ${host.name} ready`, 30_000);
     return rec;

@@ -3,23 +3,19 @@
 #   ip netns exec <ns> unshare --uts lab/sh/machine.sh <root> <hostname> <cgroup-root>
 # (ip netns exec gives the network namespace and a private mount namespace; unshare a UTS
 # namespace, so each host has its own hostname: apiservers on one machine would otherwise share
-# one identity lease). It mounts the host's own filesystem (<root>/.binds, as in-ns.sh does;
-# <root>/.bind-files for single files, copied from the machine's on first use), mounts the cgroup
+# one identity lease). It gives the host its own /etc (an overlay: the machine's /etc below, the
+# host's changes in <root>/.etc-upper; e.g. start-kubelet.sh edits /etc/fstab), mounts the host's
+# own directories over it (<root>/.binds, as in-ns.sh does), mounts the cgroup
 # hierarchies again (ip netns exec remounted /sys, which hides /sys/fs/cgroup), creates the
 # kubelet's cgroup root in each, then sleeps. Commands enter it with nsenter (lab/cluster/machine.ts).
 set -euo pipefail
 root=$1 name=$2 cgroot=$3
 hostname "$name"
+mkdir -p "$root/.etc-upper" "$root/.etc-work"
+mount -t overlay overlay -o "lowerdir=/etc,upperdir=$root/.etc-upper,workdir=$root/.etc-work" /etc
 while IFS= read -r path; do
     [ -n "$path" ] && mount --bind "$root$path" "$path"
 done < "$root/.binds"
-if [ -f "$root/.bind-files" ]; then
-    while IFS= read -r path; do
-        [ -n "$path" ] || continue
-        [ -e "$root$path" ] || { mkdir -p "$(dirname "$root$path")"; cp -a "$path" "$root$path"; }
-        mount --bind "$root$path" "$path"
-    done < "$root/.bind-files"
-fi
 mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup
 while read -r _ dir type opts _; do
     case $type in

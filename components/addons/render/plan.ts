@@ -107,3 +107,17 @@ export function hcloudPublicPorts(config: StackConfig): PortConfig[] {
     const cloud = config.nodes.filter((n) => n.kind === "hcloud");
     return unique(cloud.flatMap((n) => [...n.ipv4Ports, ...servicePortsOn(config, n.name)]));
 }
+
+/**
+ * What a host's firewall opens besides SSH and WireGuard: the apiserver port on control-plane
+ * nodes to `cluster.adminPrefixes` (the Pulumi runner, admins), and the IPv4 ports its NAT64 gateway
+ * forwards. The program's NodeNetwork and the offline render both take it from here.
+ */
+export function hostPublicPorts(config: StackConfig, plan: AddressPlan, node: string, apiserverPort: number): PublicPort[] {
+    const n = config.nodes.find((x) => x.name === node);
+    const admins = config.cluster.adminPrefixes;
+    const apiserver: PublicPort[] = n?.roles.includes("control-plane") && admins.length > 0
+        ? [{ protocol: "tcp", port: apiserverPort, from: admins, why: "apiserver for admins" }]
+        : [];
+    return [...apiserver, ...ipv4FirewallPorts(config, plan, node)];
+}

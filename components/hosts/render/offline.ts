@@ -2,7 +2,8 @@
 // and for the lab. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
 import { gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
-import { gateways, hostNameservers } from "../../addons/render/plan";
+import { gateways, hostNameservers, hostPublicPorts } from "../../addons/render/plan";
+import { APISERVER_PORT } from "../../controlplane/render/defaults";
 import { binaryVersions, clusterFacts, nodeFacts } from "../../controlplane/facts";
 import { nodeKubernetesFiles } from "../../controlplane/hostFiles";
 import type { StackConfig } from "../../config/types";
@@ -47,7 +48,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
     const dns = hostDnsFiles(hostNameservers(config, plan));
     return nets.map((net, i) => {
         const node = config.nodes[i];
-        const own = networkFiles(net);
+        const own = networkFiles(net, hostPublicPorts(config, plan, node.name, APISERVER_PORT));
         const mesh = meshFiles(net, peers);
         const gw = gateways(plan).find((g) => g.name === node.name);
         // An hcloud host's IPv4 exists only after creation: its gateway files are not rendered offline.

@@ -26,9 +26,11 @@ running() {
 stop() {
     if running; then
         local pid; read -r pid _ <<<"$(recorded)"
-        kill -TERM "$pid" 2>/dev/null || true
+        # The unit's whole process group (a supervised daemon and its supervisor), as systemd's
+        # KillMode=process would not: containerd's shims live in groups of their own either way.
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 100); do running || break; sleep 0.1; done
-        running && kill -KILL "$pid" 2>/dev/null || true
+        running && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; }
         for _ in $(seq 50); do running || break; sleep 0.1; done
     fi
     rm -f "$pidfile"
@@ -42,9 +44,12 @@ start() {
     # [Service] lines, continuation lines joined.
     local service
     service=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$file" | awk '/^\[/{s=($0=="[Service]")} s')
-    local line pre=() exec_start=""
+    local line pre=() exec_start="" type=simple restart=no restart_sec=0.1
     while IFS= read -r line; do
         case $line in
+            Type=*) type=${line#Type=} ;;
+            Restart=*) restart=${line#Restart=} ;;
+            RestartSec=*) restart_sec=${line#RestartSec=} ;;
             Environment=*) eval "export ${line#Environment=}" ;;
             ExecStartPre=*) pre+=("${line#ExecStartPre=}") ;;
             ExecStart=*) exec_start=${line#ExecStart=} ;;
@@ -54,17 +59,38 @@ start() {
         if [[ $p == -* ]]; then bash -c "${p#-}" >>"$log" 2>&1 || true; else bash -c "$p" >>"$log" 2>&1; fi
     done
     read -r -a argv <<<"$exec_start"
-    local adapt
+    local adapt ready_check=""
     adapt="$(dirname "${BASH_SOURCE[0]}")/unit.d/$base.sh"
     # shellcheck source=/dev/null
     [ -f "$adapt" ] && . "$adapt"
     echo "== $(date -u +%FT%TZ) unit.sh: starting ${argv[*]}" >>"$log"
-    setsid "${argv[@]}" >>"$log" 2>&1 </dev/null &
+    if [ "$restart" = always ] || [ "$restart" = on-failure ]; then
+        # Restart=: a supervisor (the recorded process, its group's leader) runs the daemon again
+        # RestartSec after it exits, and passes a stop on to it.
+        setsid bash -c '
+            trap "kill -TERM \$child 2>/dev/null; wait \$child; exit 0" TERM INT
+            delay=$1; shift
+            while :; do
+                "$@" & child=$!
+                wait $child; rc=$?
+                echo "== $(date -u +%FT%TZ) unit.sh: exited $rc; restarting in ${delay}s"
+                sleep "$delay" & wait $!
+            done' supervise "${restart_sec%s}" "${argv[@]}" >>"$log" 2>&1 </dev/null &
+    else
+        setsid "${argv[@]}" >>"$log" 2>&1 </dev/null &
+    fi
     local pid=$! st=""
     for _ in $(seq 50); do st=$(starttime "$pid"); [ -n "$st" ] && break; sleep 0.02; done
     [ -n "$st" ] || { echo "unit.sh: $unit exited at once; see $log" >&2; return 1; }
     local comm; comm=$(cat "/proc/$pid/comm" 2>/dev/null || echo "?")
     printf '{"pid":%s,"starttime":%s,"comm":"%s","name":"%s"}\n' "$pid" "$st" "$comm" "$name" > "$pidfile"
+    # Type=notify: systemd returns once the daemon says it is ready; the unit's ready check
+    # (unit.d) stands in for the notification.
+    if [ "$type" = notify ] && [ -n "$ready_check" ]; then
+        for _ in $(seq 600); do bash -c "$ready_check" >/dev/null 2>&1 && return 0; sleep 0.1; done
+        echo "unit.sh: $unit did not become ready within 60 s; see $log" >&2
+        return 1
+    fi
 }
 
 case $verb in

@@ -8,3 +8,5 @@ mkdir -p "$own"
 sed 's/^\([[:space:]]*SystemdCgroup[[:space:]]*=[[:space:]]*\)true/\1false/' /etc/containerd/config.toml > "$own/containerd.toml"
 argv+=(--config "$own/containerd.toml")
 export PATH="$(dirname "${BASH_SOURCE[0]}")/../runtime:$PATH"
+# Type=notify: ready once its API answers on the socket.
+ready_check="/usr/local/bin/ctr --address /run/containerd/containerd.sock version"
