@@ -89,7 +89,8 @@ export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[
         { ref: cp.scheduler, files: [bin(k, "kube-scheduler")] },
         {
             ref: addons.kubeProxy, files: [bin(k, "kube-proxy"), ...ipt.files], symlinks: ipt.symlinks,
-            linked: ["/usr/sbin/xtables-nft-multi", "/usr/sbin/conntrack"],
+            // The extensions are shared objects too (libxt_statistic needs libm, say).
+            linked: ipt.files.map((f) => f.dst),
         },
         // Debian's HAProxy 2.6 under the name of the image the manifest pins (3.2 on Alpine): the
         // rendered configuration uses nothing 2.6 lacks (checked by `haproxy -c` in the unit tests).
