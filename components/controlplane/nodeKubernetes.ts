@@ -62,7 +62,9 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }
             return files;
         });
-        const pkiHash = pkiFiles.apply((f) => sha256(installFilesCommand(f)));
+        // Plain, not secret: a sha256 reveals nothing of the keys, and a secret trigger breaks the
+        // command plugin at preview ("triggers[0]: malformed secret: missing value").
+        const pkiHash = pulumi.unsecret(pkiFiles.apply((f) => sha256(installFilesCommand(f))));
 
         const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => installFilesCommand(
             nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),

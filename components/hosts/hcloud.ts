@@ -40,7 +40,8 @@ export class HcloudHosts extends pulumi.ComponentResource {
     public readonly servers: hcloud.Server[];
 
     constructor(name: string, args: HcloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("v6k8s:hosts:HcloudHosts", name, args, opts);
+        // Not `args`: a component's inputs are kept in state, and these hold the API token and SSH key.
+        super("v6k8s:hosts:HcloudHosts", name, {}, opts);
         const labels = args.labels ?? { "v6k8s-stack": pulumi.getStack() };
         const provider = new hcloud.Provider(`${name}-provider`, { token: args.token }, { parent: this });
         const child = { parent: this, provider };
