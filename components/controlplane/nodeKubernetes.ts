@@ -3,7 +3,7 @@
 // one at a time, then workers in small groups).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { installFilesCommand, sha256 } from "../hosts/render/commands";
+import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand, sha256 } from "../hosts/render/commands";
 import type { HostFile } from "../hosts/render/files";
 import type { Host } from "../hosts/host";
 import { renderInstallBinaries, INSTALL_BINARIES_PATH, BinaryVersions } from "../runtime/render/installBinaries";
@@ -64,7 +64,8 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         });
         // Plain, not secret: a sha256 reveals nothing of the keys, and a secret trigger breaks the
         // command plugin at preview ("triggers[0]: malformed secret: missing value").
-        const pkiHash = pulumi.unsecret(pkiFiles.apply((f) => sha256(installFilesCommand(f))));
+        const pkiStdin = pkiFiles.apply(filesOnStdin);
+        const pkiHash = pulumi.unsecret(pkiStdin.apply(sha256));
 
         const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => installFilesCommand(
             nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
@@ -72,12 +73,21 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const skewCheck = renderSkewCheck(args.versions.kubernetes);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 
+        // The skew preflight runs first, as its own step: a refused version changes nothing on the
+        // host, and its error (the command text) holds no key.
+        const preflight = new command.remote.Command(`${name}-preflight`, {
+            connection,
+            create: skewCheck,
+            triggers: [sha256(skewCheck)],
+        }, { ...child, dependsOn: args.after });
+        // Keys travel on stdin (secret): the command text, which errors print and the host's
+        // process list shows, is the same fixed installer on every host.
         const pkiStep = new command.remote.Command(`${name}-pki`, {
             connection,
-            // The skew preflight runs first: a refused version changes nothing on the host.
-            create: pulumi.secret(pkiFiles.apply((f) => `${skewCheck}\n${installFilesCommand(f)}`)),
-            triggers: [pkiHash, sha256(skewCheck)],
-        }, { ...child, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] });
+            create: INSTALL_STDIN_FILES,
+            stdin: pulumi.secret(pkiStdin),
+            triggers: [pkiHash, sha256(INSTALL_STDIN_FILES)],
+        }, { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] });
         const filesStep = new command.remote.Command(`${name}-files`, {
             connection,
             create: files,

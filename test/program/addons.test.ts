@@ -82,7 +82,7 @@ describe("cluster services under Pulumi mocks", () => {
                     const deps = get(prod, `dns-${h}`).dependsOn;
                     assert.ok(deps.includes(`mesh-${h}`) && deps.includes("nat64-cp1-activate"), `dns-${h}`);
                     // Kubernetes pulls images (Docker Hub's are IPv4-only) only once the host has DNS64.
-                    assert.ok(get(prod, `k8s-${h}-pki`).dependsOn.includes(`dns-${h}`), `k8s-${h} after dns-${h}`);
+                    assert.ok(get(prod, `k8s-${h}-preflight`).dependsOn.includes(`dns-${h}`), `k8s-${h} after dns-${h}`);
                 }
             });
 

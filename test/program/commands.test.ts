@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectKeys } from "../../components/config/stackFile";
-import { PROJECT, RecordedResource, SECRET_SIG, UNKNOWN, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, SECRET_SIG, TEST_SSH_KEY, UNKNOWN, defaultOutputs, runProgram } from "../support/pulumiMocks";
 
 const COMMAND = "command:remote:Command";
 
@@ -23,6 +23,14 @@ function secretsIn(value: unknown, at = ""): string[] {
         return Object.entries(value).flatMap(([k, v]) => secretsIn(v, `${at}.${k}`));
     }
     return [];
+}
+
+const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v);
+
+/** The ways a key could show in a command's text: PEM markers, its PEM body, its base64. */
+function keyTraces(pem: string): string[] {
+    const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("\n");
+    return [Buffer.from(pem).toString("base64"), body];
 }
 
 const isUnknown = (v: unknown) => v === UNKNOWN || (typeof v === "object" && v !== null && "__pulumiUnknown" in v);
@@ -55,6 +63,27 @@ describe("every remote command, under engine-like mocks", () => {
         const byName = (n: string) => commands("preview").find((c) => c.name === n)!;
         assert.ok(isUnknown(byName("mesh-cp1").inputs.create), "mesh-cp1 waits for WireGuard keys made on the hosts");
         assert.ok(!isUnknown(byName("node-cp1-files").inputs.create), "a dedicated host's own files are known");
+    });
+
+    it("no command text (create, update, delete) holds key material; keys go on stdin, as a secret", () => {
+        const keys = runs.update.filter((r) => r.type === "tls:index/privateKey:PrivateKey")
+            .map((r) => String(defaultOutputs(r).privateKeyPem));
+        assert.ok(keys.length > 30, "the mock PKI made its keys");
+        const traces = [...keys, TEST_SSH_KEY].flatMap(keyTraces);
+        for (const c of commands("update")) {
+            for (const field of ["create", "update", "delete"]) {
+                const text = unwrap(c.inputs[field]);
+                if (text === undefined) continue;
+                assert.equal(typeof text, "string", `${c.name}.${field}`);
+                assert.doesNotMatch(text as string, /-----BEGIN [A-Z ]*PRIVATE KEY-----|PRIVATE KEY/, `${c.name}.${field} holds a PEM key`);
+                for (const t of traces) assert.ok(!(text as string).includes(t), `${c.name}.${field} holds a key (${t.slice(0, 20)}…)`);
+            }
+            if (c.inputs.stdin !== undefined) assert.deepEqual(secretsIn(c.inputs.stdin), ["(value)"], `${c.name}: stdin is a secret`);
+        }
+        // The check can see a key: the pki step's stdin holds cp1's own etcd peer key.
+        const stdin = String(unwrap(commands("update").find((c) => c.name === "k8s-cp1-pki")!.inputs.stdin));
+        const peerKey = keys.find((k) => k.includes("FAKE k8s-pki-cp1-etcd-peer-g0-key"))!;
+        assert.ok(stdin.includes(keyTraces(peerKey)[0]));
     });
 
     it("no component keeps a secret among its inputs (the token and SSH key stay with the resources that use them)", () => {
