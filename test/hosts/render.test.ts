@@ -8,6 +8,8 @@ import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand } from "../../co
 import { MESH_MTU } from "../../components/hosts/render/hostNet";
 import { renderFirewall } from "../../components/hosts/render/nftables";
 import { renderStack } from "../../components/hosts/render/offline";
+import { renderInstallPackages } from "../../components/hosts/render/scripts";
+import { gatewayActivateCommand } from "../../components/addons/render/gatewayFiles";
 import { expectGolden } from "../support/golden";
 
 const PROD = path.join(__dirname, "..", "..", "Pulumi.prod.yaml");
@@ -127,6 +129,31 @@ describe("installFilesCommand, run by a real shell", () => {
             assert.ok(!fs.existsSync(fresh));
         });
     }
+
+    it("package installs wait for cloud-init, then for apt's lock (a new hcloud server runs apt itself)", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-apt-"));
+        const log = path.join(root, "calls.log");
+        const shim = (bin: string, body = "") => fs.writeFileSync(path.join(root, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${body}`, { mode: 0o755 });
+        shim("dpkg-query", "exit 1\n"); // nothing installed
+        shim("apt-get");
+        shim("cloud-init");
+        const run = (script: string, withCloudInit: boolean) => {
+            fs.rmSync(log, { force: true });
+            if (!withCloudInit) fs.rmSync(path.join(root, "cloud-init"), { force: true });
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${root}:/usr/bin:/bin` } });
+            assert.equal(r.status, 0, r.stderr);
+            return fs.readFileSync(log, "utf8").split("\n").filter((l) => !l.startsWith("dpkg-query"));
+        };
+        for (const script of [renderInstallPackages(), gatewayActivateCommand().replace(/^systemctl[\s\S]*/m, "")]) {
+            const calls = run(script, true);
+            assert.equal(calls[0], "cloud-init status --wait");
+            assert.match(calls[1], /^apt-get -o DPkg::Lock::Timeout=600 update -q$/);
+            assert.match(calls[2], /^apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends /);
+        }
+        if (spawnSync("sh", ["-c", "PATH=/usr/bin:/bin command -v cloud-init"]).status !== 0) {
+            assert.match(run(renderInstallPackages(), false)[0], /^apt-get -o DPkg::Lock::Timeout=600 update/, "no cloud-init (Robot): straight to apt");
+        }
+    });
 
     it("mesh-up hands syncconf the private key from the key file (syncconf would otherwise drop it)", () => {
         const meshUp = renderStack(readStackFile(PROD))[0].files.get("/usr/local/lib/v6k8s/mesh-up.sh")!.content;
