@@ -5,7 +5,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand, sha256 } from "../hosts/render/commands";
 import type { HostFile } from "../hosts/render/files";
-import type { Host } from "../hosts/host";
+import { Host, hostStep } from "../hosts/host";
 import { renderInstallBinaries, INSTALL_BINARIES_PATH, BinaryVersions } from "../runtime/render/installBinaries";
 import { START_KUBELET_PATH, renderSkewCheck } from "../runtime/render/activate";
 import { nodeKubernetesFiles } from "./hostFiles";
@@ -39,7 +39,6 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         super("v6k8s:controlplane:NodeKubernetes", name, {}, opts);
         const { host, pki } = args;
         const controlPlane = host.config.roles.includes("control-plane");
-        const connection = host.connection;
         const child = { parent: this };
 
         // Certificates and keys this host holds; keys only for what it needs, CA keys never.
@@ -75,36 +74,33 @@ export class NodeKubernetes extends pulumi.ComponentResource {
 
         // The skew preflight runs first, as its own step: a refused version changes nothing on the
         // host, and its error (the command text) holds no key.
-        const preflight = new command.remote.Command(`${name}-preflight`, {
-            connection,
+        const preflight = new command.remote.Command(`${name}-preflight`, hostStep(host, {
             create: skewCheck,
             triggers: [sha256(skewCheck)],
-        }, { ...child, dependsOn: args.after });
+        }), { ...child, dependsOn: args.after });
         // Keys travel on stdin (secret): the command text, which errors print and the host's
         // process list shows, is the same fixed installer on every host.
-        const pkiStep = new command.remote.Command(`${name}-pki`, {
-            connection,
+        const pkiStep = new command.remote.Command(`${name}-pki`, hostStep(host, {
             create: INSTALL_STDIN_FILES,
             stdin: pulumi.secret(pkiStdin),
             triggers: [pkiHash, sha256(INSTALL_STDIN_FILES)],
-        }, { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] });
-        const filesStep = new command.remote.Command(`${name}-files`, {
-            connection,
+        }), { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] });
+        const filesStep = new command.remote.Command(`${name}-files`, hostStep(host, {
             create: files,
             triggers: [files.apply(sha256)],
-        }, { ...child, dependsOn: [pkiStep] });
-        const binaries = new command.remote.Command(`${name}-binaries`, {
-            connection,
+        }), { ...child, dependsOn: [pkiStep] });
+        const binaries = new command.remote.Command(`${name}-binaries`, hostStep(host, {
             create: INSTALL_BINARIES_PATH,
-            triggers: [binariesHash],
-        }, { ...child, dependsOn: [filesStep] });
-        this.started = new command.remote.Command(`${name}-start`, {
-            connection,
+            triggers: [sha256(INSTALL_BINARIES_PATH), binariesHash],
+        }), { ...child, dependsOn: [filesStep] });
+        this.started = new command.remote.Command(`${name}-start`, hostStep(host, {
             create: START_KUBELET_PATH,
             // Restart when certificates, configs or binaries changed.
-            triggers: [pkiHash, files.apply(sha256), binariesHash],
-        }, { ...child, dependsOn: [binaries] });
-        this.appliedHash = pulumi.all([pkiHash, files.apply(sha256)]).apply(([a, b]) => sha256(`${a}${b}${binariesHash}`));
+            triggers: [sha256(START_KUBELET_PATH), pkiHash, files.apply(sha256), binariesHash],
+        }), { ...child, dependsOn: [binaries] });
+        // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
+        this.appliedHash = pulumi.all([pkiHash, files.apply(sha256), host.identity])
+            .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
         this.registerOutputs({ started: this.started.id });
     }
 }

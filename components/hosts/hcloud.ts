@@ -106,6 +106,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
                 ipv4: config.ipv4 ? server.ipv4Address : pulumi.output(undefined),
                 connection: sshConnection(server.ipv6Address, args.sshPrivateKey),
                 ready: [server],
+                identity: server.id.apply((id) => `hcloud server ${id}`),
             };
         });
         this.registerOutputs({ servers: this.servers.map((s) => s.id) });

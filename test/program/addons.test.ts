@@ -34,7 +34,9 @@ function upstream(rs: RecordedResource[], name: string, seen = new Set<string>()
     return seen;
 }
 
-describe("cluster services under Pulumi mocks", () => {
+describe("cluster services under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     for (const preview of [false, true]) {
         describe(preview ? "preview" : "update", () => {
             let prod: RecordedResource[];

@@ -5,7 +5,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { generateKeyPairSync } from "crypto";
 import { projectKeys } from "../../components/config/stackFile";
+import { NOTHING_TO_REAPPLY, sha256 } from "../../components/hosts/render/commands";
 import { PROJECT, RecordedResource, SECRET_SIG, TEST_SSH_KEY, UNKNOWN, defaultOutputs, runProgram } from "../support/pulumiMocks";
 
 const COMMAND = "command:remote:Command";
@@ -35,7 +37,9 @@ function keyTraces(pem: string): string[] {
 
 const isUnknown = (v: unknown) => v === UNKNOWN || (typeof v === "object" && v !== null && "__pulumiUnknown" in v);
 
-describe("every remote command, under engine-like mocks", () => {
+describe("every remote command, under engine-like mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     const runs: Record<string, RecordedResource[]> = {};
     before(async () => {
         runs.update = (await runProgram(prodConfig())).resources;
@@ -84,6 +88,45 @@ describe("every remote command, under engine-like mocks", () => {
         const stdin = String(unwrap(commands("update").find((c) => c.name === "k8s-cp1-pki")!.inputs.stdin));
         const peerKey = keys.find((k) => k.includes("FAKE k8s-pki-cp1-etcd-peer-g0-key"))!;
         assert.ok(stdin.includes(keyTraces(peerKey)[0]));
+    });
+
+    it("every command's triggers hash its create (and stdin), so its no-op `update` runs only for a connection change", () => {
+        for (const c of commands("update")) {
+            const triggers = c.inputs.triggers as string[];
+            assert.ok(triggers.includes(sha256(String(unwrap(c.inputs.create)))), `${c.name}: a trigger hashes its create`);
+            if (c.inputs.stdin !== undefined) assert.ok(triggers.includes(sha256(String(unwrap(c.inputs.stdin)))), `${c.name}: a trigger hashes its stdin`);
+            // The key step's stdout feeds the mesh: its update prints the key again (the script keeps it).
+            const update = c.name.endsWith("-wireguard-key") ? unwrap(c.inputs.create) : NOTHING_TO_REAPPLY;
+            assert.equal(unwrap(c.inputs.update), update, `${c.name}: update`);
+        }
+    });
+
+    it("a new SSH key changes no command's triggers, create or stdin: only the connection (an update, which re-applies nothing)", async () => {
+        const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
+        const after = (await runProgram(prodConfig(), { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64) } })).resources.filter((r) => r.type === COMMAND);
+        assert.equal(after.length, commands("update").length);
+        for (const c of commands("update")) {
+            const d = after.find((x) => x.name === c.name)!;
+            for (const field of ["triggers", "create", "stdin", "update"]) assert.deepEqual(d.inputs[field], c.inputs[field], `${c.name}.${field}`);
+            assert.notDeepEqual(d.inputs.connection, c.inputs.connection, `${c.name}: the new key is used`);
+        }
+    });
+
+    it("a new machine re-runs every step on it and no other host's: a dedicated server's new host key, a replaced hcloud server", async () => {
+        const raw = prodConfig();
+        const nodes = raw.nodes as Record<string, unknown>[];
+        nodes.find((n) => n.name === "cp2")!.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtestkeyreinstalledcp2xxxxxxxxxxxxxxxxxxxx host";
+        const reinstalled = (await runProgram(raw)).resources.filter((r) => r.type === COMMAND);
+        const replaced = (await runProgram(prodConfig(), { id: (r) => (r.name === "hcloud-w3" ? "4242" : undefined) })).resources.filter((r) => r.type === COMMAND);
+        const onHost = (name: string, host: string) => name.endsWith(`-${host}`) || name.includes(`-${host}-`);
+        for (const [host, after] of [["cp2", reinstalled], ["w3", replaced]] as const) {
+            for (const c of commands("update")) {
+                const changed = JSON.stringify(after.find((x) => x.name === c.name)!.inputs.triggers) !== JSON.stringify(c.inputs.triggers);
+                // The cluster-wide readiness check re-runs after a control-plane node is re-applied.
+                const expected = onHost(c.name, host) || (host === "cp2" && c.name === "k8s-control-plane-ready");
+                assert.equal(changed, expected, `${host}: ${c.name} ${expected ? "re-runs" : "stays"}`);
+            }
+        }
     });
 
     it("no component keeps a secret among its inputs (the token and SSH key stay with the resources that use them)", () => {

@@ -48,7 +48,9 @@ function strings(value: unknown, secret = false, out: { text: string; secret: bo
     return out;
 }
 
-describe("hosts and mesh under Pulumi mocks", () => {
+describe("hosts and mesh under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     let prod: RecordedResource[];
     let prodOutputs: Record<string, unknown>;
     before(async () => {

@@ -37,7 +37,9 @@ const get = (rs: RecordedResource[], name: string) => {
 const filesOf = (rs: RecordedResource[], name: string) => decodeInstalledFiles(unwrap(get(rs, name).inputs.create));
 const stdinFilesOf = (rs: RecordedResource[], name: string) => decodeStdinFiles(unwrap(get(rs, name).inputs.stdin));
 
-describe("Kubernetes on the hosts, under Pulumi mocks", () => {
+describe("Kubernetes on the hosts, under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     let prod: RecordedResource[];
     let outputs: Record<string, unknown>;
     before(async () => {

@@ -115,6 +115,8 @@ export async function runProgram(
         unknowns?: boolean;
         secrets?: Record<string, string>;
         outputs?: OutputsFor;
+        /** The provider id of a resource; default `<name>-id`. */
+        id?: (r: RecordedResource) => string | undefined;
     } = {},
 ): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
@@ -130,7 +132,7 @@ export async function runProgram(
                 resources.push(rec);
                 const unknowns = (opts.preview ?? false) && (opts.unknowns ?? false);
                 const computed = { ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) };
-                return { id: unknowns ? undefined : `${args.name}-id`, state: engineState(rec, args.inputs, computed, unknowns) };
+                return { id: unknowns ? undefined : (opts.id?.(rec) ?? `${args.name}-id`), state: engineState(rec, args.inputs, computed, unknowns) };
             },
             call(args) {
                 throw new Error(`unexpected provider call ${args.token}: the program must not use data sources`);

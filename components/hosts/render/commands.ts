@@ -33,6 +33,13 @@ export function installFilesCommand(files: HostFiles): string {
     return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Every command's `update`: pulumi-command runs it when only inputs other than the triggers
+ * changed, which, as every trigger hashes what its step applies, means the connection (a new SSH
+ * key or address). Nothing is re-applied then; without an `update` the whole step would run again.
+ */
+export const NOTHING_TO_REAPPLY = "true # v6k8s: only the connection changed, nothing to re-apply";
+
 /** The last line of a file set on stdin: without it the set was cut short and nothing is trusted. */
 export const STDIN_FILES_END = "end";
 
