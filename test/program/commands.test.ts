@@ -109,6 +109,8 @@ describe("every remote command, under engine-like mocks", function () {
             const d = after.find((x) => x.name === c.name)!;
             for (const field of ["triggers", "create", "stdin", "update"]) assert.deepEqual(d.inputs[field], c.inputs[field], `${c.name}.${field}`);
             assert.notDeepEqual(d.inputs.connection, c.inputs.connection, `${c.name}: the new key is used`);
+            // Without an `update`, pulumi-command runs `create` again on any input change.
+            assert.notEqual(d.inputs.update, undefined, `${c.name}: a connection change runs its update, not its create`);
         }
     });
 
