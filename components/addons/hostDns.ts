@@ -2,7 +2,7 @@
 // Runs after the gateways are up and before Kubernetes, whose first image pulls need DNS64.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Host } from "../hosts/host";
+import { Host, hostStep } from "../hosts/host";
 import { sha256 } from "../hosts/render/commands";
 import { hostDnsCommand } from "./render/gatewayFiles";
 
@@ -22,11 +22,10 @@ export class HostDns extends pulumi.ComponentResource {
     constructor(name: string, args: HostDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:HostDns", name, {}, opts);
         const create = hostDnsCommand(args.nameservers);
-        this.commands = args.members.map((m) => new command.remote.Command(`${name}-${m.host.name}`, {
-            connection: m.host.connection,
+        this.commands = args.members.map((m) => new command.remote.Command(`${name}-${m.host.name}`, hostStep(m.host, {
             create,
             triggers: [sha256(create)],
-        }, { parent: this, dependsOn: [...m.after, ...(args.resolvers ?? [])] }));
+        }), { parent: this, dependsOn: [...m.after, ...(args.resolvers ?? [])] }));
         this.registerOutputs({ nameservers: [...args.nameservers] });
     }
 }

@@ -4,7 +4,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
-import type { Host } from "../hosts/host";
+import { Host, hostStep } from "../hosts/host";
 import { installFilesCommand, sha256 } from "../hosts/render/commands";
 import type { AddressPlan } from "../network/plan";
 import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
@@ -40,17 +40,15 @@ export class Nat64Gateway extends pulumi.ComponentResource {
         const filesHash = install.apply(sha256);
         const activate = gatewayActivateCommand();
 
-        const copy = new command.remote.Command(`${name}-files`, {
-            connection: host.connection,
+        const copy = new command.remote.Command(`${name}-files`, hostStep(host, {
             create: install,
             triggers: [filesHash],
-        }, { parent: this, dependsOn: args.after });
-        this.ready = new command.remote.Command(`${name}-activate`, {
-            connection: host.connection,
+        }), { parent: this, dependsOn: args.after });
+        this.ready = new command.remote.Command(`${name}-activate`, hostStep(host, {
             create: activate,
             // Tayga and unbound read their config only at start: restart whenever a file changed.
             triggers: [filesHash, sha256(activate)],
-        }, { parent: this, dependsOn: [copy] });
+        }), { parent: this, dependsOn: [copy] });
         this.nat64 = gateway.nat64;
         this.registerOutputs({ nat64: this.nat64, ready: this.ready.id });
     }

@@ -40,6 +40,15 @@ const anyPrefix = z.string().check((ctx) => {
     }
 });
 const ipv6Address = parsed(parseV6Address);
+/** An OpenSSH public host key line; kept as `<type> <base64>` (a comment is not part of the key). */
+const sshHostKey = z.string().transform((text, ctx) => {
+    const m = /^(ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) ([A-Za-z0-9+/]+={0,3})(?: .*)?$/.exec(text.trim());
+    if (!m) {
+        ctx.addIssue({ code: "custom", message: "must be an SSH public host key like \"ssh-ed25519 AAAA…\" (/etc/ssh/ssh_host_ed25519_key.pub)" });
+        return z.NEVER;
+    }
+    return `${m[1]} ${m[2]}`;
+});
 
 const ulaPrefix = ipv6Prefix.check((ctx) => {
     const p = ctx.value;
@@ -221,6 +230,8 @@ export const dedicatedNodeSchema = z.strictObject({
     gua: guaPrefix,
     publicAddress: ipv6Address.optional(),
     ipv4: publicIpv4.optional(),
+    /** The server's SSH host key: who the server is. A new one (a reinstall) re-applies every step. */
+    hostKey: sshHostKey.optional(),
     /** Ports of host-network listeners that IPv4 clients reach through the NAT64 gateway; IPv4 nodes only. */
     ipv4Ports: z.array(portSchema).default([]),
 });

@@ -4,7 +4,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
-import type { Host } from "../hosts/host";
+import { Host, hostStep } from "../hosts/host";
 import type { AddressPlan } from "../network/plan";
 import { sha256 } from "../hosts/render/commands";
 import { waitControlPlaneCommand } from "./steps";
@@ -72,12 +72,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         }
         const first = cpOrder[0];
         const wait = waitControlPlaneCommand(facts.apiserverProxyPort);
-        this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, {
-            connection: first.connection,
+        this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, hostStep(first, {
             create: wait,
             // Re-check whenever any control-plane node changed.
             triggers: [sha256(wait), ...controlPlane.map((n) => n.appliedHash)],
-        }, { ...child, dependsOn: controlPlane.map((n) => n.started) });
+        }), { ...child, dependsOn: controlPlane.map((n) => n.started) });
 
         // Workers: groups of `workerParallelism`, each group after the previous one.
         const workers: NodeKubernetes[] = [];

@@ -4,15 +4,14 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../hosts/render/commands";
-import type { Host } from "../hosts/host";
+import { Host, hostStep } from "../hosts/host";
 import { renderInstallBinaries, BinaryVersions } from "../runtime/render/installBinaries";
-import { renderSkewCheck } from "../runtime/render/activate";
 import { nodeKubernetesFiles } from "./hostFiles";
 import { heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, Signer } from "./pki/profiles";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
-import { BINARIES_COMMAND, START_COMMAND, filesCommand, pkiCommand } from "./steps";
+import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
 
 export interface NodeKubernetesArgs {
     readonly host: Host;
@@ -36,7 +35,6 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         super("v6k8s:controlplane:NodeKubernetes", name, {}, opts);
         const { host, pki } = args;
         const controlPlane = host.config.roles.includes("control-plane");
-        const connection = host.connection;
         const child = { parent: this };
 
         // Certificates and keys this host holds; keys only for what it needs, CA keys never.
@@ -51,37 +49,46 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
             serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
         }));
-        const pkiHash = pkiFiles.apply(pkiFilesHash);
+        // Plain, not secret: a sha256 reveals nothing of the keys, and a secret trigger breaks the
+        // command plugin at preview ("triggers[0]: malformed secret: missing value").
+        const pkiStdin = pkiFiles.apply(pkiStdinOf);
+        const pkiHash = pulumi.unsecret(pkiFiles.apply(pkiFilesHash));
 
         const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => filesCommand(
             nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
         ));
-        const skewCheck = renderSkewCheck(args.versions.kubernetes);
+        const skewCheck = preflightCommand(args.versions.kubernetes);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 
-        const pkiStep = new command.remote.Command(`${name}-pki`, {
-            connection,
-            // The skew preflight runs first: a refused version changes nothing on the host.
-            create: pulumi.secret(pkiFiles.apply((f) => pkiCommand(args.versions.kubernetes, f))),
-            triggers: [pkiHash, sha256(skewCheck)],
-        }, { ...child, dependsOn: args.after, additionalSecretOutputs: ["stdout", "stderr"] });
-        const filesStep = new command.remote.Command(`${name}-files`, {
-            connection,
+        // The skew preflight runs first, as its own step: a refused version changes nothing on the
+        // host, and its error (the command text) holds no key.
+        const preflight = new command.remote.Command(`${name}-preflight`, hostStep(host, {
+            create: preflightCommand(args.versions.kubernetes),
+            triggers: [sha256(skewCheck)],
+        }), { ...child, dependsOn: args.after });
+        // Keys travel on stdin (secret): the command text, which errors print and the host's
+        // process list shows, is the same fixed installer on every host.
+        const pkiStep = new command.remote.Command(`${name}-pki`, hostStep(host, {
+            create: PKI_COMMAND,
+            stdin: pulumi.secret(pkiStdin),
+            triggers: [pkiHash, sha256(PKI_COMMAND)],
+        }), { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] });
+        const filesStep = new command.remote.Command(`${name}-files`, hostStep(host, {
             create: files,
             triggers: [files.apply(sha256)],
-        }, { ...child, dependsOn: [pkiStep] });
-        const binaries = new command.remote.Command(`${name}-binaries`, {
-            connection,
+        }), { ...child, dependsOn: [pkiStep] });
+        const binaries = new command.remote.Command(`${name}-binaries`, hostStep(host, {
             create: BINARIES_COMMAND,
-            triggers: [binariesHash],
-        }, { ...child, dependsOn: [filesStep] });
-        this.started = new command.remote.Command(`${name}-start`, {
-            connection,
+            triggers: [sha256(BINARIES_COMMAND), binariesHash],
+        }), { ...child, dependsOn: [filesStep] });
+        this.started = new command.remote.Command(`${name}-start`, hostStep(host, {
             create: START_COMMAND,
             // Restart when certificates, configs or binaries changed.
-            triggers: [pkiHash, files.apply(sha256), binariesHash],
-        }, { ...child, dependsOn: [binaries] });
-        this.appliedHash = pulumi.all([pkiHash, files.apply(sha256)]).apply(([a, b]) => sha256(`${a}${b}${binariesHash}`));
+            triggers: [sha256(START_COMMAND), pkiHash, files.apply(sha256), binariesHash],
+        }), { ...child, dependsOn: [binaries] });
+        // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
+        this.appliedHash = pulumi.all([pkiHash, files.apply(sha256), host.identity])
+            .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
         this.registerOutputs({ started: this.started.id });
     }
 }

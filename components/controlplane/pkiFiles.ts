@@ -1,6 +1,6 @@
 // The certificate and key files one host receives, from PEMs however they were issued (@pulumi/tls
 // in the program, OpenSSL in the lab). Pure: shared by NodeKubernetes and the lab.
-import { installFilesCommand, sha256 } from "../hosts/render/commands";
+import { filesOnStdin, sha256 } from "../hosts/render/commands";
 import type { HostFile, HostFiles } from "../hosts/render/files";
 import { PATHS } from "./paths";
 import { CA_PROFILES, CertProfile, Signer, trustedCas } from "./pki/profiles";
@@ -40,5 +40,5 @@ export function hostPkiFiles(host: { name: string; controlPlane: boolean }, prof
 
 /** The hash the pki step's trigger and the static pods' certificates annotation are made from. */
 export function pkiFilesHash(files: HostFiles): string {
-    return sha256(installFilesCommand(files));
+    return sha256(filesOnStdin(files));
 }

@@ -16,5 +16,6 @@ export function dedicatedHost(node: DedicatedNodeConfig, plan: NodePlan, sshPriv
         ipv4: pulumi.output(node.ipv4),
         connection: sshConnection(publicAddress, sshPrivateKey),
         ready: [],
+        identity: pulumi.output(node.hostKey ? `ssh host key ${node.hostKey}` : `dedicated ${node.name}`),
     };
 }

@@ -1,5 +1,6 @@
 // hcloud servers, IPv6-only unless a node asks for IPv4. No data sources: preview must work
 // without the hcloud API. Their /64 flows into the rest of the program as an Output.
+import { createHash } from "crypto";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { HcloudNodeConfig } from "../config/types";
@@ -28,6 +29,11 @@ export interface HcloudHostsArgs {
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
+/** `<stack>-v6k8s-<8 hex of the key's sha256>`: unique per key, stable while the key is. */
+export function sshKeyName(stack: string, publicKey: string): string {
+    return `${stack}-v6k8s-${createHash("sha256").update(publicKey.trim()).digest("hex").slice(0, 8)}`;
+}
+
 /** The cloud firewall mirrors the host firewall's public part: SSH, WireGuard, ICMP. */
 const FIREWALL_RULES: hcloud.types.input.FirewallRule[] = [
     { direction: "in", protocol: "tcp", port: String(SSH_PORT), sourceIps: ANYWHERE, description: "ssh" },
@@ -40,14 +46,18 @@ export class HcloudHosts extends pulumi.ComponentResource {
     public readonly servers: hcloud.Server[];
 
     constructor(name: string, args: HcloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("v6k8s:hosts:HcloudHosts", name, args, opts);
+        // Not `args`: a component's inputs are kept in state, and these hold the API token and SSH key.
+        super("v6k8s:hosts:HcloudHosts", name, {}, opts);
         const labels = args.labels ?? { "v6k8s-stack": pulumi.getStack() };
         const provider = new hcloud.Provider(`${name}-provider`, { token: args.token }, { parent: this });
         const child = { parent: this, provider };
 
+        const publicKey = pulumi.unsecret(args.sshPrivateKey.apply(publicKeyOf));
+        // A new key (rotation) replaces this resource, and hcloud refuses a second key of the same
+        // name: the name carries the key's fingerprint, so the new key is created beside the old one.
         const sshKey = new hcloud.SshKey(`${name}-ssh`, {
-            name: `${pulumi.getStack()}-v6k8s`,
-            publicKey: pulumi.unsecret(args.sshPrivateKey.apply(publicKeyOf)),
+            name: publicKey.apply((k) => sshKeyName(pulumi.getStack(), k)),
+            publicKey,
             labels,
         }, child);
         const admins = args.adminPrefixes ?? [];
@@ -81,7 +91,9 @@ export class HcloudHosts extends pulumi.ComponentResource {
             publicNets: [{ ipv4Enabled: node.ipv4, ipv6Enabled: true }],
             labels: { ...labels, "v6k8s-node": node.name },
             // sshKeys only matter at creation; rotating the key must not replace servers.
-        }, { ...child, ignoreChanges: ["sshKeys"] }));
+            // The server's name is the node's hostname, which hcloud allows only once: a replaced
+            // server (new image or location) must be gone before its successor is created.
+        }, { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true }));
 
         this.hosts = args.nodes.map(({ config, plan }, i) => {
             const server = this.servers[i];
@@ -94,6 +106,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
                 ipv4: config.ipv4 ? server.ipv4Address : pulumi.output(undefined),
                 connection: sshConnection(server.ipv6Address, args.sshPrivateKey),
                 ready: [server],
+                identity: server.id.apply((id) => `hcloud server ${id}`),
             };
         });
         this.registerOutputs({ servers: this.servers.map((s) => s.id) });

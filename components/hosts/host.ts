@@ -3,6 +3,7 @@ import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeConfig } from "../config/types";
 import type { NodePlan } from "../network/plan";
+import { NOTHING_TO_REAPPLY, sha256 } from "./render/commands";
 
 export interface Host {
     readonly name: string;
@@ -19,6 +20,30 @@ export interface Host {
     readonly connection: command.types.input.remote.ConnectionArgs;
     /** What must exist before any command runs on the host (the server itself, for hcloud). */
     readonly ready: pulumi.Resource[];
+    /**
+     * Who the machine is, not how it is reached: the hcloud server's id, a dedicated server's
+     * configured SSH host key. A new identity (a replaced or reinstalled server) re-runs every step.
+     */
+    readonly identity: pulumi.Output<string>;
+}
+
+/**
+ * The arguments of one step on a host. It re-runs (is replaced) when one of `triggers` (hashes of
+ * what it applies) or the host's identity changes; a change of the connection alone (a new SSH
+ * key) runs `update`, by default a no-op. `update` must print what `create` prints when a later
+ * step reads its stdout.
+ */
+export function hostStep(
+    host: Host,
+    step: { create: pulumi.Input<string>; triggers: pulumi.Input<string>[]; stdin?: pulumi.Input<string>; update?: pulumi.Input<string> },
+): command.remote.CommandArgs {
+    return {
+        connection: host.connection,
+        create: step.create,
+        update: step.update ?? NOTHING_TO_REAPPLY,
+        ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
+        triggers: [...step.triggers, host.identity.apply((id) => sha256(`v6k8s host identity\n${id}`))],
+    };
 }
 
 /** SSH settings shared by all hosts. New hcloud servers take a while to accept SSH: retry for ~5 min. */

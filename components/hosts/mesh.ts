@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { meshCommand, sha256 } from "./render/commands";
 import { meshFiles } from "./render/files";
 import type { MeshPeer } from "./render/hostNet";
-import type { Host } from "./host";
+import { Host, hostStep } from "./host";
 import type { NodeNetwork } from "./nodeNetwork";
 
 export interface MeshMember {
@@ -33,11 +33,10 @@ export class Mesh extends pulumi.ComponentResource {
         ));
         this.commands = args.members.map((m) => {
             const create = pulumi.all([m.network.net, peers]).apply(([net, all]) => meshCommand(meshFiles(net, all)));
-            return new command.remote.Command(`${name}-${m.host.name}`, {
-                connection: m.host.connection,
+            return new command.remote.Command(`${name}-${m.host.name}`, hostStep(m.host, {
                 create,
                 triggers: [create.apply(sha256)],
-            }, { parent: this, dependsOn: [m.network.ready] });
+            }), { parent: this, dependsOn: [m.network.ready] });
         });
         this.registerOutputs({ hosts: args.members.map((m) => m.host.name) });
     }

@@ -7,7 +7,7 @@ import { prepareCommands, sha256 } from "./render/commands";
 import { networkFiles } from "./render/files";
 import { HostNet, hostNet } from "./render/hostNet";
 import type { PublicPort } from "./render/nftables";
-import type { Host } from "./host";
+import { Host, hostStep } from "./host";
 
 export interface NodeNetworkArgs {
     readonly host: Host;
@@ -32,25 +32,24 @@ export class NodeNetwork extends pulumi.ComponentResource {
         // Only the host's own files: the mesh config needs every peer and is rendered by Mesh.
         const commands = this.net.apply((net) => prepareCommands(networkFiles(net, args.publicPorts ?? [])));
         const filesHash = commands.apply((c) => sha256(c.files));
-        const connection = host.connection;
 
-        const files = new command.remote.Command(`${name}-files`, {
-            connection,
+        const files = new command.remote.Command(`${name}-files`, hostStep(host, {
             create: commands.files,
             triggers: [filesHash],
-        }, { parent: this, dependsOn: host.ready });
-        const activate = new command.remote.Command(`${name}-activate`, {
-            connection,
+        }), { parent: this, dependsOn: host.ready });
+        const activate = new command.remote.Command(`${name}-activate`, hostStep(host, {
             create: commands.activate,
             // Activation applies the files: re-run it whenever they change.
             triggers: [filesHash, commands.apply((c) => sha256(c.activate))],
-        }, { parent: this, dependsOn: [files] });
-        const key = new command.remote.Command(`${name}-wireguard-key`, {
-            connection,
+        }), { parent: this, dependsOn: [files] });
+        const key = new command.remote.Command(`${name}-wireguard-key`, hostStep(host, {
             create: commands.wireguardKey,
-            // Needs wireguard-tools from activation; the script keeps an existing key.
+            // Its stdout is the public key the mesh reads: a connection change prints it again
+            // (the script keeps an existing key) instead of leaving stdout empty.
+            update: commands.wireguardKey,
+            // Needs wireguard-tools from activation.
             triggers: [commands.apply((c) => sha256(c.wireguardKey))],
-        }, { parent: this, dependsOn: [activate] });
+        }), { parent: this, dependsOn: [activate] });
 
         this.wireguardPublicKey = key.stdout.apply((s) => s.trim());
         this.ready = key;

@@ -4,14 +4,16 @@
 import type { StackConfig } from "../../components/config/types";
 import { pkiFilesHash } from "../../components/controlplane/pkiFiles";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
-import { BINARIES_COMMAND, START_COMMAND, filesCommand, pkiCommand, waitControlPlaneCommand } from "../../components/controlplane/steps";
+import {
+    BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand, waitControlPlaneCommand,
+} from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/hosts/render/offline";
 import type { LabHost } from "../state";
 import { shOnMachine } from "./machine";
 import { LabPki, labHostPkiFiles } from "./pki";
 
-export const STEPS = ["pki", "files", "binaries", "start"] as const;
+export const STEPS = ["preflight", "pki", "files", "binaries", "start"] as const;
 export type Step = (typeof STEPS)[number];
 
 export interface HostSteps {
@@ -22,6 +24,8 @@ export interface HostSteps {
     readonly pkiFiles: HostFiles;
     /** The command text of each step. */
     readonly commands: Readonly<Record<Step, string>>;
+    /** What a step gets on stdin (the pki step: the certificates and keys). */
+    readonly stdin: Readonly<Partial<Record<Step, string>>>;
 }
 
 /** Every host's steps, from the stack, the lab's PKI and the hosts' WireGuard keys. */
@@ -36,8 +40,10 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
         const r = rendered[config.nodes.indexOf(node)];
         return {
             host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, rendered: r, pkiFiles: pkiFiles[i],
+            stdin: { pki: pkiStdinOf(pkiFiles[i]) },
             commands: {
-                pki: pkiCommand(config.cluster.kubernetesVersion, pkiFiles[i]),
+                preflight: preflightCommand(config.cluster.kubernetesVersion),
+                pki: PKI_COMMAND,
                 files: filesCommand(r.kubernetes),
                 binaries: BINARIES_COMMAND,
                 start: START_COMMAND,
@@ -50,7 +56,7 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
 export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps: readonly Step[] = STEPS): Promise<void> {
     for (const step of steps) {
         const t0 = Date.now();
-        const r = await shOnMachine(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000 });
+        const r = await shOnMachine(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000, input: s.stdin[step] });
         if (r.code !== 0) {
             throw new Error(`lab: ${s.host.name} step ${step} failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n")}`);
         }

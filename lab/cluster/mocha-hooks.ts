@@ -6,7 +6,7 @@
 import { isUp, requireRoot } from "../preflight";
 import { rootSnapshot } from "../snapshot";
 import { down, teardownOnSignals } from "../teardown";
-import { controlPlaneOrder, runHostSteps } from "./bootstrap";
+import { STEPS, controlPlaneOrder, runHostSteps } from "./bootstrap";
 import { shOnMachine } from "./machine";
 import { setCluster, setInterrupted } from "./session";
 import { finishCluster, prepareCluster } from "./up";
@@ -42,8 +42,8 @@ export const mochaHooks = {
             const t0 = Date.now();
             let code = 0;
             let output = "";
-            for (const cmd of Object.values(first.commands)) {
-                const r = await shOnMachine(first.host, cmd, { allowFail: true, timeoutMs: RERUN_LIMIT_SECONDS * 1000 });
+            for (const step of STEPS) {
+                const r = await shOnMachine(first.host, first.commands[step], { allowFail: true, timeoutMs: RERUN_LIMIT_SECONDS * 1000, input: first.stdin[step] });
                 output += r.stdout + r.stderr;
                 if (r.code !== 0) {
                     code = r.code;

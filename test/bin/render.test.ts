@@ -17,6 +17,10 @@ describe("npm run render", () => {
         assert.equal((fs.statSync(path.join(out, "cp1/etc/wireguard/wg0.conf")).mode & 0o777).toString(8), "600");
         const commands = fs.readFileSync(path.join(out, "w2", "COMMANDS"), "utf8");
         assert.match(commands, /## 2\. activate:\n[\s\S]*network-up\.sh/);
+        // The pki step: its fixed command in full, its stdin (the keys) only as a marker.
+        assert.match(commands, /# {3}preflight [^\n]*\n#!\/bin\/bash\n# Rendered by v6k8s\. Version-skew preflight/);
+        assert.match(commands, /# {3}pki: [^\n]*<stdin:certificates-and-keys:w2>[\s\S]*\nset -eu\numask 077\n/);
+        assert.doesNotMatch(commands, /PRIVATE KEY/);
         assert.match(fs.readFileSync(path.join(out, "w2/etc/cni/net.d/10-cluster.conflist"), "utf8"), /<hcloud-gua:w2>/);
         // Every step's files: Kubernetes everywhere, the NAT64 gateway on the IPv4 host, resolv.conf.
         for (const f of ["cp1/etc/kubernetes/manifests/etcd.yaml", "cp1/etc/v6k8s/tayga.conf", "cp1/etc/resolv.conf", "w2/var/lib/kubelet/config.yaml"]) {

@@ -70,6 +70,7 @@ const cases: Case[] = [
     ["ipv4 private", (c) => { c.nodes[1].ipv4 = "192.168.1.4"; }, "nodes[1].ipv4: 192.168.1.4 is a private address, not a public one"],
     ["ipv4 loopback", (c) => { c.nodes[1].ipv4 = "127.0.0.1"; }, "nodes[1].ipv4: 127.0.0.1 is a loopback address, not a public one"],
     ["duplicate ipv4", (c) => { c.nodes[2].ipv4 = "203.0.113.10"; }, 'nodes[2].ipv4: 203.0.113.10 is already used by node "cp1"'],
+    ["hostKey not an SSH public key", (c) => { c.nodes[1].hostKey = "AAAAC3NzaC1lZDI1NTE5"; }, /^nodes\[1\]\.hostKey: must be an SSH public host key/],
     ["publicAddress outside the gua", (c) => { c.nodes[1].publicAddress = "2001:db8:a:1::2"; }, /^nodes\[1\]\.publicAddress: 2001:db8:a:1::2 is outside the node's gua/],
     ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],

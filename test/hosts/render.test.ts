@@ -4,10 +4,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
-import { installFilesCommand } from "../../components/hosts/render/commands";
+import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand } from "../../components/hosts/render/commands";
 import { MESH_MTU } from "../../components/hosts/render/hostNet";
 import { renderFirewall } from "../../components/hosts/render/nftables";
 import { renderStack } from "../../components/hosts/render/offline";
+import { renderInstallPackages } from "../../components/hosts/render/scripts";
+import { gatewayActivateCommand } from "../../components/addons/render/gatewayFiles";
 import { expectGolden } from "../support/golden";
 
 const PROD = path.join(__dirname, "..", "..", "Pulumi.prod.yaml");
@@ -81,6 +83,75 @@ describe("installFilesCommand, run by a real shell", () => {
                 assert.equal((fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0"), mode);
             }
             assert.deepEqual(fs.readdirSync(`${root}/etc`).filter((f) => f.endsWith(".v6k8s-new")), []);
+        }
+    });
+
+    for (const shell of ["sh", "bash"]) {
+        it(`keys on stdin (${shell}): temp files are 0600 from the start, no key in any process's arguments, a cut-short set writes nothing`, () => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-stdin-"));
+            const key = "-----BEGIN PRIVATE KEY-----\nSECRET-KEY-MATERIAL\n-----END PRIVATE KEY-----\n";
+            const files = new Map([
+                [`${root}/etc/kubernetes/pki/apiserver.key`, { content: key, mode: "0600" }],
+                [`${root}/etc/kubernetes/pki/apiserver.crt`, { content: "CERT\n", mode: "0644" }],
+            ]);
+            // Every external command the installer runs goes through a shim that logs its argv
+            // (what /proc/<pid>/cmdline shows) and, for chmod, the temp file's mode before it.
+            const shims = path.join(root, "shims");
+            const log = path.join(root, "argv.log");
+            fs.mkdirSync(shims);
+            for (const bin of ["base64", "chmod", "mv", "mkdir"]) {
+                const real = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).stdout.trim();
+                fs.writeFileSync(path.join(shims, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${bin === "chmod" ? `stat -c 'before-chmod %a' "$2" >> ${log}\n` : ""}exec ${real} "$@"\n`, { mode: 0o755 });
+            }
+            const env = { ...process.env, PATH: `${shims}:${process.env.PATH}` };
+            const stdin = filesOnStdin(files);
+            for (let run = 0; run < 2; run++) {
+                const r = spawnSync(shell, ["-c", INSTALL_STDIN_FILES], { input: stdin, encoding: "utf8", env });
+                assert.equal(r.status, 0, r.stderr);
+                for (const [file, { content, mode }] of files) {
+                    assert.equal(fs.readFileSync(file, "utf8"), content);
+                    assert.equal((fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0"), mode);
+                }
+            }
+            assert.equal((fs.statSync(`${root}/etc/kubernetes`).mode & 0o777).toString(8), "755", "directories stay traversable");
+            const argv = fs.readFileSync(log, "utf8");
+            assert.match(argv, /^chmod 0600 /m, "the shims saw the installer's commands");
+            assert.doesNotMatch(argv, /SECRET-KEY-MATERIAL|PRIVATE KEY/);
+            assert.ok(!argv.includes(Buffer.from(key).toString("base64").slice(0, 24)), "no base64 of the key in any argv");
+            assert.deepEqual(argv.split("\n").filter((l) => l.startsWith("before-chmod")).map((l) => l.split(" ")[1]), ["600", "600", "600", "600"]);
+            assert.ok(!INSTALL_STDIN_FILES.includes("SECRET") && !INSTALL_STDIN_FILES.includes(root), "the command text is fixed");
+            // A set cut short (no `end` line) writes nothing.
+            const fresh = `${root}/other/x.key`;
+            const cut = filesOnStdin(new Map([[fresh, { content: key, mode: "0600" }]])).replace(/end\n$/, "");
+            const r = spawnSync(shell, ["-c", INSTALL_STDIN_FILES], { input: cut, encoding: "utf8", env });
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /cut short/);
+            assert.ok(!fs.existsSync(fresh));
+        });
+    }
+
+    it("package installs wait for cloud-init, then for apt's lock (a new hcloud server runs apt itself)", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-apt-"));
+        const log = path.join(root, "calls.log");
+        const shim = (bin: string, body = "") => fs.writeFileSync(path.join(root, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${body}`, { mode: 0o755 });
+        shim("dpkg-query", "exit 1\n"); // nothing installed
+        shim("apt-get");
+        shim("cloud-init");
+        const run = (script: string, withCloudInit: boolean) => {
+            fs.rmSync(log, { force: true });
+            if (!withCloudInit) fs.rmSync(path.join(root, "cloud-init"), { force: true });
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${root}:/usr/bin:/bin` } });
+            assert.equal(r.status, 0, r.stderr);
+            return fs.readFileSync(log, "utf8").split("\n").filter((l) => !l.startsWith("dpkg-query"));
+        };
+        for (const script of [renderInstallPackages(), gatewayActivateCommand().replace(/^systemctl[\s\S]*/m, "")]) {
+            const calls = run(script, true);
+            assert.equal(calls[0], "cloud-init status --wait");
+            assert.match(calls[1], /^apt-get -o DPkg::Lock::Timeout=600 update -q$/);
+            assert.match(calls[2], /^apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends /);
+        }
+        if (spawnSync("sh", ["-c", "PATH=/usr/bin:/bin command -v cloud-init"]).status !== 0) {
+            assert.match(run(renderInstallPackages(), false)[0], /^apt-get -o DPkg::Lock::Timeout=600 update/, "no cloud-init (Robot): straight to apt");
         }
     });
 

@@ -35,7 +35,9 @@ function upstream(rs: RecordedResource[], name: string, seen = new Set<string>()
     return seen;
 }
 
-describe("cluster services under Pulumi mocks", () => {
+describe("cluster services under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     for (const preview of [false, true]) {
         describe(preview ? "preview" : "update", () => {
             let prod: RecordedResource[];
@@ -83,7 +85,7 @@ describe("cluster services under Pulumi mocks", () => {
                     const deps = get(prod, `dns-${h}`).dependsOn;
                     assert.ok(deps.includes(`mesh-${h}`) && deps.includes("nat64-cp1-activate"), `dns-${h}`);
                     // Kubernetes pulls images (Docker Hub's are IPv4-only) only once the host has DNS64.
-                    assert.ok(get(prod, `k8s-${h}-pki`).dependsOn.includes(`dns-${h}`), `k8s-${h} after dns-${h}`);
+                    assert.ok(get(prod, `k8s-${h}-preflight`).dependsOn.includes(`dns-${h}`), `k8s-${h} after dns-${h}`);
                 }
             });
 

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -48,7 +49,9 @@ function strings(value: unknown, secret = false, out: { text: string; secret: bo
     return out;
 }
 
-describe("hosts and mesh under Pulumi mocks", () => {
+describe("hosts and mesh under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     let prod: RecordedResource[];
     let prodOutputs: Record<string, unknown>;
     before(async () => {
@@ -126,6 +129,21 @@ describe("hosts and mesh under Pulumi mocks", () => {
         assert.equal(byName(prod, "hcloud-ssh").inputs.publicKey, publicKeyOf(TEST_SSH_KEY));
         const rules = byName(prod, "hcloud-firewall").inputs.rules as { protocol: string; port?: string }[];
         assert.deepEqual(rules.map((r) => `${r.protocol}/${r.port ?? "-"}`).sort(), ["icmp/-", "tcp/22", "udp/51820"]);
+    });
+
+    it("replacements work on hcloud: a new SSH key gets a new name, a server is deleted before its successor", async () => {
+        const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
+        const raw = threeNodes();
+        raw.nodes.push(hcloud("h1", 4, ["worker"]));
+        const before = (await sharedRun(raw)).resources;
+        const after = (await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64) } })).resources;
+        const [oldName, newName] = [before, after].map((rs) => byName(rs, "hcloud-ssh").inputs.name as string);
+        assert.match(oldName, /^test-v6k8s-[0-9a-f]{8}$/);
+        assert.match(newName, /^test-v6k8s-[0-9a-f]{8}$/);
+        assert.notEqual(newName, oldName, "hcloud refuses a second SSH key with the old key's name");
+        assert.deepEqual(byName(after, "hcloud-h1").inputs.name, "h1", "the server keeps the node's hostname");
+        assert.equal(byName(after, "hcloud-h1").deleteBeforeReplace, true, "hcloud refuses a second server named h1");
+        assert.equal(byName(after, "hcloud-ssh").deleteBeforeReplace, false, "the old key stays until the new one exists");
     });
 
     it("puts hcloud control-plane nodes in a spread placement group and buys IPv4 only where asked", async () => {

@@ -13,7 +13,9 @@ function prodConfig(): Record<string, unknown> {
     return projectKeys(doc.config, PROJECT);
 }
 
-describe("index.ts under Pulumi mocks (Pulumi.prod.yaml)", () => {
+describe("index.ts under Pulumi mocks (Pulumi.prod.yaml)", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     for (const preview of [false, true]) {
         describe(preview ? "preview" : "update", () => {
             it("exports the address plan, equal to `npm run plan --json`", async () => {

@@ -4,7 +4,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { projectKeys, readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/hosts/render/offline";
-import { decodeInstalledFiles } from "../support/decodeFiles";
+import { decodeInstalledFiles, decodeStdinFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { PROJECT, RecordedResource, resolve } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
@@ -36,40 +36,44 @@ const get = (rs: RecordedResource[], name: string) => {
     return r;
 };
 const filesOf = (rs: RecordedResource[], name: string) => decodeInstalledFiles(unwrap(get(rs, name).inputs.create));
+const stdinFilesOf = (rs: RecordedResource[], name: string) => decodeStdinFiles(unwrap(get(rs, name).inputs.stdin));
 
-describe("Kubernetes on the hosts, under Pulumi mocks", () => {
+describe("Kubernetes on the hosts, under Pulumi mocks", function () {
+    // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
+    this.timeout(180_000);
     let prod: RecordedResource[];
     let outputs: Record<string, unknown>;
     before(async () => {
         ({ resources: prod, outputs } = await sharedRun(prodConfig()));
     });
 
-    it("runs pki -> files -> binaries -> start on every host, after the whole mesh", () => {
+    it("runs preflight -> pki -> files -> binaries -> start on every host, after the whole mesh", () => {
         for (const n of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
+            assert.ok(get(prod, `k8s-${n}-pki`).dependsOn.includes(`k8s-${n}-preflight`));
             assert.ok(get(prod, `k8s-${n}-files`).dependsOn.includes(`k8s-${n}-pki`));
             assert.ok(get(prod, `k8s-${n}-binaries`).dependsOn.includes(`k8s-${n}-files`));
             assert.ok(get(prod, `k8s-${n}-start`).dependsOn.includes(`k8s-${n}-binaries`));
-            for (const m of ["cp1", "w3"]) assert.ok(get(prod, `k8s-${n}-pki`).dependsOn.includes(`mesh-${m}`), `k8s-${n} after mesh-${m}`);
+            for (const m of ["cp1", "w3"]) assert.ok(get(prod, `k8s-${n}-preflight`).dependsOn.includes(`mesh-${m}`), `k8s-${n} after mesh-${m}`);
         }
     });
 
     it("upgrades control-plane nodes one at a time, then waits for the control plane, then workers two at a time", () => {
-        assert.ok(get(prod, "k8s-cp2-pki").dependsOn.includes("k8s-cp1-start"));
-        assert.ok(get(prod, "k8s-cp3-pki").dependsOn.includes("k8s-cp2-start"));
-        assert.ok(!get(prod, "k8s-cp1-pki").dependsOn.some((d) => /^k8s-(cp|w)\d-/.test(d)), "cp1 goes first");
+        assert.ok(get(prod, "k8s-cp2-preflight").dependsOn.includes("k8s-cp1-start"));
+        assert.ok(get(prod, "k8s-cp3-preflight").dependsOn.includes("k8s-cp2-start"));
+        assert.ok(!get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-/.test(d)), "cp1 goes first");
         const ready = get(prod, "k8s-control-plane-ready").dependsOn;
         for (const cp of ["cp1", "cp2", "cp3"]) assert.ok(ready.includes(`k8s-${cp}-start`));
         for (const w of ["w1", "w2"]) {
-            const deps = get(prod, `k8s-${w}-pki`).dependsOn;
+            const deps = get(prod, `k8s-${w}-preflight`).dependsOn;
             assert.ok(deps.includes("k8s-control-plane-ready"));
             assert.ok(!deps.some((d) => /^k8s-w\d-start$/.test(d)), `${w} is in the first worker group`);
         }
-        const w3 = get(prod, "k8s-w3-pki").dependsOn;
+        const w3 = get(prod, "k8s-w3-preflight").dependsOn;
         assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
     });
 
-    it("sends each host only its own keys; CA keys go nowhere; the pki command is a secret", () => {
-        const w1 = filesOf(prod, "k8s-w1-pki");
+    it("sends each host only its own keys, on stdin (a secret); CA keys go nowhere", () => {
+        const w1 = stdinFilesOf(prod, "k8s-w1-pki");
         assert.deepEqual([...w1.keys()].sort(), [
             "/etc/kubernetes/pki/ca.crt",
             "/var/lib/kubelet/pki/kubelet-client.crt", "/var/lib/kubelet/pki/kubelet-client.key",
@@ -77,15 +81,16 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         ]);
         assert.match(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.content, /FAKE k8s-pki-w1-kubelet-client-g0-key/);
         assert.equal(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.mode, "0600");
-        const cp1 = filesOf(prod, "k8s-cp1-pki");
+        const cp1 = stdinFilesOf(prod, "k8s-cp1-pki");
         for (const f of ["/etc/kubernetes/pki/etcd/peer.key", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/pki/etcd/ca.crt"]) {
             assert.ok(cp1.has(f), `cp1 gets ${f}`);
         }
         assert.match(cp1.get("/etc/kubernetes/pki/etcd/peer.key")!.content, /FAKE k8s-pki-cp1-etcd-peer-g0-key/, "cp1 gets its own key, not a peer's");
         for (const r of prod.filter((x) => x.name.startsWith("k8s-") && x.type === "command:remote:Command")) {
-            const text = unwrap(r.inputs.create);
-            assert.doesNotMatch(text, /FAKE k8s-pki-ca-[a-z-]+-key/, `${r.name} must not carry a CA key`);
-            if (/PRIVATE KEY/.test(text) || r.name.endsWith("-pki")) assert.ok(isSecret(r.inputs.create), `${r.name} create must be secret`);
+            for (const [f, { content }] of r.inputs.stdin === undefined ? [] : stdinFilesOf(prod, r.name)) {
+                assert.doesNotMatch(content, /FAKE k8s-pki-ca-[a-z-]+-key/, `${r.name}:${f} must not be a CA key`);
+            }
+            if (r.name.endsWith("-pki")) assert.ok(isSecret(r.inputs.stdin), `${r.name} stdin must be secret`);
         }
         // Decoded key files are base64 in the command: make sure nothing else holds a private key in clear.
         for (const r of prod.filter((x) => x.name.endsWith("-files") && x.name.startsWith("k8s-"))) {
@@ -98,7 +103,12 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         const hash = /(v6k8s\.io\/certificates: )\S+/g;
         for (const name of ["cp1", "w1"]) {
             const sent = filesOf(prod, `k8s-${name}-files`);
-            const rendered = offline.find((h) => h.net.name === name)!.kubernetes;
+            const host = offline.find((h) => h.net.name === name)!;
+            const rendered = host.kubernetes;
+            // The command steps too: preflight and the pki installer as sent; the keys (stdin) only as a marker.
+            assert.equal(unwrap(get(prod, `k8s-${name}-preflight`).inputs.create), host.kubernetesCommands.preflight);
+            assert.equal(unwrap(get(prod, `k8s-${name}-pki`).inputs.create), host.kubernetesCommands.pki);
+            assert.equal(host.kubernetesCommands.pkiStdin, `<stdin:certificates-and-keys:${name}>`);
             assert.deepEqual([...sent.keys()], [...rendered.keys()], `${name}: the same files in the same order`);
             for (const [file, { content }] of rendered) {
                 assert.equal(sent.get(file)!.content.replace(hash, "$1#"), content.replace(hash, "$1#"), `${name}:${file}`);
@@ -142,7 +152,7 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         raw.nodes.push(dedicated("w2", 12, ["worker"], "2001:db8:b:2::/64"));
         const after = (await sharedRun(raw)).resources;
         for (const n of ["cp1", "cp2", "cp3", "w1"]) {
-            for (const step of ["pki", "files", "binaries", "start"]) {
+            for (const step of ["preflight", "pki", "files", "binaries", "start"]) {
                 assert.deepEqual(get(after, `k8s-${n}-${step}`).inputs, get(before, `k8s-${n}-${step}`).inputs, `k8s-${n}-${step} changed`);
             }
         }
@@ -155,16 +165,16 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         assert.match(filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=existing/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
         // Joining members go first: they restore the quorum `member add` took away.
-        assert.ok(!get(resources, "k8s-cp4-pki").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
-        assert.ok(get(resources, "k8s-cp5-pki").dependsOn.includes("k8s-cp4-start"));
-        assert.ok(get(resources, "k8s-cp1-pki").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
+        assert.ok(!get(resources, "k8s-cp4-preflight").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
+        assert.ok(get(resources, "k8s-cp5-preflight").dependsOn.includes("k8s-cp4-start"));
+        assert.ok(get(resources, "k8s-cp1-preflight").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
     });
 
     it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {
         const raw = small();
         (raw.cluster as Record<string, unknown>).kubernetesVersion = "1.35.0";
         const { resources } = await sharedRun(raw);
-        assert.match(unwrap(get(resources, "k8s-cp1-pki").inputs.create), /Version-skew preflight for Kubernetes 1\.35\.0/);
+        assert.match(unwrap(get(resources, "k8s-cp1-preflight").inputs.create), /Version-skew preflight for Kubernetes 1\.35\.0/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/usr/local/lib/v6k8s/install-binaries.sh")!.content, /kubelet v1\.35\.0/);
     });
 });

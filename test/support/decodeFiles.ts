@@ -10,3 +10,14 @@ export function decodeInstalledFiles(script: string): Map<string, { content: str
     }
     return files;
 }
+
+/** Reads back the files sent on stdin (filesOnStdin): path -> {content, mode}. */
+export function decodeStdinFiles(stdin: string): Map<string, { content: string; mode: string }> {
+    const files = new Map<string, { content: string; mode: string }>();
+    for (const line of stdin.split("\n")) {
+        const [mode, path, data] = line.split(" ");
+        if (data === undefined) continue;
+        files.set(path, { content: Buffer.from(data, "base64").toString("utf8"), mode });
+    }
+    return files;
+}

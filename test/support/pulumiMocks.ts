@@ -14,6 +14,10 @@ export interface RecordedResource {
     parent?: string;
     /** Name of the provider resource the resource uses, when it names one explicitly. */
     provider?: string;
+    /** The `deleteBeforeReplace` resource option. */
+    deleteBeforeReplace?: boolean;
+    /** Outputs the engine marks secret (`additionalSecretOutputs`, set by SDKs such as @pulumi/tls). */
+    additionalSecretOutputs?: string[];
 }
 
 export interface ProgramRun {
@@ -73,6 +77,30 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getDependenciesList(): string[];
+    getDeletebeforereplace(): boolean;
+    getAdditionalsecretoutputsList(): string[];
+}
+
+/** The engine's wire forms: a secret wrapper and the unknown sentinel (runtime/rpc.ts). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The provider's answer as the engine hands it to the program: outputs named in
+ * `additionalSecretOutputs` become secrets (the engine does that, not the SDK, so plain mocks
+ * miss it), and in an engine-like preview every output the provider computes (not an echoed
+ * input) is unknown, as on a fresh stack.
+ */
+function engineState(rec: RecordedResource, inputs: Record<string, unknown>, computed: Record<string, unknown>, unknowns: boolean) {
+    const state: Record<string, unknown> = { ...inputs };
+    for (const [k, v] of Object.entries(computed)) state[k] = unknowns ? UNKNOWN : v;
+    for (const k of rec.additionalSecretOutputs ?? []) {
+        if (k in state && !(typeof state[k] === "object" && state[k] !== null && SECRET_SIG in (state[k] as object))) {
+            state[k] = { [SECRET_SIG]: SECRET_VALUE_SIG, value: state[k] };
+        }
+    }
+    return state;
 }
 
 /** urn:pulumi:stack::project::type$type::name -> name */
@@ -82,10 +110,18 @@ function urnName(urn: string): string {
 
 export async function runProgram(
     raw: Record<string, unknown>,
-    opts: { preview?: boolean; secrets?: Record<string, string>; outputs?: OutputsFor } = {},
+    opts: {
+        preview?: boolean;
+        /** With `preview`: every computed output is unknown, as in a real preview of a fresh stack. */
+        unknowns?: boolean;
+        secrets?: Record<string, string>;
+        outputs?: OutputsFor;
+        /** The provider id of a resource; default `<name>-id`. */
+        id?: (r: RecordedResource) => string | undefined;
+    } = {},
 ): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
-    const deps = new Map<string, { dependsOn: string[]; parent?: string }>();
+    const deps = new Map<string, Partial<RecordedResource>>();
     const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64) });
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
@@ -95,7 +131,9 @@ export async function runProgram(
                 const provider = args.provider ? urnName(args.provider.slice(0, args.provider.lastIndexOf("::"))) : undefined;
                 const rec: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], provider, ...deps.get(args.name) };
                 resources.push(rec);
-                return { id: `${args.name}-id`, state: { ...args.inputs, ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) } };
+                const unknowns = (opts.preview ?? false) && (opts.unknowns ?? false);
+                const computed = { ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) };
+                return { id: unknowns ? undefined : (opts.id?.(rec) ?? `${args.name}-id`), state: engineState(rec, args.inputs, computed, unknowns) };
             },
             call(args) {
                 throw new Error(`unexpected provider call ${args.token}: the program must not use data sources`);
@@ -110,7 +148,12 @@ export async function runProgram(
     const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: RegisterRequest, cb: unknown) => unknown };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, cb) => {
-        deps.set(req.getName(), { dependsOn: req.getDependenciesList().map(urnName), parent: req.getParent() ? urnName(req.getParent()) : undefined });
+        deps.set(req.getName(), {
+            dependsOn: req.getDependenciesList().map(urnName),
+            parent: req.getParent() ? urnName(req.getParent()) : undefined,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        });
         return register(req, cb);
     };
     // A failure inside an apply (a renderer throwing, say) only surfaces as an unhandled

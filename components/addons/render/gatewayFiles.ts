@@ -3,6 +3,7 @@
 import type { StackConfig } from "../../config/types";
 import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
+import { APT_GET, WAIT_FOR_CLOUD_INIT } from "../../hosts/render/scripts";
 import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
 import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
@@ -70,9 +71,10 @@ for p in ${PACKAGES.join(" ")}; do
     dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
+    ${WAIT_FOR_CLOUD_INIT}
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends $missing
+    ${APT_GET} update -q
+    ${APT_GET} install -y -q --no-install-recommends $missing
 fi
 systemctl disable --now unbound.service 2>/dev/null || true
 systemctl daemon-reload

@@ -33,6 +33,56 @@ export function installFilesCommand(files: HostFiles): string {
     return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Every command's `update`: pulumi-command runs it when only inputs other than the triggers
+ * changed, which, as every trigger hashes what its step applies, means the connection (a new SSH
+ * key or address). Nothing is re-applied then; without an `update` the whole step would run again.
+ */
+export const NOTHING_TO_REAPPLY = "true # v6k8s: only the connection changed, nothing to re-apply";
+
+/** The last line of a file set on stdin: without it the set was cut short and nothing is trusted. */
+export const STDIN_FILES_END = "end";
+
+/**
+ * Secret files (keys) travel on the command's stdin, never in its text: pulumi-command puts the
+ * whole command text in its error message, which the engine prints, and the text is the shell's
+ * argv on the host (/proc/<pid>/cmdline). One line per file, `<mode> <path> <base64>`, then
+ * `end`. Paths are the program's own (no spaces).
+ */
+export function filesOnStdin(files: HostFiles): string {
+    const lines = [...files].map(([path, f]) => {
+        if (/\s/.test(path)) throw new RangeError(`${path}: a path sent on stdin cannot contain whitespace`);
+        return `${f.mode} ${path} ${Buffer.from(f.content, "utf8").toString("base64")}`;
+    });
+    return `${[...lines, STDIN_FILES_END].join("\n")}\n`;
+}
+
+/**
+ * The fixed command that installs `filesOnStdin`: atomically (temp file + rename) and with umask
+ * 077, so no temp file is ever readable by others. Only shell builtins (read, printf) see a key;
+ * base64, chmod and mv get paths. Nothing is written unless the set ends with its `end` line.
+ */
+export const INSTALL_STDIN_FILES = `set -eu
+umask 077
+set --
+while IFS=' ' read -r mode path data; do
+    if [ "$mode" = ${STDIN_FILES_END} ]; then
+        complete=yes
+        break
+    fi
+    set -- "$@" "$mode" "$path" "$data"
+done
+[ "\${complete:-}" = yes ] || { echo "the file set on stdin was cut short: nothing written" >&2; exit 1; }
+while [ $# -gt 0 ]; do
+    dir=\${2%/*}
+    [ -d "\${dir:-/}" ] || (umask 022 && mkdir -p "$dir")
+    printf '%s' "$3" | base64 -d > "$2.v6k8s-new"
+    chmod "$1" "$2.v6k8s-new"
+    mv -f "$2.v6k8s-new" "$2"
+    shift 3
+done
+`;
+
 export interface PrepareCommands {
     /** Copy the host's own files (sysctl, CNI, firewall, scripts, unit). */
     readonly files: string;

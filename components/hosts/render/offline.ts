@@ -9,7 +9,8 @@ import { nodeKubernetesFiles } from "../../controlplane/hostFiles";
 import type { StackConfig } from "../../config/types";
 import { formatV6 } from "../../network/prefix";
 import { planStack } from "../../network/stackPlan";
-import { HostCommands, hostCommands } from "./commands";
+import { renderSkewCheck } from "../../runtime/render/activate";
+import { HostCommands, INSTALL_STDIN_FILES, hostCommands } from "./commands";
 import { HostFiles, meshFiles, networkFiles } from "./files";
 import { HostNet, MeshPeer, hostNet, placeholder } from "./hostNet";
 
@@ -24,6 +25,9 @@ export interface RenderedHost {
     readonly gateway: HostFiles;
     /** The host's resolv.conf and what keeps it. */
     readonly dns: HostFiles;
+    /** The Kubernetes steps that are commands rather than files: the preflight, and the pki step's
+     *  command with a marker for its stdin (the keys: a secret, never rendered). */
+    readonly kubernetesCommands: { readonly preflight: string; readonly pki: string; readonly pkiStdin: string };
 }
 
 export interface OfflineFacts {
@@ -64,6 +68,11 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             }),
             gateway,
             dns,
+            kubernetesCommands: {
+                preflight: renderSkewCheck(versions.kubernetes),
+                pki: INSTALL_STDIN_FILES,
+                pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
+            },
         };
     });
 }

@@ -18,6 +18,16 @@ export const NODE_PACKAGES = ["wireguard-tools", "nftables", "iptables", "iprout
 
 const HEADER = "#!/bin/bash\n# Rendered by v6k8s.";
 
+/** How long apt waits for its lock: on a new cloud server cloud-init and unattended-upgrades hold it for minutes. */
+export const APT_LOCK_TIMEOUT_SECONDS = 600;
+/** apt-get that waits for the dpkg lock instead of failing at once. */
+export const APT_GET = `apt-get -o DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_SECONDS}`;
+/**
+ * Waits until cloud-init has finished (it runs apt itself on a new hcloud server); a no-op where
+ * cloud-init is absent (Robot). Its own failure is not ours: apt below reports what matters.
+ */
+export const WAIT_FOR_CLOUD_INIT = "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi";
+
 export function renderInstallPackages(): string {
     return `${HEADER} Installs node networking packages; a no-op when all are present.
 set -euo pipefail
@@ -27,9 +37,10 @@ for p in "\${packages[@]}"; do
     dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ \${#missing[@]} -gt 0 ]; then
+    ${WAIT_FOR_CLOUD_INIT}
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends "\${missing[@]}"
+    ${APT_GET} update -q
+    ${APT_GET} install -y -q --no-install-recommends "\${missing[@]}"
 fi
 `;
 }

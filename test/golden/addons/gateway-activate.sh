@@ -4,9 +4,10 @@ for p in tayga unbound; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
+    if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends $missing
+    apt-get -o DPkg::Lock::Timeout=600 update -q
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 fi
 systemctl disable --now unbound.service 2>/dev/null || true
 systemctl daemon-reload
