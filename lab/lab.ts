@@ -165,7 +165,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         });
         const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
         if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
-        await startUpstreamDns(coredns.binary);
+        await Promise.all([startUpstreamDns(coredns.binary), startInternetServers()]);
         state.timings.total = (Date.now() - t0) / 1000;
         saveState(state);
         return state;

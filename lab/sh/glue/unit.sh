@@ -23,14 +23,25 @@ running() {
     [ "$(starttime "$pid")" = "$st" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
 }
 
+kill_mode() {
+    local file=/etc/systemd/system/$unit
+    [ -f "$file" ] || file=/lib/systemd/system/$unit
+    sed -n 's/^KillMode=//p' "$file" 2>/dev/null | tail -n 1
+}
+
 stop() {
     if running; then
         local pid; read -r pid _ <<<"$(recorded)"
-        # The unit's whole process group (a supervised daemon and its supervisor), as systemd's
-        # KillMode=process would not: containerd's shims live in groups of their own either way.
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        # KillMode=process (containerd: its shims and containers must outlive it): the main
+        # process only (a supervisor passes the signal to its daemon alone). Otherwise the unit's
+        # whole process group, as systemd kills the unit's cgroup.
+        if [ "$(kill_mode)" = process ]; then
+            kill -TERM "$pid" 2>/dev/null || true
+        else
+            kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        fi
         for _ in $(seq 100); do running || break; sleep 0.1; done
-        running && { kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; }
+        running && kill -KILL "$pid" 2>/dev/null || true
         for _ in $(seq 50); do running || break; sleep 0.1; done
     fi
     rm -f "$pidfile"
