@@ -5,7 +5,9 @@
 // machine, then containerd and the kubelet as systemd would start them at boot.
 import * as fs from "fs";
 import * as path from "path";
+import { PROVIDER_NS } from "../config";
 import { VOLATILE_DIRS } from "../machines";
+import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
 import { stopRecorded, stopUnrecorded } from "../processes";
 import { LabHost, LabState } from "../state";
@@ -34,6 +36,8 @@ export function powerOffCluster(host: LabHost): void {
 /** Boots the host; returns the units it started. */
 export async function powerOnCluster(_state: LabState, host: LabHost): Promise<string[]> {
     await addNetns(host.ns);
+    // The provider's end of the old link goes with the old namespace; drop it should it linger.
+    await run(["ip", "-n", PROVIDER_NS, "link", "del", `h-${host.name}`.slice(0, 15)], { allowFail: true });
     await plugHost(host);
     const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u));
     for (const u of units) await startUnit(host, u);

@@ -11,6 +11,10 @@
 set -euo pipefail
 root=$1 name=$2 cgroot=$3
 hostname "$name"
+# This mount namespace is a copy of the machine's: it holds a reference to every lab namespace
+# (ip netns bind-mounts them under /run/netns), which would keep a powered-off host's network
+# namespace alive while this machine runs. Drop them here (a slave: nothing propagates back).
+umount --recursive --lazy /run/netns 2>/dev/null || true
 mkdir -p "$root/.etc-upper" "$root/.etc-work"
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$root/.etc-upper,workdir=$root/.etc-work" /etc
 while IFS= read -r path; do

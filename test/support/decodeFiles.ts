@@ -5,7 +5,7 @@ export function decodeInstalledFiles(script: string): Map<string, { content: str
     for (let i = 0; i < lines.length; i++) {
         const m = /^printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d > '(.+)\.v6k8s-new'$/.exec(lines[i]);
         if (!m) continue;
-        const mode = /^chmod (\d+) /.exec(lines[i + 1])?.[1] ?? "?";
+        const mode = /^put '.+' (\d+)$/.exec(lines[i + 1])?.[1] ?? "?";
         files.set(m[2], { content: Buffer.from(m[1], "base64").toString("utf8"), mode });
     }
     return files;

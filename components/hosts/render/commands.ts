@@ -14,20 +14,34 @@ function shellQuote(text: string): string {
 }
 
 /**
- * A script that writes every file atomically (temp file + rename) with its mode, in the map's
+ * `put PATH MODE`: stdin becomes PATH (atomically: temp file, then rename) unless PATH already
+ * holds exactly that content with that mode, in which case nothing on the host changes. A rename
+ * of identical bytes is not harmless: the kubelet restarts every static pod whose manifest was
+ * replaced, so a re-run of a step would restart the control plane (found by the cluster lab).
+ */
+export const PUT_FUNCTION = `put() {
+    if cmp -s - "$1" <"$1.v6k8s-new" 2>/dev/null && [ "$(stat -c %a "$1")" = "\${2#0}" ]; then
+        rm -f "$1.v6k8s-new"
+    else
+        chmod "$2" "$1.v6k8s-new"
+        mv -f "$1.v6k8s-new" "$1"
+    fi
+}`;
+
+/**
+ * A script that writes every file that differs, atomically with its mode (put), in the map's
  * order (callers put what others read first: kubeconfigs before the manifests that use them).
  * Contents travel base64-encoded so no byte of them is ever interpreted by the shell.
  */
 export function installFilesCommand(files: HostFiles): string {
-    const lines = ["set -eu", "umask 022"];
+    const lines = ["set -eu", "umask 022", PUT_FUNCTION];
     for (const [path, f] of files) {
         const tmp = `${path}.v6k8s-new`;
         const b64 = Buffer.from(f.content, "utf8").toString("base64");
         lines.push(
             `mkdir -p ${shellQuote(path.slice(0, path.lastIndexOf("/")) || "/")}`,
             `printf '%s' ${shellQuote(b64)} | base64 -d > ${shellQuote(tmp)}`,
-            `chmod ${f.mode} ${shellQuote(tmp)}`,
-            `mv -f ${shellQuote(tmp)} ${shellQuote(path)}`,
+            `put ${shellQuote(path)} ${f.mode}`,
         );
     }
     return `${lines.join("\n")}\n`;
@@ -64,6 +78,7 @@ export function filesOnStdin(files: HostFiles): string {
  */
 export const INSTALL_STDIN_FILES = `set -eu
 umask 077
+${PUT_FUNCTION}
 set --
 while IFS=' ' read -r mode path data; do
     if [ "$mode" = ${STDIN_FILES_END} ]; then
@@ -77,8 +92,7 @@ while [ $# -gt 0 ]; do
     dir=\${2%/*}
     [ -d "\${dir:-/}" ] || (umask 022 && mkdir -p "$dir")
     printf '%s' "$3" | base64 -d > "$2.v6k8s-new"
-    chmod "$1" "$2.v6k8s-new"
-    mv -f "$2.v6k8s-new" "$2"
+    put "$2" "$1"
     shift 3
 done
 `;
