@@ -112,7 +112,9 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
     const cluster = parseCluster(raw.cluster, problems);
     const nodes = parseNodes(raw.nodes, problems);
     const services = parseServices(raw.services, problems);
-    if (nodes) problems.push(...clusterShapeRules(nodes));
+    // A cluster block with other problems still says whether control-plane nodes take workloads.
+    const scheduleOnControlPlane = cluster?.scheduleOnControlPlane ?? ((raw.cluster as { scheduleOnControlPlane?: unknown } | null | undefined)?.scheduleOnControlPlane === true);
+    if (nodes) problems.push(...clusterShapeRules(nodes, scheduleOnControlPlane));
     if (nodes && cluster) problems.push(...dnsRules(cluster, nodes));
     if (nodes && services) problems.push(...serviceRules(services, nodes));
     if (problems.length > 0 || !cluster || !nodes || !services) throw new ConfigError(problems);

@@ -27,6 +27,11 @@ export interface ClusterConfig {
     /** Node whose NAT64 /96 CoreDNS's dns64 uses; default the IPv4 node with the lowest index. */
     readonly dns64Gateway?: string;
     readonly coredns: CorednsConfig;
+    /**
+     * Workloads may run on control-plane nodes: no control-plane taint, and no worker is needed;
+     * default false (control-plane-only nodes are tainted NoSchedule, a node with both roles is not).
+     */
+    readonly scheduleOnControlPlane: boolean;
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
 }

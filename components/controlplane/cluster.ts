@@ -13,6 +13,7 @@ import { clusterFacts, nodeFacts } from "./facts";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
 import { renderKubeconfig } from "./render/kubeconfig";
+import { controlPlaneTainted } from "./render/nodeRoles";
 import { httpsUrl } from "./render/net";
 
 export interface KubernetesClusterArgs {
@@ -59,7 +60,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
             host: h,
             cluster: facts,
-            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a)),
+            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a, config.cluster.scheduleOnControlPlane)),
             pki: this.pki,
             versions,
             joinEtcd: h.config.joinEtcd,
@@ -77,7 +78,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
         }
         const first = cpOrder[0];
-        const wait = renderWaitControlPlane({ proxyPort: facts.apiserverProxyPort });
+        // Then the control-plane nodes get their role label (and their taint converges): this is
+        // the first step with the apiservers up, and it re-runs whenever a control-plane node changed.
+        const wait = renderWaitControlPlane({
+            proxyPort: facts.apiserverProxyPort,
+            controlPlaneNodes: cpOrder.map((h) => ({ name: h.name, tainted: controlPlaneTainted(h.config.roles, config.cluster.scheduleOnControlPlane) })),
+        });
         this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, {
             connection: first.connection,
             create: wait,

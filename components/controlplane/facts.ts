@@ -4,6 +4,7 @@ import type { AddressPlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
+import { controlPlaneTainted } from "./render/nodeRoles";
 
 export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFacts {
     const controlPlane = plan.nodes
@@ -22,11 +23,13 @@ export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFac
     };
 }
 
-export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string): NodeFacts {
+/** `scheduleOnControlPlane`: cluster.scheduleOnControlPlane (control-plane nodes then take workloads). */
+export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string, scheduleOnControlPlane: boolean): NodeFacts {
     return {
         name: plan.name,
         meshAddress: formatV6(plan.wireguard),
         publicAddress,
         controlPlane: plan.roles.includes("control-plane"),
+        controlPlaneTaint: controlPlaneTainted(plan.roles, scheduleOnControlPlane),
     };
 }

@@ -9,6 +9,7 @@ import { kubeProxyConfiguration, kubeProxyKubeconfig } from "../../components/ad
 import { KubernetesObject, objectId, renderManifests, typeKey } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import { withServer } from "../../components/addons/render/providerKubeconfig";
+import { CONTROL_PLANE_TAINT } from "../../components/controlplane/render/nodeRoles";
 import { dns64PrefixOf } from "../../components/dns/render/corefile";
 import { planStack } from "../../components/network/stackPlan";
 import { expectGolden } from "../support/golden";
@@ -140,6 +141,12 @@ describe("CoreDNS", () => {
         assert.deepEqual(svc.spec!.clusterIPs, ["fd8a:31c2:7c1f:1::a"]);
         assert.deepEqual(svc.spec!.ipFamilies, ["IPv6"]);
         assert.equal(svc.spec!.ipFamilyPolicy, "SingleStack");
+    });
+
+    it("tolerates the control-plane taint the kubelets register with (and CriticalAddonsOnly)", () => {
+        const tolerations = dep.spec!.template.spec!.tolerations!;
+        assert.ok(tolerations.some((t) => t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect && (t.operator ?? "Equal") === "Equal" && !t.value));
+        assert.ok(tolerations.some((t) => t.key === "CriticalAddonsOnly" && t.operator === "Exists"));
     });
 
     it("runs 2 replicas by default, spread over node hostnames, with a PDB", () => {

@@ -74,7 +74,9 @@ const cases: Case[] = [
     ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
     ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, /^nodes: 4 control-plane nodes: etcd needs an odd number for a quorum/],
-    ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role/],
+    ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role: .*set cluster\.scheduleOnControlPlane: true/],
+    ["no worker, scheduleOnControlPlane false", (c) => { c.nodes = c.nodes.slice(0, 3); c.cluster.scheduleOnControlPlane = false; }, /^nodes: no node has the worker role/],
+    ["scheduleOnControlPlane not a boolean", (c) => { c.cluster.scheduleOnControlPlane = "yes"; }, /^cluster\.scheduleOnControlPlane: expected boolean, got string "yes"/],
     ["pki generation negative", (c) => { c.cluster.pki = { generation: -1 }; }, "cluster.pki.generation: -1 is below the minimum 0"],
     ["pki unknown key", (c) => { c.cluster.pki = { validityHours: 10 }; }, /^cluster\.pki\.validityHours: unknown key/],
     ["certificate validity under a day", (c) => { c.cluster.pki = { certificateValidityHours: 1 }; }, "cluster.pki.certificateValidityHours: 1 is below the minimum 24"],
@@ -205,6 +207,20 @@ describe("config validation: what a valid config becomes", () => {
         const raw = baseConfig();
         raw.nodes = [dedicated("solo", 1, ["control-plane", "worker"], "2001:db8::/64")];
         assert.equal(validateStackConfig(raw).nodes.length, 1);
+    });
+
+    it("allows control-plane-only nodes without a worker only with cluster.scheduleOnControlPlane: true (default false)", () => {
+        const raw = baseConfig();
+        raw.nodes = raw.nodes.filter((n) => (n.roles as string[]).includes("control-plane"));
+        assert.throws(() => validateStackConfig(raw), /nodes: no node has the worker role/);
+        raw.cluster.scheduleOnControlPlane = true;
+        const cfg = validateStackConfig(raw);
+        assert.equal(cfg.cluster.scheduleOnControlPlane, true);
+        assert.ok(cfg.nodes.every((n) => !n.roles.includes("worker")));
+        // Reported alongside other cluster problems, not instead of them.
+        delete raw.cluster.ulaPrefix;
+        assert.deepEqual(problemsOf(raw), ["cluster.ulaPrefix: is required"]);
+        assert.equal(validateStackConfig(baseConfig()).cluster.scheduleOnControlPlane, false);
     });
 
     it("defaults the cluster-service keys: Hetzner's resolvers, 2 CoreDNS replicas spread strictly, no services", () => {

@@ -7,6 +7,7 @@ import { CONTROLLER_MANAGER_MANIFEST_PATH, controllerManagerFlags } from "../../
 import { ETCD_MANIFEST_PATH, etcdFlags, renderEtcdManifest } from "../../components/controlplane/render/etcd";
 import { kubernetesFiles } from "../../components/controlplane/render/files";
 import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
+import { controlPlaneTainted } from "../../components/controlplane/render/nodeRoles";
 import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
 import { sha256 } from "../../components/controlplane/render/staticPod";
 import { expectGolden } from "../support/golden";
@@ -301,6 +302,20 @@ describe("the kubelet", () => {
         assert.equal(k.containerRuntimeEndpoint, "unix:///run/containerd/containerd.sock");
         assert.equal(k.rotateCertificates, false);
         assert.equal(k.serverTLSBootstrap, false);
+    });
+
+    it("control-plane nodes register with the control-plane NoSchedule taint; workers, [control-plane, worker] and scheduleOnControlPlane do not", () => {
+        for (const name of CONTROL_PLANE) {
+            const k = yaml11(filesOf(name).get(PATHS.kubeletConfig)!.content);
+            assert.deepEqual(k.registerWithTaints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }], name);
+        }
+        assert.equal(yaml11(filesOf("w1").get(PATHS.kubeletConfig)!.content).registerWithTaints, undefined);
+        // The node-role label cannot come from the kubelet (NodeRestriction): never --node-labels.
+        assert.doesNotMatch(filesOf("cp1").get(KUBELET_UNIT_PATH)!.content, /--node-labels/);
+        assert.equal(controlPlaneTainted(["control-plane"], false), true);
+        assert.equal(controlPlaneTainted(["control-plane", "worker"], false), false);
+        assert.equal(controlPlaneTainted(["control-plane"], true), false);
+        assert.equal(controlPlaneTainted(["worker"], false), false);
     });
 
     it("the unit passes the mesh address as --node-ip and the node name, after containerd and node networking", () => {

@@ -67,6 +67,17 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
     });
 
+    it("the control-plane wait labels cp1..cp3 and taints them (roles [control-plane]); the kubelets of cp nodes register tainted", () => {
+        const wait = unwrap(get(prod, "k8s-control-plane-ready").inputs.create);
+        for (const cp of ["cp1", "cp2", "cp3"]) {
+            assert.match(wait, new RegExp(`^k label node ${cp} node-role\\.kubernetes\\.io/control-plane= --overwrite$`, "m"));
+            assert.match(wait, new RegExp(`^k taint node ${cp} node-role\\.kubernetes\\.io/control-plane:NoSchedule --overwrite$`, "m"));
+            assert.match(filesOf(prod, `k8s-${cp}-files`).get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints:\n {2}- key: node-role\.kubernetes\.io\/control-plane\n {4}effect: NoSchedule/);
+        }
+        assert.doesNotMatch(wait, /node w\d/);
+        assert.doesNotMatch(filesOf(prod, "k8s-w1-files").get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints/);
+    });
+
     it("sends each host only its own keys; CA keys go nowhere; the pki command is a secret", () => {
         const w1 = filesOf(prod, "k8s-w1-pki");
         assert.deepEqual([...w1.keys()].sort(), [

@@ -29,7 +29,7 @@ export function runtimeFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeF
     const files: [string, HostFile][] = [[CONTAINERD_CONFIG_PATH, file(renderContainerdConfig(cluster.images))]];
     if (opts.containerdUnit ?? true) files.push([CONTAINERD_UNIT_PATH, file(renderContainerdUnit())]);
     files.push(
-        [PATHS.kubeletConfig, file(renderKubeletConfig(cluster))],
+        [PATHS.kubeletConfig, file(renderKubeletConfig(cluster, node))],
         [PATHS.kubeletKubeconfig, restricted(renderKubeletKubeconfig(cluster, node))],
         [KUBELET_UNIT_PATH, file(renderKubeletUnit(node))],
     );

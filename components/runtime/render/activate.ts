@@ -1,5 +1,6 @@
 // Scripts that (re)start the node's Kubernetes services and wait until they serve. Control-plane
 // nodes are upgraded one at a time: each waits for its own apiserver before the next one starts.
+import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -83,12 +84,28 @@ ${waitFor("http://[::1]:10248/healthz", 120, "the kubelet did not become healthy
 `;
 }
 
-/** The cluster-wide step: every control-plane apiserver answers /readyz through the node-local proxy. */
-export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds?: number }): string {
+export interface WaitControlPlaneOptions {
+    readonly proxyPort: number;
+    /** Seconds to wait for /readyz; default 900. */
+    readonly timeoutSeconds?: number;
+    /** Control-plane nodes to label (and taint or untaint) once the apiservers serve; default none. */
+    readonly controlPlaneNodes?: readonly ControlPlaneNodeRole[];
+    /** Seconds to wait for each of their Node objects; default 300. */
+    readonly registerTimeoutSeconds?: number;
+}
+
+/**
+ * The cluster-wide step: every control-plane apiserver answers /readyz through the node-local
+ * proxy; then the control-plane nodes get their role label and taint (controlplane/render/nodeRoles.ts).
+ */
+export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
     const timeout = opts.timeoutSeconds ?? 900;
+    const roles = renderControlPlaneNodeRoles(opts.controlPlaneNodes ?? [], {
+        proxyPort: opts.proxyPort, registerTimeoutSeconds: opts.registerTimeoutSeconds,
+    });
     return `#!/bin/bash
-# Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy.
+# Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy${roles ? "; labels and taints the control-plane nodes" : ""}.
 set -euo pipefail
 ${waitFor(`https://[::1]:${opts.proxyPort}/readyz`, timeout, `no apiserver became ready through [::1]:${opts.proxyPort}`)}
-`;
+${roles}`;
 }
