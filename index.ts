@@ -38,7 +38,7 @@ const hostDns = new HostDns("dns", {
     nameservers: hostNameservers(config, plan),
     resolvers: gateways.map((g) => g.ready),
 });
-const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, after: [...mesh.commands, ...hostDns.commands] });
+const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [...mesh.commands, ...hostDns.commands] });
 const services = new ClusterServices("addons", { config, plan, cluster: kubernetes });
 const publicServices = createPublicServices(config, hosts, services);
 

@@ -5,9 +5,10 @@ import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, servi
 import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, nodeSchema, pkiSchema, portSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
 import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
+import { parseEncryptionKeys } from "../controlplane/render/encryption";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", "services", ...SECRET_KEYS];
 
@@ -128,5 +129,12 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
 /** The secrets a deployment of this config needs. */
 export function requiredSecrets(config: StackConfig): SecretKey[] {
     const needsHcloud = config.nodes.some((n) => n.kind === "hcloud");
-    return needsHcloud ? ["sshPrivateKey", "hcloudToken"] : ["sshPrivateKey"];
+    return needsHcloud ? ["sshPrivateKey", "hcloudToken", "encryptionKey"] : ["sshPrivateKey", "encryptionKey"];
+}
+
+/** Problems with the values of secrets that have a format (never echoing a value). */
+export function secretValueProblems(raw: Readonly<Record<string, unknown>>): string[] {
+    if (!("encryptionKey" in raw)) return [];
+    const parsed = parseEncryptionKeys(String(raw.encryptionKey));
+    return "problem" in parsed ? [problem(["encryptionKey"], parsed.problem)] : [];
 }

@@ -21,6 +21,8 @@ export interface KubernetesClusterArgs {
     readonly plan: AddressPlan;
     /** In config (index) order. */
     readonly hosts: readonly Host[];
+    /** The apiservers' encryption-at-rest key(s): the `encryptionKey` secret. */
+    readonly encryptionKey: pulumi.Output<string>;
     /** Everything that must be done first on every host (the mesh). */
     readonly after: pulumi.Input<pulumi.Resource>[];
     /** Workers prepared at once during creation and upgrades; default 2. */
@@ -64,6 +66,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             pki: this.pki,
             versions,
             joinEtcd: h.config.joinEtcd,
+            encryptionKey: args.encryptionKey,
             after,
         }, child);
 

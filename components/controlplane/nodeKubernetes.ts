@@ -12,6 +12,7 @@ import { nodeKubernetesFiles } from "./hostFiles";
 import { PATHS } from "./paths";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, trustedCas } from "./pki/profiles";
+import { ENCRYPTION_CONFIG_PATH, parseEncryptionKeys, renderEncryptionConfig } from "./render/encryption";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 
 export interface NodeKubernetesArgs {
@@ -20,6 +21,8 @@ export interface NodeKubernetesArgs {
     readonly node: pulumi.Output<NodeFacts>;
     readonly pki: ClusterPki;
     readonly versions: BinaryVersions;
+    /** The `encryptionKey` secret (validated by the config loader); written to control-plane nodes only. */
+    readonly encryptionKey: pulumi.Output<string>;
     /** Start with etcd's --initial-cluster-state=existing (a control-plane node joining). */
     readonly joinEtcd: boolean;
     /** Resources that must be done before anything here starts. */
@@ -49,7 +52,8 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             pulumi.all(cas.map((s) => pki.cas[s].certPem)),
             pulumi.all(mine.map((p) => pulumi.all([pki.leaf(p.id).certPem, pki.leaf(p.id).keyPem]))),
             pulumi.all([pki.serviceAccount.publicKeyPem, pki.serviceAccount.privateKeyPem]),
-        ]).apply(([caPems, leaves, sa]) => {
+            args.encryptionKey,
+        ]).apply(([caPems, leaves, sa, encryptionKey]) => {
             const files = new Map<string, HostFile>();
             cas.forEach((s, i) => files.set(CA_PROFILES.find((c) => c.id === s)!.paths.cert, cert(caPems[i])));
             mine.forEach((p, i) => {
@@ -59,6 +63,10 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             if (controlPlane) {
                 files.set(PATHS.serviceAccount.publicKey, cert(sa[0]));
                 files.set(PATHS.serviceAccount.privateKey, key(sa[1]));
+                // Key material: with the other keys, in this (secret) step, mode 0600.
+                const parsed = parseEncryptionKeys(encryptionKey);
+                if ("problem" in parsed) throw new pulumi.ResourceError(`encryptionKey: ${parsed.problem}`, this);
+                files.set(ENCRYPTION_CONFIG_PATH, key(renderEncryptionConfig(parsed.keys)));
             }
             return files;
         });

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { ConfigError } from "../../components/config/errors";
-import { requiredSecrets, validateStackConfig } from "../../components/config/load";
+import { requiredSecrets, secretValueProblems, validateStackConfig } from "../../components/config/load";
+import { parseEncryptionKeys } from "../../components/controlplane/render/encryption";
 import { formatV6 } from "../../components/network/prefix";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
 
@@ -245,10 +246,30 @@ describe("config validation: what a valid config becomes", () => {
         });
     });
 
-    it("asks for the hcloud token only when there are hcloud nodes", () => {
-        assert.deepEqual(requiredSecrets(validateStackConfig(baseConfig())), ["sshPrivateKey", "hcloudToken"]);
+    it("asks for the hcloud token only when there are hcloud nodes, for the encryption key always", () => {
+        assert.deepEqual(requiredSecrets(validateStackConfig(baseConfig())), ["sshPrivateKey", "hcloudToken", "encryptionKey"]);
         const raw = baseConfig();
         raw.nodes = raw.nodes.filter((n) => n.kind === "dedicated");
-        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey"]);
+        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey", "encryptionKey"]);
+    });
+
+    it("encryptionKey: base64 of exactly 32 bytes, or several comma-separated for a rotation; problems never echo the value", () => {
+        const key = (fill: string, n = 32) => Buffer.alloc(n, fill).toString("base64");
+        assert.deepEqual(secretValueProblems({}), []);
+        assert.deepEqual(secretValueProblems({ encryptionKey: key("a") }), []);
+        assert.deepEqual(parseEncryptionKeys(`${key("a")}, ${key("b")}`), { keys: [key("a"), key("b")] });
+        const bad: [string, RegExp][] = [
+            [key("a", 16), /^encryptionKey: the key is 16 bytes, secretbox needs exactly 32/],
+            ["not base64!", /^encryptionKey: the key is not base64 \(make one with: head -c 32 \/dev\/urandom \| base64\)$/],
+            [`${key("a")},${key("b", 31)}`, /^encryptionKey: key 2 is 31 bytes/],
+            [`${key("a")},${key("a")}`, /^encryptionKey: lists a key twice$/],
+            ["", /^encryptionKey: the key is not base64/],
+        ];
+        for (const [value, expected] of bad) {
+            const lines = secretValueProblems({ encryptionKey: value });
+            assert.equal(lines.length, 1, value);
+            assert.match(lines[0], expected);
+            if (value.length > 8) assert.ok(!lines[0].includes(value.split(",")[0]), "the value is not echoed");
+        }
     });
 });

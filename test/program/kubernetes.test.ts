@@ -6,7 +6,8 @@ import { projectKeys, readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/hosts/render/offline";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
-import { PROJECT, RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, resolve, runProgram } from "../support/pulumiMocks";
+import { ENCRYPTION_CONFIG_PATH } from "../../components/controlplane/render/encryption";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
@@ -100,6 +101,23 @@ describe("Kubernetes on the hosts, under Pulumi mocks", () => {
         // Decoded key files are base64 in the command: make sure nothing else holds a private key in clear.
         for (const r of prod.filter((x) => x.name.endsWith("-files") && x.name.startsWith("k8s-"))) {
             for (const [f, { content }] of filesOf(prod, r.name)) assert.doesNotMatch(content, /PRIVATE KEY/, `${r.name}:${f}`);
+        }
+    });
+
+    it("writes the encryption config only to control-plane nodes, in the secret pki step, mode 0600; the key is in no other command", () => {
+        for (const cp of ["cp1", "cp2", "cp3"]) {
+            const f = filesOf(prod, `k8s-${cp}-pki`).get(ENCRYPTION_CONFIG_PATH);
+            assert.ok(f, `${cp} gets the encryption config`);
+            assert.equal(f.mode, "0600");
+            const conf = parse(f.content);
+            assert.deepEqual(conf.resources[0].providers[0].secretbox.keys.map((k: { secret: string }) => k.secret), [TEST_ENCRYPTION_KEY]);
+            assert.ok(isSecret(get(prod, `k8s-${cp}-pki`).inputs.create));
+        }
+        assert.ok(!filesOf(prod, "k8s-w1-pki").has(ENCRYPTION_CONFIG_PATH));
+        for (const r of prod.filter((x) => x.type === "command:remote:Command" && !/^k8s-cp\d-pki$/.test(x.name))) {
+            const text = unwrap(r.inputs.create) ?? "";
+            assert.ok(!text.includes(TEST_ENCRYPTION_KEY), `${r.name} carries the encryption key`);
+            for (const [p, { content }] of decodeInstalledFiles(text)) assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} carries the encryption key`);
         }
     });
 
