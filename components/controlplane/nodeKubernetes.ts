@@ -70,7 +70,9 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }
             return files;
         });
-        const pkiHash = pkiFiles.apply((f) => sha256(installFilesCommand(f)));
+        // A digest reveals nothing of the keys: kept out of secrecy so triggers and the certificates
+        // annotation stay readable in diffs (the encryption key is a secret config value).
+        const pkiHash = pulumi.unsecret(pkiFiles.apply((f) => sha256(installFilesCommand(f))));
 
         const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => installFilesCommand(
             nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
