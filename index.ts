@@ -34,8 +34,8 @@ const hostDns = new HostDns("dns", {
     nameservers: hostNameservers(config, plan),
     resolvers: gateways.map((g) => g.ready),
 });
-const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, after: [...mesh.commands, ...hostDns.commands] });
-const services = new ClusterServices("addons", { config, plan, cluster: kubernetes });
+const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [...mesh.commands, ...hostDns.commands] });
+const services = new ClusterServices("addons", { config, plan, cluster: kubernetes, publicAddresses: hosts.map((h) => h.publicAddress) });
 const publicServices = createPublicServices(config, hosts, services);
 
 /** The cluster prefixes: ULA /64, service /112, CoreDNS address. */

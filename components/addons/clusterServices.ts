@@ -1,5 +1,6 @@
 // The cluster's own services as Kubernetes objects: kube-proxy on every node, CoreDNS with DNS64 at
-// the fixed service address, and the namespaces of the public services. The Kubernetes provider
+// the fixed service address, the namespaces of the public services, and the admission policy that
+// limits externalIPs to the hosts' public addresses. The Kubernetes provider
 // is built from the cluster's admin kubeconfig, so one `pulumi up` goes from servers to a cluster
 // with its services: nothing here talks to the cluster before every kubelet runs.
 import * as k8s from "@pulumi/kubernetes";
@@ -9,6 +10,7 @@ import type { KubernetesCluster } from "../controlplane/cluster";
 import type { AddressPlan } from "../network/plan";
 import { createObject } from "./kinds";
 import { clusterServiceObjects } from "./render/clusterObjects";
+import { EXTERNAL_IPS_POLICY, externalIpPolicy, externalIpPolicyBinding } from "./render/externalIps";
 import { KubernetesObject, objectId } from "./render/objects";
 import { withServer } from "./render/providerKubeconfig";
 
@@ -19,6 +21,8 @@ export interface ClusterServicesArgs {
     readonly plan: AddressPlan;
     /** The running cluster: its admin kubeconfig and the steps that must be done first. */
     readonly cluster: KubernetesCluster;
+    /** Every host's public IPv6 address: the only externalIPs a Service may use (hcloud's known after creation). */
+    readonly publicAddresses: readonly pulumi.Input<string>[];
 }
 
 export class ClusterServices extends pulumi.ComponentResource {
@@ -28,6 +32,11 @@ export class ClusterServices extends pulumi.ComponentResource {
     public readonly kubeProxy: pulumi.CustomResource;
     /** The CoreDNS Deployment: done when its replicas are ready. */
     public readonly coredns: pulumi.CustomResource;
+    /**
+     * The externalIPs admission policy's binding: done when Services are checked against the
+     * current host addresses. Public services wait for it (a new host's address must be allowed first).
+     */
+    public readonly externalIpPolicy: pulumi.CustomResource;
     /** Namespaces created for public services, by name. */
     public readonly namespaces: ReadonlyMap<string, pulumi.CustomResource>;
     /** The NAT64 /96 CoreDNS synthesises into, or null without IPv4 hosts. */
@@ -70,8 +79,15 @@ export class ClusterServices extends pulumi.ComponentResource {
         const coredns = objects.coredns.map((o) => create(o, o.kind === "Deployment" ? { dependsOn: [this.kubeProxy] } : {}));
         this.coredns = coredns.find((_, i) => objects.coredns[i].kind === "Deployment")!;
         this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
+        // The policy's address list is known only once hcloud servers exist: built inside an apply.
+        const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses));
+        const policyResource = createObject(`${name}-validatingadmissionpolicy-${EXTERNAL_IPS_POLICY}`,
+            { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy" },
+            { metadata: policy.metadata, spec: policy.spec }, { provider: this.provider, parent: this });
+        const binding = externalIpPolicyBinding();
+        this.externalIpPolicy = create(binding, { dependsOn: [policyResource] });
         this.dns64Prefix = objects.dns64Gateway?.nat64 ?? null;
         this.dns64Gateway = objects.dns64Gateway?.name ?? null;
-        this.registerOutputs({ dns64Prefix: this.dns64Prefix, dns64Gateway: this.dns64Gateway, coredns: this.coredns.urn, kubeProxy: this.kubeProxy.urn });
+        this.registerOutputs({ dns64Prefix: this.dns64Prefix, dns64Gateway: this.dns64Gateway, coredns: this.coredns.urn, kubeProxy: this.kubeProxy.urn, externalIpPolicy: this.externalIpPolicy.urn });
     }
 }

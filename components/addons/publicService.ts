@@ -23,6 +23,8 @@ export interface PublicServiceArgs {
     readonly dnsName?: string;
     /** A backend Deployment; default none (the Service selects pods labelled `app.kubernetes.io/name=<name>`). */
     readonly workload?: WorkloadConfig;
+    /** What the Service waits for: the externalIPs admission policy (ClusterServices.externalIpPolicy); default nothing. */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 export class PublicService extends pulumi.ComponentResource {
@@ -40,7 +42,7 @@ export class PublicService extends pulumi.ComponentResource {
         const service = pulumi.all([spec, ipv6]).apply(([s, ips]) => publicServiceObject(s, ips));
         this.service = createObject(`${name}-service`, { apiVersion: "v1", kind: "Service" }, {
             metadata: service.metadata, spec: service.spec,
-        }, child);
+        }, { ...child, dependsOn: [...(args.after ?? [])] });
         if (args.workload) {
             const workload = args.workload;
             const deployment = spec.apply((s) => publicWorkloadObject(s, workload));
@@ -67,6 +69,7 @@ export function createPublicServices(config: StackConfig, hosts: readonly Host[]
             hosts: s.hosts.map((h) => byName.get(h)!),
             dnsName: s.dnsName,
             workload: s.workload,
+            after: [cluster.externalIpPolicy],
         });
     });
 }

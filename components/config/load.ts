@@ -5,9 +5,10 @@ import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, servi
 import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, kubeProxySchema, nodeSchema, pkiSchema, portSchema, releaseBasesSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
 import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
+import { parseEncryptionKeys } from "../controlplane/render/encryption";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", "services", ...SECRET_KEYS];
 
@@ -112,7 +113,9 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
     const cluster = parseCluster(raw.cluster, problems);
     const nodes = parseNodes(raw.nodes, problems);
     const services = parseServices(raw.services, problems);
-    if (nodes) problems.push(...clusterShapeRules(nodes));
+    // A cluster block with other problems still says whether control-plane nodes take workloads.
+    const scheduleOnControlPlane = cluster?.scheduleOnControlPlane ?? ((raw.cluster as { scheduleOnControlPlane?: unknown } | null | undefined)?.scheduleOnControlPlane === true);
+    if (nodes) problems.push(...clusterShapeRules(nodes, scheduleOnControlPlane));
     if (nodes && cluster) problems.push(...dnsRules(cluster, nodes));
     if (nodes && services) problems.push(...serviceRules(services, nodes));
     if (problems.length > 0 || !cluster || !nodes || !services) throw new ConfigError(problems);
@@ -126,5 +129,12 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
 /** The secrets a deployment of this config needs. */
 export function requiredSecrets(config: StackConfig): SecretKey[] {
     const needsHcloud = config.nodes.some((n) => n.kind === "hcloud");
-    return needsHcloud ? ["sshPrivateKey", "hcloudToken"] : ["sshPrivateKey"];
+    return needsHcloud ? ["sshPrivateKey", "hcloudToken", "encryptionKey"] : ["sshPrivateKey", "encryptionKey"];
+}
+
+/** Problems with the values of secrets that have a format (never echoing a value). */
+export function secretValueProblems(raw: Readonly<Record<string, unknown>>): string[] {
+    if (!("encryptionKey" in raw)) return [];
+    const parsed = parseEncryptionKeys(String(raw.encryptionKey));
+    return "problem" in parsed ? [problem(["encryptionKey"], parsed.problem)] : [];
 }

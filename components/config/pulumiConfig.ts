@@ -2,13 +2,15 @@
 // one line per problem (no stack trace) before any resource is declared.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, problem } from "./errors";
-import { requiredSecrets, validateStackConfig } from "./load";
+import { requiredSecrets, secretValueProblems, validateStackConfig } from "./load";
 import type { StackConfig } from "./types";
 
 export interface LoadedSecrets {
     readonly sshPrivateKey: pulumi.Output<string>;
     /** Present when any node is kind hcloud. */
     readonly hcloudToken?: pulumi.Output<string>;
+    /** The apiservers' encryption-at-rest key(s), validated (controlplane/render/encryption.ts). */
+    readonly encryptionKey: pulumi.Output<string>;
 }
 
 export interface LoadedConfig {
@@ -36,15 +38,20 @@ export function loadConfig(project = pulumi.getProject()): LoadedConfig {
         const config = validateStackConfig(raw);
         const needed = requiredSecrets(config);
         const missing = needed.filter((k) => !(k in raw));
-        if (missing.length > 0) {
-            throw new ConfigError(missing.map((k) => problem([k], `is required: pulumi config set --secret ${k}`)));
-        }
+        const problems = [
+            ...missing.map((k) => problem([k], k === "encryptionKey"
+                ? "is required: head -c 32 /dev/urandom | base64 | pulumi config set --secret encryptionKey"
+                : `is required: pulumi config set --secret ${k}`)),
+            ...secretValueProblems(raw),
+        ];
+        if (problems.length > 0) throw new ConfigError(problems);
         const cfg = new pulumi.Config(project);
         return {
             config,
             secrets: {
                 sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
                 hcloudToken: needed.includes("hcloudToken") ? cfg.requireSecret("hcloudToken") : undefined,
+                encryptionKey: cfg.requireSecret("encryptionKey"),
             },
         };
     } catch (e) {

@@ -117,7 +117,7 @@ function joinRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     return lines;
 }
 
-function roleRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
+function roleRules(nodes: readonly Positioned<NodeConfig>[], scheduleOnControlPlane: boolean): string[] {
     const controlPlanes = nodes.filter((p) => p.node.roles.includes("control-plane")).length;
     const workers = nodes.filter((p) => p.node.roles.includes("worker")).length;
     const lines: string[] = [];
@@ -127,8 +127,9 @@ function roleRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
         // An even count is only a step while growing one member at a time (1 -> 2 -> 3).
         lines.push(problem(["nodes"], `${controlPlanes} control-plane nodes: etcd needs an odd number for a quorum (an even count is allowed only while a member joins, joinEtcd: true)`));
     }
-    if (workers === 0) {
-        lines.push(problem(["nodes"], "no node has the worker role: cluster services would have nowhere to run"));
+    if (workers === 0 && !scheduleOnControlPlane) {
+        lines.push(problem(["nodes"], "no node has the worker role: workloads and cluster services would have nowhere to run "
+            + "(control-plane nodes are tainted NoSchedule; set cluster.scheduleOnControlPlane: true to run them there)"));
     }
     return lines;
 }
@@ -143,9 +144,12 @@ export function nodeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     ];
 }
 
-/** Rules about the node list as a whole; only meaningful once every node parsed. */
-export function clusterShapeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
-    return [...roleRules(nodes), ...joinRules(nodes)];
+/**
+ * Rules about the node list as a whole; only meaningful once every node parsed.
+ * `scheduleOnControlPlane`: cluster.scheduleOnControlPlane (a cluster without a worker is valid with it).
+ */
+export function clusterShapeRules(nodes: readonly Positioned<NodeConfig>[], scheduleOnControlPlane: boolean): string[] {
+    return [...roleRules(nodes, scheduleOnControlPlane), ...joinRules(nodes)];
 }
 
 /** `cluster.dns64Gateway` and per-node `ipv4Ports`: both need a node with IPv4. */

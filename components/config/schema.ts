@@ -200,6 +200,11 @@ export const clusterSchema = z.strictObject({
     releaseBases: releaseBasesSchema.default({}),
     kubeProxy: kubeProxySchema.default({}),
     /**
+     * Run workloads on control-plane nodes too (small clusters): they get no
+     * node-role.kubernetes.io/control-plane:NoSchedule taint, and a cluster without a worker is valid.
+     */
+    scheduleOnControlPlane: z.boolean().default(false),
+    /**
      * The apiserver URL the Pulumi runner's Kubernetes provider uses; default the first control-plane
      * node's public address. E.g. `https://127.0.0.1:16443` through an SSH tunnel.
      */

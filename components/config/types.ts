@@ -32,6 +32,11 @@ export interface ClusterConfig {
     /** Release download bases for install-binaries.sh; unset parts stay upstream. */
     readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string };
     readonly kubeProxy: { readonly conntrackMaxPerCore?: number };
+    /**
+     * Workloads may run on control-plane nodes: no control-plane taint, and no worker is needed;
+     * default false (control-plane-only nodes are tainted NoSchedule, a node with both roles is not).
+     */
+    readonly scheduleOnControlPlane: boolean;
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
 }

@@ -8,7 +8,7 @@ import { Host, hostStep } from "../hosts/host";
 import type { AddressPlan } from "../network/plan";
 import { sha256 } from "../hosts/render/commands";
 import { waitControlPlaneCommand } from "./steps";
-import { binaryVersions, clusterFacts, nodeFacts, pkiInput } from "./facts";
+import { binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
 import { renderKubeconfig } from "./render/kubeconfig";
@@ -19,6 +19,8 @@ export interface KubernetesClusterArgs {
     readonly plan: AddressPlan;
     /** In config (index) order. */
     readonly hosts: readonly Host[];
+    /** The apiservers' encryption-at-rest key(s): the `encryptionKey` secret. */
+    readonly encryptionKey: pulumi.Output<string>;
     /** Everything that must be done first on every host (the mesh). */
     readonly after: pulumi.Input<pulumi.Resource>[];
     /** Workers prepared at once during creation and upgrades; default 2. */
@@ -53,10 +55,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
             host: h,
             cluster: facts,
-            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a)),
+            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a, config.cluster.scheduleOnControlPlane)),
             pki: this.pki,
             versions,
             joinEtcd: h.config.joinEtcd,
+            encryptionKey: args.encryptionKey,
             after,
         }, child);
 
@@ -71,7 +74,9 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
         }
         const first = cpOrder[0];
-        const wait = waitControlPlaneCommand(facts.apiserverProxyPort);
+        // Then the control-plane nodes get their role label (and their taint converges): this is
+        // the first step with the apiservers up, and it re-runs whenever a control-plane node changed.
+        const wait = waitControlPlaneCommand(facts.apiserverProxyPort, controlPlaneNodeRoles(config, cpOrder.map((h) => h.name)));
         this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, hostStep(first, {
             create: wait,
             // Re-check whenever any control-plane node changed.

@@ -6,6 +6,7 @@ import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultIm
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import type { BinaryVersions } from "../runtime/render/installBinaries";
 import type { PkiInput } from "./pki/profiles";
+import { ControlPlaneNodeRole, controlPlaneTainted } from "./render/nodeRoles";
 
 export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFacts {
     const controlPlane = plan.nodes
@@ -43,11 +44,23 @@ export function binaryVersions(config: StackConfig): BinaryVersions {
     return { kubernetes: c.kubernetesVersion, containerd: c.containerdVersion, runc: c.runcVersion, bases: c.releaseBases };
 }
 
-export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string): NodeFacts {
+/** `scheduleOnControlPlane`: cluster.scheduleOnControlPlane (control-plane nodes then take workloads). */
+export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string, scheduleOnControlPlane: boolean): NodeFacts {
     return {
         name: plan.name,
         meshAddress: formatV6(plan.wireguard),
         publicAddress,
         controlPlane: plan.roles.includes("control-plane"),
+        controlPlaneTaint: controlPlaneTainted(plan.roles, scheduleOnControlPlane),
     };
+}
+
+/**
+ * The control-plane nodes as the cluster-wide wait labels and taints them, in the given order
+ * (`names`, e.g. the program's start order); default config order.
+ */
+export function controlPlaneNodeRoles(config: StackConfig, names?: readonly string[]): ControlPlaneNodeRole[] {
+    const cp = config.nodes.filter((n) => n.roles.includes("control-plane"));
+    const ordered = names ? names.map((name) => cp.find((n) => n.name === name)!) : cp;
+    return ordered.map((n) => ({ name: n.name, tainted: controlPlaneTainted(n.roles, config.cluster.scheduleOnControlPlane) }));
 }

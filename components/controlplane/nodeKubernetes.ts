@@ -10,6 +10,7 @@ import { nodeKubernetesFiles } from "./hostFiles";
 import { heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, Signer } from "./pki/profiles";
+import { parseEncryptionKeys } from "./render/encryption";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
 
@@ -19,6 +20,8 @@ export interface NodeKubernetesArgs {
     readonly node: pulumi.Output<NodeFacts>;
     readonly pki: ClusterPki;
     readonly versions: BinaryVersions;
+    /** The `encryptionKey` secret (validated by the config loader); written to control-plane nodes only. */
+    readonly encryptionKey: pulumi.Output<string>;
     /** Start with etcd's --initial-cluster-state=existing (a control-plane node joining). */
     readonly joinEtcd: boolean;
     /** Resources that must be done before anything here starts. */
@@ -44,13 +47,23 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             pulumi.all(signers.map((s) => pki.cas[s].certPem)),
             pulumi.all(mine.map((p) => pulumi.all([pki.leaf(p.id).certPem, pki.leaf(p.id).keyPem]))),
             pulumi.all([pki.serviceAccount.publicKeyPem, pki.serviceAccount.privateKeyPem]),
-        ]).apply(([caPems, leaves, sa]) => hostPkiFiles({ name: host.name, controlPlane }, mine, {
-            caCerts: Object.fromEntries(signers.map((s, i) => [s, caPems[i]])) as Record<Signer, string>,
-            leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
-            serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
-        }));
-        // Plain, not secret: a sha256 reveals nothing of the keys, and a secret trigger breaks the
-        // command plugin at preview ("triggers[0]: malformed secret: missing value").
+            args.encryptionKey,
+        ]).apply(([caPems, leaves, sa, encryptionKey]) => {
+            // The encryption config is key material: with the other keys, in this (secret) step, mode 0600.
+            let encryptionKeys: string[] | undefined;
+            if (controlPlane) {
+                const parsed = parseEncryptionKeys(encryptionKey);
+                if ("problem" in parsed) throw new pulumi.ResourceError(`encryptionKey: ${parsed.problem}`, this);
+                encryptionKeys = parsed.keys;
+            }
+            return hostPkiFiles({ name: host.name, controlPlane }, mine, {
+                caCerts: Object.fromEntries(signers.map((s, i) => [s, caPems[i]])) as Record<Signer, string>,
+                leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
+                serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
+            }, { encryptionKeys });
+        });
+        // Plain, not secret: a sha256 reveals nothing of the keys (certificates, encryption key), and a
+        // secret trigger breaks the command plugin at preview ("triggers[0]: malformed secret: missing value").
         const pkiStdin = pkiFiles.apply(pkiStdinOf);
         const pkiHash = pulumi.unsecret(pkiFiles.apply(pkiFilesHash));
 

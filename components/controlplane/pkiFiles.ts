@@ -4,6 +4,7 @@ import { filesOnStdin, sha256 } from "../hosts/render/commands";
 import type { HostFile, HostFiles } from "../hosts/render/files";
 import { PATHS } from "./paths";
 import { CA_PROFILES, CertProfile, Signer, trustedCas } from "./pki/profiles";
+import { ENCRYPTION_CONFIG_PATH, renderEncryptionConfig } from "./render/encryption";
 
 export interface PkiPems {
     /** CA certificates by signer (never their keys). */
@@ -21,8 +22,20 @@ export function heldProfiles(host: string, profiles: readonly CertProfile[]): Ce
     return profiles.filter((p) => p.holders.includes(host) && p.paths);
 }
 
-/** CA certificates the host trusts, its own leaves with keys, and (control plane) the service-account key pair. */
-export function hostPkiFiles(host: { name: string; controlPlane: boolean }, profiles: readonly CertProfile[], pems: PkiPems): HostFiles {
+/** Key material beyond the certificates that the pki step writes (control-plane nodes only). */
+export interface PkiExtras {
+    /**
+     * The apiservers' encryption-at-rest keys (parsed `encryptionKey`, render/encryption.ts): the
+     * EncryptionConfiguration is key material, so it travels with the other keys (mode 0600).
+     */
+    readonly encryptionKeys?: readonly string[];
+}
+
+/**
+ * CA certificates the host trusts, its own leaves with keys, and (control plane) the service-account
+ * key pair and, given its keys, the encryption-at-rest configuration.
+ */
+export function hostPkiFiles(host: { name: string; controlPlane: boolean }, profiles: readonly CertProfile[], pems: PkiPems, extras: PkiExtras = {}): HostFiles {
     const files = new Map<string, HostFile>();
     for (const s of trustedCas({ name: host.name, controlPlane: host.controlPlane, meshAddress: "", publicAddress: "" })) {
         files.set(CA_PROFILES.find((c) => c.id === s)!.paths.cert, cert(pems.caCerts[s]));
@@ -34,6 +47,7 @@ export function hostPkiFiles(host: { name: string; controlPlane: boolean }, prof
     if (host.controlPlane) {
         files.set(PATHS.serviceAccount.publicKey, cert(pems.serviceAccount.publicKey));
         files.set(PATHS.serviceAccount.privateKey, key(pems.serviceAccount.privateKey));
+        if (extras.encryptionKeys) files.set(ENCRYPTION_CONFIG_PATH, key(renderEncryptionConfig(extras.encryptionKeys)));
     }
     return files;
 }

@@ -2,6 +2,7 @@
 // start; and the cluster-wide wait. Pure: NodeKubernetes sends exactly these, and the lab runs them.
 import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand } from "../hosts/render/commands";
 import type { HostFiles } from "../hosts/render/files";
+import type { ControlPlaneNodeRole } from "./render/nodeRoles";
 import { START_KUBELET_PATH, renderSkewCheck, renderWaitControlPlane } from "../runtime/render/activate";
 import { INSTALL_BINARIES_PATH } from "../runtime/render/installBinaries";
 
@@ -15,5 +16,9 @@ export const filesCommand = (files: HostFiles): string => installFilesCommand(fi
 export const BINARIES_COMMAND = INSTALL_BINARIES_PATH;
 export const START_COMMAND = START_KUBELET_PATH;
 
-/** Runs on the first control-plane node once every control-plane node started. */
-export const waitControlPlaneCommand = (proxyPort: number): string => renderWaitControlPlane({ proxyPort });
+/**
+ * Runs on the first control-plane node once every control-plane node started; then labels the
+ * control-plane nodes and converges their taint (facts.ts controlPlaneNodeRoles).
+ */
+export const waitControlPlaneCommand = (proxyPort: number, controlPlaneNodes: readonly ControlPlaneNodeRole[] = []): string =>
+    renderWaitControlPlane({ proxyPort, controlPlaneNodes });

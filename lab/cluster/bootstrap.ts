@@ -2,6 +2,8 @@
 // controlplane/steps.ts), in the program's order: control-plane nodes one at a time (joining etcd
 // members first), the cluster-wide wait on the first of them, then workers two at a time.
 import type { StackConfig } from "../../components/config/types";
+import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
+import type { ControlPlaneNodeRole } from "../../components/controlplane/render/nodeRoles";
 import { pkiFilesHash } from "../../components/controlplane/pkiFiles";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import {
@@ -20,6 +22,8 @@ export interface HostSteps {
     readonly host: LabHost;
     readonly controlPlane: boolean;
     readonly joinEtcd: boolean;
+    /** A control-plane host's role as the cluster-wide wait labels and taints it (as the program does). */
+    readonly role?: ControlPlaneNodeRole;
     readonly rendered: RenderedHost;
     readonly pkiFiles: HostFiles;
     /** The command text of each step. */
@@ -35,11 +39,12 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
     // The same certificates annotation the program puts on the static pods: the first 16 hex of the pki hash.
     const certificatesHashes = Object.fromEntries(hosts.map((h, i) => [h.name, pkiFilesHash(pkiFiles[i]).slice(0, 16)]));
     const rendered = renderStack(config, { publicKeys, certificatesHashes });
+    const roles = controlPlaneNodeRoles(config);
     return hosts.map((host, i) => {
         const node = config.nodes.find((n) => n.name === host.name)!;
         const r = rendered[config.nodes.indexOf(node)];
         return {
-            host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, rendered: r, pkiFiles: pkiFiles[i],
+            host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, role: roles.find((x) => x.name === host.name), rendered: r, pkiFiles: pkiFiles[i],
             stdin: { pki: pkiStdinOf(pkiFiles[i]) },
             commands: {
                 preflight: preflightCommand(config.cluster.kubernetesVersion),
@@ -70,9 +75,12 @@ export function controlPlaneOrder(all: readonly HostSteps[]): HostSteps[] {
     return [...cp.filter((s) => s.joinEtcd), ...cp.filter((s) => !s.joinEtcd)];
 }
 
-export async function waitControlPlane(first: HostSteps, log: (l: string) => void): Promise<void> {
+/** The cluster-wide wait on the first control-plane host (`cp`, in start order); it also labels and taints them. */
+export async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => void): Promise<void> {
     const t0 = Date.now();
-    const r = await shOnMachine(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT), { allowFail: true, timeoutMs: 16 * 60_000 });
+    const first = cp[0];
+    const roles = cp.flatMap((s) => (s.role ? [s.role] : []));
+    const r = await shOnMachine(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT, roles), { allowFail: true, timeoutMs: 16 * 60_000 });
     if (r.code !== 0) throw new Error(`lab: control-plane-ready on ${first.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     log(`lab: control-plane-ready ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -81,7 +89,7 @@ export async function waitControlPlane(first: HostSteps, log: (l: string) => voi
 export async function bootstrapKubernetes(all: readonly HostSteps[], log: (l: string) => void): Promise<void> {
     const cp = controlPlaneOrder(all);
     for (const s of cp) await runHostSteps(s, log);
-    await waitControlPlane(cp[0], log);
+    await waitControlPlane(cp, log);
     const workers = all.filter((s) => !s.controlPlane);
     for (let i = 0; i < workers.length; i += 2) await Promise.all(workers.slice(i, i + 2).map((s) => runHostSteps(s, log)));
 }

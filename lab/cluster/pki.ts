@@ -1,6 +1,8 @@
 // The cluster's PKI for the lab: the program's own certificate profiles (certProfiles, from the
 // same pkiInput the program builds), issued with OpenSSL instead of @pulumi/tls (no tls provider
-// plugin can be had here), and turned into each host's files by the program's hostPkiFiles.
+// plugin can be had here), and turned into each host's files by the program's hostPkiFiles (with
+// the encryption-at-rest config, from a key made here as the `encryptionKey` secret would be).
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { StackConfig } from "../../components/config/types";
@@ -19,6 +21,8 @@ export interface LabPki {
     readonly pems: PkiPems;
     /** The admin client certificate and key (PEM), and the cluster CA. */
     readonly admin: { readonly cert: string; readonly key: string; readonly ca: string };
+    /** The apiservers' encryption-at-rest key (base64, 32 bytes), new with each PKI like the certificates. */
+    readonly encryptionKey: string;
 }
 
 export function issueLabPki(config: StackConfig, plan: AddressPlan, publicAddresses: readonly string[]): LabPki {
@@ -36,9 +40,10 @@ export function issueLabPki(config: StackConfig, plan: AddressPlan, publicAddres
         leaves: Object.fromEntries(profiles.map((p) => [p.id, { cert: read(issued.leaf(p.id).cert), key: read(issued.leaf(p.id).key) }])),
         serviceAccount: { publicKey: saPub, privateKey: read(saKey) },
     };
-    return { dir, profiles, pems, admin: { ...pems.leaves.admin, ca: pems.caCerts.cluster } };
+    const encryptionKey = randomBytes(32).toString("base64");
+    return { dir, profiles, pems, admin: { ...pems.leaves.admin, ca: pems.caCerts.cluster }, encryptionKey };
 }
 
 export function labHostPkiFiles(pki: LabPki, host: { name: string; controlPlane: boolean }): HostFiles {
-    return hostPkiFiles(host, pki.profiles, pki.pems);
+    return hostPkiFiles(host, pki.profiles, pki.pems, { encryptionKeys: [pki.encryptionKey] });
 }

@@ -79,7 +79,7 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
             }
             fs.mkdirSync(root + ETCD_DATA_DIR, { recursive: true, mode: 0o700 });
             fs.writeFileSync(path.join(root, ".binds"), `${K8S_DIR}\n${ETCD_DATA_DIR}\n`);
-            const flags = etcdFlags(facts, nodeFacts(plan.nodes.find((n) => n.name === h.name)!, h.publicAddress), "new");
+            const flags = etcdFlags(facts, nodeFacts(plan.nodes.find((n) => n.name === h.name)!, h.publicAddress, config.cluster.scheduleOnControlPlane), "new");
             daemons.push(startDaemon(`${h.name}-etcd`, inNs(h.ns, [IN_NS, root, "etcd", ...flags])));
         }
         await Promise.all(daemons.map((d) => waitForLog(d, /ready to serve client requests|serving client/, 60_000)));

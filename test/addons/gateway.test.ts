@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { gatewayActivateCommand, gatewayFiles, hostDnsCommand, hostDnsFiles } from "../../components/addons/render/gatewayFiles";
-import { DNS64_RESOLVER_CONF_PATH, renderDns64ResolverConf, renderHostResolvConf } from "../../components/addons/render/hostDns";
+import {
+    DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, renderDns64ResolverConf, renderHostResolvConf,
+} from "../../components/addons/render/hostDns";
 import { INBOUND_CHAIN, NAT64_INBOUND_PATH, inboundMapAddress, renderNat64Inbound } from "../../components/addons/render/nat64Inbound";
 import {
     dns64Gateway, gateways, hcloudPublicPorts, hostNameservers, inboundIpv4Ports, ipv4FirewallPorts, servicePortsOn,
@@ -31,7 +33,7 @@ describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", 
             "/etc/systemd/system/v6k8s-dns64.service",
             "/etc/systemd/system/v6k8s-nat64.service",
             "/etc/systemd/system/v6k8s-nat64.service.d/inbound.conf",
-            "/etc/v6k8s/dns64-resolver.conf",
+            "/etc/unbound/v6k8s-dns64.conf",
             "/etc/v6k8s/tayga.conf",
             "/usr/local/lib/v6k8s/nat64-inbound.sh",
             "/usr/local/lib/v6k8s/nat64-up.sh",
@@ -75,6 +77,44 @@ describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", 
         assert.match(activate, /systemctl disable --now unbound\.service/);
         assert.match(activate, /systemctl restart v6k8s-nat64\.service\nsystemctl restart v6k8s-dns64\.service/);
         assert.match(activate, /exit 1\n$/);
+    });
+
+    it("the gateway activation prints both units' last journal lines when one does not come up (real bash, stubbed systemd)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-activate-"));
+        try {
+            const stub = (name: string, body: string) => fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+            stub("dpkg-query", "echo -n 'install ok installed'");
+            // The resolver never becomes active (as when AppArmor denies its config file).
+            stub("systemctl", `echo "systemctl $*" >> ${dir}/calls
+[ "$1" = is-active ] || exit 0
+case "$*" in *v6k8s-dns64.service*) [ "$2" = --quiet ] || echo failed; exit 3;; esac
+exit 0`);
+            stub("journalctl", `echo "journal: $*"`);
+            stub("sleep", "exit 0");
+            stub("rm", `echo "rm $*" >> ${dir}/calls`);
+            const r = spawnSync("bash", ["-c", gatewayActivateCommand()], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+            assert.equal(r.status, 1, r.stderr);
+            assert.match(r.stderr, /^v6k8s-dns64\.service is failed; its last journal lines:\njournal: -u v6k8s-dns64\.service -n 50 --no-pager$/m);
+            assert.match(r.stderr, /^journal: -u v6k8s-nat64\.service -n 50 --no-pager$/m);
+            assert.match(fs.readFileSync(path.join(dir, "calls"), "utf8"), new RegExp(`^rm -f ${LEGACY_DNS64_RESOLVER_CONF_PATH}$`, "m"));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("the DNS64 resolver's config is where Debian 12's AppArmor profile for unbound lets it read", () => {
+        // The read rules of /etc/apparmor.d/usr.sbin.unbound in unbound 1.17.1-2+deb12u4 (Debian 12):
+        // nothing outside them is readable, so a config elsewhere stops unbound at start.
+        const readable = [/^\/etc\/unbound\/.+$/, /^\/usr\/share\/dns\/root\.[^/]*$/];
+        const profile = "/etc/apparmor.d/usr.sbin.unbound";
+        if (fs.existsSync(profile)) assert.match(fs.readFileSync(profile, "utf8"), /^\s*\/etc\/unbound\/\*\* r,$/m);
+        const unit = cp1Files.get("/etc/systemd/system/v6k8s-dns64.service")!.content;
+        const configArg = /^ExecStart=\/usr\/sbin\/unbound .*-c (\S+)$/m.exec(unit)?.[1];
+        assert.equal(configArg, DNS64_RESOLVER_CONF_PATH);
+        assert.ok(readable.some((r) => r.test(configArg!)), `${configArg} is outside unbound's AppArmor profile`);
+        // Not in unbound.conf.d/, which Debian's own unbound.conf includes (its service stays off).
+        assert.doesNotMatch(configArg!, /^\/etc\/unbound\/unbound\.conf\.d\//);
+        assert.ok(cp1Files.has(DNS64_RESOLVER_CONF_PATH));
     });
 
     it("the DNS64 resolver is bound to the gateway unit and listens only on the mesh address", () => {

@@ -9,7 +9,10 @@ import { kubeProxyConfiguration, kubeProxyKubeconfig } from "../../components/ad
 import { KubernetesObject, objectId, renderManifests, typeKey } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import { withServer } from "../../components/addons/render/providerKubeconfig";
+import { CONTROL_PLANE_TAINT } from "../../components/controlplane/render/nodeRoles";
 import { dns64PrefixOf } from "../../components/dns/render/corefile";
+import { allowedExternalIps, externalIpPolicy, externalIpPolicyObjects } from "../../components/addons/render/externalIps";
+import { formatV6 } from "../../components/network/prefix";
 import { planStack } from "../../components/network/stackPlan";
 import { expectGolden } from "../support/golden";
 import { config, prodConfig, twoGateways, validateObject } from "./support";
@@ -23,7 +26,14 @@ const helloObjects: KubernetesObject[] = [
     publicWorkloadObject(hello, hello.workload!),
     publicServiceObject(hello, ["2001:db8:10a:1f2e::2", "2001:db8:20a:5d00::2"]),
 ];
-const all: KubernetesObject[] = [...objects.namespaces, ...objects.kubeProxy, ...objects.coredns, ...helloObjects];
+// Every host's public address: the dedicated ones from the file, the hcloud ones as hcloud would assign them.
+const HCLOUD_ADDRESSES = ["2001:db8:c10d:2::1", "2001:db8:c10d:3::1"];
+const hostAddresses = [
+    ...prod.nodes.flatMap((n) => (n.kind === "dedicated" ? [formatV6(n.publicAddress)] : [])),
+    ...HCLOUD_ADDRESSES,
+];
+const policyObjects = externalIpPolicyObjects(hostAddresses);
+const all: KubernetesObject[] = [...objects.namespaces, ...objects.kubeProxy, ...objects.coredns, ...helloObjects, ...policyObjects];
 const find = <K extends KubernetesObject["kind"]>(list: readonly KubernetesObject[], kind: K) =>
     list.find((o) => o.kind === kind) as Extract<KubernetesObject, { kind: K }>;
 
@@ -33,6 +43,7 @@ describe("cluster services: rendered objects (golden)", () => {
         expectGolden("addons/coredns.yaml", renderManifests("CoreDNS (Pulumi.prod.yaml)", objects.coredns));
         expectGolden("addons/public-service-hello.yaml", renderManifests("the example public service (Pulumi.prod.yaml)", [...objects.namespaces, ...helloObjects]));
         expectGolden("addons/Corefile", find(objects.coredns, "ConfigMap").data!.Corefile);
+        expectGolden("addons/external-ips-policy.yaml", renderManifests("the externalIPs admission policy (Pulumi.prod.yaml, hcloud addresses made up)", policyObjects));
     });
 
     it("every object has a unique Pulumi name and a class in the kind table", () => {
@@ -54,7 +65,7 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
             const c = config(raw);
             const o = clusterServiceObjects(c, planStack(c));
             const web = c.services[0];
-            return [...o.namespaces, ...o.kubeProxy, ...o.coredns, publicServiceObject(web, ["2001:db8:a:3::2"])];
+            return [...o.namespaces, ...o.kubeProxy, ...o.coredns, publicServiceObject(web, ["2001:db8:a:3::2"]), ...externalIpPolicyObjects(["2001:db8:a:3::2"])];
         })(),
         "no IPv4 anywhere (no dns64)": (() => {
             const raw = twoGateways();
@@ -81,6 +92,9 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
         const dep = structuredClone(find(objects.coredns, "Deployment")) as unknown as { spec: { replicas: unknown } };
         dep.spec.replicas = "two";
         await assert.rejects(validateObject(dep as unknown as KubernetesObject), /replicas must be integer/);
+        const binding = structuredClone(policyObjects[1]) as unknown as { spec: { validationActions: unknown } };
+        binding.spec.validationActions = "Deny";
+        await assert.rejects(validateObject(binding as unknown as KubernetesObject), /validationActions must be array/);
     });
 });
 
@@ -140,6 +154,12 @@ describe("CoreDNS", () => {
         assert.deepEqual(svc.spec!.clusterIPs, ["fd8a:31c2:7c1f:1::a"]);
         assert.deepEqual(svc.spec!.ipFamilies, ["IPv6"]);
         assert.equal(svc.spec!.ipFamilyPolicy, "SingleStack");
+    });
+
+    it("tolerates the control-plane taint the kubelets register with (and CriticalAddonsOnly)", () => {
+        const tolerations = dep.spec!.template.spec!.tolerations!;
+        assert.ok(tolerations.some((t) => t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect && (t.operator ?? "Equal") === "Equal" && !t.value));
+        assert.ok(tolerations.some((t) => t.key === "CriticalAddonsOnly" && t.operator === "Exists"));
     });
 
     it("runs 2 replicas by default, spread over node hostnames, with a PDB", () => {
@@ -209,6 +229,35 @@ describe("public services", () => {
 
     it("refuses a service without hosts", () => {
         assert.throws(() => publicServiceObject(hello, []), /no public host/);
+    });
+});
+
+describe("the externalIPs admission policy (CVE-2020-8554)", () => {
+    const [policy, binding] = policyObjects;
+
+    it("admits a Service only if each externalIP is one of the hosts' public addresses (RFC 5952, sorted, once each)", () => {
+        const allowed = ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2", ...HCLOUD_ADDRESSES].sort();
+        assert.deepEqual(allowedExternalIps(hostAddresses), allowed);
+        assert.deepEqual(allowedExternalIps(["2001:DB8:0:0::2", "2001:db8::2", "2001:db8::1"]), ["2001:db8::1", "2001:db8::2"]);
+        const v = policy.spec!.validations![0];
+        assert.equal(v.expression, `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${allowed.map((a) => `'${a}'`).join(", ")}])`);
+        assert.equal(v.reason, "Forbidden");
+        assert.match(v.message!, /only list the cluster hosts' public IPv6 addresses/);
+        // Every address a public service uses is in the list.
+        for (const ip of find(helloObjects, "Service").spec!.externalIPs!) assert.ok(allowed.includes(ip), ip);
+        // Refuses on errors, on create and update of Services in the core group, in every namespace.
+        assert.equal(policy.spec!.failurePolicy, "Fail");
+        assert.deepEqual(policy.spec!.matchConstraints!.resourceRules, [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }]);
+        assert.deepEqual(binding.spec, { policyName: policy.metadata!.name, validationActions: ["Deny"] });
+        assert.throws(() => externalIpPolicy([]), /no host address/);
+        assert.throws(() => externalIpPolicy(["203.0.113.10"]), /not an IPv6 address/);
+        // Only parsed addresses reach the CEL text: nothing can close the string literal.
+        const injection = "2001:db8::2']) || true || (['";
+        assert.throws(() => externalIpPolicy([injection]), /not an IPv6 address/);
+    });
+
+    it("no part of the program enables DenyServiceExternalIPs instead (public services are externalIPs)", () => {
+        assert.doesNotMatch(JSON.stringify(all), /DenyServiceExternalIPs/);
     });
 });
 

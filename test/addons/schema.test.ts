@@ -1,7 +1,9 @@
 // The rendered objects decoded strictly into the Go types of the target release (k8s.io/api,
-// k8s.io/kube-proxy, client-go's kubeconfig at v0.34.2, see schemacheck/go.mod): catches what the
-// OpenAPI validator lets through (unknown fields) and checks the component configs that have no
-// OpenAPI schema at all (KubeProxyConfiguration, kubeconfig). Needs Go; the binary is cached.
+// k8s.io/kube-proxy, k8s.io/kubelet, k8s.io/apiserver, client-go's kubeconfig at v0.34.2, see
+// schemacheck/go.mod): catches what the OpenAPI validator lets through (unknown fields) and checks
+// the component configs that have no OpenAPI schema at all (KubeProxyConfiguration, kubeconfig,
+// KubeletConfiguration, EncryptionConfiguration, the audit Policy). The externalIPs policy's CEL
+// runs in the apiserver's own CEL environment. Needs Go; the binary is cached.
 import { strict as assert } from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import { createHash } from "crypto";
@@ -12,6 +14,11 @@ import { parse } from "yaml";
 import { clusterServiceObjects } from "../../components/addons/render/clusterObjects";
 import { kubeProxyConfiguration, kubeProxyKubeconfig } from "../../components/addons/render/kubeProxy";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
+import { externalIpPolicy, externalIpPolicyObjects } from "../../components/addons/render/externalIps";
+import { auditPolicy } from "../../components/controlplane/render/audit";
+import { encryptionConfiguration } from "../../components/controlplane/render/encryption";
+import { kubeletConfiguration } from "../../components/controlplane/render/kubelet";
+import { fixture } from "../controlplane/fixture";
 import { planStack } from "../../components/network/stackPlan";
 import { prodConfig } from "./support";
 
@@ -45,6 +52,13 @@ function check(bin: string, docs: readonly unknown[]): { code: number; lines: st
     return { code: r.status ?? -1, lines: r.stdout.trim().split("\n") };
 }
 
+/** The expression's value for each object ("true", "false", "error ..."); throws if it does not compile. */
+function cel(bin: string, expression: string, objects: readonly unknown[]): string[] {
+    const r = spawnSync(bin, ["cel"], { input: JSON.stringify({ expression, objects }), encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`schemacheck cel: ${r.stderr}`);
+    return r.stdout.trim().split("\n");
+}
+
 describe("cluster services: strict decoding into the target release's Go types (schemacheck)", function () {
     this.timeout(15 * 60_000);
     let bin: string;
@@ -58,12 +72,18 @@ describe("cluster services: strict decoding into the target release's Go types (
     });
 
     const config = prodConfig();
+    const cp = fixture();
     const o = clusterServiceObjects(config, planStack(config));
     const hello = config.services[0];
     const docs = [
         ...o.namespaces, ...o.kubeProxy, ...o.coredns,
         publicWorkloadObject(hello, hello.workload!), publicServiceObject(hello, ["2001:db8:10a:1f2e::2"]),
+        ...externalIpPolicyObjects(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]),
         kubeProxyConfiguration(), kubeProxyKubeconfig(7445),
+        // Host files of the control plane: a tainted control-plane kubelet, encryption, audit.
+        kubeletConfiguration(cp.cluster, cp.node("cp1")),
+        encryptionConfiguration([Buffer.alloc(32, "a").toString("base64"), Buffer.alloc(32, "b").toString("base64")]),
+        auditPolicy(),
     ];
 
     it("every object, the KubeProxyConfiguration and kube-proxy's kubeconfig decode strictly", () => {
@@ -74,14 +94,27 @@ describe("cluster services: strict decoding into the target release's Go types (
         assert.equal(r.lines.length, docs.length + 2);
     });
 
+    it("the externalIPs policy, in the apiserver's CEL: no externalIPs or only hosts' addresses pass; anything else fails", () => {
+        const expression = externalIpPolicy(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]).spec!.validations![0].expression;
+        const svc = (externalIPs?: string[]) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 53 }], ...(externalIPs && { externalIPs }) } });
+        assert.deepEqual(cel(bin, expression, [
+            svc(), svc([]), svc(["2001:db8:10a:1f2e::2"]), svc(["2001:db8:c10d:2::1", "2001:db8:10a:1f2e::2"]),
+            svc(["2a01:4ff:ff00::add:1"]), svc(["2001:db8:10a:1f2e::2", "2a01:4ff:ff00::add:1"]),
+            svc(["2001:DB8:10A:1F2E::2"]), svc(["2001:db8:10a:1f2e:0:0:0:2"]), svc(["203.0.113.10"]),
+        ]), ["true", "true", "true", "true", "false", "false", "false", "false", "false"]);
+    });
+
     it("rejects an unknown field, a misspelt component-config key and a kubeconfig without its user", () => {
         const svc = structuredClone(o.coredns.find((x) => x.kind === "Service")) as unknown as { spec: Record<string, unknown> };
         svc.spec.clusterIp = svc.spec.clusterIP;
         const conf: Record<string, unknown> = { ...kubeProxyConfiguration(), detectLocalMod: "BridgeInterface" };
         const kc = structuredClone(kubeProxyKubeconfig(7445)) as { users: unknown[] };
         kc.users = [];
-        const r = check(bin, [svc, conf, kc]);
+        const vap = structuredClone(externalIpPolicyObjects(["2001:db8::2"])[0]) as unknown as { spec: { validations: Record<string, unknown>[] } };
+        vap.spec.validations[0].messageExpresion = "'x'";
+        const r = check(bin, [svc, conf, kc, vap]);
         assert.equal(r.code, 1);
+        assert.match(r.lines[3], /^error 3 admissionregistration\.k8s\.io\/v1\/ValidatingAdmissionPolicy: .*unknown field "spec\.validations\[0\]\.messageExpresion"/);
         assert.match(r.lines[0], /^error 0 v1\/Service: .*unknown field "spec\.clusterIp"/);
         assert.match(r.lines[1], /^error 1 .*unknown field "detectLocalMod"/);
         assert.match(r.lines[2], /^error 2 kubeconfig: .*user "default"/);

@@ -45,6 +45,7 @@ const MODULES: Record<string, string> = {
     "apps/v1": "kubernetes-models/apps/v1",
     "policy/v1": "kubernetes-models/policy/v1",
     "rbac.authorization.k8s.io/v1": "kubernetes-models/rbac.authorization.k8s.io/v1",
+    "admissionregistration.k8s.io/v1": "kubernetes-models/admissionregistration.k8s.io/v1",
 };
 
 /** The kubernetes-models class of an object's apiVersion and kind. */

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { ConfigError } from "../../components/config/errors";
-import { requiredSecrets, validateStackConfig } from "../../components/config/load";
+import { requiredSecrets, secretValueProblems, validateStackConfig } from "../../components/config/load";
+import { parseEncryptionKeys } from "../../components/controlplane/render/encryption";
 import { formatV6 } from "../../components/network/prefix";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
 
@@ -75,7 +76,9 @@ const cases: Case[] = [
     ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
     ["even control-plane count", (c) => { c.nodes[3].roles = ["control-plane", "worker"]; }, /^nodes: 4 control-plane nodes: etcd needs an odd number for a quorum/],
-    ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role/],
+    ["no worker", (c) => { c.nodes = c.nodes.slice(0, 3); }, /^nodes: no node has the worker role: .*set cluster\.scheduleOnControlPlane: true/],
+    ["no worker, scheduleOnControlPlane false", (c) => { c.nodes = c.nodes.slice(0, 3); c.cluster.scheduleOnControlPlane = false; }, /^nodes: no node has the worker role/],
+    ["scheduleOnControlPlane not a boolean", (c) => { c.cluster.scheduleOnControlPlane = "yes"; }, /^cluster\.scheduleOnControlPlane: expected boolean, got string "yes"/],
     ["pki generation negative", (c) => { c.cluster.pki = { generation: -1 }; }, "cluster.pki.generation: -1 is below the minimum 0"],
     ["pki unknown key", (c) => { c.cluster.pki = { validityHours: 10 }; }, /^cluster\.pki\.validityHours: unknown key/],
     ["certificate validity under a day", (c) => { c.cluster.pki = { certificateValidityHours: 1 }; }, "cluster.pki.certificateValidityHours: 1 is below the minimum 24"],
@@ -208,6 +211,20 @@ describe("config validation: what a valid config becomes", () => {
         assert.equal(validateStackConfig(raw).nodes.length, 1);
     });
 
+    it("allows control-plane-only nodes without a worker only with cluster.scheduleOnControlPlane: true (default false)", () => {
+        const raw = baseConfig();
+        raw.nodes = raw.nodes.filter((n) => (n.roles as string[]).includes("control-plane"));
+        assert.throws(() => validateStackConfig(raw), /nodes: no node has the worker role/);
+        raw.cluster.scheduleOnControlPlane = true;
+        const cfg = validateStackConfig(raw);
+        assert.equal(cfg.cluster.scheduleOnControlPlane, true);
+        assert.ok(cfg.nodes.every((n) => !n.roles.includes("worker")));
+        // Reported alongside other cluster problems, not instead of them.
+        delete raw.cluster.ulaPrefix;
+        assert.deepEqual(problemsOf(raw), ["cluster.ulaPrefix: is required"]);
+        assert.equal(validateStackConfig(baseConfig()).cluster.scheduleOnControlPlane, false);
+    });
+
     it("defaults the cluster-service keys: Hetzner's resolvers, 2 CoreDNS replicas spread strictly, no services", () => {
         const cfg = validateStackConfig(baseConfig());
         assert.deepEqual(cfg.cluster.upstreamDns, ["2a01:4ff:ff00::add:1", "2a01:4ff:ff00::add:2"]);
@@ -230,10 +247,30 @@ describe("config validation: what a valid config becomes", () => {
         });
     });
 
-    it("asks for the hcloud token only when there are hcloud nodes", () => {
-        assert.deepEqual(requiredSecrets(validateStackConfig(baseConfig())), ["sshPrivateKey", "hcloudToken"]);
+    it("asks for the hcloud token only when there are hcloud nodes, for the encryption key always", () => {
+        assert.deepEqual(requiredSecrets(validateStackConfig(baseConfig())), ["sshPrivateKey", "hcloudToken", "encryptionKey"]);
         const raw = baseConfig();
         raw.nodes = raw.nodes.filter((n) => n.kind === "dedicated");
-        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey"]);
+        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey", "encryptionKey"]);
+    });
+
+    it("encryptionKey: base64 of exactly 32 bytes, or several comma-separated for a rotation; problems never echo the value", () => {
+        const key = (fill: string, n = 32) => Buffer.alloc(n, fill).toString("base64");
+        assert.deepEqual(secretValueProblems({}), []);
+        assert.deepEqual(secretValueProblems({ encryptionKey: key("a") }), []);
+        assert.deepEqual(parseEncryptionKeys(`${key("a")}, ${key("b")}`), { keys: [key("a"), key("b")] });
+        const bad: [string, RegExp][] = [
+            [key("a", 16), /^encryptionKey: the key is 16 bytes, secretbox needs exactly 32/],
+            ["not base64!", /^encryptionKey: the key is not base64 \(make one with: head -c 32 \/dev\/urandom \| base64\)$/],
+            [`${key("a")},${key("b", 31)}`, /^encryptionKey: key 2 is 31 bytes/],
+            [`${key("a")},${key("a")}`, /^encryptionKey: lists a key twice$/],
+            ["", /^encryptionKey: the key is not base64/],
+        ];
+        for (const [value, expected] of bad) {
+            const lines = secretValueProblems({ encryptionKey: value });
+            assert.equal(lines.length, 1, value);
+            assert.match(lines[0], expected);
+            if (value.length > 8) assert.ok(!lines[0].includes(value.split(",")[0]), "the value is not echoed");
+        }
     });
 });

@@ -2,6 +2,7 @@
 // plan: cluster fd8a:31c2:7c1f:1::/64, cp1..cp3 at indexes 1..3, worker w1 at index 11.
 import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "../../components/controlplane/render/defaults";
 import { ClusterFacts, NodeFacts } from "../../components/controlplane/render/inputs";
+import { controlPlaneTainted } from "../../components/controlplane/render/nodeRoles";
 import { NodePlanInput, planCluster } from "../../components/network/plan";
 import { Prefix, formatV6 } from "../../components/network/prefix";
 
@@ -32,6 +33,7 @@ export function fixture(opts: { members?: readonly string[]; version?: string } 
         // Robot's convention: the host's main address is <provider prefix>::2.
         publicAddress: formatV6(n.gua!.address(2)),
         controlPlane: n.roles.includes("control-plane"),
+        controlPlaneTaint: controlPlaneTainted(n.roles, false),
     }));
     const memberNames = opts.members ?? nodes.filter((n) => n.controlPlane).map((n) => n.name);
     const version = opts.version ?? KUBERNETES_VERSION;

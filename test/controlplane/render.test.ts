@@ -8,6 +8,9 @@ import { ETCD_MANIFEST_PATH, etcdFlags, renderEtcdManifest } from "../../compone
 import { kubernetesFiles } from "../../components/controlplane/render/files";
 import { KUBELET_UNIT_PATH, MESH_UNIT } from "../../components/controlplane/render/kubelet";
 import { meshCommand } from "../../components/hosts/render/commands";
+import { controlPlaneTainted } from "../../components/controlplane/render/nodeRoles";
+import { AUDIT_POLICY_PATH } from "../../components/controlplane/render/audit";
+import { ENCRYPTION_CONFIG_PATH, encryptionKeyName, renderEncryptionConfig } from "../../components/controlplane/render/encryption";
 import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
 import { sha256 } from "../../components/controlplane/render/staticPod";
 import { expectGolden } from "../support/golden";
@@ -224,6 +227,66 @@ describe("kube-apiserver", () => {
         assert.equal(flags.get("anonymous-auth"), undefined, "the proxies' /readyz checks are anonymous");
         assert.deepEqual(["kube-apiserver", ...apiserverFlags(f.cluster, f.node("cp2"))], pod("cp2", APISERVER_MANIFEST_PATH).spec.containers[0].command);
     });
+
+    it("encrypts Secrets at rest with the PKI step's encryption config and writes a rotated audit log, both mounted", () => {
+        for (const name of CONTROL_PLANE) {
+            const flags = flagsOf(name, APISERVER_MANIFEST_PATH);
+            assert.equal(flags.get("encryption-provider-config"), ENCRYPTION_CONFIG_PATH);
+            assert.equal(flags.get("audit-policy-file"), AUDIT_POLICY_PATH);
+            assert.equal(flags.get("audit-log-path"), "/var/log/kubernetes/audit/audit.log");
+            assert.equal(flags.get("audit-log-maxage"), "30");
+            assert.equal(flags.get("audit-log-maxbackup"), "10");
+            assert.equal(flags.get("audit-log-maxsize"), "100");
+            const p = pod(name, APISERVER_MANIFEST_PATH);
+            const volumes = new Map(p.spec.volumes.map((v) => [v.name, v.hostPath as { path: string; type: string }]));
+            const mounts = new Map(p.spec.containers[0].volumeMounts.map((m) => [m.name, m as unknown as { mountPath: string; readOnly: boolean }]));
+            // Every file a flag names is inside a mounted path, at the same place in the container.
+            for (const file of [ENCRYPTION_CONFIG_PATH, AUDIT_POLICY_PATH, "/var/log/kubernetes/audit/audit.log"]) {
+                const mount = [...mounts.values()].find((m) => file === m.mountPath || file.startsWith(`${m.mountPath}/`));
+                assert.ok(mount, `${name}: ${file} is not mounted`);
+            }
+            assert.deepEqual(volumes.get("audit-log"), { path: "/var/log/kubernetes/audit", type: "DirectoryOrCreate" });
+            assert.equal(mounts.get("audit-log")!.readOnly, false, "the apiserver writes the log");
+            assert.equal(mounts.get("audit-policy")!.readOnly, true);
+            assert.equal(mounts.get("k8s-certs")!.readOnly, true);
+            // The policy is a plain file of the files step; the encryption config (a key) is not.
+            assert.equal(filesOf(name).get(AUDIT_POLICY_PATH)!.mode, "0644");
+            assert.ok(!filesOf(name).has(ENCRYPTION_CONFIG_PATH));
+        }
+        assert.ok(!filesOf("w1").has(AUDIT_POLICY_PATH));
+    });
+
+    it("the audit policy: no probes, events or leases; metadata only for Secrets, ConfigMaps and tokens; request bodies of writes", () => {
+        const policy = yaml11(filesOf("cp1").get(AUDIT_POLICY_PATH)!.content);
+        assert.equal(policy.apiVersion, "audit.k8s.io/v1");
+        assert.equal(policy.kind, "Policy");
+        assert.deepEqual(policy.omitStages, ["RequestReceived"]);
+        const rules = policy.rules as { level: string; resources?: { group: string; resources: string[] }[]; verbs?: string[] }[];
+        // Rules match first to last: the Metadata rule for secrets must come before any rule that logs bodies.
+        const secrets = rules.findIndex((r) => r.resources?.some((g) => g.group === "" && g.resources.includes("secrets")));
+        assert.equal(rules[secrets].level, "Metadata");
+        assert.ok(rules.slice(0, secrets).every((r) => r.level === "None"));
+        assert.ok(rules.every((r) => r.level !== "RequestResponse"));
+        assert.deepEqual(rules.at(-1), { level: "Metadata" });
+        assert.deepEqual(rules.find((r) => r.level === "Request")!.verbs, ["create", "update", "patch", "delete", "deletecollection"]);
+    });
+
+    it("the encryption config: secretbox with every key (the first writes), identity only to read old data", () => {
+        const a = Buffer.alloc(32, "a").toString("base64");
+        const b = Buffer.alloc(32, "b").toString("base64");
+        const conf = yaml11(renderEncryptionConfig([a, b]));
+        assert.equal(conf.apiVersion, "apiserver.config.k8s.io/v1");
+        assert.equal(conf.kind, "EncryptionConfiguration");
+        assert.deepEqual(conf.resources[0].resources, ["secrets"]);
+        const [secretbox, identity] = conf.resources[0].providers;
+        assert.deepEqual(secretbox.secretbox.keys.map((k: { secret: string }) => k.secret), [a, b]);
+        assert.deepEqual(secretbox.secretbox.keys.map((k: { name: string }) => k.name), [encryptionKeyName(a), encryptionKeyName(b)]);
+        assert.notEqual(encryptionKeyName(a), encryptionKeyName(b));
+        assert.match(encryptionKeyName(a), /^v6k8s-[0-9a-f]{12}$/);
+        assert.deepEqual(identity, { identity: {} });
+        assert.equal(conf.resources[0].providers.length, 2);
+        assert.throws(() => renderEncryptionConfig([]), /at least one key/);
+    });
 });
 
 describe("kube-controller-manager and kube-scheduler", () => {
@@ -302,6 +365,20 @@ describe("the kubelet", () => {
         assert.equal(k.containerRuntimeEndpoint, "unix:///run/containerd/containerd.sock");
         assert.equal(k.rotateCertificates, false);
         assert.equal(k.serverTLSBootstrap, false);
+    });
+
+    it("control-plane nodes register with the control-plane NoSchedule taint; workers, [control-plane, worker] and scheduleOnControlPlane do not", () => {
+        for (const name of CONTROL_PLANE) {
+            const k = yaml11(filesOf(name).get(PATHS.kubeletConfig)!.content);
+            assert.deepEqual(k.registerWithTaints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }], name);
+        }
+        assert.equal(yaml11(filesOf("w1").get(PATHS.kubeletConfig)!.content).registerWithTaints, undefined);
+        // The node-role label cannot come from the kubelet (NodeRestriction): never --node-labels.
+        assert.doesNotMatch(filesOf("cp1").get(KUBELET_UNIT_PATH)!.content, /--node-labels/);
+        assert.equal(controlPlaneTainted(["control-plane"], false), true);
+        assert.equal(controlPlaneTainted(["control-plane", "worker"], false), false);
+        assert.equal(controlPlaneTainted(["control-plane"], true), false);
+        assert.equal(controlPlaneTainted(["worker"], false), false);
     });
 
     it("the unit passes the mesh address as --node-ip and the node name, after containerd, node networking and the mesh", () => {

@@ -12,6 +12,8 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
 const unwrap = <T>(v: unknown): T => (isSecret(v) ? (v as unknown as { value: T }).value : (v as T));
 const PROVIDER = "addons-provider";
+const POLICY = "addons-validatingadmissionpolicy-v6k8s-external-ips";
+const BINDING = "addons-validatingadmissionpolicybinding-v6k8s-external-ips";
 
 function prodRaw(): Record<string, unknown> {
     return projectKeys(parse(fs.readFileSync(PROD_FILE, "utf8")).config, "v6k8s");
@@ -64,12 +66,29 @@ describe("cluster services under Pulumi mocks", function () {
             it("every Kubernetes object uses that provider, so everything Kubernetes waits for the kubelets", () => {
                 const objects = kubernetesObjects(prod);
                 assert.deepEqual(objects.map((o) => o.type.split(":")[1]).filter((t, i, a) => a.indexOf(t) === i).sort(), [
-                    "apps/v1", "core/v1", "policy/v1", "rbac.authorization.k8s.io/v1",
+                    "admissionregistration.k8s.io/v1", "apps/v1", "core/v1", "policy/v1", "rbac.authorization.k8s.io/v1",
                 ]);
                 assert.ok(objects.length >= 14, `${objects.length} objects`);
                 // The engine creates a resource only after its provider: through the provider, every
                 // object waits for the control plane and the kubelets.
                 for (const o of objects) assert.equal(o.provider, PROVIDER, `${o.name} uses ${o.provider}`);
+            });
+
+            it("the externalIPs policy lists every host's public address, is bound to deny, and public services wait for it", async () => {
+                const policy = get(prod, POLICY);
+                assert.equal(policy.type, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+                assert.equal(policy.provider, PROVIDER);
+                const binding = get(prod, BINDING);
+                assert.ok(binding.dependsOn.includes(POLICY));
+                assert.deepEqual((binding.inputs.spec as { validationActions: string[] }).validationActions, ["Deny"]);
+                assert.ok(get(prod, "svc-hello-hello-service").dependsOn.includes(BINDING));
+                if (preview) return;
+                const expression = (policy.inputs.spec as { validations: { expression: string }[] }).validations[0].expression;
+                const listed = [...expression.matchAll(/'([0-9a-f:]+)'/g)].map((m) => m[1]);
+                // Four dedicated hosts from the file, two hcloud servers as the mock assigns them.
+                assert.equal(listed.length, 6);
+                for (const a of ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2"]) assert.ok(listed.includes(a), a);
+                assert.equal(listed.filter((a) => a.startsWith("2001:db8:c0de:")).length, 2);
             });
 
             it("CoreDNS starts after kube-proxy (it reaches the apiserver through a service address)", () => {
@@ -155,15 +174,20 @@ describe("cluster services under Pulumi mocks", function () {
         assert.match((await resolve(outputs.kubeconfig as string))!, /server: https:\/\/\[2001:db8:10a:1f2e::2\]:6443/, "the admin kubeconfig is unchanged");
     });
 
-    it("adding a worker changes no gateway, DNS step or Kubernetes object", async () => {
+    it("adding a worker changes no gateway, DNS step or Kubernetes object but the externalIPs policy (which allows its address)", async function () {
+        // Two whole program runs (when not shared yet): slow machines need more than mocha's default.
+        this.timeout(180_000);
         const before = (await sharedRun(prodRaw())).resources;
         const raw = prodRaw() as RawConfig;
         raw.nodes.push(dedicated("w4", 14, ["worker"], "2001:db8:20b::/64"));
         const after = (await sharedRun(raw)).resources;
-        const mine = before.filter((r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes");
+        const mine = before.filter((r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes" && r.name !== POLICY);
         assert.ok(mine.length > 20);
         for (const r of mine) assert.deepEqual(get(after, r.name).inputs, r.inputs, `${r.name} changed`);
         assert.ok(after.some((r) => r.name === "dns-w4"));
+        const expression = (r: RecordedResource) => (r.inputs.spec as { validations: { expression: string }[] }).validations[0].expression;
+        assert.doesNotMatch(expression(get(before, POLICY)), /'2001:db8:20b::2'/);
+        assert.match(expression(get(after, POLICY)), /'2001:db8:20b::2'/);
     });
 
     it("the example stack's config is what the tests above assume", () => {

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { generateKeyPairSync } from "crypto";
 import { projectKeys } from "../../components/config/stackFile";
 import { NOTHING_TO_REAPPLY, sha256 } from "../../components/hosts/render/commands";
-import { PROJECT, RecordedResource, SECRET_SIG, TEST_SSH_KEY, UNKNOWN, defaultOutputs, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, SECRET_SIG, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, UNKNOWN, defaultOutputs, runProgram } from "../support/pulumiMocks";
 
 const COMMAND = "command:remote:Command";
 
@@ -103,7 +103,7 @@ describe("every remote command, under engine-like mocks", function () {
 
     it("a new SSH key changes no command's triggers, create or stdin: only the connection (an update, which re-applies nothing)", async () => {
         const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
-        const after = (await runProgram(prodConfig(), { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64) } })).resources.filter((r) => r.type === COMMAND);
+        const after = (await runProgram(prodConfig(), { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })).resources.filter((r) => r.type === COMMAND);
         assert.equal(after.length, commands("update").length);
         for (const c of commands("update")) {
             const d = after.find((x) => x.name === c.name)!;

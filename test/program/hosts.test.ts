@@ -7,7 +7,7 @@ import { projectKeys } from "../../components/config/stackFile";
 import { publicKeyOf } from "../../components/hosts/sshPublicKey";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated, hcloud } from "../support/fixtures";
-import { PROJECT, RecordedResource, TEST_SSH_KEY, fakePublicKey, resolve } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, fakePublicKey, resolve } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
 
 const COMMAND = "command:remote:Command";
@@ -136,7 +136,7 @@ describe("hosts and mesh under Pulumi mocks", function () {
         const raw = threeNodes();
         raw.nodes.push(hcloud("h1", 4, ["worker"]));
         const before = (await sharedRun(raw)).resources;
-        const after = (await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64) } })).resources;
+        const after = (await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })).resources;
         const [oldName, newName] = [before, after].map((rs) => byName(rs, "hcloud-ssh").inputs.name as string);
         assert.match(oldName, /^test-v6k8s-[0-9a-f]{8}$/);
         assert.match(newName, /^test-v6k8s-[0-9a-f]{8}$/);

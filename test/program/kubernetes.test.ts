@@ -6,8 +6,15 @@ import { projectKeys, readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/hosts/render/offline";
 import { decodeInstalledFiles, decodeStdinFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
-import { PROJECT, RecordedResource, resolve } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, resolve } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
+import { ENCRYPTION_CONFIG_PATH, renderEncryptionConfig } from "../../components/controlplane/render/encryption";
+import { validateStackConfig } from "../../components/config/load";
+import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
+import { hostPkiFiles } from "../../components/controlplane/pkiFiles";
+import { CA_PROFILES, Signer } from "../../components/controlplane/pki/profiles";
+import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
+import { waitControlPlaneCommand } from "../../components/controlplane/steps";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
@@ -72,6 +79,17 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
     });
 
+    it("the control-plane wait labels cp1..cp3 and taints them (roles [control-plane]); the kubelets of cp nodes register tainted", () => {
+        const wait = unwrap(get(prod, "k8s-control-plane-ready").inputs.create);
+        for (const cp of ["cp1", "cp2", "cp3"]) {
+            assert.match(wait, new RegExp(`^k label node ${cp} node-role\\.kubernetes\\.io/control-plane= --overwrite$`, "m"));
+            assert.match(wait, new RegExp(`^k taint node ${cp} node-role\\.kubernetes\\.io/control-plane:NoSchedule --overwrite$`, "m"));
+            assert.match(filesOf(prod, `k8s-${cp}-files`).get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints:\n {2}- key: node-role\.kubernetes\.io\/control-plane\n {4}effect: NoSchedule/);
+        }
+        assert.doesNotMatch(wait, /node w\d/);
+        assert.doesNotMatch(filesOf(prod, "k8s-w1-files").get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints/);
+    });
+
     it("sends each host only its own keys, on stdin (a secret); CA keys go nowhere", () => {
         const w1 = stdinFilesOf(prod, "k8s-w1-pki");
         assert.deepEqual([...w1.keys()].sort(), [
@@ -96,6 +114,42 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         for (const r of prod.filter((x) => x.name.endsWith("-files") && x.name.startsWith("k8s-"))) {
             for (const [f, { content }] of filesOf(prod, r.name)) assert.doesNotMatch(content, /PRIVATE KEY/, `${r.name}:${f}`);
         }
+    });
+
+    it("writes the encryption config only to control-plane nodes, on the pki step's (secret) stdin, mode 0600; the key is in no command text", () => {
+        for (const cp of ["cp1", "cp2", "cp3"]) {
+            const f = stdinFilesOf(prod, `k8s-${cp}-pki`).get(ENCRYPTION_CONFIG_PATH);
+            assert.ok(f, `${cp} gets the encryption config`);
+            assert.equal(f.mode, "0600");
+            const conf = parse(f.content);
+            assert.deepEqual(conf.resources[0].providers[0].secretbox.keys.map((k: { secret: string }) => k.secret), [TEST_ENCRYPTION_KEY]);
+            assert.ok(isSecret(get(prod, `k8s-${cp}-pki`).inputs.stdin));
+        }
+        assert.ok(!stdinFilesOf(prod, "k8s-w1-pki").has(ENCRYPTION_CONFIG_PATH));
+        for (const r of prod.filter((x) => x.type === "command:remote:Command")) {
+            const text = unwrap(r.inputs.create) ?? "";
+            assert.ok(!text.includes(TEST_ENCRYPTION_KEY), `${r.name} carries the encryption key`);
+            for (const [p, { content }] of decodeInstalledFiles(text)) assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} carries the encryption key`);
+            if (!/^k8s-cp\d-pki$/.test(r.name) && r.inputs.stdin !== undefined) {
+                for (const [p, { content }] of stdinFilesOf(prod, r.name)) assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} (stdin) carries the encryption key`);
+            }
+        }
+    });
+
+    it("the pure step texts the lab runs give what the program sends: the wait with labels and taints, the encryption config in hostPkiFiles", () => {
+        const config = validateStackConfig(prodConfig());
+        assert.equal(unwrap(get(prod, "k8s-control-plane-ready").inputs.create), waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config)));
+        const sent = stdinFilesOf(prod, "k8s-cp1-pki").get(ENCRYPTION_CONFIG_PATH)!;
+        assert.equal(sent.content, renderEncryptionConfig([TEST_ENCRYPTION_KEY]));
+        const pems = {
+            caCerts: Object.fromEntries(CA_PROFILES.map((c) => [c.id, `CA ${c.id}`])) as Record<Signer, string>,
+            leaves: {},
+            serviceAccount: { publicKey: "SA PUB", privateKey: "SA KEY" },
+        };
+        const extras = { encryptionKeys: [TEST_ENCRYPTION_KEY] };
+        assert.deepEqual(hostPkiFiles({ name: "cp1", controlPlane: true }, [], pems, extras).get(ENCRYPTION_CONFIG_PATH), sent);
+        assert.ok(!hostPkiFiles({ name: "w1", controlPlane: false }, [], pems, extras).has(ENCRYPTION_CONFIG_PATH), "workers never get it");
+        assert.ok(!hostPkiFiles({ name: "cp1", controlPlane: true }, [], pems).has(ENCRYPTION_CONFIG_PATH), "without keys, no encryption config");
     });
 
     it("sends exactly the files `npm run render` shows (but for the certificates' hash)", () => {

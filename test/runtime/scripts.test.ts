@@ -144,4 +144,57 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             server.close();
         }
     });
+
+    it("wait-control-plane then labels each control-plane node with an admin credential, taints it or removes the taint (real bash, stub kubectl)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-roles-"));
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+        const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
+            res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
+        });
+        await new Promise<void>((r) => server.listen(0, "::1", r));
+        const port = (server.address() as AddressInfo).port;
+        try {
+            // cp2 registers only on the third look; cp3 carries the taint from before it took workloads.
+            fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash
+echo "$*" >> ${dir}/calls
+args=" $* "
+case "$args" in
+*" get node cp2 "*) n=$(cat ${dir}/cp2 2>/dev/null || echo 0); echo $((n + 1)) > ${dir}/cp2; [ "$n" -ge 2 ] || exit 1;;
+*" get node cp3 -o jsonpath="*) echo NoSchedule;;
+*" get node nope "*) exit 1;;
+esac
+exit 0
+`, { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+            const script = path.join(dir, "wait.sh");
+            fs.writeFileSync(script, renderWaitControlPlane({
+                proxyPort: port, timeoutSeconds: 5,
+                controlPlaneNodes: [{ name: "cp1", tainted: true }, { name: "cp2", tainted: true }, { name: "cp3", tainted: false }],
+            }));
+            const r = await inScratchRoot(`PATH=${dir}:$PATH bash ${script}`);
+            assert.equal(r.status, 0, r.stderr);
+            const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
+            const creds = `--request-timeout=10s --server=https://[::1]:${port} --certificate-authority=/etc/kubernetes/pki/ca.crt `
+                + "--client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt --client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key";
+            assert.ok(calls.every((c) => c.startsWith(`${creds} `)), calls.join("\n"));
+            const verbs = calls.map((c) => c.slice(creds.length + 1)).filter((c) => !c.startsWith("get "));
+            assert.deepEqual(verbs, [
+                "label node cp1 node-role.kubernetes.io/control-plane= --overwrite",
+                "taint node cp1 node-role.kubernetes.io/control-plane:NoSchedule --overwrite",
+                "label node cp2 node-role.kubernetes.io/control-plane= --overwrite",
+                "taint node cp2 node-role.kubernetes.io/control-plane:NoSchedule --overwrite",
+                "label node cp3 node-role.kubernetes.io/control-plane= --overwrite",
+                "taint node cp3 node-role.kubernetes.io/control-plane:NoSchedule-",
+            ]);
+            assert.equal(calls.filter((c) => / get node cp2$/.test(c)).length, 4, "cp2 is waited for until it registers");
+
+            fs.writeFileSync(script, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 5, registerTimeoutSeconds: 3, controlPlaneNodes: [{ name: "nope", tainted: true }] }));
+            const missing = await inScratchRoot(`PATH=${dir}:$PATH bash ${script}`);
+            assert.equal(missing.status, 1);
+            assert.match(missing.stderr, /node nope did not register within 3s/);
+        } finally {
+            server.close();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
 });

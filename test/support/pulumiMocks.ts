@@ -45,6 +45,9 @@ export const TEST_SSH_KEY = generateKeyPairSync("ed25519", {
     publicKeyEncoding: { type: "spki", format: "pem" },
 }).privateKey;
 
+/** The `encryptionKey` secret of the mock runs: 32 bytes, base64 (a test checks it never leaves the secret step). */
+export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, "v6k8s-test-encryption-key-").toString("base64");
+
 /** A stable fake WireGuard public key per resource name (44 base64 chars, like the real ones). */
 export function fakePublicKey(seed: string): string {
     return createHash("sha256").update(seed).digest("base64");
@@ -122,7 +125,7 @@ export async function runProgram(
 ): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
     const deps = new Map<string, Partial<RecordedResource>>();
-    const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64) });
+    const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY });
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {

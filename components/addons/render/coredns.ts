@@ -3,6 +3,7 @@
 // Kubernetes objects around it (RBAC as upstream CoreDNS's deployment repository has it).
 import { renderCorefile } from "../../dns/render/corefile";
 import { v6 } from "../../controlplane/render/net";
+import { CONTROL_PLANE_TAINT } from "../../controlplane/render/nodeRoles";
 import { APP_LABEL, COREDNS_HEALTH_PORT, COREDNS_READY_PORT, DNS_PORT, MANAGED_BY, SYSTEM_NAMESPACE } from "./defaults";
 import type {
     IClusterRole, IClusterRoleBinding, IConfigMap, IDeployment, IPodDisruptionBudget, IService, IServiceAccount, KubernetesObject,
@@ -81,7 +82,7 @@ export function corednsObjects(inputs: CorednsInputs): KubernetesObject[] {
                     nodeSelector: { "kubernetes.io/os": "linux" },
                     tolerations: [
                         { key: "CriticalAddonsOnly", operator: "Exists" },
-                        { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" },
+                        { key: CONTROL_PLANE_TAINT.key, effect: CONTROL_PLANE_TAINT.effect },
                     ],
                     topologySpreadConstraints: [spread],
                     containers: [{

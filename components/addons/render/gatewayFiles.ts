@@ -8,7 +8,7 @@ import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
 import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
 import {
-    DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
+    DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
     RESOLV_CONF_BACKUP_PATH, RESOLV_CONF_PATH, renderDhclientHook, renderDns64ResolverConf, renderDns64ResolverUnit, renderHostResolvConf,
 } from "./hostDns";
 import {
@@ -61,6 +61,8 @@ const PACKAGES = [...NAT64_PACKAGES, ...DNS64_RESOLVER_PACKAGES];
  * Installs Tayga and unbound if missing (Debian's own unbound service stays off: ours has its own
  * config and unit), then (re)starts the gateway and its resolver. Runs only when a file changed
  * (its trigger is their hash), so the restart is the point: Tayga and unbound read config at start.
+ * When a unit does not come up it prints both units' last journal lines (unbound logs why it
+ * stopped there, e.g. an AppArmor denial of its config file) and fails.
  */
 export function gatewayActivateCommand(): string {
     const nat64 = unitName(NAT64_UNIT_PATH);
@@ -77,6 +79,7 @@ if [ -n "$missing" ]; then
     ${APT_GET} install -y -q --no-install-recommends $missing
 fi
 systemctl disable --now unbound.service 2>/dev/null || true
+rm -f ${LEGACY_DNS64_RESOLVER_CONF_PATH}
 systemctl daemon-reload
 systemctl enable ${nat64} ${dns64}
 systemctl restart ${nat64}
@@ -85,7 +88,10 @@ for _ in $(seq 30); do
     systemctl is-active --quiet ${nat64} && systemctl is-active --quiet ${dns64} && exit 0
     sleep 1
 done
-systemctl --no-pager status ${nat64} ${dns64} >&2 || true
+for u in ${nat64} ${dns64}; do
+    echo "$u is $(systemctl is-active $u 2>/dev/null || true); its last journal lines:" >&2
+    journalctl -u $u -n 50 --no-pager >&2 || true
+done
 exit 1
 `;
 }

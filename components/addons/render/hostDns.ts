@@ -14,7 +14,14 @@ export const RESOLV_CONF_PATH = "/etc/resolv.conf";
 export const RESOLV_CONF_BACKUP_PATH = "/etc/resolv.conf.v6k8s-orig";
 /** dhclient (IPv4 on hcloud servers) would rewrite resolv.conf on every lease renewal. */
 export const DHCLIENT_HOOK_PATH = "/etc/dhcp/dhclient-enter-hooks.d/v6k8s-keep-resolv-conf";
-export const DNS64_RESOLVER_CONF_PATH = "/etc/v6k8s/dns64-resolver.conf";
+/**
+ * Under /etc/unbound/ because Debian 12's enforcing AppArmor profile for /usr/sbin/unbound lets it
+ * read only /etc/unbound/** (elsewhere it does not start). Not in unbound.conf.d/: Debian's own
+ * unbound.conf includes that directory, and its unbound.service (kept off) must not load ours.
+ */
+export const DNS64_RESOLVER_CONF_PATH = "/etc/unbound/v6k8s-dns64.conf";
+/** Where releases before the AppArmor fix wrote it; the activate step removes it. */
+export const LEGACY_DNS64_RESOLVER_CONF_PATH = "/etc/v6k8s/dns64-resolver.conf";
 export const DNS64_RESOLVER_UNIT_PATH = "/etc/systemd/system/v6k8s-dns64.service";
 /** Debian package of the resolver. */
 export const DNS64_RESOLVER_PACKAGES = ["unbound"] as const;

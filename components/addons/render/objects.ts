@@ -3,6 +3,8 @@
 // tests run each object through the same schema's validator. Type-only imports: nothing of the
 // package is loaded at run time.
 import { stringify } from "yaml";
+import type { IValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
+import type { IValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
 import type { IDaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
@@ -15,6 +17,7 @@ import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
 export type {
     IClusterRole, IClusterRoleBinding, IConfigMap, IDaemonSet, IDeployment, INamespace, IPodDisruptionBudget, IService, IServiceAccount,
+    IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding,
 };
 
 /** Every kind the program creates. Adding one means adding it to components/addons/kinds.ts too. */
@@ -27,7 +30,9 @@ export type KubernetesObject =
     | IClusterRoleBinding
     | IDaemonSet
     | IDeployment
-    | IPodDisruptionBudget;
+    | IPodDisruptionBudget
+    | IValidatingAdmissionPolicy
+    | IValidatingAdmissionPolicyBinding;
 
 export type Kind = KubernetesObject["kind"];
 

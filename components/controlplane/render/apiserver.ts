@@ -1,13 +1,15 @@
 // kube-apiserver on a control-plane node. It advertises its mesh address (the `kubernetes` service
 // endpoints), listens on every address, and reaches etcd through the local member first.
 import { PKI_DIR, PATHS } from "../paths";
+import { AUDIT_LOG_DIR, AUDIT_POLICY_PATH, auditFlags, renderAuditPolicy } from "./audit";
+import { ENCRYPTION_CONFIG_PATH } from "./encryption";
 import { ETCD_CLIENT_PORT } from "./defaults";
 import { etcdClientUrl } from "./etcd";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { members, selfMember } from "./members";
 import { LOOPBACK, httpsUrl, port } from "./net";
 import { serviceRange } from "./serviceRange";
-import { livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe } from "./staticPod";
+import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, sha256, startupProbe } from "./staticPod";
 
 export const APISERVER_MANIFEST_PATH = manifestPath("kube-apiserver");
 /** The CN of PATHS.frontProxyClient: the only client whose request headers the apiserver trusts. */
@@ -57,6 +59,9 @@ export function apiserverFlags(cluster: ClusterFacts, node: NodeFacts): string[]
         "--requestheader-extra-headers-prefix=X-Remote-Extra-",
         "--requestheader-group-headers=X-Remote-Group",
         "--requestheader-username-headers=X-Remote-User",
+        // Secrets are encrypted before they reach etcd; the PKI step writes the key file (0600).
+        `--encryption-provider-config=${ENCRYPTION_CONFIG_PATH}`,
+        ...auditFlags(),
     ];
 }
 
@@ -67,9 +72,15 @@ export function renderApiserverManifest(cluster: ClusterFacts, node: NodeFacts):
         image: cluster.images.apiserver,
         command: ["kube-apiserver", ...apiserverFlags(cluster, node)],
         requests: { cpu: "250m" },
-        // PKI_DIR holds the etcd client files too (pki/etcd/ca.crt): one read-only mount.
-        mounts: [{ name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true }],
-        annotations: podAnnotations(cluster),
+        // PKI_DIR holds the etcd client files too (pki/etcd/ca.crt) and the encryption config: one
+        // read-only mount. The audit log directory is the only thing the apiserver writes.
+        mounts: [
+            { name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true },
+            { name: "audit-policy", hostPath: AUDIT_POLICY_PATH, type: "File", readOnly: true },
+            { name: "audit-log", hostPath: AUDIT_LOG_DIR, type: "DirectoryOrCreate", readOnly: false },
+        ],
+        // The audit policy is read only at start and mounted as a file: a new policy must restart the pod.
+        annotations: podAnnotations(cluster, { [`${ANNOTATION_PREFIX}/audit-policy`]: sha256(renderAuditPolicy()).slice(0, 16) }),
         // Anonymous requests may read /livez and /readyz (system:public-info-viewer); the node-local
         // proxies' health checks rely on that too, so --anonymous-auth stays at its default (true).
         liveness: livenessProbe(LOOPBACK, p, "/livez", "HTTPS"),

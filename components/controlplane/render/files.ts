@@ -4,6 +4,7 @@
 import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { MANIFEST_DIR, PATHS } from "../paths";
 import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
+import { AUDIT_POLICY_PATH, renderAuditPolicy } from "./audit";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, registryHostsFiles, renderContainerdConfig, renderContainerdUnit } from "./containerd";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
@@ -33,7 +34,7 @@ export function runtimeFiles(cluster: ClusterFacts, node: NodeFacts, opts: NodeF
     ];
     if (opts.containerdUnit ?? true) files.push([CONTAINERD_UNIT_PATH, file(renderContainerdUnit())]);
     files.push(
-        [PATHS.kubeletConfig, file(renderKubeletConfig(cluster))],
+        [PATHS.kubeletConfig, file(renderKubeletConfig(cluster, node))],
         [PATHS.kubeletKubeconfig, restricted(renderKubeletKubeconfig(cluster, node))],
         [KUBELET_UNIT_PATH, file(renderKubeletUnit(node))],
     );
@@ -55,6 +56,8 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
     return new Map([
         [PATHS.controllerManagerKubeconfig, restricted(renderControllerManagerKubeconfig(cluster))],
         [PATHS.schedulerKubeconfig, restricted(renderSchedulerKubeconfig(cluster))],
+        // Not secret; the encryption config is (the PKI step writes it with the keys).
+        [AUDIT_POLICY_PATH, file(renderAuditPolicy())],
         [ETCD_MANIFEST_PATH, restricted(renderEtcdManifest(cluster, node, opts.etcdClusterState ?? "new"))],
         [APISERVER_MANIFEST_PATH, restricted(renderApiserverManifest(cluster, node))],
         [CONTROLLER_MANAGER_MANIFEST_PATH, restricted(renderControllerManagerManifest(cluster, node))],

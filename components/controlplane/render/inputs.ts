@@ -50,4 +50,9 @@ export interface NodeFacts {
     /** Its public IPv6 address. */
     readonly publicAddress: string;
     readonly controlPlane: boolean;
+    /**
+     * Registers with the control-plane NoSchedule taint (render/nodeRoles.ts: control-plane only,
+     * without the worker role or cluster.scheduleOnControlPlane); default false.
+     */
+    readonly controlPlaneTaint?: boolean;
 }

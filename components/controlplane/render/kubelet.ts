@@ -6,6 +6,7 @@ import { NETWORK_UNIT_PATH } from "../../hosts/render/scripts";
 import { MANIFEST_DIR, PATHS } from "../paths";
 import { KUBELET_HEALTHZ_PORT } from "./defaults";
 import { ClusterFacts, NodeFacts } from "./inputs";
+import { CONTROL_PLANE_TAINT } from "./nodeRoles";
 import { LOOPBACK, v6 } from "./net";
 import { dnsAddress } from "./serviceRange";
 import { renderYaml } from "./staticPod";
@@ -17,7 +18,8 @@ export const CONTAINERD_SOCKET = "unix:///run/containerd/containerd.sock";
 /** The mesh at boot (the mesh step enables it). */
 export const MESH_UNIT = `wg-quick@${WIREGUARD_INTERFACE}.service`;
 
-export function kubeletConfiguration(cluster: ClusterFacts) {
+/** The kubelet's configuration; `node` adds what differs per node (the control-plane taint). */
+export function kubeletConfiguration(cluster: ClusterFacts, node?: NodeFacts) {
     return {
         apiVersion: "kubelet.config.k8s.io/v1beta1",
         kind: "KubeletConfiguration",
@@ -41,11 +43,14 @@ export function kubeletConfiguration(cluster: ClusterFacts) {
         tlsPrivateKeyFile: PATHS.kubeletServing.key,
         rotateCertificates: false,
         serverTLSBootstrap: false,
+        // Applied when the Node object is created, before anything can be scheduled on it; the
+        // label needs an admin (render/nodeRoles.ts).
+        ...(node?.controlPlaneTaint && { registerWithTaints: [{ ...CONTROL_PLANE_TAINT }] }),
     };
 }
 
-export function renderKubeletConfig(cluster: ClusterFacts): string {
-    return renderYaml("Rendered by v6k8s: KubeletConfiguration.", kubeletConfiguration(cluster));
+export function renderKubeletConfig(cluster: ClusterFacts, node?: NodeFacts): string {
+    return renderYaml("Rendered by v6k8s: KubeletConfiguration.", kubeletConfiguration(cluster, node));
 }
 
 export function kubeletArgs(node: NodeFacts): string[] {

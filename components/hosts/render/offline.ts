@@ -63,7 +63,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             net,
             files: new Map([...own, ...mesh]),
             commands: hostCommands(own, mesh),
-            kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i]), {
+            kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane), {
                 versions, joinEtcd: node.joinEtcd, certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
             }),
             gateway,

@@ -2,6 +2,7 @@
 // nodes are upgraded one at a time: each waits for its own apiserver before the next one starts.
 import { posix } from "path";
 import { renderWaitFunctions } from "./wait";
+import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -137,14 +138,32 @@ wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${op
 `;
 }
 
-/** The cluster-wide step: every control-plane apiserver answers /readyz through the node-local proxy. */
-export function renderWaitControlPlane(opts: { proxyPort: number; timeoutSeconds?: number; progressSeconds?: number }): string {
+export interface WaitControlPlaneOptions {
+    readonly proxyPort: number;
+    /** Seconds to wait for /readyz; default 900. */
+    readonly timeoutSeconds?: number;
+    /** Seconds between progress lines; default DEFAULT_PROGRESS_SECONDS. */
+    readonly progressSeconds?: number;
+    /** Control-plane nodes to label (and taint or untaint) once the apiservers serve; default none. */
+    readonly controlPlaneNodes?: readonly ControlPlaneNodeRole[];
+    /** Seconds to wait for each of their Node objects; default 300. */
+    readonly registerTimeoutSeconds?: number;
+}
+
+/**
+ * The cluster-wide step: every control-plane apiserver answers /readyz through the node-local
+ * proxy; then the control-plane nodes get their role label and taint (controlplane/render/nodeRoles.ts).
+ */
+export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
     const timeout = opts.timeoutSeconds ?? 900;
     const url = `https://[::1]:${opts.proxyPort}/readyz`;
+    const roles = renderControlPlaneNodeRoles(opts.controlPlaneNodes ?? [], {
+        proxyPort: opts.proxyPort, registerTimeoutSeconds: opts.registerTimeoutSeconds,
+    });
     return `#!/bin/bash
-# Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy.
+# Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy${roles ? "; labels and taints the control-plane nodes" : ""}.
 set -euo pipefail
 ${renderWaitFunctions(opts.progressSeconds)}
 wait_until ${timeout} "an apiserver through [::1]:${opts.proxyPort} (${url})" "show_pods apiserver-proxy kube-apiserver etcd" http_ok ${url}
-`;
+${roles}`;
 }

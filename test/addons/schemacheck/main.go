@@ -1,7 +1,13 @@
 // schemacheck decodes rendered manifests strictly into the Go types of the target Kubernetes
-// release (k8s.io/api, k8s.io/kube-proxy and client-go's kubeconfig at the versions in go.mod):
-// an unknown or misplaced field, or a value of the wrong type, is an error. Input: a JSON array of
-// documents on stdin. Output: one line per document, "ok <apiVersion>/<kind>" or the error.
+// release (k8s.io/api, k8s.io/kube-proxy, k8s.io/kubelet, k8s.io/apiserver's EncryptionConfiguration
+// and audit Policy, and client-go's kubeconfig at the versions in go.mod): an unknown or misplaced
+// field, or a value of the wrong type, is an error. Input: a JSON array of documents on stdin.
+// Output: one line per document, "ok <apiVersion>/<kind>" or the error.
+//
+// `schemacheck cel` evaluates one CEL expression, in the apiserver's own CEL environment for the
+// release (as a ValidatingAdmissionPolicy's validation sees it, `object` being the request's
+// object), against each object of {"expression": "...", "objects": [...]} on stdin: one line per
+// object, "true", "false" or "error <message>".
 package main
 
 import (
@@ -11,13 +17,20 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/google/cel-go/cel"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/util/version"
+	apiserverv1 "k8s.io/apiserver/pkg/apis/apiserver/v1"
+	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
+	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdv1 "k8s.io/client-go/tools/clientcmd/api/v1"
 	kubeproxyv1alpha1 "k8s.io/kube-proxy/config/v1alpha1"
+	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 	kjson "sigs.k8s.io/json"
 )
 
@@ -41,6 +54,16 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &rbacv1.ClusterRole{}, true
 	case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
 		return &rbacv1.ClusterRoleBinding{}, true
+	case "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy":
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{}, true
+	case "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding":
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, true
+	case "apiserver.config.k8s.io/v1/EncryptionConfiguration":
+		return &apiserverv1.EncryptionConfiguration{}, true
+	case "audit.k8s.io/v1/Policy":
+		return &auditv1.Policy{}, true
+	case "kubelet.config.k8s.io/v1beta1/KubeletConfiguration":
+		return &kubeletv1beta1.KubeletConfiguration{}, true
 	case "kubeproxy.config.k8s.io/v1alpha1/KubeProxyConfiguration":
 		return &kubeproxyv1alpha1.KubeProxyConfiguration{}, true
 	case "v1/Config":
@@ -99,11 +122,62 @@ func checkKubeconfig(doc []byte) error {
 	return nil
 }
 
+// celCheck evaluates the expression against each object; exit 2 if it does not compile.
+func celCheck(data []byte) {
+	var in struct {
+		Expression string                   `json:"expression"`
+		Objects    []map[string]interface{} `json:"objects"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		fmt.Fprintln(os.Stderr, "input must be {\"expression\": ..., \"objects\": [...]}:", err)
+		os.Exit(2)
+	}
+	envSet, err := environment.MustBaseEnvSet(version.MajorMinor(1, 34), true).Extend(environment.VersionedOptions{
+		IntroducedVersion: version.MajorMinor(1, 0),
+		EnvOptions:        []cel.EnvOption{cel.Variable("object", cel.DynType)},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	env, err := envSet.Env(environment.NewExpressions)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ast, issues := env.Compile(in.Expression)
+	if issues != nil && issues.Err() != nil {
+		fmt.Fprintln(os.Stderr, "does not compile:", issues.Err())
+		os.Exit(2)
+	}
+	if ast.OutputType() != cel.BoolType {
+		fmt.Fprintln(os.Stderr, "not a bool expression:", ast.OutputType())
+		os.Exit(2)
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	for _, o := range in.Objects {
+		out, _, err := prg.Eval(map[string]interface{}{"object": o})
+		if err != nil {
+			fmt.Printf("error %v\n", err)
+		} else {
+			fmt.Println(out.Value())
+		}
+	}
+}
+
 func main() {
 	data, err := io.ReadAll(os.Stdin)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "cel" {
+		celCheck(data)
+		return
 	}
 	var docs []json.RawMessage
 	if err := json.Unmarshal(data, &docs); err != nil {

@@ -1,0 +1,63 @@
+// Who may use which externalIPs. kube-proxy DNATs traffic for a Service's externalIPs on every node,
+// before routing: without a check, anyone who may create a Service in any namespace can capture
+// traffic to any address (CVE-2020-8554), e.g. CoreDNS's upstream resolvers or another tenant's
+// service. The apiserver's DenyServiceExternalIPs plugin would forbid them all, but public services
+// are exactly externalIPs on the hosts' public addresses (publicService.ts). So a
+// ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30) admits a Service only if
+// each of its externalIPs is one of the hosts' public IPv6 addresses, compared as text in RFC 5952
+// form (any other spelling is refused, never let through).
+import { v6 } from "../../controlplane/render/net";
+import { MANAGED_BY } from "./defaults";
+import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from "./objects";
+
+export const EXTERNAL_IPS_POLICY = "v6k8s-external-ips";
+
+/** The hosts' public IPv6 addresses, RFC 5952, sorted and without duplicates (order of hosts does not matter). */
+export function allowedExternalIps(publicAddresses: readonly string[]): string[] {
+    const all = publicAddresses.map((a) => v6(a, "host public address"));
+    return [...new Set(all)].sort();
+}
+
+/** The CEL condition: no externalIPs, or each one is in the list. */
+export function externalIpsExpression(allowed: readonly string[]): string {
+    // Addresses passed v6(): only hex digits and colons, safe inside a CEL string literal.
+    const list = allowed.map((a) => `'${a}'`).join(", ");
+    return `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${list}])`;
+}
+
+export function externalIpPolicy(publicAddresses: readonly string[]): IValidatingAdmissionPolicy {
+    const allowed = allowedExternalIps(publicAddresses);
+    if (allowed.length === 0) throw new RangeError("externalIPs policy: no host address to allow");
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicy",
+        metadata: { name: EXTERNAL_IPS_POLICY, labels: { ...MANAGED_BY } },
+        spec: {
+            // An error evaluating the policy refuses the request rather than letting it through.
+            failurePolicy: "Fail",
+            matchConstraints: {
+                resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
+            },
+            validations: [{
+                expression: externalIpsExpression(allowed),
+                message: `spec.externalIPs may only list the cluster hosts' public IPv6 addresses, in RFC 5952 form: ${allowed.join(", ")}`,
+                reason: "Forbidden",
+            }],
+        },
+    };
+}
+
+/** Binds the policy to every namespace, denying (not just warning or auditing). */
+export function externalIpPolicyBinding(): IValidatingAdmissionPolicyBinding {
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingAdmissionPolicyBinding",
+        metadata: { name: EXTERNAL_IPS_POLICY, labels: { ...MANAGED_BY } },
+        spec: { policyName: EXTERNAL_IPS_POLICY, validationActions: ["Deny"] },
+    };
+}
+
+/** Both objects, in creation order. */
+export function externalIpPolicyObjects(publicAddresses: readonly string[]): [IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding] {
+    return [externalIpPolicy(publicAddresses), externalIpPolicyBinding()];
+}

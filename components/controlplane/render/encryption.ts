@@ -1,0 +1,71 @@
+// Encryption at rest: the apiserver's EncryptionConfiguration (secretbox, XSalsa20-Poly1305), which
+// encrypts Secrets before they reach etcd (and so etcd's disk, snapshots and peer traffic).
+//
+// The key comes from the stack config as a required secret (`encryptionKey`), not from a generated
+// resource: it must stay the same on every run (a new key makes every stored Secret unreadable),
+// crypto.randomBytes would change each run, and @pulumi/random would add a provider plugin this
+// project cannot build (docs/pulumi-toolchain.md). A config secret is encrypted in the stack file,
+// backed up with it, and rotated deliberately (see `parseEncryptionKeys`).
+//
+// The file is key material: it is written by the PKI step with the other key files (mode 0600),
+// never by the files step, and never appears in command text outside that secret step.
+import { createHash } from "crypto";
+import { PKI_DIR } from "../paths";
+import { renderYaml } from "./staticPod";
+
+/** In PKI_DIR, with the other key files: the apiserver already mounts that directory read-only. */
+export const ENCRYPTION_CONFIG_PATH = `${PKI_DIR}/encryption-config.yaml`;
+/** secretbox takes exactly 32-byte keys. */
+export const ENCRYPTION_KEY_BYTES = 32;
+/** What is encrypted: Secrets (the resources that hold key material and tokens). */
+export const ENCRYPTED_RESOURCES = ["secrets"] as const;
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The `encryptionKey` secret: one base64 32-byte key (`head -c 32 /dev/urandom | base64`), or for a
+ * rotation several, comma-separated: the first encrypts new writes, all of them decrypt. Rotate by
+ * putting a new key first, `pulumi up`, rewriting every Secret
+ * (`kubectl get secrets -A -o json | kubectl replace -f -`), then dropping the old key.
+ * Returns the keys, or the problem (never echoing the value).
+ */
+export function parseEncryptionKeys(text: string): { keys: string[] } | { problem: string } {
+    const keys = text.split(",").map((k) => k.trim());
+    for (const [i, key] of keys.entries()) {
+        const which = keys.length > 1 ? `key ${i + 1}` : "the key";
+        if (!BASE64.test(key) || key.length % 4 !== 0) {
+            return { problem: `${which} is not base64 (make one with: head -c 32 /dev/urandom | base64)` };
+        }
+        const bytes = Buffer.from(key, "base64").length;
+        if (bytes !== ENCRYPTION_KEY_BYTES) {
+            return { problem: `${which} is ${bytes} bytes, secretbox needs exactly ${ENCRYPTION_KEY_BYTES} (head -c 32 /dev/urandom | base64)` };
+        }
+    }
+    if (new Set(keys).size !== keys.length) return { problem: "lists a key twice" };
+    return { keys };
+}
+
+/** A key's name in the file: a short hash, so a rotated key has a new name (the apiserver requires unique names). */
+export function encryptionKeyName(key: string): string {
+    return `v6k8s-${createHash("sha256").update(key, "utf8").digest("hex").slice(0, 12)}`;
+}
+
+export function encryptionConfiguration(keys: readonly string[]) {
+    if (keys.length === 0) throw new RangeError("encryptionKey: at least one key is required");
+    return {
+        apiVersion: "apiserver.config.k8s.io/v1",
+        kind: "EncryptionConfiguration",
+        resources: [{
+            resources: [...ENCRYPTED_RESOURCES],
+            providers: [
+                { secretbox: { keys: keys.map((secret) => ({ name: encryptionKeyName(secret), secret })) } },
+                // Reads what was stored before encryption was turned on; never used for writes.
+                { identity: {} },
+            ],
+        }],
+    };
+}
+
+export function renderEncryptionConfig(keys: readonly string[]): string {
+    return renderYaml("Rendered by v6k8s: encryption at rest for the apiserver. KEY MATERIAL: mode 0600, root only.", encryptionConfiguration(keys));
+}
