@@ -8,7 +8,7 @@ import * as path from "path";
 import { GLUE_DIR, LAB_DIR, LOG_DIR, PID_DIR, STATE_DIR } from "../config";
 import { hostEnv } from "../machines";
 import { inNs } from "../netns";
-import { PidRecord, isRunning, records, startDaemon } from "../processes";
+import { PidRecord, isRunning, logFile, records, startDaemon } from "../processes";
 import { RunOptions, RunResult, run } from "../run";
 import { waitForLog } from "../servers";
 import type { LabHost } from "../state";
@@ -42,6 +42,8 @@ export function machineOf(host: LabHost): PidRecord | undefined {
 export async function bootMachine(host: LabHost): Promise<PidRecord> {
     const running = machineOf(host);
     if (running) return running;
+    // A new log per boot: a power-cycled host's old log already says "ready".
+    fs.rmSync(logFile(machineName(host)), { force: true });
     const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host)]));
     await waitForLog(rec, `machine ${host.name} ready`, 30_000);
     return rec;

@@ -75,6 +75,8 @@ describe("installFilesCommand, run by a real shell", () => {
             [`${root}/etc/wireguard/wg0.conf`, { content: "[Interface]\n", mode: "0600" }],
         ]);
         const script = installFilesCommand(files);
+        // Temp files are hidden: the kubelet takes every other file in its manifest directory for a pod.
+        assert.ok(script.includes(`${root}/etc/.a.conf.v6k8s-new`) && !script.includes(`${root}/etc/a.conf.v6k8s-new`), "temp files must be dotfiles");
         const inodes = () => [...files.keys()].map((f) => fs.statSync(f).ino);
         let first: number[] = [];
         for (let run = 0; run < 2; run++) {

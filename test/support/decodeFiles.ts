@@ -3,10 +3,10 @@ export function decodeInstalledFiles(script: string): Map<string, { content: str
     const files = new Map<string, { content: string; mode: string }>();
     const lines = script.split("\n");
     for (let i = 0; i < lines.length; i++) {
-        const m = /^printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d > '(.+)\.v6k8s-new'$/.exec(lines[i]);
-        if (!m) continue;
-        const mode = /^put '.+' (\d+)$/.exec(lines[i + 1])?.[1] ?? "?";
-        files.set(m[2], { content: Buffer.from(m[1], "base64").toString("utf8"), mode });
+        const m = /^printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d > '.+'$/.exec(lines[i]);
+        const put = /^put '(.+)' (\d+)$/.exec(lines[i + 1] ?? "");
+        if (!m || !put) continue;
+        files.set(put[1], { content: Buffer.from(m[1], "base64").toString("utf8"), mode: put[2] });
     }
     return files;
 }

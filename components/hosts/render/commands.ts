@@ -14,17 +14,28 @@ function shellQuote(text: string): string {
 }
 
 /**
- * `put PATH MODE`: stdin becomes PATH (atomically: temp file, then rename) unless PATH already
+ * The temp file a file is written to before the rename: hidden (a leading dot), because the
+ * kubelet reads every other file in the static-pod directory as a pod, a half-written temp copy
+ * of a manifest included, and kills that pod's containers when the temp file goes.
+ */
+export function tempPath(path: string): string {
+    const slash = path.lastIndexOf("/");
+    return `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.v6k8s-new`;
+}
+
+/**
+ * `put PATH MODE`: the temp file (tempPath) becomes PATH (a rename: atomic) unless PATH already
  * holds exactly that content with that mode, in which case nothing on the host changes. A rename
- * of identical bytes is not harmless: the kubelet restarts every static pod whose manifest was
+ * of identical bytes is not harmless: the kubelet restarts a static pod whose manifest was
  * replaced, so a re-run of a step would restart the control plane (found by the cluster lab).
  */
 export const PUT_FUNCTION = `put() {
-    if cmp -s - "$1" <"$1.v6k8s-new" 2>/dev/null && [ "$(stat -c %a "$1")" = "\${2#0}" ]; then
-        rm -f "$1.v6k8s-new"
+    t="\${1%/*}/.\${1##*/}.v6k8s-new"
+    if cmp -s "$t" "$1" 2>/dev/null && [ "$(stat -c %a "$1")" = "\${2#0}" ]; then
+        rm -f "$t"
     else
-        chmod "$2" "$1.v6k8s-new"
-        mv -f "$1.v6k8s-new" "$1"
+        chmod "$2" "$t"
+        mv -f "$t" "$1"
     fi
 }`;
 
@@ -36,7 +47,7 @@ export const PUT_FUNCTION = `put() {
 export function installFilesCommand(files: HostFiles): string {
     const lines = ["set -eu", "umask 022", PUT_FUNCTION];
     for (const [path, f] of files) {
-        const tmp = `${path}.v6k8s-new`;
+        const tmp = tempPath(path);
         const b64 = Buffer.from(f.content, "utf8").toString("base64");
         lines.push(
             `mkdir -p ${shellQuote(path.slice(0, path.lastIndexOf("/")) || "/")}`,
@@ -91,7 +102,7 @@ done
 while [ $# -gt 0 ]; do
     dir=\${2%/*}
     [ -d "\${dir:-/}" ] || (umask 022 && mkdir -p "$dir")
-    printf '%s' "$3" | base64 -d > "$2.v6k8s-new"
+    printf '%s' "$3" | base64 -d > "\${2%/*}/.\${2##*/}.v6k8s-new"
     put "$2" "$1"
     shift 3
 done
