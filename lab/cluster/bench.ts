@@ -1,0 +1,77 @@
+// npm run bench:lab:cluster: measurements, not tests (root). On the cluster stack, warm toolchain:
+// empty -> every node Ready (wall clock, and per phase), a full re-run of every host's Kubernetes
+// steps, and the memory of the running cluster (resident set of every process of the lab: the
+// kubelets, containerd and their containers, the machines, the mesh). Prints a Markdown table.
+import * as fs from "fs";
+import { isUp, requireRoot } from "../preflight";
+import { records } from "../processes";
+import { down, teardownOnSignals } from "../teardown";
+import { bootstrapKubernetes } from "./bootstrap";
+import { cgroupPids } from "./machine";
+import { upCluster, waitNodesReady } from "./up";
+
+function rssMiB(pids: Iterable<number>): number {
+    let kib = 0;
+    for (const pid of new Set(pids)) {
+        try {
+            const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+            if (m) kib += Number(m[1]);
+        } catch {
+            // Gone.
+        }
+    }
+    return kib / 1024;
+}
+
+/** Every descendant of the recorded processes, and everything in the kubelets' cgroups. */
+function labPids(): number[] {
+    const parent = new Map<number, number>();
+    for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+        try {
+            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+            parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+        } catch {
+            // Gone.
+        }
+    }
+    const mine = new Set(records().map((r) => r.pid));
+    for (let grew = true; grew;) {
+        grew = false;
+        for (const [pid, ppid] of parent) {
+            if (!mine.has(pid) && mine.has(ppid)) {
+                mine.add(pid);
+                grew = true;
+            }
+        }
+    }
+    for (const pid of cgroupPids(/^\/v6l-/)) mine.add(pid);
+    return [...mine];
+}
+
+async function main(): Promise<void> {
+    requireRoot();
+    teardownOnSignals();
+    if (isUp()) down();
+    const t0 = Date.now();
+    const { state, steps, config } = await upCluster({ log: () => undefined });
+    const bringUp = (Date.now() - t0) / 1000;
+    const r0 = Date.now();
+    await bootstrapKubernetes(steps, () => undefined);
+    await waitNodesReady(state, config);
+    const rerun = (Date.now() - r0) / 1000;
+    const memory = rssMiB(labPids());
+    down();
+    const rows = [
+        ["empty -> every node Ready (warm toolchain, images cached)", `${bringUp.toFixed(1)} s`],
+        ...Object.entries(state.timings).filter(([k]) => k !== "total").map(([k, v]) => [`  of which: ${k}`, `${v.toFixed(1)} s`]),
+        ["full re-run of every host's Kubernetes steps", `${rerun.toFixed(1)} s`],
+        [`memory of the running cluster (RSS, ${config.nodes.length} nodes)`, `${memory.toFixed(0)} MiB`],
+    ];
+    process.stdout.write(["| measure | value |", "| --- | --- |", ...rows.map(([a, b]) => `| ${a} | ${b} |`)].join("\n") + "\n");
+}
+
+main().catch((e: Error) => {
+    process.stderr.write(`${e.stack}\n`);
+    if (isUp()) down();
+    process.exit(1);
+});
