@@ -5,7 +5,7 @@ import { shOnMachine } from "../machine";
 import { kubectlJson } from "../operator";
 import { cluster, interruptedBootstrap, labState, operator } from "../session";
 
-interface NodeList { items: { metadata: { name: string }; status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
+interface NodeList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] }; status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
 
 describe("cluster 1. bootstrap and nodes", () => {
     it("re-running the first control-plane node's steps right after its first start (no other member yet) completes", () => {
@@ -25,6 +25,16 @@ describe("cluster 1. bootstrap and nodes", () => {
             assert.deepEqual(internal, [h.wireguardAddress], `${h.name}'s InternalIP`);
         }
         assert.equal(nodes.items.length, cluster().config.nodes.length);
+    });
+
+    it("control-plane nodes carry the node-role label (set by the cluster-wide step); none is tainted here (roles include worker)", async () => {
+        const nodes = await kubectlJson<NodeList>(operator(), ["get", "nodes"]);
+        for (const n of cluster().config.nodes) {
+            const node = nodes.items.find((x) => x.metadata.name === n.name)!;
+            const labelled = "node-role.kubernetes.io/control-plane" in (node.metadata.labels ?? {});
+            assert.equal(labelled, n.roles.includes("control-plane"), `${n.name}: label`);
+            assert.deepEqual((node.spec.taints ?? []).filter((t) => t.key === "node-role.kubernetes.io/control-plane"), [], `${n.name}: taint`);
+        }
     });
 
     it("every node reaches the apiservers through its own [::1]:7445 (the node-local proxy): /readyz answers", async () => {
