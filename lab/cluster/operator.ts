@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { clusterServiceObjects } from "../../components/addons/render/clusterObjects";
+import { externalIpPolicyObjects } from "../../components/addons/render/externalIps";
 import type { KubernetesObject } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import type { StackConfig } from "../../components/config/types";
@@ -49,7 +50,9 @@ export function programObjects(config: StackConfig, plan: AddressPlan, hosts: re
         const spec = { name: s.name, namespace: s.namespace, ports: s.ports, workload: s.workload };
         return [publicServiceObject(spec, s.hosts.map(addressOf)), ...(s.workload ? [publicWorkloadObject(spec, s.workload)] : [])];
     });
-    return [...o.namespaces, ...o.kubeProxy, ...o.coredns, ...services];
+    // The externalIPs admission policy (every host's public address, as ClusterServices builds it) before the services.
+    const policy = externalIpPolicyObjects(hosts.map((h) => h.publicAddress));
+    return [...o.namespaces, ...o.kubeProxy, ...o.coredns, ...policy, ...services];
 }
 
 /** `kubectl apply` of the objects (server-side, so a re-apply is a no-op). */

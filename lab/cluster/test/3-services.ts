@@ -59,6 +59,20 @@ describe("cluster 3. services, DNS and DNS64", () => {
         assert.equal(r.stdout.trim(), gw.ipv4, `${r.stdout}${r.stderr}`);
     });
 
+    it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554), admits a host's", async () => {
+        const svc = (name: string, ip: string) => JSON.stringify({
+            apiVersion: "v1", kind: "Service", metadata: { name, namespace: TEST_NS },
+            spec: { selector: { app: "none" }, ports: [{ port: 53, protocol: "UDP" }], externalIPs: [ip] },
+        });
+        // The lab's upstream resolver: a Service on it would capture the cluster's DNS traffic.
+        const foreign = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("capture-dns", "2001:db8:ffff::53"), allowFail: true });
+        assert.notEqual(foreign.code, 0, "a Service with a foreign externalIP was admitted");
+        assert.match(foreign.stderr, /v6k8s-external-ips/);
+        const own = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("on-a-host", labState().hosts[1].publicAddress), allowFail: true });
+        assert.equal(own.code, 0, own.stderr);
+        await kubectl(operator(), ["-n", TEST_NS, "delete", "service", "on-a-host"]);
+    });
+
     it("the example public service answers on its hosts' public addresses from the IPv6 internet (externalIPs)", async () => {
         const hosts = cluster().config.services.find((s) => s.name === "hello")!.hosts;
         for (const name of hosts) {
