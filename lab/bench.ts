@@ -8,7 +8,7 @@ import { DEFAULT_STACK, INET4_NS, INET4_SERVER, INET6_NS, INET6_SERVER, LAB_DIR 
 import { up } from "./lab";
 import { hostArgv } from "./machines";
 import { inNs } from "./netns";
-import { isUp, requireRoot } from "./preflight";
+import { claimLab, requireRoot, tearDownLeftovers } from "./preflight";
 import { startDaemon, stopRecorded } from "./processes";
 import { run } from "./run";
 import { waitForLog } from "./servers";
@@ -63,7 +63,8 @@ async function throughput(state: LabState): Promise<[string, number][]> {
 async function main(): Promise<void> {
     requireRoot();
     teardownOnSignals();
-    if (isUp()) down();
+    tearDownLeftovers(down, (l) => process.stderr.write(`${l}\n`));
+    claimLab();
     const stacks: [number, string][] = [[3, DEFAULT_STACK], [6, path.join(LAB_DIR, "stacks", "lab-6.yaml")]];
     const times: Record<number, number[]> = {};
     for (const [n, stack] of stacks) {

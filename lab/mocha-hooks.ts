@@ -1,7 +1,7 @@
 // Root hooks of `npm run test:lab`: bring the lab up once before the checks, always tear it down
 // after them (also on failure, SIGINT/SIGTERM, or an unexpected exit).
 import { up } from "./lab";
-import { isUp, requireRoot } from "./preflight";
+import { claimLab, isUp, requireRoot, tearDownLeftovers } from "./preflight";
 import { setSession } from "./session";
 import { otherNamespaces, rootSnapshot } from "./snapshot";
 import { down, teardownOnSignals } from "./teardown";
@@ -22,10 +22,8 @@ export const mochaHooks = {
     async beforeAll(this: Mocha.Context): Promise<void> {
         // The first run on a machine may build CoreDNS from its Go module (minutes).
         this.timeout(30 * 60_000);
-        if (isUp()) {
-            log("lab: tearing down what an earlier run left");
-            down();
-        }
+        tearDownLeftovers(down, log);
+        claimLab();
         const root = rootSnapshot();
         const others = otherNamespaces();
         try {

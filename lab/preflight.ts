@@ -34,6 +34,43 @@ export class AlreadyUpError extends Error {
     }
 }
 
+/** Who is using the lab: a run that is still going (its PID and start time). */
+export const OWNER_FILE = `${STATE_DIR}.owner`;
+
+function starttimeOf(pid: number): number | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Records this process as the lab's user (a test or bench run, until it exits). */
+export function claimLab(): void {
+    fs.writeFileSync(OWNER_FILE, JSON.stringify({ pid: process.pid, starttime: starttimeOf(process.pid) }));
+}
+
+/**
+ * Only one lab runs on a machine (its names are fixed). A run that finds a lab up tears it down
+ * only when nobody uses it any more (left by a crashed or finished run, or by `npm run lab`);
+ * while the run that brought it up is still going, it refuses.
+ */
+export function tearDownLeftovers(down: () => unknown, log: (l: string) => void): void {
+    if (!isUp()) return;
+    try {
+        const owner = JSON.parse(fs.readFileSync(OWNER_FILE, "utf8")) as { pid: number; starttime?: number };
+        if (owner.pid !== process.pid && owner.starttime !== undefined && starttimeOf(owner.pid) === owner.starttime) {
+            throw new Error(`lab: another run (pid ${owner.pid}) is using the lab; wait for it, or stop it first (npm run lab:down tears down regardless)`);
+        }
+    } catch (e) {
+        if ((e as Error).message.startsWith("lab: another run")) throw e;
+        // No owner file (an older or crashed lab): a leftover.
+    }
+    log("lab: tearing down what an earlier run left");
+    down();
+}
+
 export function isUp(): boolean {
     return fs.existsSync(STATE_DIR) || ourNetns().length > 0;
 }

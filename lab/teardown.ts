@@ -4,6 +4,7 @@
 // removes the mount-point directories the lab created, and the state directory.
 import * as fs from "fs";
 import { STATE_DIR } from "./config";
+import { OWNER_FILE } from "./preflight";
 import { cgroupPids, removeCgroups } from "./cluster/machine";
 import { removeMountPoints } from "./machines";
 import { deleteNetns, netnsPids, ourNetns } from "./netns";
@@ -41,6 +42,7 @@ export function down(): TeardownReport {
     if (state) removeMountPoints(state.mountPoints);
     if (records().length > 0) throw new Error("lab: processes are still recorded after teardown");
     fs.rmSync(STATE_DIR, { recursive: true, force: true });
+    fs.rmSync(OWNER_FILE, { force: true });
     return { stopped, unrecorded, namespaces: namespaces.length };
 }
 

@@ -3,7 +3,7 @@
 // steps, and the memory of the running cluster (resident set of every process of the lab: the
 // kubelets, containerd and their containers, the machines, the mesh). Prints a Markdown table.
 import * as fs from "fs";
-import { isUp, requireRoot } from "../preflight";
+import { claimLab, isUp, requireRoot, tearDownLeftovers } from "../preflight";
 import { records } from "../processes";
 import { down, teardownOnSignals } from "../teardown";
 import { bootstrapKubernetes } from "./bootstrap";
@@ -51,7 +51,8 @@ function labPids(): number[] {
 async function main(): Promise<void> {
     requireRoot();
     teardownOnSignals();
-    if (isUp()) down();
+    tearDownLeftovers(down, (l) => process.stderr.write(`${l}\n`));
+    claimLab();
     const t0 = Date.now();
     const { state, steps, config } = await upCluster({ log: () => undefined });
     const bringUp = (Date.now() - t0) / 1000;

@@ -3,7 +3,7 @@
 // The bring-up itself carries the interrupted-bootstrap check: the first control-plane node's
 // steps run, then run again as a re-run after an interruption would (before any other member
 // exists), and only then does the bootstrap go on.
-import { isUp, requireRoot } from "../preflight";
+import { claimLab, isUp, requireRoot, tearDownLeftovers } from "../preflight";
 import { rootSnapshot } from "../snapshot";
 import { down, teardownOnSignals } from "../teardown";
 import { STEPS, controlPlaneOrder, runHostSteps } from "./bootstrap";
@@ -28,10 +28,8 @@ export const mochaHooks = {
     async beforeAll(this: Mocha.Context): Promise<void> {
         // A cold machine builds Kubernetes, etcd, containerd, runc and CoreDNS from Go modules first.
         this.timeout(85 * 60_000);
-        if (isUp()) {
-            log("lab: tearing down what an earlier run left");
-            down();
-        }
+        tearDownLeftovers(down, log);
+        claimLab();
         const root = rootSnapshot();
         try {
             const c = await prepareCluster({ log, stack: process.env.V6K8S_LAB_CLUSTER_STACK });
