@@ -50,5 +50,7 @@ export const dns64 = { prefix: services.dns64Prefix, gateway: services.dns64Gate
 export const apiserverEndpoints = kubernetes.apiserverEndpoints;
 /** Admin kubeconfig (secret): `pulumi stack output --show-secrets kubeconfig > kubeconfig`. */
 export const kubeconfig = kubernetes.adminKubeconfig;
+/** Per node, when its earliest certificate expires (RFC 3339); `pulumi up` re-issues it in the last tenth of its life. */
+export const certificateExpiry = kubernetes.certificateExpiry;
 /** Per public service: the AAAA (and A) records to publish, and the same as zone-file lines. */
 export const dnsRecords = publicServices.map((s) => s.records);

@@ -36,6 +36,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     /** Done when every apiserver serves; cluster services wait on this. */
     public readonly controlPlaneReady: command.remote.Command;
     public readonly nodes: NodeKubernetes[];
+    /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
+    public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:controlplane:KubernetesCluster", name, {}, opts);
@@ -50,6 +52,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(config, plan, addresses)),
             config: config.cluster.pki,
         }, child);
+
+        this.certificateExpiry = this.pki.certificateExpiry;
 
         const versions = binaryVersions(config);
         const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
@@ -105,6 +109,6 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 user: "v6k8s-admin",
                 credentials: { certPem, keyPem },
             }, "v6k8s admin kubeconfig: full access (system:masters). Keep it secret.")));
-        this.registerOutputs({ apiserverEndpoints: this.apiserverEndpoints, adminKubeconfig: this.adminKubeconfig });
+        this.registerOutputs({ apiserverEndpoints: this.apiserverEndpoints, adminKubeconfig: this.adminKubeconfig, certificateExpiry: this.certificateExpiry });
     }
 }

@@ -68,7 +68,9 @@ export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
     if (r.type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
     if (r.type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
     if (r.type === "tls:index/selfSignedCert:SelfSignedCert" || r.type === "tls:index/locallySignedCert:LocallySignedCert") {
-        return { certPem: pem("CERTIFICATE") };
+        // As the provider does: valid from now for `validityPeriodHours`, RFC 3339 to the second.
+        const end = new Date(Date.now() + Number(r.inputs.validityPeriodHours ?? 0) * 3_600_000);
+        return { certPem: pem("CERTIFICATE"), validityEndTime: end.toISOString().replace(/\.\d{3}Z$/, "Z"), readyForRenewal: false };
     }
     if (r.type === "command:remote:Command") {
         return { stdout: r.name.endsWith("-wireguard-key") ? `${fakePublicKey(r.name)}\n` : "", stderr: "" };

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { PkiConfig } from "../../config/types";
+import { earlyRenewalHours, earliestExpiryByNode, renewalWarnings } from "./expiry";
 import { CA_PROFILES, CA_USAGES, CertProfile, PkiInput, Signer, certProfiles } from "./profiles";
 
 export interface ClusterPkiArgs {
@@ -11,6 +12,8 @@ export interface ClusterPkiArgs {
     /** Node names and roles, known at declaration time: they decide which resources exist. */
     readonly nodes: readonly { name: string; controlPlane: boolean }[];
     readonly config: PkiConfig;
+    /** The clock the renewal-window warning reads; default the current time. */
+    readonly now?: () => Date;
 }
 
 export interface IssuedCert {
@@ -26,6 +29,12 @@ export class ClusterPki extends pulumi.ComponentResource {
     public readonly leaves: ReadonlyMap<string, IssuedCert>;
     public readonly profiles: readonly CertProfile[];
     public readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
+    /**
+     * Per node, the RFC 3339 `validityEndTime` of the earliest-expiring leaf certificate it holds
+     * (unknown in a preview while a certificate is being issued). Computing it logs a warning for
+     * every node inside the renewal window.
+     */
+    public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:controlplane:ClusterPki", name, {}, opts);
@@ -57,6 +66,8 @@ export class ClusterPki extends pulumi.ComponentResource {
         });
         const resolved = args.input.apply(certProfiles);
         const gen = `g${config.generation}`;
+        const renewalHours = earlyRenewalHours(config.certificateValidityHours);
+        const issued: tls.LocallySignedCert[] = [];
 
         this.leaves = new Map(this.profiles.map((shape) => {
             const p = resolved.apply((all) => all.find((x) => x.id === shape.id) as CertProfile);
@@ -75,12 +86,22 @@ export class ClusterPki extends pulumi.ComponentResource {
                 allowedUses: [...shape.usages],
                 validityPeriodHours: config.certificateValidityHours,
                 // Re-issued on the first `pulumi up` in the last tenth of its life.
-                earlyRenewalHours: Math.floor(config.certificateValidityHours / 10),
+                earlyRenewalHours: renewalHours,
             }, child);
+            issued.push(cert);
             return [shape.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
         }));
 
-        this.registerOutputs({ caCerts: Object.fromEntries(Object.entries(this.cas).map(([k, v]) => [k, v.certPem])) });
+        // A certificate still inside its window after an update was not re-issued (a targeted or
+        // failed run): say so in the `pulumi up` output, naming the node and the time.
+        const now = args.now ?? (() => new Date());
+        this.certificateExpiry = pulumi.all(issued.map((c) => c.validityEndTime)).apply((ends) => {
+            const certs = this.profiles.map((p, i) => ({ id: p.id, holders: p.holders, validityEndTime: ends[i] }));
+            for (const w of renewalWarnings(certs, now(), renewalHours)) void pulumi.log.warn(w, this);
+            return earliestExpiryByNode(certs);
+        });
+
+        this.registerOutputs({ certificateExpiry: this.certificateExpiry, caCerts: Object.fromEntries(Object.entries(this.cas).map(([k, v]) => [k, v.certPem])) });
     }
 
     leaf(id: string): IssuedCert {

@@ -9,6 +9,9 @@ import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiser
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, registryHostsFiles, renderContainerdConfig, renderContainerdUnit } from "./containerd";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
 import { ETCD_MANIFEST_PATH, EtcdClusterState, renderEtcdManifest } from "./etcd";
+import {
+    ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_SERVICE_PATH, ETCD_BACKUP_TIMER_PATH, renderEtcdBackupScript, renderEtcdBackupService, renderEtcdBackupTimer,
+} from "./etcdBackup";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderControllerManagerKubeconfig, renderKubeletKubeconfig, renderSchedulerKubeconfig } from "./kubeconfig";
 import { KUBELET_UNIT_PATH, renderKubeletConfig, renderKubeletUnit } from "./kubelet";
@@ -58,6 +61,10 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
         [PATHS.schedulerKubeconfig, restricted(renderSchedulerKubeconfig(cluster))],
         // Not secret; the encryption config is (the PKI step writes it with the keys).
         [AUDIT_POLICY_PATH, file(renderAuditPolicy())],
+        // Snapshots every 6 hours; start-kubelet.sh enables the timer.
+        [ETCD_BACKUP_SCRIPT_PATH, { content: renderEtcdBackupScript(), mode: "0755" }],
+        [ETCD_BACKUP_SERVICE_PATH, file(renderEtcdBackupService())],
+        [ETCD_BACKUP_TIMER_PATH, file(renderEtcdBackupTimer())],
         [ETCD_MANIFEST_PATH, restricted(renderEtcdManifest(cluster, node, opts.etcdClusterState ?? "new"))],
         [APISERVER_MANIFEST_PATH, restricted(renderApiserverManifest(cluster, node))],
         [CONTROLLER_MANAGER_MANIFEST_PATH, restricted(renderControllerManagerManifest(cluster, node))],

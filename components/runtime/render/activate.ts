@@ -3,6 +3,7 @@
 import { posix } from "path";
 import { renderWaitFunctions } from "./wait";
 import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
+import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -131,7 +132,9 @@ ${renderWaitFunctions(opts.progressSeconds)}${controlPlaneFunctions}
 swapoff -a
 sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/s/^/# disabled by v6k8s: /' /etc/fstab
 systemctl daemon-reload
-systemctl enable containerd.service kubelet.service
+systemctl enable containerd.service kubelet.service${opts.controlPlane ? `
+# etcd snapshots (${ETCD_BACKUP_UNIT}.service); the first one waits for the timer.
+systemctl enable --now ${ETCD_BACKUP_UNIT}.timer` : ""}
 systemctl restart containerd.service
 systemctl restart kubelet.service
 wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}
