@@ -71,7 +71,8 @@ function nodeIn(ns: Netns, script: string, processes: ChildProcess[]): Promise<s
             }
         });
         child.stderr!.on("data", (d) => (err += d));
-        child.on("exit", (code) => {
+        // "close", not "exit": exit can come before the last output was read.
+        child.on("close", (code) => {
             clearTimeout(timer);
             if (!out.includes("\n")) reject(new Error(`${ns.name}: exited ${code}: ${err}`));
         });
