@@ -8,6 +8,11 @@
 set -euo pipefail
 verb=$1 unit=$2
 [[ $unit == *.* ]] || unit=$unit.service
+# Timers and other non-service units are not emulated: enabling one is logged (systemctl), not run.
+if [[ $unit != *.service ]]; then
+    [ "$verb" = is-active ] && exit 3
+    exit 0
+fi
 base=${unit%.service}
 name=$(printf '%s' "${V6L_NODE:?}-$base" | tr -c 'A-Za-z0-9_.-' _)
 pidfile="${V6L_PID_DIR:?}/$name.pid"
