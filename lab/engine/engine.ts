@@ -29,11 +29,11 @@ export class EngineStack {
     readonly dir: string;
     readonly env: Record<string, string>;
 
-    /** A new stack `name` of the lab engine project in a fresh temp dir (backend, PULUMI_HOME). */
-    constructor(bin: string, readonly name = "lab") {
-        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
-        fs.mkdirSync(path.join(this.dir, "state"));
-        fs.mkdirSync(path.join(this.dir, "home"));
+    /** Stack `name` of the lab engine project, backend and PULUMI_HOME in `dir` (default: a fresh temp dir). */
+    constructor(bin: string, readonly name = "lab", dir?: string) {
+        this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
+        fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
+        fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
         // Node 22 (the npm package node@22) for the language host; the toolchain's binaries first.
         const node = path.join(REPO_DIR, "node_modules", "node", "bin");
         this.env = {
