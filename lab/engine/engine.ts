@@ -57,7 +57,14 @@ export class EngineStack {
         return run(inNs(INET6_NS, argv), { timeoutMs: opts.timeoutMs ?? 900_000, allowFail: opts.allowFail });
     }
 
+    /** The stack's config file, next to Pulumi.yaml (git-ignored): its salt and config overrides. */
+    get configFile(): string {
+        return path.join(ENGINE_PROJECT, `Pulumi.${this.name}.yaml`);
+    }
+
+    /** Creates the stack, dropping a config file a stack of this name left (its salt is of another backend). */
     async init(): Promise<void> {
+        fs.rmSync(this.configFile, { force: true });
         await this.pulumi(["stack", "init", this.name, "--secrets-provider", "passphrase"]);
     }
 
@@ -93,7 +100,9 @@ export class EngineStack {
         return dep.resources ?? [];
     }
 
+    /** Removes the backend, PULUMI_HOME and the stack's config file. */
     remove(): void {
+        fs.rmSync(this.configFile, { force: true });
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

@@ -51,7 +51,7 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
             input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }), timeoutMs: 300_000,
         });
         log(`engine: deleted the ${objects.length} kubectl-applied objects in ${seconds(t0)} s`);
-        stack = new EngineStack(bin);
+        stack = new EngineStack(bin, "check");
         await stack.init();
     });
 
