@@ -21,11 +21,11 @@ const exec = (node: string, argv: string[]) =>
     kubectl(operator(), ["-n", TEST_NS, "exec", toolboxPod(node), "--", ...argv], { allowFail: true, timeoutMs: 60_000 });
 const seconds = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
 
-/** `kubectl get` name of a Pulumi kubernetes type (kubernetes:apps/v1:DaemonSet -> daemonset.v1.apps). */
+/** `kubectl get` name of a Pulumi kubernetes type (kubernetes:apps/v1:DaemonSet -> daemonset.v1.apps, core: the kind). */
 function kubectlResource(type: string): string {
     const [, gv, kind] = type.split(":");
     const [group, version] = gv.split("/");
-    return group === "core" ? `${kind.toLowerCase()}.${version}` : `${kind.toLowerCase()}.${version}.${group}`;
+    return group === "core" ? kind.toLowerCase() : `${kind.toLowerCase()}.${version}.${group}`;
 }
 
 describe("cluster 6. the real Pulumi engine applies the cluster services (lab/engine)", function () {
