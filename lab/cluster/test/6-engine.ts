@@ -73,9 +73,10 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         assert.deepEqual(Object.keys(s), ["created"], r.stdout);
         assert.ok(s.created >= made.length, `created ${s.created} < ${made.length} objects: ${r.stdout}`);
         const c = operator();
-        // The engine's objects, not left-overs: the provider labels what it creates.
-        const ds = await kubectlJson<{ metadata: { labels?: Record<string, string> } }>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy"]);
-        assert.equal(ds.metadata.labels?.["app.kubernetes.io/managed-by"], "pulumi");
+        // The engine's objects, not left-overs: the provider's server-side apply field manager owns them.
+        const ds = await kubectlJson<{ metadata: { managedFields?: { manager: string }[] } }>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy", "--show-managed-fields"]);
+        const managers = (ds.metadata.managedFields ?? []).map((f) => f.manager);
+        assert.ok(managers.some((m) => m.startsWith("pulumi")) && !managers.includes("v6k8s-lab"), `field managers: ${managers.join(", ")}`);
         await kubectl(c, ["-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout=240s"], { timeoutMs: 250_000 });
         const dsStatus = await kubectlJson<{ status: { numberReady: number; desiredNumberScheduled: number } }>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy"]);
         assert.equal(dsStatus.status.numberReady, labState().hosts.length, "kube-proxy ready on every node");
