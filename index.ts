@@ -35,7 +35,14 @@ const hostDns = new HostDns("dns", {
     resolvers: gateways.map((g) => g.ready),
 });
 const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [...mesh.commands, ...hostDns.commands] });
-const services = new ClusterServices("addons", { config, plan, cluster: kubernetes, publicAddresses: hosts.map((h) => h.publicAddress) });
+const services = new ClusterServices("addons", {
+    config,
+    plan,
+    kubeconfig: kubernetes.adminKubeconfig,
+    // Every apiserver serves and every kubelet runs before the provider talks to the cluster.
+    dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.nodes.map((n) => n.started)],
+    publicAddresses: hosts.map((h) => h.publicAddress),
+});
 const publicServices = createPublicServices(config, hosts, services);
 
 /** The cluster prefixes: ULA /64, service /112, CoreDNS address. */

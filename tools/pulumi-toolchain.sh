@@ -67,6 +67,7 @@ if [[ $MODE == print-path ]]; then echo "$BIN"; exit 0; fi
 # version not listed needs V6K8S_GOVERSION_<PIECE>.
 KNOWN_COMMITS="
 command@1.2.1=v0.0.0-20260303235922-7f3eb6f3b77c
+kubernetes@4.25.0=v4.0.0-20260115033456-f47bc2d6f199
 "
 piece_info() { # sets P_BIN P_MOD P_MAIN P_NPM P_ENV for piece $1
   case $1 in

@@ -6,7 +6,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
-import type { KubernetesCluster } from "../controlplane/cluster";
 import type { AddressPlan } from "../network/plan";
 import { createObject } from "./kinds";
 import { clusterServiceObjects } from "./render/clusterObjects";
@@ -19,8 +18,17 @@ export interface ClusterServicesArgs {
     readonly config: StackConfig;
     /** The address plan (the CoreDNS address, the NAT64 /96s). */
     readonly plan: AddressPlan;
-    /** The running cluster: its admin kubeconfig and the steps that must be done first. */
-    readonly cluster: KubernetesCluster;
+    /**
+     * The cluster's admin kubeconfig (a secret). In the program: KubernetesCluster.adminKubeconfig;
+     * in the lab's engine stack: the kubeconfig the cluster lab wrote.
+     */
+    readonly kubeconfig: pulumi.Input<string>;
+    /**
+     * What must be done before the provider talks to the cluster: in the program every apiserver
+     * serving and every kubelet running (KubernetesCluster.controlPlaneReady and each node's
+     * `started`); nothing in the lab, whose cluster exists before the stack runs.
+     */
+    readonly dependsOn: readonly pulumi.Input<pulumi.Resource>[];
     /** Every host's public IPv6 address: the only externalIPs a Service may use (hcloud's known after creation). */
     readonly publicAddresses: readonly pulumi.Input<string>[];
 }
@@ -46,9 +54,9 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:ClusterServices", name, {}, opts);
-        const { config, cluster } = args;
+        const { config } = args;
         // The runner may reach the apiservers another way than the admin kubeconfig's address.
-        const kubeconfig = cluster.adminKubeconfig.apply((k) => withServer(k, config.cluster.kubernetesProviderServer));
+        const kubeconfig = pulumi.output(args.kubeconfig).apply((k) => withServer(k, config.cluster.kubernetesProviderServer));
         this.provider = new k8s.Provider(`${name}-provider`, {
             kubeconfig,
             // A changed kubeconfig (new address, re-issued admin certificate) updates the provider
@@ -60,7 +68,7 @@ export class ClusterServices extends pulumi.ComponentResource {
             parent: this,
             // The kubeconfig exists before the cluster does: wait until every apiserver serves and
             // every kubelet runs before the provider talks to the cluster.
-            dependsOn: [cluster.controlPlaneReady, ...cluster.nodes.map((n) => n.started)],
+            dependsOn: [...args.dependsOn],
         });
         // The apiservers listen on IPv6 only, behind firewalls open to adminPrefixes: without an IPv6
         // prefix there (or another way in) the provider will wait for a cluster it cannot reach.

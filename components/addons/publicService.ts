@@ -3,11 +3,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePortConfig, StackConfig, WorkloadConfig } from "../config/types";
-import type { Host } from "../hosts/host";
 import { createObject } from "./kinds";
 import type { ClusterServices } from "./clusterServices";
 import { ServiceRecords, serviceRecords } from "./render/dnsRecords";
 import { publicServiceObject, publicWorkloadObject } from "./render/publicService";
+
+/** What a public service needs of a host (a Host of the program, or a lab host's addresses). */
+export interface PublicServiceHost {
+    readonly name: string;
+    /** The host's public IPv6 address: an externalIP of the Service and its AAAA record. */
+    readonly publicAddress: pulumi.Input<string>;
+    /** The host's public IPv4 address, if it has one: its A record. */
+    readonly ipv4: pulumi.Input<string | undefined | null>;
+}
 
 export interface PublicServiceArgs {
     /** The cluster's Kubernetes provider (ClusterServices.provider). */
@@ -18,7 +26,7 @@ export interface PublicServiceArgs {
     readonly namespace: pulumi.Input<string>;
     readonly ports: readonly ServicePortConfig[];
     /** The hosts whose public addresses carry the service (externalIPs) and get DNS records. */
-    readonly hosts: readonly Host[];
+    readonly hosts: readonly PublicServiceHost[];
     /** The name the records are published under; default none (records listed without a name). */
     readonly dnsName?: string;
     /** A backend Deployment; default none (the Service selects pods labelled `app.kubernetes.io/name=<name>`). */
@@ -57,7 +65,7 @@ export class PublicService extends pulumi.ComponentResource {
 }
 
 /** One PublicService per `services` entry of the config, in its namespace (created by ClusterServices). */
-export function createPublicServices(config: StackConfig, hosts: readonly Host[], cluster: ClusterServices): PublicService[] {
+export function createPublicServices(config: StackConfig, hosts: readonly PublicServiceHost[], cluster: ClusterServices): PublicService[] {
     const byName = new Map(hosts.map((h) => [h.name, h]));
     return config.services.map((s) => {
         const ns = cluster.namespaces.get(s.namespace);

@@ -1,0 +1,118 @@
+// The real Pulumi engine for the lab: the CLI, the Node.js language host and the kubernetes provider
+// plugin built by tools/pulumi-toolchain.sh (found on PATH, never downloaded), a file backend and
+// PULUMI_HOME in a temp dir, passphrase secrets. Every pulumi command runs in the operator's network
+// namespace (the lab's IPv6 internet, inside adminPrefixes): the only place the apiserver at the first
+// control-plane node's public address is reachable, as for the Pulumi runner in production.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { INET6_NS, REPO_DIR } from "../config";
+import { inNs } from "../netns";
+import { RunResult, run, runSync } from "../run";
+
+export const ENGINE_PROJECT = __dirname;
+/** The binaries `pulumi up` of this stack needs. */
+export const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;
+const TOOLCHAIN = path.join(REPO_DIR, "tools", "pulumi-toolchain.sh");
+
+/** The toolchain's bin directory and the engine binaries missing from it (built by the script). */
+export function engineToolchain(): { bin: string; missing: string[] } {
+    const bin = runSync(["bash", TOOLCHAIN, "--print-path"]).stdout.trim();
+    const missing = ENGINE_BINARIES.filter((b) => !fs.existsSync(path.join(bin, b)) || !fs.existsSync(path.join(bin, `.${b}.stamp`)));
+    return { bin, missing };
+}
+
+/** The preview/up summary of `--json` output or of the engine's event stream: op -> count. */
+export type ChangeSummary = Record<string, number>;
+
+export class EngineStack {
+    readonly dir: string;
+    readonly env: Record<string, string>;
+
+    /** Stack `name` of the lab engine project, backend and PULUMI_HOME in `dir` (default: a fresh temp dir). */
+    constructor(bin: string, readonly name = "lab", dir?: string) {
+        this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
+        fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
+        fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
+        // Node 22 (the npm package node@22) for the language host; the toolchain's binaries first.
+        const node = path.join(REPO_DIR, "node_modules", "node", "bin");
+        this.env = {
+            PATH: [bin, ...(fs.existsSync(node) ? [node] : []), process.env.PATH ?? ""].join(":"),
+            PULUMI_HOME: path.join(this.dir, "home"),
+            PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "v6k8s-lab-engine",
+            PULUMI_SKIP_UPDATE_CHECK: "1",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            // The program is type-checked by `npm run typecheck`; the engine only transpiles it.
+            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+            NO_COLOR: "1",
+        };
+    }
+
+    /** `pulumi ARGS --cwd <project> --stack <name>` in the operator's namespace. */
+    pulumi(args: readonly string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
+        const argv = ["env", ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
+            path.join(this.env.PATH.split(":")[0], "pulumi"), ...args, "--cwd", ENGINE_PROJECT, "--non-interactive"];
+        return run(inNs(INET6_NS, argv), { timeoutMs: opts.timeoutMs ?? 900_000, allowFail: opts.allowFail });
+    }
+
+    /** The stack's config file, next to Pulumi.yaml (git-ignored): its salt and config overrides. */
+    get configFile(): string {
+        return path.join(ENGINE_PROJECT, `Pulumi.${this.name}.yaml`);
+    }
+
+    /** Creates the stack, dropping a config file a stack of this name left (its salt is of another backend). */
+    async init(): Promise<void> {
+        fs.rmSync(this.configFile, { force: true });
+        await this.pulumi(["stack", "init", this.name, "--secrets-provider", "passphrase"]);
+    }
+
+    /** `pulumi up --yes`; returns the output (the summary is at the end). */
+    async up(): Promise<RunResult> {
+        return this.pulumi(["up", "--yes", "--skip-preview", "--stack", this.name, "--suppress-progress"], { allowFail: true });
+    }
+
+    /** `pulumi preview --json`: the change summary (op -> count, "same" included). */
+    async previewSummary(extra: readonly string[] = []): Promise<{ summary: ChangeSummary; result: RunResult }> {
+        const result = await this.pulumi(["preview", "--json", "--stack", this.name, ...extra], { allowFail: true });
+        let summary: ChangeSummary = {};
+        try {
+            summary = (JSON.parse(result.stdout) as { changeSummary?: ChangeSummary }).changeSummary ?? {};
+        } catch {
+            // not JSON: the caller reports the output
+        }
+        return { summary, result };
+    }
+
+    async setConfig(key: string, value: string): Promise<void> {
+        await this.pulumi(["config", "set", "--stack", this.name, key, value]);
+    }
+
+    async destroy(): Promise<RunResult> {
+        return this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.name, "--suppress-progress"], { allowFail: true });
+    }
+
+    /** The URNs and Kubernetes identities in the stack's state (`pulumi stack export`). */
+    async resources(): Promise<{ urn: string; type: string; id?: string }[]> {
+        const r = await this.pulumi(["stack", "export", "--stack", this.name]);
+        const dep = (JSON.parse(r.stdout) as { deployment: { resources?: { urn: string; type: string; id?: string }[] } }).deployment;
+        return dep.resources ?? [];
+    }
+
+    /** Removes the backend, PULUMI_HOME and the stack's config file. */
+    remove(): void {
+        fs.rmSync(this.configFile, { force: true });
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** Counts of each resource operation in the last "Resources:" block of `pulumi up/destroy` output. */
+export function resourceSummary(output: string): ChangeSummary {
+    const block = output.slice(output.lastIndexOf("Resources:"));
+    const summary: ChangeSummary = {};
+    for (const m of block.matchAll(/^\s+(?:[+~\-±]+\s+)?(\d+) (created|updated|deleted|replaced|unchanged|to create|to update|to delete|to replace)/gm)) {
+        summary[m[2]] = Number(m[1]);
+    }
+    return summary;
+}
