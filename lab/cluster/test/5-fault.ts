@@ -38,12 +38,18 @@ describe("cluster 5. power off a control-plane host", () => {
         }
         await powerOnCluster(state, victim);
         await waitNodesReady(state, cluster().config, 600_000);
-        const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl",
-            "--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key",
-            "--endpoints=https://[::1]:2379", "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
-        assert.equal(health.code, 0, health.stderr);
-        const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
-        assert.equal(members.length, cps.length, health.stdout);
-        assert.ok(members.every((m) => m.health), health.stdout);
+        // The member that was off catches up with the others before it reports healthy: ask
+        // until every member is healthy, for at most three minutes.
+        let last = "";
+        const healthy = await eventually(async () => {
+            const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl",
+                "--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key",
+                "--endpoints=https://[::1]:2379", "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
+            last = `${health.stdout}${health.stderr}`;
+            if (health.code !== 0) return false;
+            const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
+            return members.length === cps.length && members.every((m) => m.health);
+        }, 180_000, 5000);
+        assert.ok(healthy, `etcd did not report all ${cps.length} members healthy within 3 minutes: ${last}`);
     });
 });
