@@ -10,8 +10,16 @@ import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64
 import { nat64Gateway } from "../components/nat64/render/tayga";
 import { LAB_NAT64_POOL } from "./config";
 import { shOnHost } from "./machines";
+import type { RunOptions, RunResult } from "./run";
 import type { LabHost } from "./state";
 import { startUnit } from "./units";
+
+/**
+ * How a step's command text reaches the host: over SSH in the cluster lab (cluster/ssh.ts), as
+ * production does; the network-only lab, whose hosts have no machine or sshd, enters the host's
+ * namespace (machines.ts).
+ */
+export type HostExec = (host: LabHost, script: string, opts?: RunOptions) => Promise<RunResult>;
 
 const WG_PUBLIC_KEY = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
@@ -25,18 +33,18 @@ function assertBound(host: LabHost, files: ReadonlyMap<string, HostFile>): void 
 }
 
 /** Steps 1-3: files, activate, wireguard-key. Returns the host's WireGuard public key. */
-export async function prepareHost(host: LabHost, rendered: RenderedHost): Promise<string> {
+export async function prepareHost(host: LabHost, rendered: RenderedHost, exec: HostExec = shOnHost): Promise<string> {
     assertBound(host, rendered.files);
-    await shOnHost(host, rendered.commands.files);
-    await shOnHost(host, rendered.commands.activate);
-    const key = (await shOnHost(host, rendered.commands.wireguardKey)).stdout.trim();
+    await exec(host, rendered.commands.files);
+    await exec(host, rendered.commands.activate);
+    const key = (await exec(host, rendered.commands.wireguardKey)).stdout.trim();
     if (!WG_PUBLIC_KEY.test(key)) throw new Error(`lab: ${host.name}'s wireguard-key printed ${JSON.stringify(key)}, not a public key`);
     return key;
 }
 
 /** Step 4: the mesh (wg0.conf with every peer, then mesh-up.sh). */
-export async function meshHost(host: LabHost, rendered: RenderedHost): Promise<void> {
-    await shOnHost(host, rendered.commands.mesh);
+export async function meshHost(host: LabHost, rendered: RenderedHost, exec: HostExec = shOnHost): Promise<void> {
+    await exec(host, rendered.commands.mesh);
 }
 
 export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {

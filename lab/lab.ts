@@ -10,8 +10,9 @@ import { formatV6 } from "../components/network/prefix";
 import { planStack } from "../components/network/stackPlan";
 import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
-import { labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
-import { KUBERNETES_STATE_DIRS } from "./cluster/machine";
+import { HostExec, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
+import { KUBERNETES_STATE_DIRS, bootMachine } from "./cluster/machine";
+import { startSshd, sshOnHost } from "./cluster/ssh";
 import { bindsFor, ensureMountPoints, prepareRoot } from "./machines";
 import { addNetns } from "./netns";
 import { addPod, setPodResolver } from "./pods";
@@ -70,14 +71,14 @@ function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraB
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
-export async function prepareLabHost(host: LabHost, rendered: RenderedHost): Promise<string> {
+export async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: HostExec): Promise<string> {
     prepareRoot(host.root, host.binds);
-    return prepareHost(host, rendered);
+    return prepareHost(host, rendered, exec);
 }
 
 /** Step 4 on one host (the mesh), then what runs there: the NAT64 gateway (IPv4 hosts), the stand-in listeners. */
-export async function startLabHost(host: LabHost, rendered: RenderedHost, standIns = true): Promise<void> {
-    await meshHost(host, rendered);
+export async function startLabHost(host: LabHost, rendered: RenderedHost, standIns = true, exec?: HostExec): Promise<void> {
+    await meshHost(host, rendered, exec);
     await nat64Host(host, "start");
     if (standIns) await startStandIns(host);
 }
@@ -147,9 +148,19 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         await Promise.all([buildInternet(), ...hosts.map((h) => addNetns(h.ns))]);
         await Promise.all(hosts.map(plugHost));
     });
+    // The cluster lab's hosts are servers as the program meets them: booted (their machine), sshd
+    // on the public address; every step then goes over SSH (cluster/ssh.ts).
+    const exec: HostExec | undefined = k8s ? sshOnHost : undefined;
+    if (k8s) {
+        await timed(state, "machines and their sshd", log, () => Promise.all(hosts.map(async (h) => {
+            prepareRoot(h.root, h.binds);
+            await bootMachine(h);
+            await startSshd(h);
+        })));
+    }
     // Production's order per host; all hosts at once (Promise.all), as Pulumi runs them.
     const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>
-        Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i]))));
+        Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i], exec))));
     const publicKeys = Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]]));
     state.publicKeys = publicKeys;
     const rendered = renderStack(config, { publicKeys });
@@ -157,7 +168,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         if (!sameNetworkFiles(r, first[i])) throw new Error(`lab: ${r.net.name}'s network files changed when the keys were added`);
     });
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
-        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s))));
+        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s, exec))));
     if (k8s) {
         await timed(state, "settle: addresses and mesh handshakes", log, async () => {
             await waitSettled(state);

@@ -12,8 +12,8 @@ import {
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/hosts/render/offline";
 import type { LabHost } from "../state";
-import { shOnMachine } from "./machine";
 import { LabPki, labHostPkiFiles } from "./pki";
+import { sshOnHost } from "./ssh";
 
 export const STEPS = ["preflight", "pki", "files", "binaries", "start"] as const;
 export type Step = (typeof STEPS)[number];
@@ -61,7 +61,7 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
 export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps: readonly Step[] = STEPS): Promise<void> {
     for (const step of steps) {
         const t0 = Date.now();
-        const r = await shOnMachine(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000, input: s.stdin[step] });
+        const r = await sshOnHost(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000, input: s.stdin[step] });
         if (r.code !== 0) {
             throw new Error(`lab: ${s.host.name} step ${step} failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n")}`);
         }
@@ -80,7 +80,7 @@ export async function waitControlPlane(cp: readonly HostSteps[], log: (l: string
     const t0 = Date.now();
     const first = cp[0];
     const roles = cp.flatMap((s) => (s.role ? [s.role] : []));
-    const r = await shOnMachine(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT, roles), { allowFail: true, timeoutMs: 16 * 60_000 });
+    const r = await sshOnHost(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT, roles), { allowFail: true, timeoutMs: 16 * 60_000 });
     if (r.code !== 0) throw new Error(`lab: control-plane-ready on ${first.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     log(`lab: control-plane-ready ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

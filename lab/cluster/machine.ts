@@ -20,12 +20,17 @@ const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
  * Where Kubernetes keeps state on a host, besides the rendered files' directories: each is the
  * host's own (bound from its root). /usr/local/{bin,sbin}: install-binaries.sh installs there;
  * /run/netns: containerd pins pod network namespaces there (never in the machine's /run/netns);
- * /lib/modules: kube-proxy mounts it (this kernel has none).
+ * /lib/modules: kube-proxy mounts it (this kernel has none); /root: see below.
  */
 export const KUBERNETES_STATE_DIRS = [
     "/etc/containerd", "/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/lib/modules", "/run/containerd", "/run/netns",
     "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
     "/var/lib/kubelet/pki", "/var/lib/v6k8s", "/var/log/containers", "/var/log/pods",
+    // root's home: sshd's sessions start there and bash reads its .bashrc (Debian's
+    // SSH_SOURCE_BASHRC); a server's own, empty, not the lab machine's.
+    "/root",
+    // sshd's privilege-separation directory (systemd's RuntimeDirectory on Debian).
+    "/run/sshd",
 ];
 
 /** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */

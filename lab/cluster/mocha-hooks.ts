@@ -7,7 +7,7 @@ import { claimLab, isUp, requireRoot, tearDownLeftovers } from "../preflight";
 import { rootSnapshot } from "../snapshot";
 import { down, teardownOnSignals } from "../teardown";
 import { STEPS, controlPlaneOrder, runHostSteps } from "./bootstrap";
-import { shOnMachine } from "./machine";
+import { sshOnHost } from "./ssh";
 import { setCluster, setInterrupted } from "./session";
 import { finishCluster, prepareCluster } from "./up";
 
@@ -41,7 +41,7 @@ export const mochaHooks = {
             let code = 0;
             let output = "";
             for (const step of STEPS) {
-                const r = await shOnMachine(first.host, first.commands[step], { allowFail: true, timeoutMs: RERUN_LIMIT_SECONDS * 1000, input: first.stdin[step] });
+                const r = await sshOnHost(first.host, first.commands[step], { allowFail: true, timeoutMs: RERUN_LIMIT_SECONDS * 1000, input: first.stdin[step] });
                 output += r.stdout + r.stderr;
                 if (r.code !== 0) {
                     code = r.code;

@@ -14,6 +14,7 @@ import { LabHost, LabState } from "../state";
 import { plugHost } from "../topology";
 import { enabledUnits, startUnit } from "../units";
 import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
+import { startSshd } from "./ssh";
 
 /** What lives in /run on the host (tmpfs in production): gone at a power cut. */
 const VOLATILE = [...VOLATILE_DIRS, "/run/containerd", "/run/netns"];
@@ -43,6 +44,7 @@ export async function powerOnCluster(_state: LabState, host: LabHost): Promise<s
     const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u) && (!u.includes(".") || u.endsWith(".service")));
     for (const u of units) await startUnit(host, u);
     await bootMachine(host);
+    await startSshd(host);
     await shOnMachine(host, "systemctl start containerd.service && systemctl start kubelet.service");
     return [...units, "containerd.service", "kubelet.service"];
 }

@@ -14,7 +14,6 @@ import { LabState, saveState } from "../state";
 import * as path from "path";
 import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
-import { bootMachine } from "./machine";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
 import { issueLabPki } from "./pki";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
@@ -79,7 +78,6 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
         await startReleaseSite(versions, dirs);
         await startMirror(imageSpecs(config, dirs), log);
     });
-    await phase("machines", () => Promise.all(state.hosts.map(bootMachine)));
     const plan = planStack(config);
     const pki = issueLabPki(config, plan, config.nodes.map((n) => state.hosts.find((h) => h.name === n.name)!.publicAddress));
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});

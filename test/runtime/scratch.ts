@@ -31,8 +31,16 @@ export function inScratchRoot(script: string, setup = ""): Promise<Run> {
 
 /** Fake host tools for the start and wait scripts, each printing a line the tests look for. */
 const FAKES: Record<string, string> = {
-    // Records its calls; no unit is active (so the etcd watcher is started).
-    systemctl: `echo "systemctl $*" >> "$FAKE_LOG"\n[ "$1" = is-active ] && exit 3\nexit 0`,
+    // Records its calls; no unit is active (so the etcd watcher is started), except that with
+    // FAKE_ACTIVE set every *.service unit is (containerd and the kubelet running).
+    systemctl: [
+        `echo "systemctl $*" >> "$FAKE_LOG"`,
+        `if [ "$1" = is-active ]; then`,
+        `    for a in "$@"; do case $a in *.service) [ -n "\${FAKE_ACTIVE:-}" ] && exit 0 ;; esac; done`,
+        `    exit 3`,
+        `fi`,
+        `exit 0`,
+    ].join("\n"),
     swapoff: "exit 0",
     journalctl: `echo "FAKE-JOURNAL $*"`,
     crictl: [

@@ -10,6 +10,7 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { ETCD_JOINED_MARKER, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
+import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot } from "./scratch";
 
 const TARGET = "1.34.2";
@@ -72,7 +73,7 @@ async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
         const r = await inScratchRoot(`${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
         return { ...r, seconds: (Date.now() - started) / 1000, calls: fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "" };
     };
-    return { node, run };
+    return { node, run, script: path.join(dir, "start-kubelet.sh") };
 }
 
 const MEMBER_EXISTS = "mkdir -p /var/lib/etcd/member && ";
@@ -169,6 +170,31 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
             assert.match(r.stderr, /^the local etcd member's health .*: not ready within 2s$/m);
             assert.match(r.stderr, /crictl not installed/);
             assert.match(r.stderr, new RegExp(`^--- tail -n 50 ${log}\\nETCD-SAYS-NO-LEADER$`, "m"));
+        } finally {
+            node.close();
+        }
+    });
+
+    it("a re-run restarts containerd and the kubelet only when what they read at start changed, or when they are not running", async () => {
+        const { node, run, script } = await setUp({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true });
+        try {
+            const again = `bash ${script}; echo "exit=$?"`;
+            const r = await run(
+                `mkdir -p /var/lib/kubelet && echo 'kind: KubeletConfiguration' > ${PATHS.kubeletConfig} && export FAKE_ACTIVE=1 && `,
+                // 2nd: nothing changed; 3rd: the kubelet's config changed; 4th: nothing changed but neither runs.
+                `${again}; echo 'maxPods: 90' >> ${PATHS.kubeletConfig}; ${again}; FAKE_ACTIVE= ${again}`,
+                { controlPlane: false },
+            );
+            assert.deepEqual(r.stdout.match(/^exit=\d+$/gm), ["exit=0", "exit=0", "exit=0", "exit=0"], `${r.stdout}${r.stderr}`);
+            const restarts = r.calls.split("\n").filter((l) => l.startsWith("systemctl restart"));
+            assert.deepEqual(restarts, [
+                // First start (no stamp yet): both.
+                "systemctl restart containerd.service", "systemctl restart kubelet.service",
+                // Second run: none. Third: the kubelet alone. Fourth (not running): both.
+                "systemctl restart kubelet.service",
+                "systemctl restart containerd.service", "systemctl restart kubelet.service",
+            ]);
+            assert.match(r.stdout, /^containerd.service: running, nothing it reads at start changed: left running$/m);
         } finally {
             node.close();
         }

@@ -4,6 +4,9 @@ import { posix } from "path";
 import { renderWaitFunctions } from "./wait";
 import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
 import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
+import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "../../controlplane/render/containerd";
+import { KUBELET_UNIT_PATH } from "../../controlplane/render/kubelet";
+import { PATHS } from "../../controlplane/paths";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -38,6 +41,24 @@ if [ -n "$current" ]; then
 fi
 `;
 }
+
+/**
+ * What each daemon reads only when it starts (its unit, its configuration, its binary and, for
+ * the kubelet, its credentials). The start step restarts a daemon only when one of these changed
+ * since its last start there, or when it is not running: a re-run with nothing new (a trigger
+ * that changed for another step's sake) leaves both running. containerd's registry hosts files
+ * are read at each pull and the static pod manifests are watched: neither needs a restart.
+ */
+export const START_INPUTS: Readonly<Record<"containerd.service" | "kubelet.service", readonly string[]>> = {
+    "containerd.service": [CONTAINERD_UNIT_PATH, CONTAINERD_CONFIG_PATH, "/usr/local/bin/containerd"],
+    "kubelet.service": [
+        KUBELET_UNIT_PATH, PATHS.kubeletConfig, PATHS.kubeletKubeconfig, "/usr/local/bin/kubelet", PATHS.clusterCa.cert,
+        PATHS.kubeletClient.cert, PATHS.kubeletClient.key, PATHS.kubeletServing.cert, PATHS.kubeletServing.key,
+    ],
+};
+
+/** Where the start step keeps the hash of each daemon's START_INPUTS as of its last start. */
+export const STARTED_STAMP_DIR = "/var/lib/v6k8s/started";
 
 export interface StartOptions {
     readonly controlPlane: boolean;
@@ -135,8 +156,22 @@ systemctl daemon-reload
 systemctl enable containerd.service kubelet.service${opts.controlPlane ? `
 # etcd snapshots (${ETCD_BACKUP_UNIT}.service); the first one waits for the timer.
 systemctl enable --now ${ETCD_BACKUP_UNIT}.timer` : ""}
-systemctl restart containerd.service
-systemctl restart kubelet.service
+# Restart a daemon only if what it reads at start changed since its last start here, or it is
+# not running (START_INPUTS). The stamp is written after the restart: an interrupted run restarts again.
+restart_if_changed() {
+    local unit=$1 stamp=${STARTED_STAMP_DIR}/$1 now
+    shift
+    now=$(for f in "$@"; do printf '%s ' "$f"; sha256sum < "$f" 2>/dev/null || echo missing; done | sha256sum | cut -d' ' -f1)
+    if systemctl is-active --quiet "$unit" && [ "$(cat "$stamp" 2>/dev/null)" = "$now" ]; then
+        echo "$unit: running, nothing it reads at start changed: left running"
+        return
+    fi
+    systemctl restart "$unit"
+    mkdir -p ${STARTED_STAMP_DIR}
+    printf '%s\n' "$now" > "$stamp.new" && mv -f "$stamp.new" "$stamp"
+}
+restart_if_changed containerd.service ${START_INPUTS["containerd.service"].join(" ")}
+restart_if_changed kubelet.service ${START_INPUTS["kubelet.service"].join(" ")}
 wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}
 `;
 }

@@ -1,0 +1,71 @@
+// Cluster check 7: every host, read over SSH, is what the program renders (`npm run render`:
+// renderStack with the lab's WireGuard keys and certificate hashes), and a second pass of every
+// step over SSH (network, mesh, Kubernetes: what `pulumi up` runs when every trigger changed)
+// changes nothing. Not compared: the NAT64 gateway's and host DNS's files (the lab installs its own
+// NAT64 pool on lab1 and keeps the machine's resolv.conf; lab/README's glue table).
+import { strict as assert } from "assert";
+import { meshHost, prepareHost } from "../../apply";
+import { bootstrapKubernetes } from "../bootstrap";
+import { FileFact, fileFacts, renderDrift, unitFacts } from "../hostFacts";
+import { cluster, labState } from "../session";
+import { sshOnHost } from "../ssh";
+import { waitNodesReady } from "../up";
+
+const everyFile = (i: number) => {
+    const s = cluster().steps[i];
+    return new Map([...s.rendered.files, ...s.rendered.kubernetes, ...s.pkiFiles]);
+};
+
+async function allFacts(): Promise<Map<string, Map<string, FileFact | undefined>>> {
+    const out = new Map<string, Map<string, FileFact | undefined>>();
+    for (const [i, s] of cluster().steps.entries()) out.set(s.host.name, await fileFacts(s.host, [...everyFile(i).keys()]));
+    return out;
+}
+
+describe("cluster 7. each host as rendered, reached over SSH", () => {
+    it("the steps reached every host through its sshd, with the pinned host key (no other way in is used)", async () => {
+        for (const h of labState().hosts) {
+            const r = await sshOnHost(h, "hostname; echo \"$SSH_CONNECTION\"");
+            const [name, connection] = r.stdout.trim().split("\n");
+            assert.equal(name, h.name, "the session ran on another machine");
+            assert.equal(connection.split(" ")[2], h.publicAddress, `${h.name}: the session did not arrive on the public address`);
+        }
+    });
+
+    it("every rendered file (network, mesh, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
+        const facts = await allFacts();
+        const drift = cluster().steps.flatMap((s, i) => renderDrift(everyFile(i), facts.get(s.host.name)!).map((d) => `${s.host.name} ${d}`));
+        assert.deepEqual(drift, []);
+        assert.ok(cluster().steps.every((_, i) => everyFile(i).size > 20), "too few files compared");
+    });
+
+    it("every service a step enabled runs (oneshots ran to completion; timers are not emulated)", () => {
+        const notRunning = labState().hosts.flatMap((h) => unitFacts(h).filter((u) => u.state === "not running").map((u) => `${h.name} ${u.unit}`));
+        assert.deepEqual(notRunning, []);
+        for (const h of labState().hosts) {
+            const running = unitFacts(h).filter((u) => u.state === "running").map((u) => u.unit);
+            for (const u of ["containerd.service", "kubelet.service"]) assert.ok(running.includes(u), `${h.name}: ${u} is not among its running services (${running.join(", ")})`);
+        }
+    });
+
+    it("a second pass of every step over SSH changes nothing: same files (inode, mtime, content), same service processes, same WireGuard keys", async function () {
+        this.timeout(20 * 60_000);
+        const before = await allFacts();
+        const unitsBefore = labState().hosts.map((h) => unitFacts(h));
+        const c = cluster();
+        await Promise.all(c.steps.map(async (s) => {
+            const key = await prepareHost(s.host, s.rendered, sshOnHost);
+            assert.equal(key, labState().publicKeys?.[s.host.name], `${s.host.name}: its WireGuard key changed`);
+            await meshHost(s.host, s.rendered, sshOnHost);
+        }));
+        await bootstrapKubernetes(c.steps, () => undefined);
+        await waitNodesReady(labState(), c.config);
+        const after = await allFacts();
+        const changed: string[] = [];
+        for (const [host, files] of before) {
+            for (const [p, f] of files) if (JSON.stringify(after.get(host)!.get(p)) !== JSON.stringify(f)) changed.push(`${host} ${p}`);
+        }
+        assert.deepEqual(changed, [], "files rewritten by the second pass");
+        assert.deepEqual(labState().hosts.map((h) => unitFacts(h)), unitsBefore, "a service was restarted");
+    });
+});
