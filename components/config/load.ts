@@ -5,6 +5,8 @@ import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, servi
 import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, kubeProxySchema, nodeSchema, pkiSchema, portSchema, releaseBasesSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
 import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
+import { formatV6 } from "../network/prefix";
+import { hostKeyHint } from "./hostKey";
 import { parseEncryptionKeys } from "../controlplane/render/encryption";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
@@ -60,7 +62,13 @@ function parseNode(raw: unknown, at: number, problems: string[]): NodeConfig | u
     }
     const n = result.data;
     if (n.kind === "hcloud") return n;
-    return { ...n, publicAddress: n.publicAddress ?? n.gua.address(ROBOT_MAIN_ADDRESS_OFFSET) };
+    const publicAddress = n.publicAddress ?? n.gua.address(ROBOT_MAIN_ADDRESS_OFFSET);
+    // Every SSH connection pins this key: without it the program would trust whatever answers.
+    if (n.hostKey === undefined) {
+        problems.push(problem(["nodes", at, "hostKey"], `is required: the server's SSH public host key, which every connection to it pins; ${hostKeyHint(formatV6(publicAddress))}`));
+        return undefined;
+    }
+    return { ...n, hostKey: n.hostKey, publicAddress };
 }
 
 function parseNodes(raw: unknown, problems: string[]): Positioned<NodeConfig>[] | undefined {

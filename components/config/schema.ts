@@ -4,6 +4,7 @@ import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
 import { COMPONENT_VERSIONS } from "../controlplane/render/defaults";
+import { parseHostKey } from "./hostKey";
 import { NODE_KINDS, ROLES } from "./types";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
@@ -40,14 +41,12 @@ const anyPrefix = z.string().check((ctx) => {
     }
 });
 const ipv6Address = parsed(parseV6Address);
-/** An OpenSSH public host key line; kept as `<type> <base64>` (a comment is not part of the key). */
+/** An OpenSSH public host key line, kept as `<type> <base64>` (rules in hostKey.ts). */
 const sshHostKey = z.string().transform((text, ctx) => {
-    const m = /^(ssh-ed25519|ecdsa-sha2-nistp(?:256|384|521)|ssh-rsa) ([A-Za-z0-9+/]+={0,3})(?: .*)?$/.exec(text.trim());
-    if (!m) {
-        ctx.addIssue({ code: "custom", message: "must be an SSH public host key like \"ssh-ed25519 AAAA…\" (/etc/ssh/ssh_host_ed25519_key.pub)" });
-        return z.NEVER;
-    }
-    return `${m[1]} ${m[2]}`;
+    const key = parseHostKey(text);
+    if (typeof key === "string") return key;
+    ctx.addIssue({ code: "custom", message: key.problem });
+    return z.NEVER;
 });
 
 const ulaPrefix = ipv6Prefix.check((ctx) => {
@@ -235,7 +234,11 @@ export const dedicatedNodeSchema = z.strictObject({
     gua: guaPrefix,
     publicAddress: ipv6Address.optional(),
     ipv4: publicIpv4.optional(),
-    /** The server's SSH host key: who the server is. A new one (a reinstall) re-applies every step. */
+    /**
+     * The server's SSH public host key, pinned on every connection, and who the server is: a new one
+     * (a reinstall) re-applies every step. Required; optional here only so load.ts can say where to
+     * read it (with the node's address) instead of a bare "is required".
+     */
     hostKey: sshHostKey.optional(),
     /** Ports of host-network listeners that IPv4 clients reach through the NAT64 gateway; IPv4 nodes only. */
     ipv4Ports: z.array(portSchema).default([]),

@@ -87,11 +87,11 @@ export interface DedicatedNodeConfig extends NodeCommon {
     /** The server's public IPv4 address, if it has one: it then runs a NAT64 gateway. */
     readonly ipv4?: string;
     /**
-     * The server's SSH public host key (`ssh-ed25519 AAAA…`), its identity: a reinstalled server
-     * has a new one, and a new value re-applies every step on it. Unset: steps re-run only when
-     * what they apply changes.
+     * The server's SSH public host key, `<type> <base64>` (`ssh-ed25519 AAAA…`): every connection
+     * pins it (any other key is refused), and it is the host's identity: a reinstalled server has a
+     * new one, and a new value re-applies every step on it.
      */
-    readonly hostKey?: string;
+    readonly hostKey: string;
 }
 
 /** An hcloud server created by the program; its /64 is known only after creation. */

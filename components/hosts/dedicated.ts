@@ -1,4 +1,5 @@
-// Hetzner Robot servers already exist: nothing is created, they are only reached over SSH.
+// Hetzner Robot servers already exist: nothing is created, they are only reached over SSH, pinned
+// to the host key from config (who the server is: a reinstall brings a new one).
 import * as pulumi from "@pulumi/pulumi";
 import type { DedicatedNodeConfig } from "../config/types";
 import type { NodePlan } from "../network/plan";
@@ -14,8 +15,9 @@ export function dedicatedHost(node: DedicatedNodeConfig, plan: NodePlan, sshPriv
         providerGua: pulumi.output(node.gua.toString()),
         publicAddress,
         ipv4: pulumi.output(node.ipv4),
-        connection: sshConnection(publicAddress, sshPrivateKey),
+        connection: sshConnection(publicAddress, sshPrivateKey, node.hostKey),
+        hostKey: pulumi.output(node.hostKey),
         ready: [],
-        identity: pulumi.output(node.hostKey ? `ssh host key ${node.hostKey}` : `dedicated ${node.name}`),
+        identity: pulumi.output(`ssh host key ${node.hostKey}`),
     };
 }

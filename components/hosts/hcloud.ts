@@ -3,10 +3,12 @@
 import { createHash } from "crypto";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import type { HcloudNodeConfig } from "../config/types";
 import type { NodePlan } from "../network/plan";
 import { SSH_PORT } from "./render/nftables";
 import { WIREGUARD_PORT } from "./render/hostNet";
+import { hostKeyUserData } from "./render/cloudInit";
 import { Host, sshConnection } from "./host";
 import { publicKeyOf } from "./sshPublicKey";
 
@@ -79,7 +81,15 @@ export class HcloudHosts extends pulumi.ComponentResource {
             ? new hcloud.PlacementGroup(`${name}-control-plane`, { name: `${pulumi.getStack()}-control-plane`, type: "spread", labels }, child)
             : undefined;
 
-        this.servers = args.nodes.map(({ config: node }) => new hcloud.Server(`${name}-${node.name}`, {
+        // Each server's SSH host key, made here so its public half is known before the server
+        // exists and every connection can pin it. The key is its own resource: it stays the same
+        // across updates and server replacements (a replaced server gets it again), and only a
+        // `--replace` of the key itself makes a new one (which then replaces the server).
+        const hostKeys = args.nodes.map(({ config: node }) =>
+            new tls.PrivateKey(`${name}-${node.name}-host-key`, { algorithm: "ED25519" }, { parent: this }));
+        const publicHostKeys = hostKeys.map((k) => k.publicKeyOpenssh.apply((p) => p.trim()));
+
+        this.servers = args.nodes.map(({ config: node }, i) => new hcloud.Server(`${name}-${node.name}`, {
             name: node.name,
             serverType: node.serverType,
             location: node.location,
@@ -90,10 +100,15 @@ export class HcloudHosts extends pulumi.ComponentResource {
             // IPv6-only unless asked: a primary IPv4 costs money and is only needed for NAT64.
             publicNets: [{ ipv4Enabled: node.ipv4, ipv6Enabled: true }],
             labels: { ...labels, "v6k8s-node": node.name },
+            // The host key's private half, for cloud-init: a secret in state and in the plan (the
+            // output too). It is made of the key alone, so no other change alters it; hcloud
+            // replaces a server whose user data changes.
+            userData: pulumi.secret(pulumi.all([hostKeys[i].privateKeyOpenssh, publicHostKeys[i]])
+                .apply(([privateKey, publicKey]) => hostKeyUserData({ privateKey, publicKey }))),
             // sshKeys only matter at creation; rotating the key must not replace servers.
             // The server's name is the node's hostname, which hcloud allows only once: a replaced
             // server (new image or location) must be gone before its successor is created.
-        }, { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true }));
+        }, { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true, additionalSecretOutputs: ["userData"] }));
 
         this.hosts = args.nodes.map(({ config, plan }, i) => {
             const server = this.servers[i];
@@ -104,8 +119,10 @@ export class HcloudHosts extends pulumi.ComponentResource {
                 providerGua: server.ipv6Network,
                 publicAddress: server.ipv6Address,
                 ipv4: config.ipv4 ? server.ipv4Address : pulumi.output(undefined),
-                connection: sshConnection(server.ipv6Address, args.sshPrivateKey),
+                connection: sshConnection(server.ipv6Address, args.sshPrivateKey, publicHostKeys[i]),
+                hostKey: publicHostKeys[i],
                 ready: [server],
+                // The server id, not the host key: a replaced server gets the same key (see above).
                 identity: server.id.apply((id) => `hcloud server ${id}`),
             };
         });

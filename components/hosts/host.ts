@@ -16,13 +16,16 @@ export interface Host {
     readonly publicAddress: pulumi.Output<string>;
     /** The public IPv4 address, when the host has one. */
     readonly ipv4: pulumi.Output<string | undefined>;
-    /** SSH as root over IPv6, with the stack's private key (a secret). */
+    /** SSH as root over IPv6, with the stack's private key (a secret), pinned to the host's key. */
     readonly connection: command.types.input.remote.ConnectionArgs;
+    /** The SSH public host key every connection pins (`ssh-ed25519 AAAA…`). */
+    readonly hostKey: pulumi.Output<string>;
     /** What must exist before any command runs on the host (the server itself, for hcloud). */
     readonly ready: pulumi.Resource[];
     /**
-     * Who the machine is, not how it is reached: the hcloud server's id, a dedicated server's
-     * configured SSH host key. A new identity (a replaced or reinstalled server) re-runs every step.
+     * Who the machine is, not how it is reached: a dedicated server's configured SSH host key, the
+     * hcloud server's id (its host key is the program's and outlives a replaced server, so the key
+     * alone would not tell a new machine). A new identity re-runs every step.
      */
     readonly identity: pulumi.Output<string>;
 }
@@ -46,7 +49,11 @@ export function hostStep(
     };
 }
 
-/** SSH settings shared by all hosts. New hcloud servers take a while to accept SSH: retry for ~5 min. */
-export function sshConnection(host: pulumi.Input<string>, privateKey: pulumi.Input<string>): command.types.input.remote.ConnectionArgs {
-    return { host, user: "root", port: 22, privateKey, dialErrorLimit: 30, perDialTimeout: 10 };
+/**
+ * SSH settings shared by all hosts. `hostKey` (`<type> <base64>`) is pinned: pulumi-command accepts
+ * any host key without it. New hcloud servers take a while to accept SSH: retry for ~5 min (a
+ * handshake refused for a wrong key is retried too, and then fails the step).
+ */
+export function sshConnection(host: pulumi.Input<string>, privateKey: pulumi.Input<string>, hostKey: pulumi.Input<string>): command.types.input.remote.ConnectionArgs {
+    return { host, user: "root", port: 22, privateKey, hostKey, dialErrorLimit: 30, perDialTimeout: 10 };
 }

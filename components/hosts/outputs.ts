@@ -12,17 +12,20 @@ export interface NodeOutput extends NodePlanJson {
     ipv4: string | null;
     wireguardPublicKey: string;
     wireguardEndpoint: string;
+    /** The SSH host key the program pins (for known_hosts): from config, or made for an hcloud server. */
+    hostKey: string;
 }
 
 export function nodeOutput(cluster: Prefix, host: Host, network: NodeNetwork): pulumi.Output<NodeOutput> {
     return pulumi
-        .all([host.providerGua, host.publicAddress, host.ipv4, network.wireguardPublicKey])
-        .apply(([gua, publicAddress, ipv4, wireguardPublicKey]) => ({
+        .all([host.providerGua, host.publicAddress, host.ipv4, network.wireguardPublicKey, host.hostKey])
+        .apply(([gua, publicAddress, ipv4, wireguardPublicKey, hostKey]) => ({
             ...nodePlanToJson(planNode(cluster, { ...host.plan, gua: Prefix.parse(gua), ipv4: host.plan.nat64 !== null })),
             kind: host.config.kind,
             publicAddress,
             ipv4: ipv4 ?? null,
             wireguardPublicKey,
             wireguardEndpoint: `[${publicAddress}]:${WIREGUARD_PORT}`,
+            hostKey,
         }));
 }

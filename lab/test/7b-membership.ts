@@ -26,6 +26,7 @@ import { waitMesh, waitSettled } from "../readiness";
 import { run } from "../run";
 import { lab, testPods } from "../session";
 import { diffSnapshots, hostSnapshot } from "../snapshot";
+import { fakeHostKey } from "../../test/support/hostKeys";
 import type { LabHost } from "../state";
 
 interface Peer {
@@ -142,7 +143,8 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         newName = `lab${index}`;
         const gua = `2001:db8:1:${index.toString(16)}::/64`;
         assert.ok(!existing.some((h) => h.name === newName || h.gua === gua), `${newName} or ${gua} is in the lab already`);
-        withNew = stackWith(state.stack, { name: newName, index, kind: "dedicated", roles: ["worker"], gua });
+        // The lab reaches its hosts without SSH: a made-up host key satisfies the config.
+        withNew = stackWith(state.stack, { name: newName, index, kind: "dedicated", roles: ["worker"], gua, hostKey: fakeHostKey(newName) });
         for (const h of existing) keys[h.name] = (await run(hostArgv(h, ["wg", "show", "wg0", "public-key"]))).stdout.trim();
         original = renderStack(without, { publicKeys: keys });
         // Every pair of hosts talks (so every peer has a session), then step 1: what every host has now.

@@ -1,9 +1,12 @@
 import { strict as assert } from "assert";
+import { generateKeyPairSync } from "crypto";
+import * as sshpk from "sshpk";
 import { ConfigError } from "../../components/config/errors";
 import { requiredSecrets, secretValueProblems, validateStackConfig } from "../../components/config/load";
 import { parseEncryptionKeys } from "../../components/controlplane/render/encryption";
 import { formatV6 } from "../../components/network/prefix";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
+import { fakeHostKey } from "../support/hostKeys";
 
 function problemsOf(raw: Record<string, unknown>): string[] {
     try {
@@ -72,6 +75,14 @@ const cases: Case[] = [
     ["ipv4 loopback", (c) => { c.nodes[1].ipv4 = "127.0.0.1"; }, "nodes[1].ipv4: 127.0.0.1 is a loopback address, not a public one"],
     ["duplicate ipv4", (c) => { c.nodes[2].ipv4 = "203.0.113.10"; }, 'nodes[2].ipv4: 203.0.113.10 is already used by node "cp1"'],
     ["hostKey not an SSH public key", (c) => { c.nodes[1].hostKey = "AAAAC3NzaC1lZDI1NTE5"; }, /^nodes\[1\]\.hostKey: must be an SSH public host key/],
+    ["dedicated without hostKey", (c) => { delete c.nodes[1].hostKey; }, /^nodes\[1\]\.hostKey: is required: the server's SSH public host key, which every connection to it pins; .*`ssh-keyscan -t ed25519 2001:db8:a:2::2`/],
+    ["dedicated without hostKey, with a publicAddress", (c) => { c.nodes[3].publicAddress = "2001:db8:b:1::7"; delete c.nodes[3].hostKey; }, /^nodes\[3\]\.hostKey: is required: .*ssh-keyscan -t ed25519 2001:db8:b:1::7`/],
+    ["hostKey as ssh-keyscan prints it", (c) => { c.nodes[1].hostKey = `2001:db8:a:2::2 ${fakeHostKey("cp2")}`; }, /^nodes\[1\]\.hostKey: starts with "2001:db8:a:2::2": give only the key/],
+    ["hostKey an RSA key", (c) => { c.nodes[1].hostKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7"; }, /^nodes\[1\]\.hostKey: is an RSA key: .*OpenSSH 8\.8\+ refuses/],
+    ["hostKey cut short", (c) => { c.nodes[1].hostKey = fakeHostKey("cp2").slice(0, -8); }, /^nodes\[1\]\.hostKey: its key part is not/],
+    ["hostKey names another type than its key", (c) => { c.nodes[1].hostKey = fakeHostKey("cp2").replace("ssh-ed25519", "ecdsa-sha2-nistp256"); }, /^nodes\[1\]\.hostKey: its key part is not an ecdsa-sha2-nistp256 public key/],
+    ["hostKey of an unknown type", (c) => { c.nodes[1].hostKey = "ssh-dss AAAAB3NzaC1kc3M="; }, /^nodes\[1\]\.hostKey: key type "ssh-dss" is not one of ssh-ed25519, ecdsa-sha2-nistp256/],
+    ["hostKey on an hcloud node", (c) => { c.nodes[4].hostKey = fakeHostKey("w2"); }, "nodes[4].hostKey: unknown key (only for kind dedicated, this node is kind hcloud)"],
     ["publicAddress outside the gua", (c) => { c.nodes[1].publicAddress = "2001:db8:a:1::2"; }, /^nodes\[1\]\.publicAddress: 2001:db8:a:1::2 is outside the node's gua/],
     ["publicAddress inside the pod prefix", (c) => { c.nodes[1].publicAddress = "2001:db8:a:2:0:1:0:5"; }, /^nodes\[1\]\.publicAddress: .* is inside the node's pod prefix 2001:db8:a:2:0:1::\/96/],
     ["no control-plane node", (c) => { c.nodes = c.nodes.filter((n) => String(n.name).startsWith("w")); }, "nodes: no node has the control-plane role"],
@@ -185,6 +196,18 @@ describe("config validation: what a valid config becomes", () => {
         assert.equal(formatV6(cfg.cluster.dnsServiceAddress), "fd8a:31c2:7c1f:1::53");
         const cp2 = cfg.nodes[1];
         assert.ok(cp2.kind === "dedicated" && formatV6(cp2.publicAddress) === "2001:db8:a:2::1");
+    });
+
+    it("keeps a host key as `<type> <base64>` (the comment dropped); ECDSA keys are accepted", () => {
+        const raw = baseConfig();
+        raw.nodes[1].hostKey = `  ${fakeHostKey("cp2")} root@cp2 \n`;
+        const ecdsa = sshpk.parseKey(generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ type: "spki", format: "pem" }), "pem").toString("ssh");
+        raw.nodes[2].hostKey = ecdsa;
+        const cfg = validateStackConfig(raw);
+        const hostKeyOf = (name: string) => { const n = cfg.nodes.find((x) => x.name === name); return n?.kind === "dedicated" ? n.hostKey : undefined; };
+        assert.equal(hostKeyOf("cp2"), fakeHostKey("cp2"));
+        assert.match(ecdsa, /^ecdsa-sha2-nistp256 /);
+        assert.equal(hostKeyOf("cp3"), ecdsa.split(" ").slice(0, 2).join(" "));
     });
 
     it("defaults hcloud ipv4 to false and accepts true", () => {

@@ -3,13 +3,14 @@ import { validateStackConfig } from "../../components/config/load";
 import { planStack } from "../../components/network/stackPlan";
 import { corefileStanzas, dns64PrefixOf, formatCorefile, renderCorefile } from "../../components/dns/render/corefile";
 import { expectGolden } from "../support/golden";
+import { fakeHostKey } from "../support/hostKeys";
 
 const raw = {
     cluster: { ulaPrefix: "fd8a:31c2:7c1f:1::/64", kubernetesVersion: "1.34.2" },
     nodes: [
-        { name: "cp1", index: 1, kind: "dedicated", roles: ["control-plane"], gua: "2001:db8:10a:1f2e::/64" },
-        { name: "gw7", index: 7, kind: "dedicated", roles: ["worker"], gua: "2001:db8:10b:2c41::/64", ipv4: "203.0.113.10" },
-        { name: "gw3", index: 3, kind: "dedicated", roles: ["worker"], gua: "2001:db8:10c:93a0::/64", ipv4: "203.0.113.11" },
+        { name: "cp1", index: 1, kind: "dedicated", hostKey: fakeHostKey("cp1"), roles: ["control-plane"], gua: "2001:db8:10a:1f2e::/64" },
+        { name: "gw7", index: 7, kind: "dedicated", hostKey: fakeHostKey("gw7"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64", ipv4: "203.0.113.10" },
+        { name: "gw3", index: 3, kind: "dedicated", hostKey: fakeHostKey("gw3"), roles: ["worker"], gua: "2001:db8:10c:93a0::/64", ipv4: "203.0.113.11" },
     ],
 };
 const plan = planStack(validateStackConfig(raw));

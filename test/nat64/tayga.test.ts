@@ -5,13 +5,14 @@ import { nat64Files } from "../../components/nat64/render/files";
 import { MASQUERADE_COMMENT, renderNat64Unit, renderNat64Up } from "../../components/nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, nat64Gateway, renderTaygaConf } from "../../components/nat64/render/tayga";
 import { expectGolden } from "../support/golden";
+import { fakeHostKey } from "../support/hostKeys";
 
 // Self-contained so the golden files change only when the NAT64 rendering does.
 const config = validateStackConfig({
     cluster: { ulaPrefix: "fd8a:31c2:7c1f:1::/64", kubernetesVersion: "1.34.2" },
     nodes: [
-        { name: "gw1", index: 1, kind: "dedicated", roles: ["control-plane", "worker"], gua: "2001:db8:10a:1f2e::/64", ipv4: "203.0.113.10" },
-        { name: "w2", index: 2, kind: "dedicated", roles: ["worker"], gua: "2001:db8:10b:2c41::/64" },
+        { name: "gw1", index: 1, kind: "dedicated", hostKey: fakeHostKey("gw1"), roles: ["control-plane", "worker"], gua: "2001:db8:10a:1f2e::/64", ipv4: "203.0.113.10" },
+        { name: "w2", index: 2, kind: "dedicated", hostKey: fakeHostKey("w2"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64" },
     ],
 });
 const plan = planStack(config).nodes.map((n) => ({ name: n.name, nat64: n.nat64?.toString() ?? null }));

@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { generateKeyPairSync } from "crypto";
 import { projectKeys } from "../../components/config/stackFile";
 import { NOTHING_TO_REAPPLY, sha256 } from "../../components/hosts/render/commands";
+import { fakeHostKey } from "../support/hostKeys";
 import { PROJECT, RecordedResource, SECRET_SIG, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, UNKNOWN, defaultOutputs, runProgram } from "../support/pulumiMocks";
 
 const COMMAND = "command:remote:Command";
@@ -117,7 +118,7 @@ describe("every remote command, under engine-like mocks", function () {
     it("a new machine re-runs every step on it and no other host's: a dedicated server's new host key, a replaced hcloud server", async () => {
         const raw = prodConfig();
         const nodes = raw.nodes as Record<string, unknown>[];
-        nodes.find((n) => n.name === "cp2")!.hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKtestkeyreinstalledcp2xxxxxxxxxxxxxxxxxxxx host";
+        nodes.find((n) => n.name === "cp2")!.hostKey = `${fakeHostKey("cp2 reinstalled")} root@cp2`;
         const reinstalled = (await runProgram(raw)).resources.filter((r) => r.type === COMMAND);
         const replaced = (await runProgram(prodConfig(), { id: (r) => (r.name === "hcloud-w3" ? "4242" : undefined) })).resources.filter((r) => r.type === COMMAND);
         const onHost = (name: string, host: string) => name.endsWith(`-${host}`) || name.includes(`-${host}-`);

@@ -1,12 +1,14 @@
 // Valid raw configs (as the engine hands them, namespace stripped) for tests to mutate.
+import { fakeHostKey } from "./hostKeys";
 
 export type RawNode = Record<string, unknown>;
 export type RawConfig = { cluster: Record<string, unknown>; nodes: RawNode[] } & Record<string, unknown>;
 
 export const ULA = "fd8a:31c2:7c1f:1::/64";
 
+/** A dedicated node with a made-up host key (fakeHostKey(name)). */
 export function dedicated(name: string, index: number, roles: string[], gua: string, extra: RawNode = {}): RawNode {
-    return { name, index, kind: "dedicated", roles, gua, ...extra };
+    return { name, index, kind: "dedicated", roles, gua, hostKey: fakeHostKey(name), ...extra };
 }
 
 export function hcloud(name: string, index: number, roles: string[], extra: RawNode = {}): RawNode {

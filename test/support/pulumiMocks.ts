@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash, generateKeyPairSync } from "crypto";
 import * as path from "path";
+import { fakeHostKey } from "./hostKeys";
 import "./promiseStacks";
 
 export interface RecordedResource {
@@ -65,7 +66,10 @@ export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
     }
     // @pulumi/tls: PEM-shaped fakes that name the resource, so tests can tell them apart.
     const pem = (kind: string) => `-----BEGIN ${kind}-----\nFAKE ${r.name}\n-----END ${kind}-----\n`;
-    if (r.type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY") };
+    if (r.type === "tls:index/privateKey:PrivateKey") {
+        // The OpenSSH forms too (hcloud host keys): a well-formed ed25519 public key per resource.
+        return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY"), privateKeyOpenssh: pem("OPENSSH PRIVATE KEY"), publicKeyOpenssh: `${fakeHostKey(r.name)}\n` };
+    }
     if (r.type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
     if (r.type === "tls:index/selfSignedCert:SelfSignedCert" || r.type === "tls:index/locallySignedCert:LocallySignedCert") {
         // As the provider does: valid from now for `validityPeriodHours`, RFC 3339 to the second.
