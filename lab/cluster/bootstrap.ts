@@ -46,15 +46,24 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
         return {
             host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, role: roles.find((x) => x.name === host.name), rendered: r, pkiFiles: pkiFiles[i],
             stdin: { pki: pkiStdinOf(pkiFiles[i]) },
-            commands: {
-                preflight: preflightCommand(config.cluster.kubernetesVersion),
-                pki: PKI_COMMAND,
-                files: filesCommand(r.kubernetes),
-                binaries: BINARIES_COMMAND,
-                start: START_COMMAND,
-            },
+            commands: kubernetesStepCommands(config, r),
         };
     });
+}
+
+/**
+ * The command text of each Kubernetes step on a host, from the program's own functions (steps.ts):
+ * what the lab sends over SSH, and what the program's k8s-<node>-<step> commands must hold for the
+ * lab stack (test/program/labStack.test.ts).
+ */
+export function kubernetesStepCommands(config: StackConfig, rendered: RenderedHost): Record<Step, string> {
+    return {
+        preflight: preflightCommand(config.cluster.kubernetesVersion),
+        pki: PKI_COMMAND,
+        files: filesCommand(rendered.kubernetes),
+        binaries: BINARIES_COMMAND,
+        start: START_COMMAND,
+    };
 }
 
 /** Runs one host's steps (or those from `from` on) in order; each failure names host and step. */

@@ -6,6 +6,7 @@
 // pinned: the client refuses any host whose key is not the one recorded here.
 import * as fs from "fs";
 import * as path from "path";
+import { parseDocument } from "yaml";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";
 import { PidRecord, isRunning, records, startDaemon } from "../processes";
@@ -118,4 +119,25 @@ export function sshArgv(host: LabHost, script: string): string[] {
 /** A step's command text on the host over SSH (stdin: what the step gets on stdin). */
 export function sshOnHost(host: LabHost, script: string, opts: RunOptions = {}): Promise<RunResult> {
     return run(sshArgv(host, script), opts);
+}
+
+/** Where the lab writes its stack for `pulumi up --stack lab`: the cluster stack with the hosts' real keys. */
+export const LAB_STACK_FILE = path.join(STATE_DIR, "Pulumi.lab.yaml");
+
+/**
+ * Pulumi.lab.yaml: the cluster lab's stack file with each node's `hostKey` set to the key its sshd
+ * presents (made per lab, so it cannot be committed). Copied to the project root, it is the stack a
+ * `pulumi up --stack lab` from the operator's namespace would drive (README, "The lab stack").
+ */
+export async function writeLabStack(stackFile: string, hosts: readonly LabHost[]): Promise<string> {
+    const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
+    const nodes = doc.getIn(["config", "v6k8s:nodes"]) as { items: unknown[] } | undefined;
+    if (!nodes) throw new Error(`lab: ${stackFile} has no config.v6k8s:nodes`);
+    for (const [i, n] of (doc.toJS().config["v6k8s:nodes"] as { name: string }[]).entries()) {
+        const host = hosts.find((h) => h.name === n.name);
+        if (host) doc.setIn(["config", "v6k8s:nodes", i, "hostKey"], await hostPublicKey(host));
+    }
+    doc.commentBefore = ` Written by the cluster lab (lab/cluster/ssh.ts) from ${path.relative(path.join(__dirname, "..", ".."), stackFile)}: each\n hostKey is the key that host's sshd presents in this lab. Secrets: see README, "The lab stack".`;
+    fs.writeFileSync(LAB_STACK_FILE, doc.toString());
+    return LAB_STACK_FILE;
 }

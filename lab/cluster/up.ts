@@ -16,6 +16,7 @@ import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
 import { issueLabPki } from "./pki";
+import { writeLabStack } from "./ssh";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
 
 export const CLUSTER_STACK = path.join(LAB_DIR, "stacks", "cluster.yaml");
@@ -78,6 +79,7 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
         await startReleaseSite(versions, dirs);
         await startMirror(imageSpecs(config, dirs), log);
     });
+    await writeLabStack(stack, state.hosts);
     const plan = planStack(config);
     const pki = issueLabPki(config, plan, config.nodes.map((n) => state.hosts.find((h) => h.name === n.name)!.publicAddress));
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});

@@ -8,7 +8,11 @@ import { meshHost, prepareHost } from "../../apply";
 import { bootstrapKubernetes } from "../bootstrap";
 import { FileFact, fileFacts, renderDrift, unitFacts } from "../hostFacts";
 import { cluster, labState } from "../session";
-import { sshOnHost } from "../ssh";
+import { LAB_STACK_FILE, sshOnHost } from "../ssh";
+import { readStackFile } from "../../../components/config/stackFile";
+import { INET6_NS } from "../../config";
+import { inNs } from "../../netns";
+import { run } from "../../run";
 import { waitNodesReady } from "../up";
 
 const everyFile = (i: number) => {
@@ -29,6 +33,16 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
             const [name, connection] = r.stdout.trim().split("\n");
             assert.equal(name, h.name, "the session ran on another machine");
             assert.equal(connection.split(" ")[2], h.publicAddress, `${h.name}: the session did not arrive on the public address`);
+        }
+    });
+
+    it("Pulumi.lab.yaml pins each node's hostKey to the key its sshd presents (ssh-keyscan from the operator's namespace)", async () => {
+        const stack = readStackFile(LAB_STACK_FILE);
+        for (const h of labState().hosts) {
+            const scan = await run(inNs(INET6_NS, ["ssh-keyscan", "-t", "ed25519", h.publicAddress]), { timeoutMs: 30_000 });
+            const presented = scan.stdout.trim().split(" ").slice(1, 3).join(" ");
+            const node = stack.nodes.find((n) => n.name === h.name)!;
+            assert.equal(node.kind === "dedicated" ? node.hostKey : undefined, presented, `${h.name}: Pulumi.lab.yaml's hostKey`);
         }
     });
 
