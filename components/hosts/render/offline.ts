@@ -10,7 +10,8 @@ import type { StackConfig } from "../../config/types";
 import { formatV6 } from "../../network/prefix";
 import { planStack } from "../../network/stackPlan";
 import { renderSkewCheck } from "../../runtime/render/activate";
-import { HostCommands, INSTALL_STDIN_FILES, hostCommands } from "./commands";
+import { PKI_COMMAND } from "../../controlplane/steps";
+import { HostCommands, hostCommands } from "./commands";
 import { HostFiles, meshFiles, networkFiles } from "./files";
 import { HostNet, MeshPeer, hostNet, placeholder } from "./hostNet";
 
@@ -70,7 +71,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             dns,
             kubernetesCommands: {
                 preflight: renderSkewCheck(versions.kubernetes),
-                pki: INSTALL_STDIN_FILES,
+                pki: PKI_COMMAND,
                 pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
             },
         };
