@@ -1,7 +1,7 @@
 // Wiring only: read the config once, build the cluster, export what operators read.
 import { ClusterServices } from "./components/addons/clusterServices";
 import { HostDns } from "./components/addons/hostDns";
-import { createNat64Gateways } from "./components/addons/nat64Gateway";
+import { createNat64Cleanups, createNat64Gateways } from "./components/addons/nat64Gateway";
 import { createPublicServices } from "./components/addons/publicService";
 import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
@@ -44,6 +44,9 @@ const services = new ClusterServices("addons", {
     publicAddresses: hosts.map((h) => h.publicAddress),
 });
 const publicServices = createPublicServices(config, hosts, services);
+// Hosts without IPv4 undo a NAT64 gateway they may have been (a node that lost `ipv4`), once
+// nothing points at it any more: every host's resolv.conf and CoreDNS have moved on.
+createNat64Cleanups(plan, hosts, [...hostDns.commands, services]);
 
 /** The cluster prefixes: ULA /64, service /112, CoreDNS address. */
 export const cluster = planToJson(plan).cluster;

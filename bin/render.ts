@@ -23,7 +23,8 @@ export function commandsDoc(host: RenderedHost): string {
         `# Remote commands for ${host.net.name}, in order. Values in <angle:brackets> are only known`,
         "# after creation (hcloud addresses, WireGuard public keys made on the hosts).",
         "",
-        "## 1. files: write atomically (temp file + rename), base64 in transit:",
+        "## 1. files: write atomically (temp file + rename), base64 in transit; like every step that writes files, it then",
+        "##    removes what it wrote before and no longer renders (its list: /var/lib/v6k8s/owned/<step>.list):",
         ...files.filter((f) => !f.endsWith("wg0.conf")).map((f) => `#   ${f}`),
         "## 2. activate:",
         host.commands.activate.trimEnd(),
@@ -45,6 +46,11 @@ export function commandsDoc(host: RenderedHost): string {
         ...list(host.kubernetes),
         "#   binaries: /usr/local/lib/v6k8s/install-binaries.sh",
         "#   start: /usr/local/lib/v6k8s/start-kubelet.sh",
+        ...(host.nat64Cleanup === null ? [] : [
+            "## 8. NAT64 cleanup (no IPv4 here; after every host's DNS and the cluster services): undoes the NAT64 gateway",
+            "##    this host may have been (its files and units, Tayga's TUN); nothing to do on a host that never was one:",
+            host.nat64Cleanup.trimEnd(),
+        ]),
         "",
     ].join("\n");
 }

@@ -4,6 +4,7 @@
 // glue (lab/sh/glue), and wireguard-go is started by wg-quick through lab/sh/wireguard-go-lab.sh.
 import { installFilesCommand } from "../components/hosts/render/commands";
 import type { HostFile } from "../components/hosts/render/files";
+import { OWNERS } from "../components/hosts/render/owned";
 import type { RenderedHost } from "../components/hosts/render/offline";
 import { nat64Files } from "../components/nat64/render/files";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
@@ -62,7 +63,7 @@ export async function nat64Host(host: LabHost, mode: "start" | "reapply"): Promi
     if (files.size === 0) return;
     assertBound(host, files);
     const unit = NAT64_UNIT_PATH.slice(NAT64_UNIT_PATH.lastIndexOf("/") + 1);
-    await shOnHost(host, `${installFilesCommand(files)}systemctl enable ${unit}\n`);
+    await shOnHost(host, `${installFilesCommand(files, OWNERS.nat64)}systemctl enable ${unit}\n`);
     // Re-applying runs the idempotent plumbing script again; Tayga itself keeps running.
     if (mode === "start") await startUnit(host, unit);
     else await shOnHost(host, NAT64_UP_PATH);

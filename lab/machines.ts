@@ -8,8 +8,11 @@ import { PidRecord, startDaemon } from "./processes";
 import { RunOptions, RunResult, run } from "./run";
 import type { LabHost, LabPod } from "./state";
 
-/** Host state that production keeps outside the rendered files' directories. */
-export const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga"];
+/**
+ * Host state that production keeps outside the rendered files' directories. /var/lib/v6k8s holds
+ * the file steps' owned lists (components/hosts/render/owned.ts): per host, never the machine's.
+ */
+export const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga", "/var/lib/v6k8s"];
 /** Cleared when a host "reboots" (tmpfs in production). */
 export const VOLATILE_DIRS = ["/run/wireguard"];
 

@@ -1,14 +1,15 @@
 // The NAT64 gateway of one IPv4 host, over SSH like the host's own preparation (nodeNetwork.ts):
 // copy Tayga's config, its plumbing scripts (outbound masquerade, inbound DNAT) and the hosts'
 // DNS64 resolver, then (re)start them. Each step re-runs only when what it applies changes.
+// Every other host gets a cleanup step instead, which undoes a gateway it may have been.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
-import { installFilesCommand, sha256 } from "../hosts/render/commands";
+import { sha256 } from "../hosts/render/commands";
 import type { AddressPlan } from "../network/plan";
 import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
-import { gatewayActivateCommand, gatewayFiles, gatewayInputs } from "./render/gatewayFiles";
+import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFilesCommand, gatewayInputs } from "./render/gatewayFiles";
 import { Gateway, gateways } from "./render/plan";
 
 export interface Nat64GatewayArgs {
@@ -36,7 +37,7 @@ export class Nat64Gateway extends pulumi.ComponentResource {
             if (!publicIpv4) throw new RangeError(`nat64 gateway ${host.name}: the host has no IPv4 address`);
             return gatewayFiles({ ...gatewayInputs(args.config, gateway, publicIpv6, publicIpv4), pool: args.pool ?? DEFAULT_NAT64_POOL });
         });
-        const install = files.apply(installFilesCommand);
+        const install = files.apply(gatewayFilesCommand);
         const filesHash = install.apply(sha256);
         const activate = gatewayActivateCommand();
 
@@ -70,4 +71,45 @@ export function createNat64Gateways(
             after: [meshUp[at]],
         });
     });
+}
+
+export interface Nat64CleanupArgs {
+    readonly host: Host;
+    /**
+     * What must be done first: everything that could still point at a gateway on this host, i.e.
+     * every host's resolv.conf and CoreDNS's dns64 prefix (the cluster services).
+     */
+    readonly after: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * A host without IPv4: removes what a NAT64 gateway left there (render/gatewayFiles.ts: gatewayCleanupCommand).
+ *
+ * Why a step of its own, on every such host, and not the gateway's `delete` command: when a host
+ * loses IPv4 its Nat64Gateway leaves the program, and pulumi-command would run a `delete` then, but
+ * also on every replacement of the gateway's steps (any changed file: it would wipe the gateway
+ * just set up) and when a node is removed from the stack (over SSH to a host that may be gone, so
+ * a dead server could not be removed). A step that stays in the graph runs as a create, in order:
+ * after `after`, so resolvers and CoreDNS have moved to other gateways before Tayga and the
+ * resolver stop. On a host that never was a gateway it finds no list and does nothing; it re-runs
+ * only when its (fixed) text changes, or on a new machine.
+ */
+export class Nat64Cleanup extends pulumi.ComponentResource {
+    public readonly command: command.remote.Command;
+
+    constructor(name: string, args: Nat64CleanupArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("v6k8s:addons:Nat64Cleanup", name, {}, opts);
+        const create = gatewayCleanupCommand();
+        this.command = new command.remote.Command(`${name}-cleanup`, hostStep(args.host, {
+            create,
+            triggers: [sha256(create)],
+        }), { parent: this, dependsOn: args.after });
+        this.registerOutputs({});
+    }
+}
+
+/** A cleanup step on every host that is no NAT64 gateway (no IPv4), after `after`. */
+export function createNat64Cleanups(plan: AddressPlan, hosts: readonly Host[], after: pulumi.Input<pulumi.Resource>[]): Nat64Cleanup[] {
+    const isGateway = new Set(gateways(plan).map((g) => g.name));
+    return hosts.filter((h) => !isGateway.has(h.name)).map((host) => new Nat64Cleanup(`nat64-${host.name}`, { host, after }));
 }

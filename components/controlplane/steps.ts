@@ -1,18 +1,29 @@
 // The command text of each Kubernetes step on a host, in order: preflight, pki, files, binaries,
 // start; and the cluster-wide wait. Pure: NodeKubernetes sends exactly these, and the lab runs them.
-import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand } from "../hosts/render/commands";
+import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../hosts/render/commands";
 import type { HostFiles } from "../hosts/render/files";
+import { OWNERS } from "../hosts/render/owned";
 import type { ControlPlaneNodeRole } from "./render/nodeRoles";
 import { START_KUBELET_PATH, renderSkewCheck, renderWaitControlPlane } from "../runtime/render/activate";
 import { INSTALL_BINARIES_PATH } from "../runtime/render/installBinaries";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */
 export const preflightCommand = (kubernetesVersion: string): string => renderSkewCheck(kubernetesVersion);
-/** The pki step's text: a fixed installer; the certificates and keys come on its stdin (pkiStdinOf). */
-export const PKI_COMMAND = INSTALL_STDIN_FILES;
+/**
+ * The pki step's text: a fixed installer; the certificates and keys come on its stdin (pkiStdinOf).
+ * It removes the keys a node no longer holds (a node that left the control plane). That runs before
+ * the files step removes the static pods using them: harmless, as the processes hold their keys in
+ * memory, the pods go seconds later, and the node's etcd member was removed from the cluster first
+ * (README, day 2).
+ */
+export const PKI_COMMAND = installStdinFilesCommand(OWNERS.kubernetesPki);
 export const pkiStdinOf = (pkiFiles: HostFiles): string => filesOnStdin(pkiFiles);
-/** Runtime and kubelet configuration, manifests, scripts (nodeKubernetesFiles). */
-export const filesCommand = (files: HostFiles): string => installFilesCommand(files);
+/**
+ * Runtime and kubelet configuration, manifests, scripts (nodeKubernetesFiles). A node that left the
+ * control plane loses its static-pod manifests here (the kubelet stops etcd, the apiserver, the
+ * controller-manager and the scheduler) and the etcd backup timer is stopped and disabled.
+ */
+export const filesCommand = (files: HostFiles): string => installFilesCommand(files, OWNERS.kubernetesFiles);
 export const BINARIES_COMMAND = INSTALL_BINARIES_PATH;
 export const START_COMMAND = START_KUBELET_PATH;
 

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { gatewayActivateCommand, gatewayFiles, hostDnsCommand, hostDnsFiles } from "../../components/addons/render/gatewayFiles";
+import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, hostDnsCommand, hostDnsFiles } from "../../components/addons/render/gatewayFiles";
 import {
     DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, renderDns64ResolverConf, renderHostResolvConf,
 } from "../../components/addons/render/hostDns";
@@ -40,6 +40,8 @@ describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", 
         ]);
         assert.equal(cp1Files.get(NAT64_INBOUND_PATH)!.mode, "0755");
         expectGolden("addons/gateway-activate.sh", gatewayActivateCommand());
+        // What a host without IPv4 runs instead (a gateway it was goes): the owned-list code and the TUN.
+        expectGolden("addons/gateway-cleanup.sh", gatewayCleanupCommand());
     });
 
     it("every host of Pulumi.prod.yaml gets this resolv.conf: cp1's DNS64 resolver, then Hetzner's resolvers", () => {

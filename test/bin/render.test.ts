@@ -21,6 +21,9 @@ describe("npm run render", () => {
         assert.match(commands, /# {3}preflight [^\n]*\n#!\/bin\/bash\n# Rendered by v6k8s\. Version-skew preflight/);
         assert.match(commands, /# {3}pki: [^\n]*<stdin:certificates-and-keys:w2>[\s\S]*\nset -eu\numask 077\n/);
         assert.doesNotMatch(commands, /PRIVATE KEY/);
+        // A host without IPv4 lists the step that undoes a gateway it may have been; the gateway does not.
+        assert.match(commands, /## 8\. NAT64 cleanup [^\n]*\n[^\n]*\n[\s\S]*\nown nat64 <\/dev\/null\nif ip link show nat64 /);
+        assert.doesNotMatch(fs.readFileSync(path.join(out, "cp1", "COMMANDS"), "utf8"), /NAT64 cleanup/);
         assert.match(fs.readFileSync(path.join(out, "w2/etc/cni/net.d/10-cluster.conflist"), "utf8"), /<hcloud-gua:w2>/);
         // Every step's files: Kubernetes everywhere, the NAT64 gateway on the IPv4 host, resolv.conf.
         for (const f of ["cp1/etc/kubernetes/manifests/etcd.yaml", "cp1/etc/v6k8s/tayga.conf", "cp1/etc/resolv.conf", "w2/var/lib/kubelet/config.yaml"]) {

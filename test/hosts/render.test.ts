@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
-import { INSTALL_STDIN_FILES, filesOnStdin, installFilesCommand } from "../../components/hosts/render/commands";
+import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../../components/hosts/render/commands";
+import { OWNED_DIR_ENV, OWNERS } from "../../components/hosts/render/owned";
 import { MESH_MTU } from "../../components/hosts/render/hostNet";
 import { renderFirewall } from "../../components/hosts/render/nftables";
 import { renderStack } from "../../components/hosts/render/offline";
@@ -74,13 +75,15 @@ describe("installFilesCommand, run by a real shell", () => {
             [`${root}/usr/local/lib/x/run.sh`, { content: "#!/bin/sh\necho hi\n", mode: "0755" }],
             [`${root}/etc/wireguard/wg0.conf`, { content: "[Interface]\n", mode: "0600" }],
         ]);
-        const script = installFilesCommand(files);
+        const script = installFilesCommand(files, OWNERS.nodeFiles);
+        // The step's list of what it wrote goes to the scratch root, never the machine's /var/lib.
+        const env = { ...process.env, [OWNED_DIR_ENV]: `${root}/owned` };
         // Temp files are hidden: the kubelet takes every other file in its manifest directory for a pod.
         assert.ok(script.includes(`${root}/etc/.a.conf.v6k8s-new`) && !script.includes(`${root}/etc/a.conf.v6k8s-new`), "temp files must be dotfiles");
         const inodes = () => [...files.keys()].map((f) => fs.statSync(f).ino);
         let first: number[] = [];
         for (let run = 0; run < 2; run++) {
-            const r = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env });
             assert.equal(r.status, 0, r.stderr);
             for (const [file, { content, mode }] of files) {
                 assert.equal(fs.readFileSync(file, "utf8"), content);
@@ -93,7 +96,7 @@ describe("installFilesCommand, run by a real shell", () => {
         }
         fs.chmodSync(`${root}/etc/a.conf`, 0o600);
         fs.writeFileSync(`${root}/etc/wireguard/wg0.conf`, "stale\n");
-        assert.equal(spawnSync("bash", ["-c", script], { encoding: "utf8" }).status, 0);
+        assert.equal(spawnSync("bash", ["-c", script], { encoding: "utf8", env }).status, 0);
         assert.equal((fs.statSync(`${root}/etc/a.conf`).mode & 0o777).toString(8), "644", "a changed mode is restored");
         assert.equal(fs.readFileSync(`${root}/etc/wireguard/wg0.conf`, "utf8"), "[Interface]\n", "changed content is rewritten");
         assert.equal(fs.statSync(`${root}/usr/local/lib/x/run.sh`).ino, first[1], "the unchanged file is still not touched");
@@ -118,8 +121,9 @@ describe("installFilesCommand, run by a real shell", () => {
                 const real = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).stdout.trim();
                 fs.writeFileSync(path.join(shims, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${bin === "chmod" ? `stat -c 'before-chmod %a' "$2" >> ${log}\n` : ""}exec ${real} "$@"\n`, { mode: 0o755 });
             }
-            const env = { ...process.env, PATH: `${shims}:${process.env.PATH}` };
+            const env = { ...process.env, PATH: `${shims}:${process.env.PATH}`, [OWNED_DIR_ENV]: `${root}/owned` };
             const stdin = filesOnStdin(files);
+            const INSTALL_STDIN_FILES = installStdinFilesCommand(OWNERS.kubernetesPki);
             for (let run = 0; run < 2; run++) {
                 const r = spawnSync(shell, ["-c", INSTALL_STDIN_FILES], { input: stdin, encoding: "utf8", env });
                 assert.equal(r.status, 0, r.stderr);

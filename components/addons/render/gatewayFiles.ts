@@ -3,10 +3,11 @@
 import type { StackConfig } from "../../config/types";
 import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
+import { OWNERS } from "../../hosts/render/owned";
 import { APT_GET, WAIT_FOR_CLOUD_INIT } from "../../hosts/render/scripts";
 import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
 import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
-import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
+import { DEFAULT_NAT64_POOL, NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
 import {
     DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
     RESOLV_CONF_BACKUP_PATH, RESOLV_CONF_PATH, renderDhclientHook, renderDns64ResolverConf, renderDns64ResolverUnit, renderHostResolvConf,
@@ -53,6 +54,27 @@ export function gatewayFiles(inputs: GatewayInputs): HostFiles {
     files.set(DNS64_RESOLVER_CONF_PATH, file(renderDns64ResolverConf(inputs.resolver)));
     files.set(DNS64_RESOLVER_UNIT_PATH, file(renderDns64ResolverUnit()));
     return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The gateway's files step: writes them, and removes the ones it wrote before and no longer renders. */
+export function gatewayFilesCommand(files: HostFiles): string {
+    return installFilesCommand(files, OWNERS.nat64);
+}
+
+/**
+ * The step on a host without IPv4 that undoes a gateway the host may have been: the gateway's own
+ * list (the same owner as gatewayFilesCommand) with nothing rendered, so every file it wrote goes,
+ * Tayga's and the resolver's units stopped and disabled first; then Tayga's persistent TUN, and its
+ * routes with it. On a host that never was a gateway there is no list and no TUN: nothing happens.
+ * Tayga's iptables rules (the pool's MASQUERADE, the inbound DNAT of the IPv4 address the host no
+ * longer has) match no traffic any more and stay until the next boot.
+ */
+export function gatewayCleanupCommand(): string {
+    return `${installFilesCommand(new Map(), OWNERS.nat64)}if ip link show ${NAT64_TUN} >/dev/null 2>&1; then
+    echo "v6k8s: removing the NAT64 TUN ${NAT64_TUN} (this host is no NAT64 gateway any more)"
+    ip link del ${NAT64_TUN}
+fi
+`;
 }
 
 const PACKAGES = [...NAT64_PACKAGES, ...DNS64_RESOLVER_PACKAGES];
@@ -107,5 +129,5 @@ export function hostDnsFiles(nameservers: readonly string[]): HostFiles {
 export function hostDnsCommand(nameservers: readonly string[]): string {
     return `set -eu
 [ -e ${RESOLV_CONF_BACKUP_PATH} ] || [ ! -e ${RESOLV_CONF_PATH} ] || cp -P ${RESOLV_CONF_PATH} ${RESOLV_CONF_BACKUP_PATH}
-${installFilesCommand(hostDnsFiles(nameservers))}`;
+${installFilesCommand(hostDnsFiles(nameservers), OWNERS.hostDns)}`;
 }

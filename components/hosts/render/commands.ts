@@ -4,6 +4,7 @@ import { createHash } from "crypto";
 import type { HostFiles } from "./files";
 import { INSTALL_PACKAGES_PATH, MESH_UP_PATH, NETWORK_UNIT_PATH, NETWORK_UP_PATH, WIREGUARD_KEY_SCRIPT_PATH } from "./scripts";
 import { WIREGUARD_INTERFACE } from "./hostNet";
+import { OWNERS, OWN_FUNCTION, Owner, checkHostPath, ownCommand } from "./owned";
 
 export function sha256(text: string): string {
     return createHash("sha256").update(text).digest("hex");
@@ -41,13 +42,14 @@ export const PUT_FUNCTION = `put() {
 
 /**
  * A script that writes every file that differs, atomically with its mode (put), in the map's
- * order (callers put what others read first: kubeconfigs before the manifests that use them).
+ * order (callers put what others read first: kubeconfigs before the manifests that use them),
+ * then, as `owner` (owned.ts), removes what that step wrote before and no longer renders.
  * Contents travel base64-encoded so no byte of them is ever interpreted by the shell.
  */
-export function installFilesCommand(files: HostFiles): string {
-    const lines = ["set -eu", "umask 022", PUT_FUNCTION];
+export function installFilesCommand(files: HostFiles, owner: Owner): string {
+    const lines = ["set -eu", "umask 022", PUT_FUNCTION, OWN_FUNCTION];
     for (const [path, f] of files) {
-        const tmp = tempPath(path);
+        const tmp = tempPath(checkHostPath(path));
         const b64 = Buffer.from(f.content, "utf8").toString("base64");
         lines.push(
             `mkdir -p ${shellQuote(path.slice(0, path.lastIndexOf("/")) || "/")}`,
@@ -55,6 +57,7 @@ export function installFilesCommand(files: HostFiles): string {
             `put ${shellQuote(path)} ${f.mode}`,
         );
     }
+    lines.push(ownCommand(owner, files.keys()));
     return `${lines.join("\n")}\n`;
 }
 
@@ -76,7 +79,7 @@ export const STDIN_FILES_END = "end";
  */
 export function filesOnStdin(files: HostFiles): string {
     const lines = [...files].map(([path, f]) => {
-        if (/\s/.test(path)) throw new RangeError(`${path}: a path sent on stdin cannot contain whitespace`);
+        checkHostPath(path);
         return `${f.mode} ${path} ${Buffer.from(f.content, "utf8").toString("base64")}`;
     });
     return `${[...lines, STDIN_FILES_END].join("\n")}\n`;
@@ -85,11 +88,15 @@ export function filesOnStdin(files: HostFiles): string {
 /**
  * The fixed command that installs `filesOnStdin`: atomically (temp file + rename) and with umask
  * 077, so no temp file is ever readable by others. Only shell builtins (read, printf) see a key;
- * base64, chmod and mv get paths. Nothing is written unless the set ends with its `end` line.
+ * base64, chmod and mv get paths. Nothing is written unless the set ends with its `end` line. Then,
+ * as `owner`, it removes the files of its previous set that this one lacks (a node that left the
+ * control plane loses its etcd and apiserver keys); the list holds paths only.
  */
-export const INSTALL_STDIN_FILES = `set -eu
+export function installStdinFilesCommand(owner: Owner): string {
+    return `set -eu
 umask 077
 ${PUT_FUNCTION}
+${OWN_FUNCTION}
 set --
 while IFS=' ' read -r mode path data; do
     if [ "$mode" = ${STDIN_FILES_END} ]; then
@@ -99,14 +106,19 @@ while IFS=' ' read -r mode path data; do
     set -- "$@" "$mode" "$path" "$data"
 done
 [ "\${complete:-}" = yes ] || { echo "the file set on stdin was cut short: nothing written" >&2; exit 1; }
+written=""
 while [ $# -gt 0 ]; do
     dir=\${2%/*}
     [ -d "\${dir:-/}" ] || (umask 022 && mkdir -p "$dir")
     printf '%s' "$3" | base64 -d > "\${2%/*}/.\${2##*/}.v6k8s-new"
     put "$2" "$1"
+    written="$written$2
+"
     shift 3
 done
+printf '%s' "$written" | own ${owner}
 `;
+}
 
 export interface PrepareCommands {
     /** Copy the host's own files (sysctl, CNI, firewall, scripts, unit). */
@@ -120,7 +132,7 @@ export interface PrepareCommands {
 export function prepareCommands(networkFiles: HostFiles): PrepareCommands {
     const unit = NETWORK_UNIT_PATH.slice(NETWORK_UNIT_PATH.lastIndexOf("/") + 1);
     return {
-        files: installFilesCommand(networkFiles),
+        files: installFilesCommand(networkFiles, OWNERS.nodeFiles),
         activate: ["set -eu", INSTALL_PACKAGES_PATH, NETWORK_UP_PATH, "systemctl daemon-reload", `systemctl enable ${unit}`, ""].join("\n"),
         wireguardKey: WIREGUARD_KEY_SCRIPT_PATH,
     };
@@ -128,7 +140,7 @@ export function prepareCommands(networkFiles: HostFiles): PrepareCommands {
 
 /** Write the mesh config (all peers) and bring the mesh up, or update it in place. */
 export function meshCommand(meshFiles: HostFiles): string {
-    return [installFilesCommand(meshFiles).trimEnd(), MESH_UP_PATH, `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`, ""].join("\n");
+    return [installFilesCommand(meshFiles, OWNERS.mesh).trimEnd(), MESH_UP_PATH, `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`, ""].join("\n");
 }
 
 export interface HostCommands extends PrepareCommands {

@@ -1,7 +1,7 @@
 // Renders every file of every host of a stack without any cloud access, for review before apply
 // and for the lab. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
-import { gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
+import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
 import { gateways, hostNameservers, hostPublicPorts } from "../../addons/render/plan";
 import { APISERVER_PORT } from "../../controlplane/render/defaults";
 import { binaryVersions, clusterFacts, nodeFacts } from "../../controlplane/facts";
@@ -10,7 +10,8 @@ import type { StackConfig } from "../../config/types";
 import { formatV6 } from "../../network/prefix";
 import { planStack } from "../../network/stackPlan";
 import { renderSkewCheck } from "../../runtime/render/activate";
-import { HostCommands, INSTALL_STDIN_FILES, hostCommands } from "./commands";
+import { PKI_COMMAND } from "../../controlplane/steps";
+import { HostCommands, hostCommands } from "./commands";
 import { HostFiles, meshFiles, networkFiles } from "./files";
 import { HostNet, MeshPeer, hostNet, placeholder } from "./hostNet";
 
@@ -25,6 +26,8 @@ export interface RenderedHost {
     readonly gateway: HostFiles;
     /** The host's resolv.conf and what keeps it. */
     readonly dns: HostFiles;
+    /** On a host without IPv4: the step that undoes a NAT64 gateway it may have been; null on gateways. */
+    readonly nat64Cleanup: string | null;
     /** The Kubernetes steps that are commands rather than files: the preflight, and the pki step's
      *  command with a marker for its stdin (the keys: a secret, never rendered). */
     readonly kubernetesCommands: { readonly preflight: string; readonly pki: string; readonly pkiStdin: string };
@@ -68,9 +71,10 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             }),
             gateway,
             dns,
+            nat64Cleanup: gw ? null : gatewayCleanupCommand(),
             kubernetesCommands: {
                 preflight: renderSkewCheck(versions.kubernetes),
-                pki: INSTALL_STDIN_FILES,
+                pki: PKI_COMMAND,
                 pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
             },
         };
