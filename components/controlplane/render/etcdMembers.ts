@@ -22,19 +22,25 @@ export interface EtcdMemberSpec {
 }
 
 /**
- * Shell functions for a control-plane host: `etcd_container` prints the ID of the running etcd
- * container (the kubelet may keep an exited one beside it); `etcdctl ARGS...` runs etcdctl in the
- * container held by `$etcd_id`, against the local member.
+ * `etcd_container` prints the ID of the running etcd container and fails without one (the kubelet
+ * may keep an exited one beside it). `ctr` comes with containerd on every node.
  */
-export function etcdctlInPodFunctions(): string {
-    return `etcd_container() {
+export const ETCD_CONTAINER_FUNCTION = `etcd_container() {
     local running c
     running=$(ctr --namespace k8s.io tasks ls | awk '$3 == "RUNNING" {print $1}')
     for c in $(ctr --namespace k8s.io containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
         if grep -qxF "$c" <<<"$running"; then echo "$c"; return 0; fi
     done
     return 1
-}
+}`;
+
+/**
+ * Shell functions for a control-plane host: `etcd_container` prints the ID of the running etcd
+ * container (the kubelet may keep an exited one beside it); `etcdctl ARGS...` runs etcdctl in the
+ * container held by `$etcd_id`, against the local member.
+ */
+export function etcdctlInPodFunctions(): string {
+    return `${ETCD_CONTAINER_FUNCTION}
 etcdctl() {
     # An exec ID is unique per call (each $(...) is its own process: BASHPID).
     ctr --namespace k8s.io tasks exec --exec-id "v6k8s-member-$BASHPID-$RANDOM" "$etcd_id" etcdctl --endpoints=https://[::1]:2379 \\
