@@ -46,7 +46,8 @@ shift 4
 echo "etcdctl $*" >> "$STUB/calls"
 if [ -e "$STUB/no-quorum" ]; then echo '{"level":"warn","msg":"retrying of unary invoker failed","error":"context deadline exceeded"}' >&2; echo "Error: context deadline exceeded" >&2; exit 1; fi
 case "$1 $2" in
-"member list") cat "$STUB/members" ;;
+"member list") [ -e "$STUB/warn" ] && echo '{"level":"warn","ts":"2026-01-01T00:00:00Z","caller":"v3@v3.6.8/retry_interceptor.go:65","msg":"retrying of unary invoker failed"}' >&2
+    cat "$STUB/members" ;;
 "endpoint health")
     bad=0
     while IFS= read -r line; do
@@ -192,6 +193,12 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
             assert.deepEqual(r.members, THREE.slice(0, 2));
             assert.match(r.stdout, /etcd: 2 members left after the removal, 2 of them healthy \(a quorum is 2\)/);
             assert.match(r.stdout, /Member fd422379fda50e48 removed from cluster/);
+        });
+
+        it("a client warning among the member lines is not a member (3 voters, not 4)", () => {
+            const r = runScript(removeMember("cp3", 3), { flags: ["warn"] });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /etcd: 2 members left after the removal, 2 of them healthy \(a quorum is 2\)/);
         });
 
         it("cp3 already cut off (unhealthy): the two others are a healthy quorum, so it is removed", () => {

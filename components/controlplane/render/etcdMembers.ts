@@ -50,6 +50,8 @@ etcdctl() {
 
 /** The `members` line of a member with this name or peer URL (an unstarted member has no name yet). */
 const FIND_MEMBER = `awk -F', ' -v n="$name" -v p="$peer_url" '$3 == n || index("," $4 ",", "," p ",") {print; exit}' <<<"$members"`;
+/** The member lines of `$out` (etcdctl's client may log warnings among them, on stderr). */
+const MEMBER_LINES = `members=$(grep -E '^[0-9a-f]+, (un)?started, ' <<<"$out") || FAIL "no member in etcd's answer: $out"`;
 /** `field N`: column N of that line (URL columns may hold several URLs, joined by ","). */
 const FIELD_FUNCTION = `field() { awk -F', ' -v i="$1" '{print $i}' <<<"$line"; }`;
 
@@ -76,7 +78,8 @@ ${etcdctlInPodFunctions()}
 here=$(hostname)
 echo "etcd: adding member $name ($peer_url), from $here"
 etcd_id=$(etcd_container) || fail "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
-members=$(etcdctl member list -w simple 2>&1) || fail "the member list from $here failed (no quorum?): $members"
+out=$(etcdctl member list -w simple 2>&1) || fail "the member list from $here failed (no quorum?): $out"
+${MEMBER_LINES.replace("FAIL", "fail")}
 sed 's/^/  member: /' <<<"$members"
 line=$(${FIND_MEMBER})
 if [ -n "$line" ]; then
@@ -120,7 +123,8 @@ ${adminKubectlFunction(opts.proxyPort)}
 here=$(hostname)
 echo "etcd: removing member $name ($peer_url), from $here"
 etcd_id=$(etcd_container) || refuse "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
-members=$(etcdctl member list -w simple 2>&1) || refuse "the member list from $here failed (no quorum?): $members"
+out=$(etcdctl member list -w simple 2>&1) || refuse "the member list from $here failed (no quorum?): $out"
+${MEMBER_LINES.replace("FAIL", "refuse")}
 sed 's/^/  member: /' <<<"$members"
 line=$(${FIND_MEMBER})
 if [ -z "$line" ]; then
@@ -150,7 +154,7 @@ else
         out="etcd: $name was removed meanwhile"
     fi
     echo "$out"
-    etcdctl member list -w simple | sed 's/^/  member: /'
+    etcdctl member list -w simple | sed 's/^/  member: /' || true
 fi
 # ${member.name}'s etcd data (${ETCD_DATA_DIR}) is not touched from here: if the node stays, its start
 # script moves the data aside once etcd no longer runs there (activate.ts).
