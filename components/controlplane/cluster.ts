@@ -39,8 +39,6 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     /** Done when every apiserver serves; cluster services wait on this. */
     public readonly controlPlaneReady: command.remote.Command;
     public readonly nodes: NodeKubernetes[];
-    /** Per node, the commands whose delete removes it from the cluster (membership.ts), by name. */
-    public readonly membership: ReadonlyMap<string, NodeMembership>;
     /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
     public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
 
@@ -76,10 +74,9 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         // another control-plane node: the anchor.
         const candidates = hosts.map((h) => ({ name: h.name, controlPlane: isCp(h), joining: h.config.joinEtcd }));
         const hostNamed = (n: string) => hosts.find((h) => h.name === n)!;
-        const membership = new Map<string, NodeMembership>();
-        const membershipOf = (h: Host, etcdAfter: pulumi.Input<pulumi.Resource>[]) => {
+        const membershipOf = (h: Host, etcdAfter: pulumi.Input<pulumi.Resource>[]): NodeMembership => {
             const self = facts.controlPlane.find((m) => m.name === h.name);
-            const m = createNodeMembership(name, {
+            return createNodeMembership(name, {
                 host: h,
                 anchor: hostNamed(membershipAnchor(h.name, candidates)),
                 proxyPort: facts.apiserverProxyPort,
@@ -87,10 +84,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 etcdAfter,
                 teardown: config.cluster.teardown,
             }, this);
-            membership.set(h.name, m);
-            return m;
         };
-        this.membership = membership;
 
         // Control plane: strictly one after the other. Members joining a running etcd go first:
         // after `etcdctl member add` the cluster lacks a quorum until they start, and they do not
