@@ -204,6 +204,11 @@ export const clusterSchema = z.strictObject({
      */
     scheduleOnControlPlane: z.boolean().default(false),
     /**
+     * Set (and `pulumi up`) only right before `pulumi destroy` of the whole cluster: removing a node
+     * then neither drains it nor removes its etcd member (which would refuse the last one).
+     */
+    teardown: z.boolean().default(false),
+    /**
      * The apiserver URL the Pulumi runner's Kubernetes provider uses; default the first control-plane
      * node's public address. E.g. `https://127.0.0.1:16443` through an SSH tunnel.
      */

@@ -37,6 +37,11 @@ export interface ClusterConfig {
      * default false (control-plane-only nodes are tainted NoSchedule, a node with both roles is not).
      */
     readonly scheduleOnControlPlane: boolean;
+    /**
+     * The cluster is about to be destroyed: node removals (the membership commands' deletes) only
+     * print a line instead of draining nodes and removing etcd members; default false.
+     */
+    readonly teardown: boolean;
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
 }

@@ -9,10 +9,13 @@ import type { AddressPlan } from "../network/plan";
 import { sha256 } from "../hosts/render/commands";
 import { waitControlPlaneCommand } from "./steps";
 import { binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
+import { NodeMembership, createNodeMembership } from "./membership";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
+import { etcdPeerUrl } from "./render/etcd";
 import { renderKubeconfig } from "./render/kubeconfig";
 import { httpsUrl } from "./render/net";
+import { membershipAnchor } from "./render/nodeRemoval";
 
 export interface KubernetesClusterArgs {
     readonly config: StackConfig;
@@ -67,15 +70,33 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             after,
         }, child);
 
+        // Membership (drain and remove on deletion, `member add` for joining members) runs on
+        // another control-plane node: the anchor.
+        const candidates = hosts.map((h) => ({ name: h.name, controlPlane: isCp(h), joining: h.config.joinEtcd }));
+        const hostNamed = (n: string) => hosts.find((h) => h.name === n)!;
+        const membershipOf = (h: Host, etcdAfter: pulumi.Input<pulumi.Resource>[]): NodeMembership => {
+            const self = facts.controlPlane.find((m) => m.name === h.name);
+            return createNodeMembership(name, {
+                host: h,
+                anchor: hostNamed(membershipAnchor(h.name, candidates)),
+                proxyPort: facts.apiserverProxyPort,
+                etcd: self && { peerUrl: etcdPeerUrl(self), joining: h.config.joinEtcd },
+                etcdAfter,
+                teardown: config.cluster.teardown,
+            }, this);
+        };
+
         // Control plane: strictly one after the other. Members joining a running etcd go first:
         // after `etcdctl member add` the cluster lacks a quorum until they start, and they do not
         // wait for readiness, while an existing member would wait for an apiserver that cannot be
-        // ready yet.
+        // ready yet. Each one's etcd membership changes just before its own steps (its `member
+        // add`), after the previous node started: one member change at a time, also on removal.
         const controlPlane: NodeKubernetes[] = [];
         const cpOrder = [...hosts.filter((h) => isCp(h) && h.config.joinEtcd), ...hosts.filter((h) => isCp(h) && !h.config.joinEtcd)];
         for (const h of cpOrder) {
-            const previous = controlPlane.at(-1);
-            controlPlane.push(nodeOf(h, previous ? [...args.after, previous.started] : args.after));
+            const previous = controlPlane.at(-1)?.started;
+            const etcdMember = membershipOf(h, previous ? [previous] : []).etcd!;
+            controlPlane.push(nodeOf(h, [...args.after, ...(previous ? [previous] : []), etcdMember]));
         }
         const first = cpOrder[0];
         // Then the control-plane nodes get their role label (and their taint converges): this is
@@ -94,6 +115,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         for (let i = 0; i < onlyWorkers.length; i += size) {
             const previousGroup = workers.slice(Math.max(0, i - size), i).map((n) => n.started);
             for (const h of onlyWorkers.slice(i, i + size)) {
+                membershipOf(h, []);
                 workers.push(nodeOf(h, [...args.after, this.controlPlaneReady, ...previousGroup]));
             }
         }

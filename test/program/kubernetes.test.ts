@@ -67,7 +67,7 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
     it("upgrades control-plane nodes one at a time, then waits for the control plane, then workers two at a time", () => {
         assert.ok(get(prod, "k8s-cp2-preflight").dependsOn.includes("k8s-cp1-start"));
         assert.ok(get(prod, "k8s-cp3-preflight").dependsOn.includes("k8s-cp2-start"));
-        assert.ok(!get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-/.test(d)), "cp1 goes first");
+        assert.ok(!get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-(preflight|pki|files|binaries|start)$/.test(d)), "cp1 goes first");
         const ready = get(prod, "k8s-control-plane-ready").dependsOn;
         for (const cp of ["cp1", "cp2", "cp3"]) assert.ok(ready.includes(`k8s-${cp}-start`));
         for (const w of ["w1", "w2"]) {

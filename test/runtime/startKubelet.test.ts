@@ -9,7 +9,7 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { ETCD_JOINED_MARKER, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
+import { ETCD_JOINED_MARKER, RETIRED_ETCD_DATA_PREFIX, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
 import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot } from "./scratch";
 
@@ -73,7 +73,7 @@ async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
         const r = await inScratchRoot(`${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
         return { ...r, seconds: (Date.now() - started) / 1000, calls: fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "" };
     };
-    return { node, run, script: path.join(dir, "start-kubelet.sh") };
+    return { node, run, dir, script: path.join(dir, "start-kubelet.sh") };
 }
 
 const MEMBER_EXISTS = "mkdir -p /var/lib/etcd/member && ";
@@ -207,6 +207,77 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
             assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
             assert.match(r.stderr, /^the kubelet's http:\/\/\[::1\]:1\/healthz: not ready within 2s$/m);
             assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
+        } finally {
+            node.close();
+        }
+    });
+});
+
+// A fake ctr: the etcd container runs for the next N `tasks ls` (N in $dir/etcd-runs), then is gone.
+const fakeCtr = (dir: string) => `#!/bin/bash
+echo "ctr $*" >> ${dir}/calls
+[ "$1 $2" = "--namespace k8s.io" ] || exit 2
+case "$3 $4" in
+"tasks ls") echo "TASK PID STATUS"; n=$(cat ${dir}/etcd-runs 2>/dev/null || echo 0)
+    if [ "$n" -gt 0 ]; then echo "etcd-c 77 RUNNING"; echo $((n - 1)) > ${dir}/etcd-runs; fi ;;
+"containers ls") echo etcd-c ;;
+*) exit 2 ;;
+esac
+`;
+
+describe("start-kubelet.sh on a node that is no longer a control-plane node (root)", function () {
+    this.timeout(60000);
+    before(function () {
+        if (process.getuid?.() !== 0) {
+            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
+            console.warn("\n  !!! SKIPPED start-kubelet tests: need root !!!\n");
+            this.skip();
+        }
+    });
+    const DATA = "mkdir -p /var/lib/etcd/member/snap && echo db > /var/lib/etcd/member/snap/db && ";
+    const SHOW = `ls -d /var/lib/etcd/member ${RETIRED_ETCD_DATA_PREFIX}*/member/snap/db 2>&1; ${SHOW_MARKER}`;
+
+    it("moves its etcd data aside once the etcd container stopped, so it can never rejoin as the removed member", async () => {
+        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
+        try {
+            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "etcd-runs"), "4");
+            const r = await run(DATA + MARKED, SHOW, { controlPlane: false });
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /^waiting for the etcd container of an earlier control-plane role to stop \(\ds of 120s\)$/m);
+            assert.match(r.stdout, /^this node is no longer a control-plane node: moved its etcd data aside to \/var\/lib\/etcd\.retired-\d{8}T\d{6}Z$/m);
+            assert.match(r.stdout, /No such file or directory/, "no /var/lib/etcd/member left");
+            assert.match(r.stdout, /^\/var\/lib\/etcd\.retired-\d{8}T\d{6}Z\/member\/snap\/db$/m, "the data is kept");
+            assert.match(r.stdout, /^marker=no$/m);
+            // Nothing moves while the container runs: the last `tasks ls` before the move saw none.
+            assert.equal(fs.readFileSync(path.join(dir, "etcd-runs"), "utf8").trim(), "0");
+        } finally {
+            node.close();
+        }
+    });
+
+    it("leaves the data while the etcd manifest is still there (the file cleanup removes it)", async () => {
+        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
+        try {
+            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
+            const r = await run(`${DATA}mkdir -p /etc/kubernetes/manifests && touch /etc/kubernetes/manifests/etcd.yaml && `, SHOW, { controlPlane: false });
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.match(r.stdout, /etcd data of an earlier control-plane role stays in \/var\/lib\/etcd while \/etc\/kubernetes\/manifests\/etcd\.yaml is there/);
+            assert.match(r.stdout, /^\/var\/lib\/etcd\/member$/m);
+            assert.doesNotMatch(r.calls, /^ctr /m);
+        } finally {
+            node.close();
+        }
+    });
+
+    it("a node that never ran etcd asks nothing; a control-plane node never retires its data", async () => {
+        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
+        try {
+            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
+            const r = await run("", "", { controlPlane: false });
+            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+            assert.doesNotMatch(r.calls, /^ctr /m);
+            assert.doesNotMatch(renderStartKubelet({ ...node.opts, controlPlane: true }), /retired/);
         } finally {
             node.close();
         }

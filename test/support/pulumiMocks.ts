@@ -29,6 +29,12 @@ export interface ProgramRun {
 const PROGRAM = path.join(__dirname, "..", "..", "index.ts");
 export const PROJECT = "v6k8s";
 
+/**
+ * The membership commands (components/controlplane/membership.ts): the only commands without
+ * triggers (a replacement would run their delete: drain a node that stays), run on another node.
+ */
+export const isMembershipCommand = (name: string): boolean => /^k8s-[a-z0-9-]+-(membership|etcd-member)$/.test(name);
+
 /** Encodes raw config the way the engine hands it over: strings as-is, the rest as JSON. */
 export function engineConfig(raw: Record<string, unknown>, secrets: Record<string, string> = {}) {
     const config: Record<string, string> = {};

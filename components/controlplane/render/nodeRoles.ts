@@ -45,6 +45,21 @@ export interface NodeRolesOptions {
 }
 
 /**
+ * `k ARGS...`: kubectl through the node-local apiserver proxy with the apiserver's kubelet client
+ * certificate (system:masters, on control-plane nodes only), so no further admin key is put on a host.
+ */
+export function adminKubectlFunction(proxyPort: number): string {
+    return `k() { kubectl --request-timeout=10s --server=${httpsUrl(LOOPBACK, proxyPort, "apiserverProxyPort")} --certificate-authority=${PATHS.clusterCa.cert} `
+        + `--client-certificate=${PATHS.apiserverKubeletClient.cert} --client-key=${PATHS.apiserverKubeletClient.key} "$@"; }`;
+}
+
+/** A shell line (with `k`) that removes the control-plane taint from Node `name` if it has it (removing an absent taint is an error). */
+export function removeControlPlaneTaintLine(name: string): string {
+    const taint = `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}`;
+    return `if k get node ${name} -o jsonpath='{.spec.taints[?(@.key=="${CONTROL_PLANE_TAINT.key}")].effect}' | grep -qx ${CONTROL_PLANE_TAINT.effect}; then k taint node ${name} ${taint}-; fi`;
+}
+
+/**
  * Shell lines, for a control-plane host, that wait for each control-plane Node object, label it
  * and set or remove its taint. The credential is the apiserver's kubelet client certificate
  * (system:masters, on control-plane nodes only): no further admin key is put on a host.
@@ -55,8 +70,7 @@ export function renderControlPlaneNodeRoles(nodes: readonly ControlPlaneNodeRole
     const taint = `${CONTROL_PLANE_TAINT.key}:${CONTROL_PLANE_TAINT.effect}`;
     const lines = [
         `# Control-plane nodes: the ${CONTROL_PLANE_ROLE_LABEL} label and, unless they take workloads, its ${CONTROL_PLANE_TAINT.effect} taint.`,
-        `k() { kubectl --request-timeout=10s --server=${httpsUrl(LOOPBACK, opts.proxyPort, "apiserverProxyPort")} --certificate-authority=${PATHS.clusterCa.cert} `
-            + `--client-certificate=${PATHS.apiserverKubeletClient.cert} --client-key=${PATHS.apiserverKubeletClient.key} "$@"; }`,
+        adminKubectlFunction(opts.proxyPort),
     ];
     for (const n of nodes) {
         lines.push(
@@ -65,7 +79,7 @@ export function renderControlPlaneNodeRoles(nodes: readonly ControlPlaneNodeRole
             `k label node ${n.name} ${CONTROL_PLANE_ROLE_LABEL}= --overwrite`,
             n.tainted
                 ? `k taint node ${n.name} ${taint} --overwrite`
-                : `if k get node ${n.name} -o jsonpath='{.spec.taints[?(@.key=="${CONTROL_PLANE_TAINT.key}")].effect}' | grep -qx ${CONTROL_PLANE_TAINT.effect}; then k taint node ${n.name} ${taint}-; fi`,
+                : removeControlPlaneTaintLine(n.name),
         );
     }
     return `${lines.join("\n")}\n`;

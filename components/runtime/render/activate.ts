@@ -6,7 +6,9 @@ import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../control
 import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "../../controlplane/render/containerd";
 import { KUBELET_UNIT_PATH } from "../../controlplane/render/kubelet";
-import { PATHS } from "../../controlplane/paths";
+import { ETCD_DATA_DIR, PATHS } from "../../controlplane/paths";
+import { ETCD_CONTAINER_FUNCTION } from "../../controlplane/render/etcdMembers";
+import { ETCD_MANIFEST_PATH } from "../../controlplane/render/etcd";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
@@ -145,6 +147,7 @@ else
     fi
 fi`
         : "";
+    const retireEtcdData = opts.controlPlane ? "" : renderRetireEtcdData();
     return `#!/bin/bash
 # Rendered by v6k8s. (Re)starts containerd and the kubelet${opts.controlPlane ? "; after an upgrade, waits for the local etcd and apiserver" : ""}.
 set -euo pipefail
@@ -172,8 +175,37 @@ restart_if_changed() {
 }
 restart_if_changed containerd.service ${START_INPUTS["containerd.service"].join(" ")}
 restart_if_changed kubelet.service ${START_INPUTS["kubelet.service"].join(" ")}
-wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}
+wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}${retireEtcdData}
 `;
+}
+
+/** Where a former control-plane node's etcd data goes: `<dir>.retired-<UTC time>`, kept, never deleted. */
+export const RETIRED_ETCD_DATA_PREFIX = `${ETCD_DATA_DIR}.retired-`;
+
+/**
+ * On a node that is not a control-plane node: etcd data left from a control-plane role it lost.
+ * Its member is removed from etcd (the `k8s-<node>-etcd-member` delete, membership.ts), so the data
+ * must not outlive the role: were the node made a control-plane node again, etcd would start as
+ * the removed member and never join. Once no etcd static pod is left (its manifest gone, which is
+ * the file cleanup's part, and its container stopped) the data moves aside, kept for inspection.
+ */
+function renderRetireEtcdData(): string {
+    return `
+if [ -d ${ETCD_DATA_DIR}/member ]; then
+    if [ -e ${ETCD_MANIFEST_PATH} ]; then
+        echo "etcd data of an earlier control-plane role stays in ${ETCD_DATA_DIR} while ${ETCD_MANIFEST_PATH} is there"
+    else
+        ${ETCD_CONTAINER_FUNCTION.split("\n").join("\n        ")}
+        etcd_stopped() { ctr --namespace k8s.io tasks ls >/dev/null && ! etcd_container >/dev/null; }
+        wait_until 120 "the etcd container of an earlier control-plane role to stop" "show_pods etcd" etcd_stopped
+        retired=${RETIRED_ETCD_DATA_PREFIX}$(date -u +%Y%m%dT%H%M%SZ)
+        # member/ is etcd's state; the directory itself may be a mount point.
+        mkdir -p "$retired"
+        mv ${ETCD_DATA_DIR}/member "$retired/"
+        rm -f ${ETCD_JOINED_MARKER}
+        echo "this node is no longer a control-plane node: moved its etcd data aside to $retired"
+    fi
+fi`;
 }
 
 export interface WaitControlPlaneOptions {
