@@ -9,7 +9,7 @@ import { MANIFEST_DIR } from "../../../components/controlplane/paths";
 import { defaultImages } from "../../../components/controlplane/render/defaults";
 import { filesCommand } from "../../../components/controlplane/steps";
 import { OWNED_DIR, OWNERS } from "../../../components/hosts/render/owned";
-import { shOnMachine } from "../machine";
+import { sshOnHost } from "../ssh";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, operator } from "../session";
 
@@ -56,21 +56,21 @@ describe("cluster 4b. a file the files step no longer renders", () => {
 
         const withProbe = new Map(worker.rendered.kubernetes);
         withProbe.set(PROBE_PATH, { content: probeManifest(defaultImages(cluster().config.cluster.kubernetesVersion).pause), mode: "0600" });
-        const first = await shOnMachine(worker.host, filesCommand(withProbe), { allowFail: true });
+        const first = await sshOnHost(worker.host, filesCommand(withProbe), { allowFail: true });
         assert.equal(first.code, 0, first.stderr);
         await until(`the kubelet on ${node} runs ${PROBE}`, 180, async () => (await phase()).stdout === "Running");
 
-        const real = await shOnMachine(worker.host, worker.commands.files, { allowFail: true });
+        const real = await sshOnHost(worker.host, worker.commands.files, { allowFail: true });
         assert.equal(real.code, 0, real.stderr);
         assert.match(real.stdout, new RegExp(`^v6k8s: removing ${PROBE_PATH} \\(no longer rendered\\)$`, "m"));
-        const list = await shOnMachine(worker.host, `cat ${OWNED_DIR}/${OWNERS.kubernetesFiles}.list`);
+        const list = await sshOnHost(worker.host, `cat ${OWNED_DIR}/${OWNERS.kubernetesFiles}.list`);
         assert.deepEqual(list.stdout.split("\n").filter(Boolean), [...worker.rendered.kubernetes.keys()]);
         await until(`the kubelet on ${node} stops ${PROBE}`, 180, async () => {
             const r = await phase();
             return r.code !== 0 && /NotFound/.test(r.stderr);
         });
 
-        const again = await shOnMachine(worker.host, worker.commands.files, { allowFail: true });
+        const again = await sshOnHost(worker.host, worker.commands.files, { allowFail: true });
         assert.equal(again.code, 0, again.stderr);
         assert.equal(again.stdout, "", "a re-run finds nothing to remove");
         assert.deepEqual(await containersOn(node), before, "another container on the node changed");

@@ -17,6 +17,7 @@ import { membershipAnchor, renderRemoveNode } from "../../../components/controlp
 import { RunResult, eventually } from "../../run";
 import type { LabHost } from "../../state";
 import { shOnMachine } from "../machine";
+import { sshOnHost } from "../ssh";
 import { kubectl, kubectlJson } from "../operator";
 import { powerOffCluster, powerOnCluster } from "../power";
 import { cluster, hostNamed, labState, operator } from "../session";
@@ -58,7 +59,8 @@ function anchorOf(node: string): LabHost {
 }
 
 const member = (name: string) => ({ name, peerUrl: etcdPeerUrl({ name, meshAddress: hostNamed(name).wireguardAddress }) });
-const onAnchor = (node: string, script: string): Promise<RunResult> => shOnMachine(anchorOf(node), script, { allowFail: true, timeoutMs: 15 * 60_000 });
+/** The rendered text over SSH, as pulumi-command runs a delete (or create) on the anchor. */
+const onAnchor = (node: string, script: string): Promise<RunResult> => sshOnHost(anchorOf(node), script, { allowFail: true, timeoutMs: 15 * 60_000 });
 const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 /** `etcdctl member list` in lab1's etcd pod, as the operator sees it. */
