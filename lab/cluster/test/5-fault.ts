@@ -4,6 +4,9 @@
 import { strict as assert } from "assert";
 import { RunResult, eventually, run } from "../../run";
 import type { LabHost } from "../../state";
+import * as fs from "fs";
+import * as path from "path";
+import { STATE_DIR } from "../../config";
 import { machineArgv, machineEnv } from "../machine";
 import { kubectl } from "../operator";
 import { powerOffCluster, powerOnCluster } from "../power";
@@ -21,10 +24,16 @@ describe("cluster 5. power off a control-plane host", () => {
         powerOffCluster(victim);
         const others = state.hosts.filter((h) => h !== victim);
         const c = operator();
+        // kubectl as the hosts see it: the toolchain cache lives under the machine's /root, which
+        // each host has its own of (the sshd sessions' home), so a copy under the lab's state.
+        const kubectlInMachines = path.join(STATE_DIR, "bin", "kubectl");
+        fs.mkdirSync(path.dirname(kubectlInMachines), { recursive: true });
+        fs.copyFileSync(c.kubectl, kubectlInMachines);
+        fs.chmodSync(kubectlInMachines, 0o755);
         // A client retries through a failover (etcd may elect a new leader, HAProxy marks the
         // member down after its health checks): each read and write must succeed within a minute.
         const within = async (h: LabHost, args: string[]): Promise<RunResult> => {
-            const argv = machineArgv(h, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, "--server=https://[::1]:7445", "--request-timeout=10s", ...args]);
+            const argv = machineArgv(h, [kubectlInMachines, `--kubeconfig=${c.kubeconfig}`, "--server=https://[::1]:7445", "--request-timeout=10s", ...args]);
             let last: RunResult = { code: 1, stdout: "", stderr: "not run" };
             await eventually(async () => (last = await run(argv, { env: machineEnv(h), allowFail: true, timeoutMs: 30_000 })).code === 0, 60_000, 1000);
             return last;
