@@ -85,7 +85,7 @@ case "$*" in
 "get node "*" --ignore-not-found -o name") if has "$3"; then echo "node/$3"; fi ;;
 "get node "*"status.conditions"*) cat "$STUB/ready" 2>/dev/null || echo True ;;
 "get node "*"spec.taints"*) [ -e "$STUB/tainted" ] && echo NoSchedule ;;
-"drain "*) [ -e "$STUB/drain-fails" ] && { echo "error: cannot delete Pods that declare no controller (use --force to override): default/bare" >&2; exit 1; }
+"drain "*) [ -e "$STUB/drain-fails" ] && { echo "error: unable to drain node \"w1\" due to error: Cannot evict pod as it would violate the pod's disruption budget." >&2; exit 1; }
     echo "node/$2 cordoned"; echo "node/$2 drained" ;;
 "delete node "*) grep -vxF "$3" "$STUB/nodes" > "$STUB/nodes.new" || true; mv "$STUB/nodes.new" "$STUB/nodes"; echo "node \\"$3\\" deleted" ;;
 "label node "*|"taint node "*) echo "node/$3 changed" ;;
@@ -140,7 +140,7 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
             const r = runScript(removeNode("w1"), {});
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(mutations(r.calls), [
-                "kubectl drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=600s --skip-wait-for-delete-timeout=30",
+                "kubectl drain w1 --ignore-daemonsets --delete-emptydir-data --force --timeout=600s --skip-wait-for-delete-timeout=30",
                 "kubectl delete node w1 --ignore-not-found",
             ]);
             assert.ok(!r.calls.some((c) => c.startsWith("etcdctl")));
@@ -168,7 +168,7 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
             const r = runScript(removeNode("w1"), { flags: ["drain-fails"] });
             assert.equal(r.status, 1);
             assert.match(r.stderr, /node w1: drain failed \(see above\): the node stays cordoned and is not deleted, nor is its server/);
-            assert.match(r.stderr, /declare no controller/);
+            assert.match(r.stderr, /disruption budget/);
             assert.ok(!r.calls.some((c) => c.startsWith("kubectl delete")));
             assert.ok(r.nodes.includes("w1"));
         });

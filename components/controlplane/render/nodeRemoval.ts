@@ -52,7 +52,10 @@ export interface RemoveNodeOptions {
  * dead) never reports its evicted pods terminated: they are not waited for longer than
  * `skipWaitSeconds` past their grace period (their controllers start replacements at eviction),
  * and deleting the Node lets the pod garbage collector remove them. Pods without a controller are
- * not deleted: drain refuses, and the removal with it (the server stays). No Node: success.
+ * deleted too (`--force`; kubectl prints them): the node is going, and such a pod cannot run
+ * anywhere else, so refusing would only block the run (the cluster lab's check 8 hit exactly this
+ * with a bare toolbox pod). A PodDisruptionBudget that does not allow an eviction within the
+ * timeout fails the drain, and the removal with it (the server stays). No Node: success.
  */
 export function renderRemoveNode(name: string, runsOn: string, opts: RemoveNodeOptions): string {
     const timeout = opts.drainTimeoutSeconds ?? 600;
@@ -74,9 +77,9 @@ if [ -z "$found" ]; then
 fi
 ready=$(k get node "$name" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')
 echo "node $name: Ready=\${ready:-unknown}; draining (at most ${timeout}s; evicted pods are waited for at most ${skip}s past their grace period)"
-if ! k drain "$name" --ignore-daemonsets --delete-emptydir-data --timeout=${timeout}s --skip-wait-for-delete-timeout=${skip}; then
+if ! k drain "$name" --ignore-daemonsets --delete-emptydir-data --force --timeout=${timeout}s --skip-wait-for-delete-timeout=${skip}; then
     echo "node $name: drain failed (see above): the node stays cordoned and is not deleted, nor is its server." >&2
-    echo "  A pod without a controller is never deleted by drain, and a PodDisruptionBudget may block an eviction: resolve that, then run pulumi up again." >&2
+    echo "  A PodDisruptionBudget that does not allow an eviction blocks it: resolve that, then run pulumi up again." >&2
     exit 1
 fi
 k delete node "$name" --ignore-not-found
