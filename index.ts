@@ -1,4 +1,6 @@
 // Wiring only: read the config once, build the cluster, export what operators read.
+// First: Pulumi's per-promise debug stacks off (components/promiseStacks.ts says why).
+import "./components/promiseStacks";
 import { ClusterServices } from "./components/addons/clusterServices";
 import { HostDns } from "./components/addons/hostDns";
 import { createNat64Cleanups, createNat64Gateways } from "./components/addons/nat64Gateway";
@@ -7,6 +9,7 @@ import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./component
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
 import { APISERVER_PORT } from "./components/controlplane/render/defaults";
+import { barrier } from "./components/hosts/barrier";
 import { createHosts } from "./components/hosts/hosts";
 import { Mesh } from "./components/hosts/mesh";
 import { NodeNetwork } from "./components/hosts/nodeNetwork";
@@ -34,7 +37,10 @@ const hostDns = new HostDns("dns", {
     nameservers: hostNameservers(config, plan),
     resolvers: gateways.map((g) => g.ready),
 });
-const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [...mesh.commands, ...hostDns.commands] });
+// Kubernetes on any host starts once every host's mesh and DNS are done: one barrier, so each
+// node's first step has one dependency instead of 2N (barrier.ts).
+const hostsReady = barrier("hosts-ready", [...mesh.commands, ...hostDns.commands]);
+const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [hostsReady] });
 const services = new ClusterServices("addons", {
     config,
     plan,

@@ -2,6 +2,7 @@
 // removing a node changes each host's wg0.conf, applied in place (wg syncconf): no restarts.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { relay } from "./barrier";
 import { meshCommand, sha256 } from "./render/commands";
 import { meshFiles } from "./render/files";
 import type { MeshPeer } from "./render/hostNet";
@@ -23,7 +24,7 @@ export class Mesh extends pulumi.ComponentResource {
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:hosts:Mesh", name, {}, opts);
-        const peers: pulumi.Output<MeshPeer[]> = pulumi.all(args.members.map((m) =>
+        const all: pulumi.Output<MeshPeer[]> = pulumi.all(args.members.map((m) =>
             pulumi.all([m.network.wireguardPublicKey, m.host.publicAddress]).apply(([publicKey, endpoint]) => ({
                 name: m.host.name,
                 publicKey,
@@ -31,6 +32,9 @@ export class Mesh extends pulumi.ComponentResource {
                 allowedIps: m.host.plan.ula.toString(),
             })),
         ));
+        // Every host's config needs every key: through one relay, N hosts make 2N dependency
+        // edges instead of N² (barrier.ts). A dot: no host (a DNS label) can be named like it.
+        const peers = relay(`${name}.peers`, all, { parent: this });
         this.commands = args.members.map((m) => {
             const create = pulumi.all([m.network.net, peers]).apply(([net, all]) => meshCommand(meshFiles(net, all)));
             return new command.remote.Command(`${name}-${m.host.name}`, hostStep(m.host, {

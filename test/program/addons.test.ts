@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { RecordedResource, resolve } from "../support/pulumiMocks";
+import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
 import * as fs from "fs";
 import { projectKeys } from "../../components/config/stackFile";
@@ -25,17 +26,6 @@ const get = (rs: RecordedResource[], name: string) => {
     return r;
 };
 const kubernetesObjects = (rs: RecordedResource[]) => rs.filter((r) => r.type.startsWith("kubernetes:"));
-
-/** Every resource `name` waits for, directly or through others. */
-function upstream(rs: RecordedResource[], name: string, seen = new Set<string>()): Set<string> {
-    for (const d of get(rs, name).dependsOn) {
-        if (!seen.has(d)) {
-            seen.add(d);
-            if (rs.some((r) => r.name === d)) upstream(rs, d, seen);
-        }
-    }
-    return seen;
-}
 
 describe("cluster services under Pulumi mocks", function () {
     // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
@@ -106,7 +96,7 @@ describe("cluster services under Pulumi mocks", function () {
                     const deps = get(prod, `dns-${h}`).dependsOn;
                     assert.ok(deps.includes(`mesh-${h}`) && deps.includes("nat64-cp1-activate"), `dns-${h}`);
                     // Kubernetes pulls images (Docker Hub's are IPv4-only) only once the host has DNS64.
-                    assert.ok(get(prod, `k8s-${h}-preflight`).dependsOn.includes(`dns-${h}`), `k8s-${h} after dns-${h}`);
+                    assert.ok(upstream(prod, `k8s-${h}-preflight`).has(`dns-${h}`), `k8s-${h} after dns-${h}`);
                 }
             });
 

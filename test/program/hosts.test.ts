@@ -8,6 +8,7 @@ import { publicKeyOf } from "../../components/hosts/sshPublicKey";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated, hcloud } from "../support/fixtures";
 import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, fakePublicKey, isMembershipCommand, resolve } from "../support/pulumiMocks";
+import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
 
 const COMMAND = "command:remote:Command";
@@ -74,10 +75,18 @@ describe("hosts and mesh under Pulumi mocks", function () {
             if (host === "w2") assert.ok(byName(prod, "node-w2-files").dependsOn.includes("hcloud-w2"));
             assert.ok(byName(prod, `node-${host}-activate`).dependsOn.includes(`node-${host}-files`));
             assert.ok(byName(prod, `node-${host}-wireguard-key`).dependsOn.includes(`node-${host}-activate`));
-            const mesh = byName(prod, `mesh-${host}`).dependsOn;
+            // Every key reaches the mesh steps through one relay (2N edges, not N²).
+            assert.ok(byName(prod, `mesh-${host}`).dependsOn.includes("mesh.peers"), `mesh-${host} reads the peer list from the relay`);
+            const mesh = upstream(prod, `mesh-${host}`);
             for (const peer of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
-                assert.ok(mesh.includes(`node-${peer}-wireguard-key`), `mesh-${host} waits for ${peer}'s key`);
+                assert.ok(mesh.has(`node-${peer}-wireguard-key`), `mesh-${host} waits for ${peer}'s key`);
             }
+        }
+        const relay = byName(prod, "mesh.peers");
+        assert.equal(relay.type, "command:local:Command");
+        assert.equal(relay.inputs.create, undefined, "the relay runs nothing");
+        for (const peer of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
+            assert.ok(relay.dependsOn.includes(`node-${peer}-wireguard-key`), `the relay waits for ${peer}'s key`);
         }
     });
 

@@ -7,6 +7,7 @@ import { renderStack } from "../../components/hosts/render/offline";
 import { decodeInstalledFiles, decodeStdinFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, resolve } from "../support/pulumiMocks";
+import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
 import { ENCRYPTION_CONFIG_PATH, renderEncryptionConfig } from "../../components/controlplane/render/encryption";
 import { validateStackConfig } from "../../components/config/load";
@@ -60,7 +61,16 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
             assert.ok(get(prod, `k8s-${n}-files`).dependsOn.includes(`k8s-${n}-pki`));
             assert.ok(get(prod, `k8s-${n}-binaries`).dependsOn.includes(`k8s-${n}-files`));
             assert.ok(get(prod, `k8s-${n}-start`).dependsOn.includes(`k8s-${n}-binaries`));
-            for (const m of ["cp1", "w3"]) assert.ok(get(prod, `k8s-${n}-preflight`).dependsOn.includes(`mesh-${m}`), `k8s-${n} after mesh-${m}`);
+            // Through one barrier (2N edges, not N²): it waits for every host's mesh and DNS.
+            assert.ok(get(prod, `k8s-${n}-preflight`).dependsOn.includes("hosts-ready"), `k8s-${n} after the hosts-ready barrier`);
+            const before = upstream(prod, `k8s-${n}-preflight`);
+            for (const m of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) assert.ok(before.has(`mesh-${m}`), `k8s-${n} after mesh-${m}`);
+        }
+        const ready = get(prod, "hosts-ready");
+        assert.equal(ready.type, "command:local:Command");
+        assert.equal(ready.inputs.create, undefined, "the barrier runs nothing");
+        for (const m of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
+            assert.ok(ready.dependsOn.includes(`mesh-${m}`) && ready.dependsOn.includes(`dns-${m}`), `hosts-ready after mesh-${m} and dns-${m}`);
         }
     });
 
