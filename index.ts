@@ -51,8 +51,9 @@ const services = new ClusterServices("addons", {
 });
 const publicServices = createPublicServices(config, hosts, services);
 // Hosts without IPv4 undo a NAT64 gateway they may have been (a node that lost `ipv4`), once
-// nothing points at it any more: every host's resolv.conf and CoreDNS have moved on.
-createNat64Cleanups(plan, hosts, [...hostDns.commands, services]);
+// nothing points at it any more: every host's resolv.conf and CoreDNS have moved on. One barrier
+// for all of them, as for Kubernetes.
+createNat64Cleanups(plan, hosts, [barrier("dns-moved-on", [...hostDns.commands, services])]);
 
 /** The cluster prefixes: ULA /64, service /112, CoreDNS address. */
 export const cluster = planToJson(plan).cluster;
