@@ -196,6 +196,10 @@ describe("hosts and mesh under Pulumi mocks", function () {
             const newConf = decodeInstalledFiles(createOf(byName(after, `mesh-${host}`))).get(WG_CONF)!.content;
             assert.equal(newConf, `${oldConf}\n[Peer]\n# d\nPublicKey = ${fakePublicKey("node-d-wireguard-key")}\nAllowedIPs = fd8a:31c2:7c1f:1:4::/80\nEndpoint = [2001:db8:a:4::2]:51820\n`);
         }
+        // Every host must learn the new peer, so its mesh step runs again with its whole wg0.conf
+        // (README, "Measured": N² bytes per membership change); no other step on the existing hosts does.
+        const changed = before.filter((r) => r.type === COMMAND && JSON.stringify(byName(after, r.name).inputs) !== JSON.stringify(r.inputs)).map((r) => r.name);
+        assert.deepEqual(changed.sort(), ["mesh-a", "mesh-b", "mesh-c"]);
     });
 
     it("removing a node removes its peer everywhere", async () => {
