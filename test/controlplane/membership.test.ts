@@ -85,7 +85,7 @@ case "$*" in
 "get node "*" --ignore-not-found -o name") if has "$3"; then echo "node/$3"; fi ;;
 "get node "*"status.conditions"*) cat "$STUB/ready" 2>/dev/null || echo True ;;
 "get node "*"spec.taints"*) [ -e "$STUB/tainted" ] && echo NoSchedule ;;
-"drain "*) [ -e "$STUB/drain-fails" ] && { echo "error: unable to drain node \"w1\" due to error: Cannot evict pod as it would violate the pod's disruption budget." >&2; exit 1; }
+"drain "*) [ -e "$STUB/drain-fails" ] && { echo "error: unable to drain node w1 due to error: Cannot evict pod as it would violate the pod's disruption budget." >&2; exit 1; }
     echo "node/$2 cordoned"; echo "node/$2 drained" ;;
 "delete node "*) grep -vxF "$3" "$STUB/nodes" > "$STUB/nodes.new" || true; mv "$STUB/nodes.new" "$STUB/nodes"; echo "node \\"$3\\" deleted" ;;
 "label node "*|"taint node "*) echo "node/$3 changed" ;;
