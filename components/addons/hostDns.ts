@@ -3,7 +3,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, hostStep } from "../hosts/host";
-import { sha256 } from "../hosts/render/commands";
+import { sha256 } from "../common/hash";
 import { hostDnsCommand } from "./render/gatewayFiles";
 
 export interface HostDnsArgs {

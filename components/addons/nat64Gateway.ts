@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
-import { sha256 } from "../hosts/render/commands";
+import { sha256 } from "../common/hash";
 import type { AddressPlan } from "../network/plan";
 import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
 import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFilesCommand, gatewayInputs } from "./render/gatewayFiles";

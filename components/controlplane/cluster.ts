@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
 import type { AddressPlan } from "../network/plan";
-import { sha256 } from "../hosts/render/commands";
+import { sha256 } from "../common/hash";
 import { waitControlPlaneCommand } from "./steps";
 import { binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
 import { NodeMembership, createNodeMembership } from "./membership";
@@ -14,7 +14,7 @@ import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
 import { etcdPeerUrl } from "./render/etcd";
 import { renderKubeconfig } from "./render/kubeconfig";
-import { httpsUrl } from "./render/net";
+import { httpsUrl } from "../common/net";
 import { membershipAnchor } from "./render/nodeRemoval";
 
 export interface KubernetesClusterArgs {

@@ -3,7 +3,7 @@
 // one at a time, then workers in small groups).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { sha256 } from "../hosts/render/commands";
+import { sha256 } from "../common/hash";
 import { Host, hostStep } from "../hosts/host";
 import { renderInstallBinaries, BinaryVersions } from "../runtime/render/installBinaries";
 import { nodeKubernetesFiles } from "./hostFiles";

@@ -1,6 +1,7 @@
 // The certificate and key files one host receives, from PEMs however they were issued (@pulumi/tls
 // in the program, OpenSSL in the lab). Pure: shared by NodeKubernetes and the lab.
-import { filesOnStdin, sha256 } from "../hosts/render/commands";
+import { filesOnStdin } from "../hosts/render/commands";
+import { sha256 } from "../common/hash";
 import type { HostFile, HostFiles } from "../hosts/render/files";
 import { PATHS } from "./paths";
 import { CA_PROFILES, CertProfile, Signer, trustedCas } from "./pki/profiles";

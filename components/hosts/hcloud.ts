@@ -1,6 +1,6 @@
 // hcloud servers, IPv6-only unless a node asks for IPv4. No data sources: preview must work
 // without the hcloud API. Their /64 flows into the rest of the program as an Output.
-import { createHash } from "crypto";
+import { sha256 } from "../common/hash";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -33,7 +33,7 @@ const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 /** `<stack>-v6k8s-<8 hex of the key's sha256>`: unique per key, stable while the key is. */
 export function sshKeyName(stack: string, publicKey: string): string {
-    return `${stack}-v6k8s-${createHash("sha256").update(publicKey.trim()).digest("hex").slice(0, 8)}`;
+    return `${stack}-v6k8s-${sha256(publicKey.trim()).slice(0, 8)}`;
 }
 
 /** The cloud firewall mirrors the host firewall's public part: SSH, WireGuard, ICMP. */

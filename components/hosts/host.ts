@@ -3,7 +3,8 @@ import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NodeConfig } from "../config/types";
 import type { NodePlan } from "../network/plan";
-import { NOTHING_TO_REAPPLY, sha256 } from "./render/commands";
+import { NOTHING_TO_REAPPLY } from "./render/commands";
+import { sha256 } from "../common/hash";
 
 export interface Host {
     readonly name: string;

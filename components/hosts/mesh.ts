@@ -3,7 +3,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { relay } from "./barrier";
-import { meshCommand, sha256 } from "./render/commands";
+import { meshCommand } from "./render/commands";
+import { sha256 } from "../common/hash";
 import { meshFiles } from "./render/files";
 import type { MeshPeer } from "./render/hostNet";
 import { Host, hostStep } from "./host";

@@ -3,7 +3,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { Prefix } from "../network/prefix";
-import { prepareCommands, sha256 } from "./render/commands";
+import { prepareCommands } from "./render/commands";
+import { sha256 } from "../common/hash";
 import { networkFiles } from "./render/files";
 import { HostNet, hostNet } from "./render/hostNet";
 import type { PublicPort } from "./render/nftables";

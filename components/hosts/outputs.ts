@@ -5,6 +5,7 @@ import { Prefix } from "../network/prefix";
 import type { Host } from "./host";
 import type { NodeNetwork } from "./nodeNetwork";
 import { WIREGUARD_PORT } from "./render/hostNet";
+import { hostPort } from "../common/net";
 
 export interface NodeOutput extends NodePlanJson {
     kind: string;
@@ -25,7 +26,7 @@ export function nodeOutput(cluster: Prefix, host: Host, network: NodeNetwork): p
             publicAddress,
             ipv4: ipv4 ?? null,
             wireguardPublicKey,
-            wireguardEndpoint: `[${publicAddress}]:${WIREGUARD_PORT}`,
+            wireguardEndpoint: hostPort(publicAddress, WIREGUARD_PORT, `${host.name}: public address`),
             hostKey,
         }));
 }

@@ -11,7 +11,7 @@ import { publicServiceObject, publicWorkloadObject } from "../../components/addo
 import type { StackConfig } from "../../components/config/types";
 import { APISERVER_PORT } from "../../components/controlplane/render/defaults";
 import { renderKubeconfig } from "../../components/controlplane/render/kubeconfig";
-import { httpsUrl } from "../../components/controlplane/render/net";
+import { httpsUrl } from "../../components/common/net";
 import type { AddressPlan } from "../../components/network/plan";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";

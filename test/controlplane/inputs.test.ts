@@ -14,7 +14,7 @@ import { kubernetesFiles } from "../../components/controlplane/render/files";
 import { ClusterFacts } from "../../components/controlplane/render/inputs";
 import { localProxyUrl, renderAdminKubeconfig, renderKubeconfig } from "../../components/controlplane/render/kubeconfig";
 import { renderKubeletConfig } from "../../components/controlplane/render/kubelet";
-import { hostPort, httpsUrl } from "../../components/controlplane/render/net";
+import { hostPort, httpsUrl } from "../../components/common/net";
 import { MIN_KUBERNETES_MINOR } from "../../components/config/schema";
 import { fixture } from "./fixture";
 

@@ -12,7 +12,7 @@ import { controlPlaneTainted } from "../../components/controlplane/render/nodeRo
 import { AUDIT_POLICY_PATH } from "../../components/controlplane/render/audit";
 import { ENCRYPTION_CONFIG_PATH, encryptionKeyName, renderEncryptionConfig } from "../../components/controlplane/render/encryption";
 import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
-import { sha256 } from "../../components/controlplane/render/staticPod";
+import { sha256 } from "../../components/common/hash";
 import { expectGolden } from "../support/golden";
 import { CLUSTER_ULA, fixture } from "./fixture";
 

@@ -7,7 +7,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { generateKeyPairSync } from "crypto";
 import { projectKeys } from "../../components/config/stackFile";
-import { NOTHING_TO_REAPPLY, sha256 } from "../../components/hosts/render/commands";
+import { NOTHING_TO_REAPPLY } from "../../components/hosts/render/commands";
+import { sha256 } from "../../components/common/hash";
 import { fakeHostKey } from "../support/hostKeys";
 import { PROJECT, RecordedResource, SECRET_SIG, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, UNKNOWN, defaultOutputs, isMembershipCommand, runProgram } from "../support/pulumiMocks";
 

@@ -2,7 +2,7 @@
 // gateway's /96. The Corefile itself comes from components/dns/render/corefile.ts; here are the
 // Kubernetes objects around it (RBAC as upstream CoreDNS's deployment repository has it).
 import { renderCorefile } from "../../dns/render/corefile";
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 import { CONTROL_PLANE_TAINT } from "../../controlplane/render/nodeRoles";
 import { APP_LABEL, COREDNS_HEALTH_PORT, COREDNS_READY_PORT, DNS_PORT, MANAGED_BY, SYSTEM_NAMESPACE } from "./defaults";
 import type {

@@ -2,7 +2,7 @@
 // externalIP of the service) and one A per public host with IPv4 (its NAT64 gateway forwards the
 // service's ports to that IPv6 address). Clients pick among them: client-side load balancing.
 import * as ipaddr from "ipaddr.js";
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 
 export const DEFAULT_RECORD_TTL = 300;
 

@@ -6,7 +6,7 @@
 // ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30) admits a Service only if
 // each of its externalIPs is one of the hosts' public IPv6 addresses, compared as text in RFC 5952
 // form (any other spelling is refused, never let through).
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 import { MANAGED_BY } from "./defaults";
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from "./objects";
 

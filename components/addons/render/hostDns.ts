@@ -4,7 +4,7 @@
 // address, synthesising into its own /96, and every host's resolv.conf lists those resolvers
 // first and an upstream resolver last. The resolver is bound to its gateway's Tayga unit: when
 // the translator stops, the resolver stops too, and hosts move on to the next gateway's.
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
 import { Prefix } from "../../network/prefix";
 import { DNS_PORT } from "./defaults";

@@ -4,8 +4,9 @@
 import { stringify } from "yaml";
 import { POD_BRIDGE } from "../../hosts/render/hostNet";
 import { localProxyUrl } from "../../controlplane/render/kubeconfig";
-import { LOOPBACK, hostPort } from "../../controlplane/render/net";
-import { ANNOTATION_PREFIX, SYSTEM_NODE_CRITICAL, sha256 } from "../../controlplane/render/staticPod";
+import { LOOPBACK, hostPort } from "../../common/net";
+import { ANNOTATION_PREFIX, SYSTEM_NODE_CRITICAL } from "../../controlplane/render/staticPod";
+import { sha256 } from "../../common/hash";
 import {
     APP_LABEL, KUBE_PROXY_CONFIG_DIR, KUBE_PROXY_HEALTHZ_PORT, KUBE_PROXY_METRICS_PORT, MANAGED_BY, SERVICE_ACCOUNT_DIR, SYSTEM_NAMESPACE,
 } from "./defaults";

@@ -11,7 +11,7 @@
 // the host's IPv4 changes (SSH over IPv4, the masquerade of outbound translations).
 import * as ipaddr from "ipaddr.js";
 import type { PortConfig } from "../../config/types";
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, renderTaygaConf } from "../../nat64/render/tayga";
 

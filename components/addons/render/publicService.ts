@@ -2,7 +2,7 @@
 // addresses of chosen hosts (kube-proxy on every node DNATs traffic for them to the endpoints),
 // optionally with a Deployment as its backend. Clients balance between the hosts through DNS.
 import type { ServicePortConfig, WorkloadConfig } from "../../config/types";
-import { v6 } from "../../controlplane/render/net";
+import { v6 } from "../../common/net";
 import { MANAGED_BY } from "./defaults";
 import type { IDeployment, IService } from "./objects";
 

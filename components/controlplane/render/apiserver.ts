@@ -7,9 +7,10 @@ import { ETCD_CLIENT_PORT } from "./defaults";
 import { etcdClientUrl } from "./etcd";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { members, selfMember } from "./members";
-import { LOOPBACK, httpsUrl, port } from "./net";
+import { LOOPBACK, httpsUrl, port } from "../../common/net";
 import { serviceRange } from "./serviceRange";
-import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, sha256, startupProbe } from "./staticPod";
+import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe } from "./staticPod";
+import { sha256 } from "../../common/hash";
 
 export const APISERVER_MANIFEST_PATH = manifestPath("kube-apiserver");
 /** The CN of PATHS.frontProxyClient: the only client whose request headers the apiserver trusts. */

@@ -6,8 +6,9 @@ import { PATHS } from "../paths";
 import { APISERVER_PROXY_HEALTH_PORT } from "./defaults";
 import { ClusterFacts } from "./inputs";
 import { members } from "./members";
-import { LOOPBACK, hostPort, port } from "./net";
-import { ANNOTATION_PREFIX, manifestPath, podAnnotations, renderStaticPod, sha256 } from "./staticPod";
+import { LOOPBACK, hostPort, port } from "../../common/net";
+import { ANNOTATION_PREFIX, manifestPath, podAnnotations, renderStaticPod } from "./staticPod";
+import { sha256 } from "../../common/hash";
 
 export const APISERVER_PROXY_MANIFEST_PATH = manifestPath("apiserver-proxy");
 /** Where the image looks for its configuration; the host directory of PATHS.apiserverProxyConfig is mounted here. */

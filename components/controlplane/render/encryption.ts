@@ -9,7 +9,7 @@
 //
 // The file is key material: it is written by the PKI step with the other key files (mode 0600),
 // never by the files step, and never appears in command text outside that secret step.
-import { createHash } from "crypto";
+import { sha256 } from "../../common/hash";
 import { PKI_DIR } from "../paths";
 import { renderYaml } from "./staticPod";
 
@@ -47,7 +47,7 @@ export function parseEncryptionKeys(text: string): { keys: string[] } | { proble
 
 /** A key's name in the file: a short hash, so a rotated key has a new name (the apiserver requires unique names). */
 export function encryptionKeyName(key: string): string {
-    return `v6k8s-${createHash("sha256").update(key, "utf8").digest("hex").slice(0, 12)}`;
+    return `v6k8s-${sha256(key).slice(0, 12)}`;
 }
 
 export function encryptionConfiguration(keys: readonly string[]) {

@@ -6,7 +6,7 @@ import { ETCD_DATA_DIR, ETCD_PKI_DIR, PATHS } from "../paths";
 import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT } from "./defaults";
 import { ClusterFacts, ControlPlaneMember, NodeFacts } from "./inputs";
 import { members, selfMember } from "./members";
-import { LOOPBACK, httpUrl, httpsUrl } from "./net";
+import { LOOPBACK, httpUrl, httpsUrl } from "../../common/net";
 import { livenessProbe, manifestPath, podAnnotations, renderStaticPod, startupProbe } from "./staticPod";
 
 export const ETCD_MANIFEST_PATH = manifestPath("etcd");

@@ -2,7 +2,7 @@
 // be replaced without touching the kubeconfig); the admin kubeconfig embeds everything, base64.
 import { CertPaths, PATHS } from "../paths";
 import { ClusterFacts, NodeFacts } from "./inputs";
-import { LOOPBACK, httpsUrl } from "./net";
+import { LOOPBACK, httpsUrl } from "../../common/net";
 import { renderYaml } from "./staticPod";
 
 /** The `clusters[].name` and `contexts[].name` every rendered kubeconfig uses. */

@@ -7,7 +7,7 @@ import { MANIFEST_DIR, PATHS } from "../paths";
 import { KUBELET_HEALTHZ_PORT } from "./defaults";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { CONTROL_PLANE_TAINT } from "./nodeRoles";
-import { LOOPBACK, v6 } from "./net";
+import { LOOPBACK, v6 } from "../../common/net";
 import { dnsAddress } from "./serviceRange";
 import { renderYaml } from "./staticPod";
 

@@ -1,7 +1,7 @@
 // The control-plane members as the renderers use them: validated once, sorted by name, addresses
 // normalised. Sorting here (not trusting the caller's order) keeps every rendered file stable.
 import { ClusterFacts, ControlPlaneMember, NodeFacts } from "./inputs";
-import { v6 } from "./net";
+import { v6 } from "../../common/net";
 
 export function members(cluster: ClusterFacts): ControlPlaneMember[] {
     if (cluster.controlPlane.length === 0) {

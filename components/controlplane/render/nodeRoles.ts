@@ -15,7 +15,7 @@
 //   the kubelet's field manager; `kubectl label`/`taint` on the first control-plane node, after it
 //   waited for each Node object, converges both on every run.
 import { PATHS } from "../paths";
-import { LOOPBACK, httpsUrl } from "./net";
+import { LOOPBACK, httpsUrl } from "../../common/net";
 
 export const CONTROL_PLANE_ROLE_LABEL = "node-role.kubernetes.io/control-plane";
 /** The taint kubeadm also uses; CoreDNS tolerates it, kube-proxy tolerates every taint. */

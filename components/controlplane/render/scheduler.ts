@@ -4,11 +4,9 @@ import { SCHEDULER_PORT } from "./defaults";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderSchedulerKubeconfig } from "./kubeconfig";
 import { selfMember } from "./members";
-import { LOOPBACK } from "./net";
-import {
-    ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, sha256, startupProbe,
-    leaderElectedClientFlags,
-} from "./staticPod";
+import { LOOPBACK } from "../../common/net";
+import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe, leaderElectedClientFlags } from "./staticPod";
+import { sha256 } from "../../common/hash";
 
 export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
 

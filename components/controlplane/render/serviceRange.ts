@@ -1,7 +1,7 @@
 // The service range and the DNS address as the apiserver, controller-manager and kubelet see them.
 import { Prefix, parseV6Address } from "../../network/prefix";
 import { ClusterFacts } from "./inputs";
-import { v6 } from "./net";
+import { v6 } from "../../common/net";
 
 /**
  * The apiserver's IPv6 service allocator takes at most 20 host bits (a /108) on the versions we

@@ -1,6 +1,5 @@
 // The shape every static pod shares (kubeadm's, give or take): kube-system, host network,
 // system-node-critical, RuntimeDefault seccomp, hostPath volumes, probes against [::1].
-import { createHash } from "crypto";
 import { stringify } from "yaml";
 import { MANIFEST_DIR } from "../paths";
 import { ClusterFacts } from "./inputs";
@@ -64,9 +63,6 @@ export function startupProbe(host: string, port: number, path: string, scheme: S
 /** Annotation prefix of this project. */
 export const ANNOTATION_PREFIX = "v6k8s.io";
 
-export function sha256(content: string): string {
-    return createHash("sha256").update(content, "utf8").digest("hex");
-}
 
 /**
  * The cluster-wide annotations plus `own`. The kubelet names a static pod after a hash of its

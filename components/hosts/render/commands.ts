@@ -1,14 +1,10 @@
 // The remote commands that prepare a host, in order (Typhoon's order: copy files, then activate,
 // then the cluster-wide step). Each is a plain string; a hash of it is the command's trigger.
-import { createHash } from "crypto";
 import type { HostFiles } from "./files";
 import { INSTALL_PACKAGES_PATH, MESH_UP_PATH, NETWORK_UNIT_PATH, NETWORK_UP_PATH, WIREGUARD_KEY_SCRIPT_PATH } from "./scripts";
 import { WIREGUARD_INTERFACE } from "./hostNet";
 import { OWNERS, OWN_FUNCTION, Owner, checkHostPath, ownCommand } from "./owned";
 
-export function sha256(text: string): string {
-    return createHash("sha256").update(text).digest("hex");
-}
 
 function shellQuote(text: string): string {
     return `'${text.replace(/'/g, `'\\''`)}'`;

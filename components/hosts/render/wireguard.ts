@@ -27,6 +27,7 @@ export function renderWireguardConf(host: HostNet, peers: readonly MeshPeer[]): 
             `# ${peer.name}`,
             `PublicKey = ${peer.publicKey}`,
             `AllowedIPs = ${peer.allowedIps}`,
+            // Not hostPort(): offline, an hcloud peer's address is a placeholder (<hcloud-ipv6:name>).
             `Endpoint = [${peer.endpoint}]:${WIREGUARD_PORT}`,
         );
     }

@@ -4,6 +4,7 @@ import { posix } from "path";
 import { renderWaitFunctions } from "./wait";
 import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
 import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
+import { kubernetesMinor } from "../../controlplane/render/defaults";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "../../controlplane/render/containerd";
 import { KUBELET_UNIT_PATH } from "../../controlplane/render/kubelet";
 import { ETCD_DATA_DIR, PATHS } from "../../controlplane/paths";
@@ -14,19 +15,13 @@ export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
 export const WAIT_CONTROL_PLANE_PATH = "/usr/local/lib/v6k8s/wait-control-plane.sh";
 
-/** Minor of "1.34.2". */
-export function minorOf(version: string): number {
-    const m = /^1\.(\d+)\.\d+$/.exec(version);
-    if (!m) throw new RangeError(`"${version}" is not a Kubernetes release`);
-    return Number(m[1]);
-}
 
 /**
  * Refuses a kubelet version that skips a minor or goes back more than one (the version-skew
  * policy); runs before anything on the host changes.
  */
 export function renderSkewCheck(target: string): string {
-    const minor = minorOf(target);
+    const minor = kubernetesMinor(target);
     return `#!/bin/bash
 # Rendered by v6k8s. Version-skew preflight for Kubernetes ${target}.
 set -euo pipefail
