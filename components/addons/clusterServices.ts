@@ -34,18 +34,14 @@ export interface ClusterServicesArgs {
 }
 
 export class ClusterServices extends pulumi.ComponentResource {
-    /** The Kubernetes provider every object of the program uses (PublicService too). */
+    /** The Kubernetes provider every object of the program uses (PublicService too); its kubeconfig is a secret. */
     public readonly provider: k8s.Provider;
-    /** The kube-proxy DaemonSet: done when it runs on every node. */
-    public readonly kubeProxy: pulumi.CustomResource;
-    /** The CoreDNS Deployment: done when its replicas are ready. */
-    public readonly coredns: pulumi.CustomResource;
     /**
      * The externalIPs admission policy's binding: done when Services are checked against the
      * current host addresses. Public services wait for it (a new host's address must be allowed first).
      */
     public readonly externalIpPolicy: pulumi.CustomResource;
-    /** Namespaces created for public services, by name. */
+    /** Namespaces created for public services, by name (createPublicServices puts each service in its own). */
     public readonly namespaces: ReadonlyMap<string, pulumi.CustomResource>;
     /** The NAT64 /96 CoreDNS synthesises into, or null without IPv4 hosts. */
     public readonly dns64Prefix: string | null;
@@ -80,12 +76,11 @@ export class ClusterServices extends pulumi.ComponentResource {
         const create = (o: KubernetesObject, extra: pulumi.CustomResourceOptions = {}) =>
             createObject(`${name}-${objectId(o)}`, o, o, { provider: this.provider, parent: this, ...extra });
 
-        const kubeProxy = objects.kubeProxy.map((o) => create(o));
-        this.kubeProxy = kubeProxy.find((_, i) => objects.kubeProxy[i].kind === "DaemonSet")!;
+        // The kube-proxy DaemonSet: done when it runs on every node.
+        const kubeProxy = objects.kubeProxy.map((o) => create(o)).find((_, i) => objects.kubeProxy[i].kind === "DaemonSet")!;
         // CoreDNS reaches the apiserver through the `kubernetes` service address, which only
         // kube-proxy makes work: start it once kube-proxy is rolled out.
-        const coredns = objects.coredns.map((o) => create(o, o.kind === "Deployment" ? { dependsOn: [this.kubeProxy] } : {}));
-        this.coredns = coredns.find((_, i) => objects.coredns[i].kind === "Deployment")!;
+        objects.coredns.forEach((o) => create(o, o.kind === "Deployment" ? { dependsOn: [kubeProxy] } : {}));
         this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
         // The policy's address list is known only once hcloud servers exist: built inside an apply.
         const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses));
@@ -96,6 +91,12 @@ export class ClusterServices extends pulumi.ComponentResource {
         this.externalIpPolicy = create(binding, { dependsOn: [policyResource] });
         this.dns64Prefix = objects.dns64Gateway?.nat64 ?? null;
         this.dns64Gateway = objects.dns64Gateway?.name ?? null;
-        this.registerOutputs({ dns64Prefix: this.dns64Prefix, dns64Gateway: this.dns64Gateway, coredns: this.coredns.urn, kubeProxy: this.kubeProxy.urn, externalIpPolicy: this.externalIpPolicy.urn });
+        this.registerOutputs({
+            provider: this.provider.urn,
+            externalIpPolicy: this.externalIpPolicy.urn,
+            namespaces: Object.fromEntries([...this.namespaces].map(([n, ns]) => [n, ns.urn])),
+            dns64Prefix: this.dns64Prefix,
+            dns64Gateway: this.dns64Gateway,
+        });
     }
 }

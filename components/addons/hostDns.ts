@@ -16,7 +16,7 @@ export interface HostDnsArgs {
 }
 
 export class HostDns extends pulumi.ComponentResource {
-    /** Per host, the command that wrote its resolv.conf. */
+    /** Per host, in `members` order, the command that wrote its resolv.conf; the cluster waits on these. */
     public readonly commands: command.remote.Command[];
 
     constructor(name: string, args: HostDnsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -26,6 +26,6 @@ export class HostDns extends pulumi.ComponentResource {
             create,
             triggers: [sha256(create)],
         }), { parent: this, dependsOn: [...m.after, ...(args.resolvers ?? [])] }));
-        this.registerOutputs({ nameservers: [...args.nameservers] });
+        this.registerOutputs({ commands: this.commands.map((c) => c.urn) });
     }
 }

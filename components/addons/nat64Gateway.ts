@@ -13,6 +13,7 @@ import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFil
 import { Gateway, gateways } from "./render/plan";
 
 export interface Nat64GatewayArgs {
+    /** The IPv4 host the gateway runs on (reached over SSH); its public IPv4 and IPv6 addresses go into the files. */
     readonly host: Host;
     /** The host's gateway facts from the address plan (NAT64 /96, mesh address). */
     readonly gateway: Gateway;
@@ -27,8 +28,6 @@ export interface Nat64GatewayArgs {
 export class Nat64Gateway extends pulumi.ComponentResource {
     /** Tayga and the DNS64 resolver run: hosts may resolve and translate through this gateway. */
     public readonly ready: command.remote.Command;
-    /** The gateway's NAT64 /96. */
-    public readonly nat64: string;
 
     constructor(name: string, args: Nat64GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:Nat64Gateway", name, {}, opts);
@@ -50,8 +49,7 @@ export class Nat64Gateway extends pulumi.ComponentResource {
             // Tayga and unbound read their config only at start: restart whenever a file changed.
             triggers: [filesHash, sha256(activate)],
         }), { parent: this, dependsOn: [copy] });
-        this.nat64 = gateway.nat64;
-        this.registerOutputs({ nat64: this.nat64, ready: this.ready.id });
+        this.registerOutputs({ ready: this.ready.id });
     }
 }
 
@@ -74,6 +72,7 @@ export function createNat64Gateways(
 }
 
 export interface Nat64CleanupArgs {
+    /** A host that is no NAT64 gateway (no IPv4), reached over SSH. */
     readonly host: Host;
     /**
      * What must be done first: everything that could still point at a gateway on this host, i.e.
@@ -95,12 +94,10 @@ export interface Nat64CleanupArgs {
  * only when its (fixed) text changes, or on a new machine.
  */
 export class Nat64Cleanup extends pulumi.ComponentResource {
-    public readonly command: command.remote.Command;
-
     constructor(name: string, args: Nat64CleanupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:Nat64Cleanup", name, {}, opts);
         const create = gatewayCleanupCommand();
-        this.command = new command.remote.Command(`${name}-cleanup`, hostStep(args.host, {
+        new command.remote.Command(`${name}-cleanup`, hostStep(args.host, {
             create,
             triggers: [sha256(create)],
         }), { parent: this, dependsOn: args.after });

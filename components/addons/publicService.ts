@@ -24,6 +24,7 @@ export interface PublicServiceArgs {
     readonly name: string;
     /** Namespace; pass a Namespace's `metadata.name` to create the service after it. */
     readonly namespace: pulumi.Input<string>;
+    /** The Service's ports (and, with a workload, its container's); from the config's `services` entry. */
     readonly ports: readonly ServicePortConfig[];
     /** The hosts whose public addresses carry the service (externalIPs) and get DNS records. */
     readonly hosts: readonly PublicServiceHost[];
@@ -36,8 +37,6 @@ export interface PublicServiceArgs {
 }
 
 export class PublicService extends pulumi.ComponentResource {
-    public readonly service: pulumi.CustomResource;
-    public readonly deployment?: pulumi.CustomResource;
     /** AAAA for every host, A for every host with IPv4: publish them for client-side load balancing. */
     public readonly records: pulumi.Output<ServiceRecords>;
 
@@ -48,19 +47,19 @@ export class PublicService extends pulumi.ComponentResource {
         const ipv6 = pulumi.all(args.hosts.map((h) => h.publicAddress));
         const spec = pulumi.output(args.namespace).apply((namespace) => ({ name: k8sName, namespace, ports: args.ports, workload: args.workload }));
         const service = pulumi.all([spec, ipv6]).apply(([s, ips]) => publicServiceObject(s, ips));
-        this.service = createObject(`${name}-service`, { apiVersion: "v1", kind: "Service" }, {
+        createObject(`${name}-service`, { apiVersion: "v1", kind: "Service" }, {
             metadata: service.metadata, spec: service.spec,
         }, { ...child, dependsOn: [...(args.after ?? [])] });
         if (args.workload) {
             const workload = args.workload;
             const deployment = spec.apply((s) => publicWorkloadObject(s, workload));
-            this.deployment = createObject(`${name}-deployment`, { apiVersion: "apps/v1", kind: "Deployment" }, {
+            createObject(`${name}-deployment`, { apiVersion: "apps/v1", kind: "Deployment" }, {
                 metadata: deployment.metadata, spec: deployment.spec,
             }, child);
         }
         this.records = pulumi.all([spec, pulumi.all(args.hosts.map((h) => pulumi.all([h.publicAddress, h.ipv4])))]).apply(([s, addrs]) =>
             serviceRecords(`${s.namespace}/${k8sName}`, args.dnsName ?? null, args.hosts.map((h, i) => ({ name: h.name, ipv6: addrs[i][0], ipv4: addrs[i][1] ?? null }))));
-        this.registerOutputs({ records: this.records, service: this.service.urn });
+        this.registerOutputs({ records: this.records });
     }
 }
 

@@ -18,9 +18,11 @@ import { httpsUrl } from "../common/net";
 import { membershipAnchor } from "./render/nodeRemoval";
 
 export interface KubernetesClusterArgs {
+    /** The validated stack config (versions, roles, PKI settings, teardown, control-plane options). */
     readonly config: StackConfig;
+    /** The address plan (mesh and service addresses, per-node prefixes). */
     readonly plan: AddressPlan;
-    /** In config (index) order. */
+    /** Every host, in config (index) order. */
     readonly hosts: readonly Host[];
     /** The apiservers' encryption-at-rest key(s): the `encryptionKey` secret. */
     readonly encryptionKey: pulumi.Output<string>;
@@ -31,13 +33,14 @@ export interface KubernetesClusterArgs {
 }
 
 export class KubernetesCluster extends pulumi.ComponentResource {
-    public readonly pki: ClusterPki;
+    private readonly pki: ClusterPki;
     /** `https://[<public address>]:6443` of every control-plane node. */
     public readonly apiserverEndpoints: pulumi.Output<string[]>;
     /** Admin kubeconfig (secret), pointing at the first control-plane node's public address. */
     public readonly adminKubeconfig: pulumi.Output<string>;
     /** Done when every apiserver serves; cluster services wait on this. */
     public readonly controlPlaneReady: command.remote.Command;
+    /** Per node, its Kubernetes steps: control-plane nodes in the order they run, then workers. */
     public readonly nodes: NodeKubernetes[];
     /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
     public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
@@ -131,6 +134,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 user: "v6k8s-admin",
                 credentials: { certPem, keyPem },
             }, "v6k8s admin kubeconfig: full access (system:masters). Keep it secret.")));
-        this.registerOutputs({ apiserverEndpoints: this.apiserverEndpoints, adminKubeconfig: this.adminKubeconfig, certificateExpiry: this.certificateExpiry });
+        this.registerOutputs({
+            apiserverEndpoints: this.apiserverEndpoints,
+            adminKubeconfig: this.adminKubeconfig,
+            controlPlaneReady: this.controlPlaneReady.urn,
+            nodes: this.nodes.map((n) => n.urn),
+            certificateExpiry: this.certificateExpiry,
+        });
     }
 }

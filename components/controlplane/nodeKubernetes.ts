@@ -15,10 +15,15 @@ import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
 
 export interface NodeKubernetesArgs {
+    /** The host, reached over SSH; its roles decide control plane or worker. */
     readonly host: Host;
+    /** What every node's files share: versions, service range, control-plane members, ports. */
     readonly cluster: ClusterFacts;
+    /** This node's facts (addresses, roles); known once its public address is. */
     readonly node: pulumi.Output<NodeFacts>;
+    /** The cluster PKI: the CA certificates and this node's leaves and keys (secrets) are copied to the host. */
     readonly pki: ClusterPki;
+    /** The Kubernetes, containerd and runc versions to install (and where from). */
     readonly versions: BinaryVersions;
     /** The `encryptionKey` secret (validated by the config loader); written to control-plane nodes only. */
     readonly encryptionKey: pulumi.Output<string>;
@@ -102,6 +107,6 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
         this.appliedHash = pulumi.all([pkiHash, files.apply(sha256), host.identity])
             .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
-        this.registerOutputs({ started: this.started.id });
+        this.registerOutputs({ started: this.started.id, appliedHash: this.appliedHash });
     }
 }

@@ -44,8 +44,8 @@ const FIREWALL_RULES: hcloud.types.input.FirewallRule[] = [
 ];
 
 export class HcloudHosts extends pulumi.ComponentResource {
+    /** One Host per server, in `nodes` order: addresses known after creation, SSH connection (its key a secret) pinned to the host key. */
     public readonly hosts: Host[];
-    public readonly servers: hcloud.Server[];
 
     constructor(name: string, args: HcloudHostsArgs, opts?: pulumi.ComponentResourceOptions) {
         // Not `args`: a component's inputs are kept in state, and these hold the API token and SSH key.
@@ -89,7 +89,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
             new tls.PrivateKey(`${name}-${node.name}-host-key`, { algorithm: "ED25519" }, { parent: this }));
         const publicHostKeys = hostKeys.map((k) => k.publicKeyOpenssh.apply((p) => p.trim()));
 
-        this.servers = args.nodes.map(({ config: node }, i) => new hcloud.Server(`${name}-${node.name}`, {
+        const servers = args.nodes.map(({ config: node }, i) => new hcloud.Server(`${name}-${node.name}`, {
             name: node.name,
             serverType: node.serverType,
             location: node.location,
@@ -111,7 +111,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
         }, { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true, additionalSecretOutputs: ["userData"] }));
 
         this.hosts = args.nodes.map(({ config, plan }, i) => {
-            const server = this.servers[i];
+            const server = servers[i];
             return {
                 name: config.name,
                 config,
@@ -126,6 +126,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
                 identity: server.id.apply((id) => `hcloud server ${id}`),
             };
         });
-        this.registerOutputs({ servers: this.servers.map((s) => s.id) });
+        // By name and address only: a Host's connection holds the SSH private key.
+        this.registerOutputs({ hosts: this.hosts.map((h) => ({ name: h.name, publicAddress: h.publicAddress })) });
     }
 }

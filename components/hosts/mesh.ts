@@ -10,17 +10,21 @@ import type { MeshPeer } from "./render/hostNet";
 import { Host, hostStep } from "./host";
 import type { NodeNetwork } from "./nodeNetwork";
 
+/** One host of the mesh. */
 export interface MeshMember {
+    /** The host, reached over SSH; its ULA is its peers' AllowedIPs for it. */
     readonly host: Host;
+    /** The host's prepared network: its WireGuard public key and network facts, and when it is ready. */
     readonly network: NodeNetwork;
 }
 
 export interface MeshArgs {
+    /** Every host of the cluster: each peers with all the others. */
     readonly members: readonly MeshMember[];
 }
 
 export class Mesh extends pulumi.ComponentResource {
-    /** Per host, the command that brought its mesh up; cluster bootstrap waits on these. */
+    /** Per host, in `members` order, the command that brought its mesh up; cluster bootstrap waits on these. */
     public readonly commands: command.remote.Command[];
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -43,6 +47,6 @@ export class Mesh extends pulumi.ComponentResource {
                 triggers: [create.apply(sha256)],
             }), { parent: this, dependsOn: [m.network.ready] });
         });
-        this.registerOutputs({ hosts: args.members.map((m) => m.host.name) });
+        this.registerOutputs({ commands: this.commands.map((c) => c.urn) });
     }
 }

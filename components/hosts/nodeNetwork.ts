@@ -11,6 +11,7 @@ import type { PublicPort } from "./render/nftables";
 import { Host, hostStep } from "./host";
 
 export interface NodeNetworkArgs {
+    /** The host to prepare, reached over SSH once it is ready (`host.ready`). */
     readonly host: Host;
     /** The cluster /64. */
     readonly clusterUla: Prefix;
@@ -21,7 +22,7 @@ export interface NodeNetworkArgs {
 export class NodeNetwork extends pulumi.ComponentResource {
     /** The resolved network facts of the host (GUA known). */
     public readonly net: pulumi.Output<HostNet>;
-    /** Made on the host; the private key never leaves it. */
+    /** The host's WireGuard public key, made on the host; the private key never leaves it. */
     public readonly wireguardPublicKey: pulumi.Output<string>;
     /** The last preparation step: the mesh and anything that needs node networking waits on it. */
     public readonly ready: command.remote.Command;
@@ -54,6 +55,6 @@ export class NodeNetwork extends pulumi.ComponentResource {
 
         this.wireguardPublicKey = key.stdout.apply((s) => s.trim());
         this.ready = key;
-        this.registerOutputs({ wireguardPublicKey: this.wireguardPublicKey, net: this.net });
+        this.registerOutputs({ net: this.net, wireguardPublicKey: this.wireguardPublicKey, ready: this.ready.urn });
     }
 }

@@ -11,6 +11,7 @@ export interface ClusterPkiArgs {
     readonly input: pulumi.Output<PkiInput>;
     /** Node names and roles, known at declaration time: they decide which resources exist. */
     readonly nodes: readonly { name: string; controlPlane: boolean }[];
+    /** Lifetimes and the generation (bumping it re-issues every leaf). */
     readonly config: PkiConfig;
     /** The clock the renewal-window warning reads; default the current time. */
     readonly now?: () => Date;
@@ -25,9 +26,13 @@ export interface IssuedCert {
 const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
 
 export class ClusterPki extends pulumi.ComponentResource {
+    /** The three CAs' certificates and keys (the keys are secrets and never leave the program's state). */
     public readonly cas: Record<Signer, IssuedCert>;
-    public readonly leaves: ReadonlyMap<string, IssuedCert>;
+    /** Every leaf certificate and key (a secret), by profile id; read through leaf(). */
+    private readonly leaves: ReadonlyMap<string, IssuedCert>;
+    /** The leaf profiles (ids, holders, signers, paths), known at declaration time from names and roles. */
     public readonly profiles: readonly CertProfile[];
+    /** The service-account signing key pair (the private half is a secret). */
     public readonly serviceAccount: { publicKeyPem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string> };
     /**
      * Per node, the RFC 3339 `validityEndTime` of the earliest-expiring leaf certificate it holds
@@ -101,7 +106,13 @@ export class ClusterPki extends pulumi.ComponentResource {
             return earliestExpiryByNode(certs);
         });
 
-        this.registerOutputs({ certificateExpiry: this.certificateExpiry, caCerts: Object.fromEntries(Object.entries(this.cas).map(([k, v]) => [k, v.certPem])) });
+        // Keys are registered by their public part only: component outputs add no copy of a secret.
+        this.registerOutputs({
+            cas: Object.fromEntries(Object.entries(this.cas).map(([k, v]) => [k, v.certPem])),
+            profiles: this.profiles.map((p) => p.id),
+            serviceAccount: this.serviceAccount.publicKeyPem,
+            certificateExpiry: this.certificateExpiry,
+        });
     }
 
     leaf(id: string): IssuedCert {
