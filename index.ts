@@ -8,7 +8,6 @@ import { createPublicServices } from "./components/addons/publicService";
 import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
-import { APISERVER_PORT } from "./components/controlplane/render/defaults";
 import { barrier } from "./components/hosts/barrier";
 import { createHosts } from "./components/hosts/hosts";
 import { Mesh } from "./components/hosts/mesh";
@@ -16,6 +15,7 @@ import { NodeNetwork } from "./components/hosts/nodeNetwork";
 import { nodeOutput } from "./components/hosts/outputs";
 import { planToJson } from "./components/network/plan";
 import { planStack } from "./components/network/stackPlan";
+import { APISERVER_PORT } from "./components/common/ports";
 
 const { config, secrets } = loadConfig();
 const plan = planStack(config);

@@ -6,7 +6,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { ConfigError } from "../components/config/errors";
 import { readStackFile } from "../components/config/stackFile";
-import { RenderedHost, renderStack } from "../components/hosts/render/offline";
+import { RenderedHost, renderStack } from "../components/offline";
 import { CliIo, PROCESS_IO } from "./io";
 
 const USAGE = "usage: npm run render -- --config <Pulumi.<stack>.yaml> --out <dir>";

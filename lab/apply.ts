@@ -5,7 +5,7 @@
 import { installFilesCommand } from "../components/hosts/render/commands";
 import type { HostFile } from "../components/hosts/render/files";
 import { OWNERS } from "../components/hosts/render/owned";
-import type { RenderedHost } from "../components/hosts/render/offline";
+import type { RenderedHost } from "../components/offline";
 import { nat64Files } from "../components/nat64/render/files";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import { readStackFile } from "../components/config/stackFile";
 import type { NodeConfig, StackConfig } from "../components/config/types";
 import { dns64PrefixOf } from "../components/dns/render/corefile";
-import { RenderedHost, renderStack } from "../components/hosts/render/offline";
+import { RenderedHost, renderStack } from "../components/offline";
 import { formatV6 } from "../components/network/prefix";
 import { planStack } from "../components/network/stackPlan";
 import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";

@@ -1,12 +1,10 @@
 // Rules that relate config values to each other: uniqueness, overlaps, quorum, the service range.
 import { Prefix, formatV6 } from "../network/prefix";
 import { apiserverServiceAddress, nodeGuaPrefix, podPrefix, servicePrefix } from "../network/plan";
-import { APISERVER_PORT } from "../controlplane/render/defaults";
-import { WIREGUARD_PORT } from "../hosts/render/hostNet";
-import { SSH_PORT } from "../hosts/render/nftables";
 import { problem } from "./errors";
 import type { ClusterConfig, NodeConfig, PortProtocol, ServiceConfig } from "./types";
 import { hasIpv4 } from "./types";
+import { APISERVER_PORT, SSH_PORT, WIREGUARD_PORT } from "../common/ports";
 
 /**
  * Ports a host's public addresses already serve. An externalIP service or an IPv4 port on one of

@@ -2,11 +2,12 @@
 import type { StackConfig } from "../config/types";
 import type { AddressPlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
-import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
+import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import type { BinaryVersions } from "../runtime/render/installBinaries";
 import type { PkiInput } from "./pki/profiles";
 import { ControlPlaneNodeRole, controlPlaneTainted } from "./render/nodeRoles";
+import { APISERVER_PORT } from "../common/ports";
 
 export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFacts {
     const controlPlane = plan.nodes

@@ -6,11 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { HcloudNodeConfig } from "../config/types";
 import type { NodePlan } from "../network/plan";
-import { SSH_PORT } from "./render/nftables";
-import { WIREGUARD_PORT } from "./render/hostNet";
 import { hostKeyUserData } from "./render/cloudInit";
 import { Host, sshConnection } from "./host";
 import { publicKeyOf } from "./sshPublicKey";
+import { SSH_PORT, WIREGUARD_PORT } from "../common/ports";
 
 export interface HcloudHostsArgs {
     /** hcloud nodes from the config, with their address plans. */

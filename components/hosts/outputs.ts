@@ -4,8 +4,8 @@ import { NodePlanJson, nodePlanToJson, planNode } from "../network/plan";
 import { Prefix } from "../network/prefix";
 import type { Host } from "./host";
 import type { NodeNetwork } from "./nodeNetwork";
-import { WIREGUARD_PORT } from "./render/hostNet";
 import { hostPort } from "../common/net";
+import { WIREGUARD_PORT } from "../common/ports";
 
 export interface NodeOutput extends NodePlanJson {
     kind: string;

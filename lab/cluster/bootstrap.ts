@@ -10,7 +10,7 @@ import {
     BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand, waitControlPlaneCommand,
 } from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
-import { RenderedHost, renderStack } from "../../components/hosts/render/offline";
+import { RenderedHost, renderStack } from "../../components/offline";
 import type { LabHost } from "../state";
 import { LabPki, labHostPkiFiles } from "./pki";
 import { sshOnHost } from "./ssh";

@@ -9,7 +9,6 @@ import { externalIpPolicyObjects } from "../../components/addons/render/external
 import type { KubernetesObject } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import type { StackConfig } from "../../components/config/types";
-import { APISERVER_PORT } from "../../components/controlplane/render/defaults";
 import { renderKubeconfig } from "../../components/controlplane/render/kubeconfig";
 import { httpsUrl } from "../../components/common/net";
 import type { AddressPlan } from "../../components/network/plan";
@@ -18,6 +17,7 @@ import { inNs } from "../netns";
 import { RunOptions, RunResult, run } from "../run";
 import type { ClusterState, LabHost } from "../state";
 import type { LabPki } from "./pki";
+import { APISERVER_PORT } from "../../components/common/ports";
 
 export const KUBECONFIG = path.join(STATE_DIR, "admin.kubeconfig");
 

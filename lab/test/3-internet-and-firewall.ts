@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { WIREGUARD_PORT } from "../../components/hosts/render/hostNet";
 import { countAccepted } from "../checks/firewall";
 import { INET6_NS, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
 import { tcpRequest, udpSend } from "../probes";
 import { stopPid } from "../processes";
 import { startWhoami } from "../servers";
 import { lab, testPods } from "../session";
+import { WIREGUARD_PORT } from "../../components/common/ports";
 
 const internet = { ns: INET6_NS };
 /** A port no host firewall opens: what a workload in a pod might listen on. */

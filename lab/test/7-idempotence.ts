@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { readStackFile } from "../../components/config/stackFile";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { meshHost, nat64Host, prepareHost } from "../apply";
 import { assertReachable, hostTarget, podTarget } from "../checks/reach";
 import { hostArgv } from "../machines";

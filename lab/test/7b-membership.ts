@@ -11,8 +11,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import { projectName, readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
-import { RenderedHost, renderStack } from "../../components/hosts/render/offline";
-import { WIREGUARD_PORT } from "../../components/hosts/render/hostNet";
+import { RenderedHost, renderStack } from "../../components/offline";
 import { meshHost } from "../apply";
 import { assertReachable, hostTarget, podTarget } from "../checks/reach";
 import { STATE_DIR, TEST_POD } from "../config";
@@ -28,6 +27,7 @@ import { lab, testPods } from "../session";
 import { diffSnapshots, hostSnapshot } from "../snapshot";
 import { fakeHostKey } from "../../test/support/hostKeys";
 import type { LabHost } from "../state";
+import { WIREGUARD_PORT } from "../../components/common/ports";
 
 interface Peer {
     readonly publicKey: string;

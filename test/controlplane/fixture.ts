@@ -1,10 +1,11 @@
 // The 3-control-plane fixture of the control-plane renderers, built from the project's own address
 // plan: cluster fd8a:31c2:7c1f:1::/64, cp1..cp3 at indexes 1..3, worker w1 at index 11.
-import { APISERVER_PORT, APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "../../components/controlplane/render/defaults";
+import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "../../components/controlplane/render/defaults";
 import { ClusterFacts, NodeFacts } from "../../components/controlplane/render/inputs";
 import { controlPlaneTainted } from "../../components/controlplane/render/nodeRoles";
 import { NodePlanInput, planCluster } from "../../components/network/plan";
 import { Prefix, formatV6 } from "../../components/network/prefix";
+import { APISERVER_PORT } from "../../components/common/ports";
 
 export const CLUSTER_ULA = "fd8a:31c2:7c1f:1::/64";
 export const KUBERNETES_VERSION = "1.34.2";

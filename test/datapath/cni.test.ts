@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
 import { MESH_MTU } from "../../components/hosts/render/hostNet";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { Prefix, parseV6Address } from "../../components/network/prefix";
 import { CNI_BIN, Netns, requireDatapath } from "../support/netns";
 

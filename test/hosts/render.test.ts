@@ -8,7 +8,7 @@ import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../
 import { OWNED_DIR_ENV, OWNERS } from "../../components/hosts/render/owned";
 import { MESH_MTU } from "../../components/hosts/render/hostNet";
 import { renderFirewall } from "../../components/hosts/render/nftables";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { renderInstallPackages } from "../../components/hosts/render/scripts";
 import { gatewayActivateCommand } from "../../components/addons/render/gatewayFiles";
 import { expectGolden } from "../support/golden";

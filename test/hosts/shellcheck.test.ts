@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { kubernetesStepCommands } from "../../lab/cluster/bootstrap";
 
 const ROOT = path.join(__dirname, "..", "..");

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { projectKeys, readStackFile } from "../../components/config/stackFile";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { decodeInstalledFiles, decodeStdinFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, resolve } from "../support/pulumiMocks";

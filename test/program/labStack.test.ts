@@ -10,7 +10,7 @@ import { projectKeys, readStackFile } from "../../components/config/stackFile";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
 import { waitControlPlaneCommand } from "../../components/controlplane/steps";
-import { renderStack } from "../../components/hosts/render/offline";
+import { renderStack } from "../../components/offline";
 import { STEPS, kubernetesStepCommands } from "../../lab/cluster/bootstrap";
 import { CLUSTER_STACK } from "../../lab/cluster/up";
 import { PROJECT, RecordedResource, SECRET_SIG, defaultOutputs } from "../support/pulumiMocks";

@@ -2,8 +2,6 @@
 // upgrade is a one-line, reviewable change; a minor that is not in it is an error, never a guess.
 import { Images } from "./inputs";
 
-/** Every apiserver listens here on all addresses. */
-export const APISERVER_PORT = 6443;
 /** The node-local apiserver proxy, `[::1]:7445` (Talos KubePrism uses the same port). */
 export const APISERVER_PROXY_PORT = 7445;
 /** The proxy's own liveness endpoint on `[::1]` (HAProxy `monitor-uri`). */

@@ -7,7 +7,6 @@ import { NodePlan, nodeGuaPrefix, podPrefix, podRange } from "../../network/plan
 export const UPLINK_MTU = 1500;
 export const WIREGUARD_OVERHEAD_V6 = 80;
 export const MESH_MTU = UPLINK_MTU - WIREGUARD_OVERHEAD_V6;
-export const WIREGUARD_PORT = 51820;
 export const WIREGUARD_INTERFACE = "wg0";
 export const POD_BRIDGE = "cluster0";
 

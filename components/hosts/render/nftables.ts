@@ -3,11 +3,11 @@
 // Pods' GUAs are for their own outbound traffic: the internet cannot open connections to them
 // (services are exposed through externalIPs, which kube-proxy translates to pod ULAs first).
 // A table of our own, replaced atomically, so kube-proxy's and CNI's iptables rules are untouched.
-import { POD_BRIDGE, WIREGUARD_INTERFACE, WIREGUARD_PORT } from "./hostNet";
+import { POD_BRIDGE, WIREGUARD_INTERFACE } from "./hostNet";
+import { SSH_PORT, WIREGUARD_PORT } from "../../common/ports";
 
 export const FIREWALL_PATH = "/etc/v6k8s/host-firewall.nft";
 export const FIREWALL_TABLE = "v6k8s_host";
-export const SSH_PORT = 22;
 
 export interface PublicPort {
     readonly protocol: "tcp" | "udp";

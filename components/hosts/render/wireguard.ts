@@ -1,6 +1,7 @@
 // wg-quick config of the mesh. The private key is generated on the host and never rendered here:
 // PostUp loads it from a file only root can read.
-import { HostNet, MESH_MTU, MeshPeer, WIREGUARD_INTERFACE, WIREGUARD_PORT } from "./hostNet";
+import { HostNet, MESH_MTU, MeshPeer, WIREGUARD_INTERFACE } from "./hostNet";
+import { WIREGUARD_PORT } from "../../common/ports";
 
 export const WIREGUARD_DIR = "/etc/wireguard";
 export const WIREGUARD_CONF_PATH = `${WIREGUARD_DIR}/${WIREGUARD_INTERFACE}.conf`;

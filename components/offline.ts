@@ -1,19 +1,20 @@
 // Renders every file of every host of a stack without any cloud access, for review before apply
-// and for the lab. What only exists after creation (hcloud prefixes and addresses, WireGuard
+// (`npm run render`) and for the lab. It composes every concern below it (hosts, control plane,
+// add-ons), as index.ts wires their components, so it sits at the top of components/ beside them. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
-import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "../../addons/render/gatewayFiles";
-import { gateways, hostNameservers, hostPublicPorts } from "../../addons/render/plan";
-import { APISERVER_PORT } from "../../controlplane/render/defaults";
-import { binaryVersions, clusterFacts, nodeFacts } from "../../controlplane/facts";
-import { nodeKubernetesFiles } from "../../controlplane/hostFiles";
-import type { StackConfig } from "../../config/types";
-import { formatV6 } from "../../network/prefix";
-import { planStack } from "../../network/stackPlan";
-import { renderSkewCheck } from "../../runtime/render/activate";
-import { PKI_COMMAND } from "../../controlplane/steps";
-import { HostCommands, hostCommands } from "./commands";
-import { HostFiles, meshFiles, networkFiles } from "./files";
-import { HostNet, MeshPeer, hostNet, placeholder } from "./hostNet";
+import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./addons/render/gatewayFiles";
+import { gateways, hostNameservers, hostPublicPorts } from "./addons/render/plan";
+import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
+import { nodeKubernetesFiles } from "./controlplane/hostFiles";
+import type { StackConfig } from "./config/types";
+import { formatV6 } from "./network/prefix";
+import { planStack } from "./network/stackPlan";
+import { renderSkewCheck } from "./runtime/render/activate";
+import { PKI_COMMAND } from "./controlplane/steps";
+import { HostCommands, hostCommands } from "./hosts/render/commands";
+import { HostFiles, meshFiles, networkFiles } from "./hosts/render/files";
+import { HostNet, MeshPeer, hostNet, placeholder } from "./hosts/render/hostNet";
+import { APISERVER_PORT } from "./common/ports";
 
 export interface RenderedHost {
     readonly net: HostNet;

@@ -1,0 +1,10 @@
+// The ports every layer refers to: the host firewall opens them, the config rejects a public
+// service that would take one, the renderers bind or dial them. Defined here, below every concern,
+// so config/ needs nothing from hosts/ or controlplane/ to check a port.
+
+/** SSH, which the program itself uses to reach every host (open to everyone). */
+export const SSH_PORT = 22;
+/** The WireGuard mesh, UDP on every host's public address. */
+export const WIREGUARD_PORT = 51820;
+/** Every apiserver listens here on all addresses. */
+export const APISERVER_PORT = 6443;
