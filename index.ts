@@ -2,8 +2,8 @@
 // First: Pulumi's per-promise debug stacks off (components/promiseStacks.ts says why).
 import "./components/promiseStacks";
 import { ClusterServices } from "./components/addons/clusterServices";
-import { HostDns } from "./components/addons/hostDns";
-import { createNat64Cleanups, createNat64Gateways } from "./components/addons/nat64Gateway";
+import { HostDns } from "./components/nat64/hostDns";
+import { createNat64Cleanups, createNat64Gateways } from "./components/nat64/gateway";
 import { createPublicServices } from "./components/addons/publicService";
 import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";

@@ -2,7 +2,7 @@
 // (`npm run render`) and for the lab. It composes every concern below it (hosts, control plane,
 // add-ons), as index.ts wires their components, so it sits at the top of components/ beside them. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
-import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./addons/render/gatewayFiles";
+import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./nat64/render/gatewayFiles";
 import { gateways, hostNameservers, hostPublicPorts } from "./addons/render/plan";
 import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
 import { nodeKubernetesFiles } from "./controlplane/hostFiles";

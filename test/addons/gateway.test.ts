@@ -3,11 +3,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, hostDnsCommand, hostDnsFiles } from "../../components/addons/render/gatewayFiles";
+import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, hostDnsCommand, hostDnsFiles } from "../../components/nat64/render/gatewayFiles";
 import {
     DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, renderDns64ResolverConf, renderHostResolvConf,
-} from "../../components/addons/render/hostDns";
-import { INBOUND_CHAIN, NAT64_INBOUND_PATH, inboundMapAddress, renderNat64Inbound } from "../../components/addons/render/nat64Inbound";
+} from "../../components/nat64/render/hostDns";
+import { INBOUND_CHAIN, NAT64_INBOUND_PATH, inboundMapAddress, renderNat64Inbound } from "../../components/nat64/render/inbound";
 import {
     dns64Gateway, gateways, hcloudPublicPorts, hostNameservers, inboundIpv4Ports, ipv4FirewallPorts, servicePortsOn,
 } from "../../components/addons/render/plan";

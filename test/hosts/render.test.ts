@@ -10,7 +10,7 @@ import { MESH_MTU } from "../../components/hosts/render/hostNet";
 import { renderFirewall } from "../../components/hosts/render/nftables";
 import { renderStack } from "../../components/offline";
 import { renderInstallPackages } from "../../components/hosts/render/scripts";
-import { gatewayActivateCommand } from "../../components/addons/render/gatewayFiles";
+import { gatewayActivateCommand } from "../../components/nat64/render/gatewayFiles";
 import { expectGolden } from "../support/golden";
 
 const PROD = path.join(__dirname, "..", "..", "Pulumi.prod.yaml");

@@ -3,7 +3,7 @@
 // step in place of the gateway), and their texts, run for real in a scratch root one after the
 // other (before, then after), remove those files and stop their units.
 import { strict as assert } from "assert";
-import { gatewayFilesCommand } from "../../components/addons/render/gatewayFiles";
+import { gatewayFilesCommand } from "../../components/nat64/render/gatewayFiles";
 import { PKI_COMMAND, filesCommand } from "../../components/controlplane/steps";
 import { filesOnStdin } from "../../components/hosts/render/commands";
 import { OWNERS } from "../../components/hosts/render/owned";

@@ -26,7 +26,7 @@ export const OWNERS = {
     nodeFiles: "node-files",
     /** mesh-<name>: wg0.conf. */
     mesh: "mesh",
-    /** nat64-<name>-files on an IPv4 host, nat64-<name>-cleanup on any other (addons/nat64Gateway.ts). */
+    /** nat64-<name>-files on an IPv4 host, nat64-<name>-cleanup on any other (nat64/gateway.ts). */
     nat64: "nat64",
     /** dns-<name>: resolv.conf and the dhclient hook. */
     hostDns: "dns",

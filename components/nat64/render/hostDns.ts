@@ -5,9 +5,9 @@
 // first and an upstream resolver last. The resolver is bound to its gateway's Tayga unit: when
 // the translator stops, the resolver stops too, and hosts move on to the next gateway's.
 import { v6 } from "../../common/net";
-import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
+import { NAT64_UNIT_PATH } from "./nat64Up";
 import { Prefix } from "../../network/prefix";
-import { DNS_PORT } from "./defaults";
+import { DNS_PORT } from "../../addons/render/defaults";
 
 export const RESOLV_CONF_PATH = "/etc/resolv.conf";
 /** The host's resolv.conf as it was before the program first replaced it (kept once, for rollback). */

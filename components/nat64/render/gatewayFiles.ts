@@ -5,17 +5,17 @@ import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { OWNERS } from "../../hosts/render/owned";
 import { APT_GET, WAIT_FOR_CLOUD_INIT } from "../../hosts/render/scripts";
-import { nat64Files, NAT64_PACKAGES } from "../../nat64/render/files";
-import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
-import { DEFAULT_NAT64_POOL, NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "../../nat64/render/tayga";
+import { nat64Files, NAT64_PACKAGES } from "./files";
+import { NAT64_UNIT_PATH } from "./nat64Up";
+import { DEFAULT_NAT64_POOL, NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "./tayga";
 import {
     DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
     RESOLV_CONF_BACKUP_PATH, RESOLV_CONF_PATH, renderDhclientHook, renderDns64ResolverConf, renderDns64ResolverUnit, renderHostResolvConf,
 } from "./hostDns";
 import {
     NAT64_INBOUND_DROPIN_PATH, NAT64_INBOUND_PATH, Nat64Inbound, renderNat64Inbound, renderNat64InboundDropin, renderTaygaConfWithInbound,
-} from "./nat64Inbound";
-import { Gateway, inboundIpv4Ports } from "./plan";
+} from "./inbound";
+import { Gateway, inboundIpv4Ports } from "../../addons/render/plan";
 
 const file = (content: string): HostFile => ({ content, mode: "0644" });
 const script = (content: string): HostFile => ({ content, mode: "0755" });

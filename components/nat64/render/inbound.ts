@@ -12,8 +12,8 @@
 import * as ipaddr from "ipaddr.js";
 import type { PortConfig } from "../../config/types";
 import { v6 } from "../../common/net";
-import { NAT64_UNIT_PATH } from "../../nat64/render/nat64Up";
-import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, renderTaygaConf } from "../../nat64/render/tayga";
+import { NAT64_UNIT_PATH } from "./nat64Up";
+import { DEFAULT_NAT64_POOL, Nat64Gateway, Nat64Pool, renderTaygaConf } from "./tayga";
 
 export const NAT64_INBOUND_PATH = "/usr/local/lib/v6k8s/nat64-inbound.sh";
 /** A drop-in of the gateway unit: the DNAT comes back with the gateway at boot. */

@@ -8,9 +8,9 @@ import type { StackConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
 import { sha256 } from "../common/hash";
 import type { AddressPlan } from "../network/plan";
-import { DEFAULT_NAT64_POOL, Nat64Pool } from "../nat64/render/tayga";
+import { DEFAULT_NAT64_POOL, Nat64Pool } from "./render/tayga";
 import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFilesCommand, gatewayInputs } from "./render/gatewayFiles";
-import { Gateway, gateways } from "./render/plan";
+import { Gateway, gateways } from "../addons/render/plan";
 
 export interface Nat64GatewayArgs {
     /** The IPv4 host the gateway runs on (reached over SSH); its public IPv4 and IPv6 addresses go into the files. */
