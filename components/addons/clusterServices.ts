@@ -89,7 +89,7 @@ export class ClusterServices extends pulumi.ComponentResource {
             { metadata: policy.metadata, spec: policy.spec }, { provider: this.provider, parent: this });
         const binding = externalIpPolicyBinding();
         this.externalIpPolicy = create(binding, { dependsOn: [policyResource] });
-        this.dns64Prefix = objects.dns64Gateway?.nat64 ?? null;
+        this.dns64Prefix = objects.dns64Gateway?.nat64.toString() ?? null;
         this.dns64Gateway = objects.dns64Gateway?.name ?? null;
         this.registerOutputs({
             provider: this.provider.urn,

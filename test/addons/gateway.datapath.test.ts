@@ -97,7 +97,7 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
     const files = gatewayFiles({
         gateway: { name: gw.name, nat64: gw.nat64 },
         inbound: { publicIpv4: GW_V4, publicIpv6: GW_V6, ports },
-        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix.toString(), nat64: gw.nat64, upstreams: [UPSTREAM_DNS] },
+        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix, nat64: gw.nat64, upstreams: [UPSTREAM_DNS] },
         pool: POOL,
     });
     const processes: ChildProcess[] = [];

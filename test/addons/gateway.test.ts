@@ -12,6 +12,7 @@ import {
     dns64Gateway, gateways, hcloudPublicPorts, hostNameservers, inboundIpv4Ports, ipv4FirewallPorts, servicePortsOn,
 } from "../../components/addons/render/plan";
 import { TAYGA_CONF_PATH } from "../../components/nat64/render/tayga";
+import { Prefix } from "../../components/network/prefix";
 import { planStack } from "../../components/network/stackPlan";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { expectGolden } from "../support/golden";
@@ -23,7 +24,7 @@ const cp1 = gateways(prodPlan)[0];
 const cp1Files = gatewayFiles({
     gateway: { name: cp1.name, nat64: cp1.nat64 },
     inbound: { publicIpv4: "203.0.113.10", publicIpv6: "2001:db8:10a:1f2e::2", ports: inboundIpv4Ports(prod, "cp1") },
-    resolver: { name: cp1.name, listen: cp1.meshAddress, clients: prod.cluster.ulaPrefix.toString(), nat64: cp1.nat64, upstreams: prod.cluster.upstreamDns },
+    resolver: { name: cp1.name, listen: cp1.meshAddress, clients: prod.cluster.ulaPrefix, nat64: cp1.nat64, upstreams: prod.cluster.upstreamDns },
 });
 
 describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", () => {
@@ -67,7 +68,7 @@ describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", 
         const files = gatewayFiles({
             gateway: { name: "gw", nat64: cp1.nat64 },
             inbound: { publicIpv4: "203.0.113.10", publicIpv6: "2001:db8::2", ports: [] },
-            resolver: { name: "gw", listen: cp1.meshAddress, clients: "fd8a:31c2:7c1f:1::/64", nat64: cp1.nat64, upstreams: ["2001:db8::53"] },
+            resolver: { name: "gw", listen: cp1.meshAddress, clients: Prefix.parse("fd8a:31c2:7c1f:1::/64"), nat64: cp1.nat64, upstreams: ["2001:db8::53"] },
         });
         assert.doesNotMatch(files.get(TAYGA_CONF_PATH)!.content, /^map /m);
         assert.match(files.get(NAT64_INBOUND_PATH)!.content, new RegExp(`:${INBOUND_CHAIN} - \\[0:0\\]\\nCOMMIT`));
@@ -127,7 +128,7 @@ exit 0`);
         assert.match(conf, /^ {4}interface: fd8a:31c2:7c1f:1:1::1$/m);
         assert.match(conf, /^ {4}dns64-prefix: fd8a:31c2:7c1f:1:1:64::\/96$/m);
         assert.match(conf, /^ {4}access-control: fd8a:31c2:7c1f:1::\/64 allow$/m);
-        assert.throws(() => renderDns64ResolverConf({ name: "x", listen: "fd00::1", clients: "fd00::/64", nat64: "fd00:0:0:0:1::/80", upstreams: ["2001:db8::53"] }), /must be a \/96/);
+        assert.throws(() => renderDns64ResolverConf({ name: "x", listen: "fd00::1", clients: Prefix.parse("fd00::/64"), nat64: Prefix.parse("fd00:0:0:0:1::/80"), upstreams: ["2001:db8::53"] }), /must be a \/96/);
     });
 
     it("unbound-checkconf accepts the resolver config (when unbound's binaries are at hand)", function () {

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { validateStackConfig } from "../../components/config/load";
+import { Prefix } from "../../components/network/prefix";
 import { planStack } from "../../components/network/stackPlan";
 import { nat64Files } from "../../components/nat64/render/files";
 import { MASQUERADE_COMMENT, renderNat64Unit, renderNat64Up } from "../../components/nat64/render/nat64Up";
@@ -21,7 +22,7 @@ const labPool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/24" };
 
 describe("NAT64 rendering (Tayga)", () => {
     it("only IPv4 hosts are gateways, with <nodeula>:64::/96 from the address plan", () => {
-        assert.deepEqual(gateway, { name: "gw1", nat64: "fd8a:31c2:7c1f:1:1:64::/96" });
+        assert.deepEqual({ ...gateway, nat64: gateway.nat64.toString() }, { name: "gw1", nat64: "fd8a:31c2:7c1f:1:1:64::/96" });
         assert.equal(nat64Gateway(plan[1]), null);
     });
 
@@ -56,7 +57,7 @@ describe("NAT64 rendering (Tayga)", () => {
     });
 
     it("rejects a prefix that is not a /96 and a pool that does not hold Tayga's address", () => {
-        assert.throws(() => renderTaygaConf({ name: "x", nat64: "fd8a:31c2:7c1f:1:1::/80" }), /must be a \/96/);
+        assert.throws(() => renderTaygaConf({ name: "x", nat64: Prefix.parse("fd8a:31c2:7c1f:1:1::/80") }), /must be a \/96/);
         assert.throws(() => renderTaygaConf(gateway, { ...DEFAULT_NAT64_POOL, ipv4Address: "10.0.0.1" }), /outside the dynamic pool/);
         assert.throws(() => renderTaygaConf(gateway, { ...DEFAULT_NAT64_POOL, dynamicPool: "fd00::/64" }), /IPv4 prefix/);
         assert.throws(() => renderTaygaConf(gateway, { ...DEFAULT_NAT64_POOL, dynamicPool: "nonsense" }), /not an IPv4 prefix/);

@@ -4,7 +4,7 @@
 import type { PortConfig, PortProtocol, StackConfig } from "../../config/types";
 import type { PublicPort } from "../../hosts/render/nftables";
 import type { AddressPlan, NodePlan } from "../../network/plan";
-import { formatV6 } from "../../network/prefix";
+import { Prefix, formatV6 } from "../../network/prefix";
 
 /** glibc reads at most three `nameserver` lines. */
 export const MAX_NAMESERVERS = 3;
@@ -15,14 +15,14 @@ export const MAX_GATEWAY_RESOLVERS = 2;
 export interface Gateway {
     readonly name: string;
     readonly index: number;
-    /** Its NAT64 /96. */
-    readonly nat64: string;
+    /** Its NAT64 /96 (typed from the plan to the renderers; printed only in the files). */
+    readonly nat64: Prefix;
     /** Its WireGuard (mesh) address, where its DNS64 resolver listens. */
     readonly meshAddress: string;
 }
 
 function gatewayOf(n: NodePlan): Gateway | null {
-    return n.nat64 === null ? null : { name: n.name, index: n.index, nat64: n.nat64.toString(), meshAddress: formatV6(n.wireguard) };
+    return n.nat64 === null ? null : { name: n.name, index: n.index, nat64: n.nat64, meshAddress: formatV6(n.wireguard) };
 }
 
 /** Every IPv4 host, lowest index first. */

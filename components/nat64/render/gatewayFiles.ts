@@ -39,7 +39,7 @@ export function gatewayInputs(
     return {
         gateway: { name: gw.name, nat64: gw.nat64 },
         inbound: { publicIpv4, publicIpv6, ports: inboundIpv4Ports(config, gw.name) },
-        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix.toString(), nat64: gw.nat64, upstreams: config.cluster.upstreamDns },
+        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix, nat64: gw.nat64, upstreams: config.cluster.upstreamDns },
         pool: DEFAULT_NAT64_POOL,
     };
 }

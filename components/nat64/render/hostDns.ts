@@ -54,9 +54,9 @@ export interface Dns64ResolverInputs {
     /** Its mesh address: the resolver listens here only. */
     readonly listen: string;
     /** The cluster /64: mesh addresses and pods may ask. */
-    readonly clients: string;
+    readonly clients: Prefix;
     /** The gateway's NAT64 /96. */
-    readonly nat64: string;
+    readonly nat64: Prefix;
     /** IPv6 resolvers to forward to. */
     readonly upstreams: readonly string[];
 }
@@ -64,9 +64,9 @@ export interface Dns64ResolverInputs {
 /** unbound's own config file (not Debian's /etc/unbound/unbound.conf): DNS64 in front of the upstreams. */
 export function renderDns64ResolverConf(inputs: Dns64ResolverInputs): string {
     const listen = v6(inputs.listen, "resolver address");
-    const nat64 = Prefix.parse(inputs.nat64);
+    const nat64 = inputs.nat64;
     if (nat64.length !== 96) throw new RangeError(`dns64 prefix must be a /96, got ${nat64}`);
-    const clients = Prefix.parse(inputs.clients);
+    const clients = inputs.clients;
     if (inputs.upstreams.length === 0) throw new RangeError("at least one upstream resolver is required");
     return `# Rendered by v6k8s: the hosts' DNS64 resolver on ${inputs.name}. Names with only A records get a
 # synthetic AAAA in ${nat64} (this host's Tayga); real AAAA records pass untouched.

@@ -1,6 +1,5 @@
 // Brings the NAT64 gateway's plumbing up around Tayga: the TUN, the routes into it, the MASQUERADE.
 // Converges: safe to run any number of times, changes nothing when the host is already there.
-import { Prefix } from "../../network/prefix";
 import { NAT64_TUN, Nat64Gateway, Nat64Pool, DEFAULT_NAT64_POOL, TAYGA_CONF_PATH, TAYGA_DATA_DIR, checkNat64 } from "./tayga";
 
 export const NAT64_UP_PATH = "/usr/local/lib/v6k8s/nat64-up.sh";
@@ -10,7 +9,7 @@ export const MASQUERADE_COMMENT = "v6k8s nat64 pool";
 
 export function renderNat64Up(gateway: Nat64Gateway, pool: Nat64Pool = DEFAULT_NAT64_POOL): string {
     checkNat64(gateway, pool);
-    const prefix = Prefix.parse(gateway.nat64).toString();
+    const prefix = gateway.nat64.toString();
     const rule = `POSTROUTING -s ${pool.dynamicPool} -o "$uplink" -m comment --comment "${MASQUERADE_COMMENT}" -j MASQUERADE`;
     return `#!/bin/bash
 # Rendered by v6k8s. NAT64 gateway of ${gateway.name}: Tayga's TUN, routes and masquerade.

@@ -30,17 +30,18 @@ export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dyn
 /** A host that runs the gateway: its name and its NAT64 /96 from the address plan. */
 export interface Nat64Gateway {
     readonly name: string;
-    readonly nat64: string;
+    readonly nat64: Prefix;
 }
 
 /** The gateway of a host from the address plan (HostNet or NodePlan JSON), or null without IPv4. */
-export function nat64Gateway(host: { readonly name: string; readonly nat64: string | null }): Nat64Gateway | null {
-    return host.nat64 === null ? null : { name: host.name, nat64: host.nat64 };
+export function nat64Gateway(host: { readonly name: string; readonly nat64: string | Prefix | null }): Nat64Gateway | null {
+    if (host.nat64 === null) return null;
+    return { name: host.name, nat64: typeof host.nat64 === "string" ? Prefix.parse(host.nat64) : host.nat64 };
 }
 
 /** Throws RangeError when the prefix is not an IPv6 /96 or the pool is not an IPv4 prefix holding the address. */
 export function checkNat64(gateway: Nat64Gateway, pool: Nat64Pool): void {
-    const prefix = Prefix.parse(gateway.nat64);
+    const prefix = gateway.nat64;
     if (prefix.length !== NAT64_PREFIX_LENGTH) {
         throw new RangeError(`NAT64 prefix of ${gateway.name} must be a /96, got ${prefix}`);
     }
@@ -69,7 +70,7 @@ export function renderTaygaConf(gateway: Nat64Gateway, pool: Nat64Pool = DEFAULT
         "# IPv6 (`map` lines) is not rendered yet (issue 6).",
         `tun-device ${NAT64_TUN}`,
         `ipv4-addr ${pool.ipv4Address}`,
-        `prefix ${Prefix.parse(gateway.nat64).toString()}`,
+        `prefix ${gateway.nat64.toString()}`,
         `dynamic-pool ${pool.dynamicPool}`,
         `data-dir ${TAYGA_DATA_DIR}`,
         "",
