@@ -7,7 +7,7 @@ import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./ty
 import { defaultDnsAddress } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { hostKeyHint } from "./hostKey";
-import { parseEncryptionKeys } from "../controlplane/render/encryption";
+import { parseEncryptionKeys } from "./encryptionKey";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey"] as const;

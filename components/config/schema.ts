@@ -3,9 +3,9 @@
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
-import { COMPONENT_VERSIONS } from "../controlplane/render/defaults";
 import { parseHostKey } from "./hostKey";
 import { NODE_KINDS, ROLES } from "./types";
+import { COMPONENT_VERSIONS } from "../common/releases";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
 const GLOBAL_UNICAST_SPACE = Prefix.parse("2000::/3");

@@ -10,9 +10,9 @@ import { nodeKubernetesFiles } from "./hostFiles";
 import { heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, Signer } from "./pki/profiles";
-import { parseEncryptionKeys } from "./render/encryption";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
+import { parseEncryptionKeys } from "../config/encryptionKey";
 
 export interface NodeKubernetesArgs {
     /** The host, reached over SSH; its roles decide control plane or worker. */

@@ -5,10 +5,11 @@ import * as fs from "fs";
 import * as path from "path";
 import type { StackConfig } from "../../components/config/types";
 import { COREDNS_VERSIONS, addonImages } from "../../components/addons/render/defaults";
-import { COMPONENT_VERSIONS, defaultImages, kubernetesMinor } from "../../components/controlplane/render/defaults";
+import { defaultImages } from "../../components/controlplane/render/defaults";
 import { REPO_DIR } from "../config";
 import { run } from "../run";
 import type { ImageSpec } from "./images";
+import { COMPONENT_VERSIONS, kubernetesMinor } from "../../components/common/releases";
 
 export interface Versions {
     readonly kubernetes: string;

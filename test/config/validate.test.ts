@@ -3,10 +3,10 @@ import { generateKeyPairSync } from "crypto";
 import * as sshpk from "sshpk";
 import { ConfigError } from "../../components/config/errors";
 import { requiredSecrets, secretValueProblems, validateStackConfig } from "../../components/config/load";
-import { parseEncryptionKeys } from "../../components/controlplane/render/encryption";
 import { formatV6 } from "../../components/network/prefix";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
 import { fakeHostKey } from "../support/hostKeys";
+import { parseEncryptionKeys } from "../../components/config/encryptionKey";
 
 function problemsOf(raw: Record<string, unknown>): string[] {
     try {

@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { renderApiserverManifest } from "../../components/controlplane/render/apiserver";
 import { renderApiserverProxyConfig } from "../../components/controlplane/render/apiserverProxy";
 import { CNI_BIN_DIR, CNI_CONF_DIR, renderContainerdConfig } from "../../components/controlplane/render/containerd";
-import { COMPONENT_VERSIONS, defaultImages } from "../../components/controlplane/render/defaults";
+import { defaultImages } from "../../components/controlplane/render/defaults";
 import { etcdFlags, renderEtcdManifest } from "../../components/controlplane/render/etcd";
 import { kubernetesFiles } from "../../components/controlplane/render/files";
 import { ClusterFacts } from "../../components/controlplane/render/inputs";
@@ -17,6 +17,7 @@ import { renderKubeletConfig } from "../../components/controlplane/render/kubele
 import { hostPort, httpsUrl } from "../../components/common/net";
 import { MIN_KUBERNETES_MINOR } from "../../components/config/schema";
 import { fixture } from "./fixture";
+import { COMPONENT_VERSIONS } from "../../components/common/releases";
 
 const f = fixture();
 const cp1 = f.node("cp1");

@@ -1,6 +1,7 @@
 // Names, ports and images of the cluster services. Images of one Kubernetes minor come from one
 // small table (as in controlplane/render/defaults.ts): a minor missing from it is an error.
-import { KUBERNETES_REGISTRY, kubernetesMinor } from "../../controlplane/render/defaults";
+import { KUBERNETES_REGISTRY } from "../../controlplane/render/defaults";
+import { kubernetesMinor } from "../../common/releases";
 
 export const SYSTEM_NAMESPACE = "kube-system";
 /** Namespaces every cluster has: never created or deleted by the program. */

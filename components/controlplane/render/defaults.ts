@@ -1,6 +1,7 @@
 // Ports and image defaults. The images of one Kubernetes minor come from one small table, so an
 // upgrade is a one-line, reviewable change; a minor that is not in it is an error, never a guess.
 import { Images } from "./inputs";
+import { COMPONENT_VERSIONS, kubernetesMinor } from "../../common/releases";
 
 /** The node-local apiserver proxy, `[::1]:7445` (Talos KubePrism uses the same port). */
 export const APISERVER_PROXY_PORT = 7445;
@@ -19,27 +20,6 @@ export const KUBERNETES_REGISTRY = "registry.k8s.io";
 /** Docker Hub's official image, 3.2 LTS (the tag Kubespray pins). Docker Hub's default endpoint is
  * IPv4-only, so IPv6-only hosts pull it through DNS64/NAT64 (or set Images.apiserverProxy to a mirror). */
 export const HAPROXY_IMAGE = "docker.io/library/haproxy:3.2.19-alpine";
-
-/**
- * etcd and pause per Kubernetes minor, as kubeadm pins them (cmd/kubeadm/app/constants). 1.33 stays
- * on the last 3.5: etcd supports 3.5 -> 3.6 only from 3.5.20 on, and control planes move one minor
- * at a time, so every 1.34 upgrade starts from 3.5.24.
- */
-export const COMPONENT_VERSIONS: Readonly<Record<number, { readonly etcd: string; readonly pause: string }>> = {
-    31: { etcd: "3.5.24-0", pause: "3.10" },
-    32: { etcd: "3.5.24-0", pause: "3.10" },
-    33: { etcd: "3.5.24-0", pause: "3.10" },
-    34: { etcd: "3.6.8-0", pause: "3.10.1" },
-    35: { etcd: "3.6.8-0", pause: "3.10.1" },
-    36: { etcd: "3.6.8-0", pause: "3.10.2" },
-};
-
-/** Minor of a "1.34.2"-style release; RangeError otherwise. */
-export function kubernetesMinor(version: string): number {
-    const m = /^1\.(\d+)\.(\d+)$/.exec(version);
-    if (!m) throw new RangeError(`kubernetesVersion: "${version}" is not a release like "1.34.2" (no v)`);
-    return Number(m[1]);
-}
 
 /** The images of a Kubernetes release; RangeError for a minor missing from COMPONENT_VERSIONS. */
 export function defaultImages(kubernetesVersion: string): Images {

@@ -5,7 +5,7 @@
 // resource: it must stay the same on every run (a new key makes every stored Secret unreadable),
 // crypto.randomBytes would change each run, and @pulumi/random would add a provider plugin this
 // project cannot build (docs/pulumi-toolchain.md). A config secret is encrypted in the stack file,
-// backed up with it, and rotated deliberately (see `parseEncryptionKeys`).
+// backed up with it, and rotated deliberately (see `parseEncryptionKeys` in config/encryptionKey.ts).
 //
 // The file is key material: it is written by the PKI step with the other key files (mode 0600),
 // never by the files step, and never appears in command text outside that secret step.
@@ -15,35 +15,8 @@ import { renderYaml } from "./staticPod";
 
 /** In PKI_DIR, with the other key files: the apiserver already mounts that directory read-only. */
 export const ENCRYPTION_CONFIG_PATH = `${PKI_DIR}/encryption-config.yaml`;
-/** secretbox takes exactly 32-byte keys. */
-export const ENCRYPTION_KEY_BYTES = 32;
 /** What is encrypted: Secrets (the resources that hold key material and tokens). */
 export const ENCRYPTED_RESOURCES = ["secrets"] as const;
-
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-
-/**
- * The `encryptionKey` secret: one base64 32-byte key (`head -c 32 /dev/urandom | base64`), or for a
- * rotation several, comma-separated: the first encrypts new writes, all of them decrypt. Rotate by
- * putting a new key first, `pulumi up`, rewriting every Secret
- * (`kubectl get secrets -A -o json | kubectl replace -f -`), then dropping the old key.
- * Returns the keys, or the problem (never echoing the value).
- */
-export function parseEncryptionKeys(text: string): { keys: string[] } | { problem: string } {
-    const keys = text.split(",").map((k) => k.trim());
-    for (const [i, key] of keys.entries()) {
-        const which = keys.length > 1 ? `key ${i + 1}` : "the key";
-        if (!BASE64.test(key) || key.length % 4 !== 0) {
-            return { problem: `${which} is not base64 (make one with: head -c 32 /dev/urandom | base64)` };
-        }
-        const bytes = Buffer.from(key, "base64").length;
-        if (bytes !== ENCRYPTION_KEY_BYTES) {
-            return { problem: `${which} is ${bytes} bytes, secretbox needs exactly ${ENCRYPTION_KEY_BYTES} (head -c 32 /dev/urandom | base64)` };
-        }
-    }
-    if (new Set(keys).size !== keys.length) return { problem: "lists a key twice" };
-    return { keys };
-}
 
 /** A key's name in the file: a short hash, so a rotated key has a new name (the apiserver requires unique names). */
 export function encryptionKeyName(key: string): string {

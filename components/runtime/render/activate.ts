@@ -4,12 +4,12 @@ import { posix } from "path";
 import { renderWaitFunctions } from "./wait";
 import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
 import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
-import { kubernetesMinor } from "../../controlplane/render/defaults";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "../../controlplane/render/containerd";
 import { KUBELET_UNIT_PATH } from "../../controlplane/render/kubelet";
 import { ETCD_DATA_DIR, PATHS } from "../../controlplane/paths";
 import { ETCD_CONTAINER_FUNCTION } from "../../controlplane/render/etcdMembers";
 import { ETCD_MANIFEST_PATH } from "../../controlplane/render/etcd";
+import { kubernetesMinor } from "../../common/releases";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
