@@ -6,7 +6,7 @@
 import { stringify } from "yaml";
 
 export interface HostKeyPair {
-    /** OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`). */
+    /** The private key in OpenSSH format (tls.PrivateKey's privateKeyOpenssh). */
     readonly privateKey: string;
     /** `ssh-ed25519 <base64>`. */
     readonly publicKey: string;
