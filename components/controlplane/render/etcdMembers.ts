@@ -48,10 +48,17 @@ etcdctl() {
 }`;
 }
 
-/** The `members` line of a member with this name or peer URL (an unstarted member has no name yet). */
-const FIND_MEMBER = `awk -F', ' -v n="$name" -v p="$peer_url" '$3 == n || index("," $4 ",", "," p ",") {print; exit}' <<<"$members"`;
-/** The member lines of `$out` (etcdctl's client may log warnings among them, on stderr). */
-const MEMBER_LINES = `members=$(grep -E '^[0-9a-f]+, (un)?started, ' <<<"$out") || FAIL "no member in etcd's answer: $out"`;
+/**
+ * What both member scripts do first, on the anchor: find its etcd container, list the members
+ * (etcdctl's client may log warnings among them), print them, and set `line` to the member with
+ * this name or peer URL (an unstarted member has no name yet), empty if none. `die` is the
+ * script's failure function (fail, refuse).
+ */
+const lookUpMember = (die: string) => `etcd_id=$(etcd_container) || ${die} "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
+out=$(etcdctl member list -w simple 2>&1) || ${die} "the member list from $here failed (no quorum?): $out"
+members=$(grep -E '^[0-9a-f]+, (un)?started, ' <<<"$out") || ${die} "no member in etcd's answer: $out"
+sed 's/^/  member: /' <<<"$members"
+line=$(awk -F', ' -v n="$name" -v p="$peer_url" '$3 == n || index("," $4 ",", "," p ",") {print; exit}' <<<"$members")`;
 /** `field N`: column N of that line (URL columns may hold several URLs, joined by ","). */
 const FIELD_FUNCTION = `field() { awk -F', ' -v i="$1" '{print $i}' <<<"$line"; }`;
 
@@ -77,11 +84,7 @@ ${FIELD_FUNCTION}
 ${etcdctlInPodFunctions()}
 here=$(hostname)
 echo "etcd: adding member $name ($peer_url), from $here"
-etcd_id=$(etcd_container) || fail "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
-out=$(etcdctl member list -w simple 2>&1) || fail "the member list from $here failed (no quorum?): $out"
-${MEMBER_LINES.replace("FAIL", "fail")}
-sed 's/^/  member: /' <<<"$members"
-line=$(${FIND_MEMBER})
+${lookUpMember("fail")}
 if [ -n "$line" ]; then
     status=$(field 2)
     found=$(field 3)
@@ -122,11 +125,7 @@ ${etcdctlInPodFunctions()}
 ${adminKubectlFunction(opts.proxyPort)}
 here=$(hostname)
 echo "etcd: removing member $name ($peer_url), from $here"
-etcd_id=$(etcd_container) || refuse "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
-out=$(etcdctl member list -w simple 2>&1) || refuse "the member list from $here failed (no quorum?): $out"
-${MEMBER_LINES.replace("FAIL", "refuse")}
-sed 's/^/  member: /' <<<"$members"
-line=$(${FIND_MEMBER})
+${lookUpMember("refuse")}
 if [ -z "$line" ]; then
     echo "etcd: $name is not a member (already removed): nothing to remove"
 else

@@ -159,7 +159,7 @@ systemctl enable --now ${ETCD_BACKUP_UNIT}.timer` : ""}
 restart_if_changed() {
     local unit=$1 stamp=${STARTED_STAMP_DIR}/$1 now
     shift
-    now=$(for f in "$@"; do printf '%s ' "$f"; sha256sum < "$f" 2>/dev/null || echo missing; done | sha256sum | cut -d' ' -f1)
+    now=$(for f in "$@"; do printf '%s ' "$f"; sha256sum 2>/dev/null < "$f" || echo missing; done | sha256sum | cut -d' ' -f1)
     if systemctl is-active --quiet "$unit" && [ "$(cat "$stamp" 2>/dev/null)" = "$now" ]; then
         echo "$unit: running, nothing it reads at start changed: left running"
         return
