@@ -38,6 +38,8 @@ const report = JSON.parse(fs.readFileSync(out, "utf8")) as TimingReport;
 
 console.log(`\nsuite wall time   ${seconds(wall)}`);
 console.log(`tests             ${report.passes} passing, ${report.failures.length} failing, ${report.pending} pending`);
+const mocharc = JSON.parse(fs.readFileSync(path.join(ROOT, ".mocharc.json"), "utf8")) as { parallel?: boolean; jobs?: number };
+console.log(`mocha             ${mocharc.parallel ? `parallel, ${mocharc.jobs ?? "default"} jobs` : "serial"} (.mocharc.json)`);
 console.log(`machine           ${os.cpus().length} CPUs, load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
 slowest("ten slowest tests", report.tests, 10);
 slowest("five slowest hooks (shared program runs are paid here)", report.hooks, 5);

@@ -128,13 +128,14 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         try {
             const ok = path.join(dir, "ok.sh");
             fs.writeFileSync(ok, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 10, progressSeconds: 1 }));
-            const up = await inScratchRoot(`bash ${ok}`, setup);
+            const down = path.join(dir, "down.sh");
+            fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2, progressSeconds: 1 }));
+            // Both wait on the clock, each in its own namespace: at once.
+            // (An overlay's upper and work dirs serve one mount: the second run gets its own fakes.)
+            const [up, r] = await Promise.all([inScratchRoot(`bash ${ok}`, setup), inScratchRoot(`bash ${down}`, fakeHost(path.join(dir, "down")))]);
             assert.equal(up.status, 0, up.stderr);
             assert.match(up.stdout, new RegExp(`^waiting for an apiserver through \\[::1\\]:${port} .*\\(\\ds of 10s\\)$`, "m"));
             assert.match(up.stdout, /: ready after \ds$/m);
-            const down = path.join(dir, "down.sh");
-            fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2, progressSeconds: 1 }));
-            const r = await inScratchRoot(`bash ${down}`, setup);
             assert.equal(r.status, 1);
             assert.match(r.stderr, /an apiserver through \[::1\]:1 \(https:\/\/\[::1\]:1\/readyz\): not ready within 2s/);
             assert.match(r.stderr, /^FAKE-CRICTL-PS$/m);

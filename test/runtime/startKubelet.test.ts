@@ -12,6 +12,7 @@ import * as path from "path";
 import { ETCD_JOINED_MARKER, RETIRED_ETCD_DATA_PREFIX, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
 import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot } from "./scratch";
+import { Scenarios } from "../support/scenarios";
 
 const TARGET = "1.34.2";
 
@@ -80,136 +81,135 @@ const MEMBER_EXISTS = "mkdir -p /var/lib/etcd/member && ";
 const MARKED = `mkdir -p ${path.posix.dirname(ETCD_JOINED_MARKER)} && touch ${ETCD_JOINED_MARKER} && `;
 const SHOW_MARKER = `if [ -e ${ETCD_JOINED_MARKER} ]; then echo marker=yes; else echo marker=no; fi`;
 
+/** Sets up a fake node, runs `body` with it, and closes it. */
+async function withNode<T>(initial: NodeState, fakes: { crictl?: boolean }, body: (s: Awaited<ReturnType<typeof setUp>>) => Promise<T>): Promise<T> {
+    const s = await setUp(initial, fakes);
+    try {
+        return await body(s);
+    } finally {
+        s.node.close();
+    }
+}
+
+const skipUnlessRoot = (what: string, scenarios: Scenarios) => function (this: Mocha.Context) {
+    if (process.getuid?.() !== 0) {
+        if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
+        console.warn(`\n  !!! SKIPPED ${what}: need root !!!\n`);
+        this.skip();
+    }
+    scenarios.startAll();
+};
+
+// Each scenario has its own scratch dir, mount namespace and fake node: all of this file's run at
+// once, started by whichever describe's `before` comes first.
+const scenarios = new Scenarios();
+
 describe("start-kubelet.sh on a control-plane node (root)", function () {
     this.timeout(60000);
-    before(function () {
-        if (process.getuid?.() !== 0) {
-            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
-            console.warn("\n  !!! SKIPPED start-kubelet tests: need root !!!\n");
-            this.skip();
-        }
-    });
+    before(skipUnlessRoot("start-kubelet tests", scenarios));
 
+    const watcher = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ node, run }) => {
+        // etcd turns healthy (the other members arrived) a few seconds after the script returned.
+        node.onRestart = (s) => setTimeout(() => (s.etcdHealthy = true), 3000);
+        const r = await run(MEMBER_EXISTS, `${SHOW_MARKER}; for _ in $(seq 15); do [ -e ${ETCD_JOINED_MARKER} ] && break; sleep 1; done; ${SHOW_MARKER}`);
+        return { r, log: node.log };
+    }));
     it("a re-run while etcd has data but never had a quorum (cp1 before cp2/cp3 exist) does not wait; a watcher marks the member once it is healthy", async () => {
-        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
-        try {
-            // etcd turns healthy (the other members arrived) a few seconds after the script returned.
-            node.onRestart = (s) => setTimeout(() => (s.etcdHealthy = true), 3000);
-            const r = await run(MEMBER_EXISTS, `${SHOW_MARKER}; for _ in $(seq 15); do [ -e ${ETCD_JOINED_MARKER} ] && break; sleep 1; done; ${SHOW_MARKER}`);
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stdout, /not yet seen healthy \(bootstrap\): not waiting/);
-            assert.doesNotMatch(r.stdout, /waiting for the local/);
-            assert.ok(!node.log.some((l) => l.startsWith("apiserver")), `asked the apiserver: ${node.log.join(", ")}`);
-            assert.match(r.stdout, /^marker=no\nmarker=yes$/m, "the watcher marks the member once etcd is healthy, not before");
-            assert.match(r.calls, /^systemd-run .*--unit=v6k8s-etcd-joined-watch .*--mark-when-healthy$/m);
-        } finally {
-            node.close();
-        }
+        const { r, log } = await watcher();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /not yet seen healthy \(bootstrap\): not waiting/);
+        assert.doesNotMatch(r.stdout, /waiting for the local/);
+        assert.ok(!log.some((l) => l.startsWith("apiserver")), `asked the apiserver: ${log.join(", ")}`);
+        assert.match(r.stdout, /^marker=no\nmarker=yes$/m, "the watcher marks the member once etcd is healthy, not before");
+        assert.match(r.calls, /^systemd-run .*--unit=v6k8s-etcd-joined-watch .*--mark-when-healthy$/m);
     });
 
+    const firstStart = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, ({ run }) => run(MARKED, SHOW_MARKER)));
     it("a first start (no etcd data) drops a stale marker and does not wait", async () => {
-        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
-        try {
-            const r = await run(MARKED, SHOW_MARKER);
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stdout, /^marker=no$/m);
-        } finally {
-            node.close();
-        }
+        const r = await firstStart();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /^marker=no$/m);
     });
 
+    const upgrade = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, async ({ node, run }) => {
+        // After the restart the old apiserver pod still answers /readyz; etcd restarts first.
+        let restarted = 0;
+        node.onRestart = (s) => {
+            restarted = Date.now();
+            s.etcdHealthy = false;
+            setTimeout(() => (s.etcdHealthy = true), 2000);
+            setTimeout(() => (s.apiserverVersion = TARGET), 4000);
+        };
+        const r = await run(MEMBER_EXISTS, SHOW_MARKER);
+        return { r, restarted, log: node.log };
+    }));
     it("an upgrade of a member seen healthy waits for etcd's health, then /version at the target, then /readyz, printing progress", async () => {
-        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true });
-        try {
-            // After the restart the old apiserver pod still answers /readyz; etcd restarts first.
-            let restarted = 0;
-            node.onRestart = (s) => {
-                restarted = Date.now();
-                s.etcdHealthy = false;
-                setTimeout(() => (s.etcdHealthy = true), 2000);
-                setTimeout(() => (s.apiserverVersion = TARGET), 4000);
-            };
-            const r = await run(MEMBER_EXISTS, SHOW_MARKER);
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.ok(restarted > 0);
-            assert.ok(r.seconds >= 4, `returned after ${r.seconds}s, before the apiserver reported ${TARGET}`);
-            assert.match(r.stdout, /^waiting for the local etcd member's health \(http:\/\/\[::1\]:\d+\/health\) \(\ds of 8s\)$/m);
-            assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 8s\)$/m);
-            assert.match(r.stdout, /^the local apiserver's https:\/\/\[::1\]:\d+\/readyz: ready after \d+s$/m);
-            assert.match(r.stdout, /^marker=yes$/m);
-            // /readyz is only asked once /version reported the target (the new pod).
-            const afterRestart = node.log.slice(node.log.indexOf("etcd /health") + 1);
-            const firstReadyz = afterRestart.indexOf("apiserver /readyz");
-            assert.ok(firstReadyz > afterRestart.lastIndexOf("apiserver /version"), afterRestart.join(", "));
-        } finally {
-            node.close();
-        }
+        const { r, restarted, log } = await upgrade();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.ok(restarted > 0);
+        assert.ok(r.seconds >= 4, `returned after ${r.seconds}s, before the apiserver reported ${TARGET}`);
+        assert.match(r.stdout, /^waiting for the local etcd member's health \(http:\/\/\[::1\]:\d+\/health\) \(\ds of 8s\)$/m);
+        assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 8s\)$/m);
+        assert.match(r.stdout, /^the local apiserver's https:\/\/\[::1\]:\d+\/readyz: ready after \d+s$/m);
+        assert.match(r.stdout, /^marker=yes$/m);
+        // /readyz is only asked once /version reported the target (the new pod).
+        const afterRestart = log.slice(log.indexOf("etcd /health") + 1);
+        const firstReadyz = afterRestart.indexOf("apiserver /readyz");
+        assert.ok(firstReadyz > afterRestart.lastIndexOf("apiserver /version"), afterRestart.join(", "));
     });
 
+    const notBack = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, ({ run }) => run(MEMBER_EXISTS + MARKED, "", { timeoutSeconds: 3 })));
     it("a marked member that does not come back fails with the pods and their logs (crictl) and the kubelet journal", async () => {
-        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true });
-        try {
-            const r = await run(MEMBER_EXISTS + MARKED, "", { timeoutSeconds: 3 });
-            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stderr, /^the local apiserver at 1\.34\.2 \(https:\/\/\[::1\]:\d+\/version\): not ready within 3s$/m);
-            assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 3s\)$/m);
-            assert.match(r.stderr, /^--- crictl ps -a\nFAKE-CRICTL-PS$/m);
-            assert.match(r.stderr, /^--- crictl logs --tail 50 c0ffee \(kube-apiserver\)\nFAKE-CRICTL-LOGS --runtime-endpoint unix:\/\/\/run\/containerd\/containerd.sock logs --tail 50 c0ffee$/m);
-            assert.match(r.stderr, /^--- journalctl -u kubelet -n 50 --no-pager\nFAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
-        } finally {
-            node.close();
-        }
+        const r = await notBack();
+        assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /^the local apiserver at 1\.34\.2 \(https:\/\/\[::1\]:\d+\/version\): not ready within 3s$/m);
+        assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 3s\)$/m);
+        assert.match(r.stderr, /^--- crictl ps -a\nFAKE-CRICTL-PS$/m);
+        assert.match(r.stderr, /^--- crictl logs --tail 50 c0ffee \(kube-apiserver\)\nFAKE-CRICTL-LOGS --runtime-endpoint unix:\/\/\/run\/containerd\/containerd.sock logs --tail 50 c0ffee$/m);
+        assert.match(r.stderr, /^--- journalctl -u kubelet -n 50 --no-pager\nFAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
     });
 
+    const podLog = "/var/log/pods/kube-system_etcd-cp1_0123/etcd/0.log";
+    const noCrictl = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: true }, { crictl: false }, ({ run }) =>
+        run(`mkdir -p ${path.posix.dirname(podLog)} && echo ETCD-SAYS-NO-LEADER > ${podLog} && ${MEMBER_EXISTS}${MARKED}`, "", { timeoutSeconds: 2 })));
     it("without crictl the failure shows the kubelet's copy of the container log", async () => {
-        const { node, run } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: true }, { crictl: false });
-        try {
-            const log = "/var/log/pods/kube-system_etcd-cp1_0123/etcd/0.log";
-            const r = await run(`mkdir -p ${path.posix.dirname(log)} && echo ETCD-SAYS-NO-LEADER > ${log} && ${MEMBER_EXISTS}${MARKED}`, "", { timeoutSeconds: 2 });
-            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stderr, /^the local etcd member's health .*: not ready within 2s$/m);
-            assert.match(r.stderr, /crictl not installed/);
-            assert.match(r.stderr, new RegExp(`^--- tail -n 50 ${log}\\nETCD-SAYS-NO-LEADER$`, "m"));
-        } finally {
-            node.close();
-        }
+        const r = await noCrictl();
+        assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /^the local etcd member's health .*: not ready within 2s$/m);
+        assert.match(r.stderr, /crictl not installed/);
+        assert.match(r.stderr, new RegExp(`^--- tail -n 50 ${podLog}\\nETCD-SAYS-NO-LEADER$`, "m"));
     });
 
+    const reruns = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run, script }) => {
+        const again = `bash ${script}; echo "exit=$?"`;
+        return run(
+            `mkdir -p /var/lib/kubelet && echo 'kind: KubeletConfiguration' > ${PATHS.kubeletConfig} && export FAKE_ACTIVE=1 && `,
+            // 2nd: nothing changed; 3rd: the kubelet's config changed; 4th: nothing changed but neither runs.
+            `${again}; echo 'maxPods: 90' >> ${PATHS.kubeletConfig}; ${again}; FAKE_ACTIVE= ${again}`,
+            { controlPlane: false },
+        );
+    }));
     it("a re-run restarts containerd and the kubelet only when what they read at start changed, or when they are not running", async () => {
-        const { node, run, script } = await setUp({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true });
-        try {
-            const again = `bash ${script}; echo "exit=$?"`;
-            const r = await run(
-                `mkdir -p /var/lib/kubelet && echo 'kind: KubeletConfiguration' > ${PATHS.kubeletConfig} && export FAKE_ACTIVE=1 && `,
-                // 2nd: nothing changed; 3rd: the kubelet's config changed; 4th: nothing changed but neither runs.
-                `${again}; echo 'maxPods: 90' >> ${PATHS.kubeletConfig}; ${again}; FAKE_ACTIVE= ${again}`,
-                { controlPlane: false },
-            );
-            assert.deepEqual(r.stdout.match(/^exit=\d+$/gm), ["exit=0", "exit=0", "exit=0", "exit=0"], `${r.stdout}${r.stderr}`);
-            const restarts = r.calls.split("\n").filter((l) => l.startsWith("systemctl restart"));
-            assert.deepEqual(restarts, [
-                // First start (no stamp yet): both.
-                "systemctl restart containerd.service", "systemctl restart kubelet.service",
-                // Second run: none. Third: the kubelet alone. Fourth (not running): both.
-                "systemctl restart kubelet.service",
-                "systemctl restart containerd.service", "systemctl restart kubelet.service",
-            ]);
-            assert.match(r.stdout, /^containerd.service: running, nothing it reads at start changed: left running$/m);
-        } finally {
-            node.close();
-        }
+        const r = await reruns();
+        assert.deepEqual(r.stdout.match(/^exit=\d+$/gm), ["exit=0", "exit=0", "exit=0", "exit=0"], `${r.stdout}${r.stderr}`);
+        const restarts = r.calls.split("\n").filter((l) => l.startsWith("systemctl restart"));
+        assert.deepEqual(restarts, [
+            // First start (no stamp yet): both.
+            "systemctl restart containerd.service", "systemctl restart kubelet.service",
+            // Second run: none. Third: the kubelet alone. Fourth (not running): both.
+            "systemctl restart kubelet.service",
+            "systemctl restart containerd.service", "systemctl restart kubelet.service",
+        ]);
+        assert.match(r.stdout, /^containerd.service: running, nothing it reads at start changed: left running$/m);
     });
 
+    const deafKubelet = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run }) =>
+        run("", "", { kubeletHealthzPort: 1, kubeletTimeoutSeconds: 2 })));
     it("a kubelet that does not answer /healthz fails with its journal", async () => {
-        const { node, run } = await setUp({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true });
-        try {
-            const r = await run("", "", { kubeletHealthzPort: 1, kubeletTimeoutSeconds: 2 });
-            assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stderr, /^the kubelet's http:\/\/\[::1\]:1\/healthz: not ready within 2s$/m);
-            assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
-        } finally {
-            node.close();
-        }
+        const r = await deafKubelet();
+        assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /^the kubelet's http:\/\/\[::1\]:1\/healthz: not ready within 2s$/m);
+        assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
     });
 });
 
@@ -227,59 +227,45 @@ esac
 
 describe("start-kubelet.sh on a node that is no longer a control-plane node (root)", function () {
     this.timeout(60000);
-    before(function () {
-        if (process.getuid?.() !== 0) {
-            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
-            console.warn("\n  !!! SKIPPED start-kubelet tests: need root !!!\n");
-            this.skip();
-        }
-    });
+    before(skipUnlessRoot("start-kubelet tests", scenarios));
     const DATA = "mkdir -p /var/lib/etcd/member/snap && echo db > /var/lib/etcd/member/snap/db && ";
     const SHOW = `ls -d /var/lib/etcd/member ${RETIRED_ETCD_DATA_PREFIX}*/member/snap/db 2>&1; ${SHOW_MARKER}`;
+    /** A worker's start script run with the fake ctr, the etcd container running for `etcdRuns` looks. */
+    const asWorker = (before: string, after: string, etcdRuns?: number) =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ run, dir, node }) => {
+            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
+            if (etcdRuns !== undefined) fs.writeFileSync(path.join(dir, "etcd-runs"), String(etcdRuns));
+            const r = await run(before, after, { controlPlane: false });
+            return { r, dir, opts: node.opts };
+        });
 
+    const retire = scenarios.add(() => asWorker(DATA + MARKED, SHOW, 4));
     it("moves its etcd data aside once the etcd container stopped, so it can never rejoin as the removed member", async () => {
-        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
-        try {
-            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
-            fs.writeFileSync(path.join(dir, "etcd-runs"), "4");
-            const r = await run(DATA + MARKED, SHOW, { controlPlane: false });
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stdout, /^waiting for the etcd container of an earlier control-plane role to stop \(\ds of 120s\)$/m);
-            assert.match(r.stdout, /^this node is no longer a control-plane node: moved its etcd data aside to \/var\/lib\/etcd\.retired-\d{8}T\d{6}Z$/m);
-            assert.match(r.stdout, /No such file or directory/, "no /var/lib/etcd/member left");
-            assert.match(r.stdout, /^\/var\/lib\/etcd\.retired-\d{8}T\d{6}Z\/member\/snap\/db$/m, "the data is kept");
-            assert.match(r.stdout, /^marker=no$/m);
-            // Nothing moves while the container runs: the last `tasks ls` before the move saw none.
-            assert.equal(fs.readFileSync(path.join(dir, "etcd-runs"), "utf8").trim(), "0");
-        } finally {
-            node.close();
-        }
+        const { r, dir } = await retire();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /^waiting for the etcd container of an earlier control-plane role to stop \(\ds of 120s\)$/m);
+        assert.match(r.stdout, /^this node is no longer a control-plane node: moved its etcd data aside to \/var\/lib\/etcd\.retired-\d{8}T\d{6}Z$/m);
+        assert.match(r.stdout, /No such file or directory/, "no /var/lib/etcd/member left");
+        assert.match(r.stdout, /^\/var\/lib\/etcd\.retired-\d{8}T\d{6}Z\/member\/snap\/db$/m, "the data is kept");
+        assert.match(r.stdout, /^marker=no$/m);
+        // Nothing moves while the container runs: the last `tasks ls` before the move saw none.
+        assert.equal(fs.readFileSync(path.join(dir, "etcd-runs"), "utf8").trim(), "0");
     });
 
+    const manifestStays = scenarios.add(() => asWorker(`${DATA}mkdir -p /etc/kubernetes/manifests && touch /etc/kubernetes/manifests/etcd.yaml && `, SHOW));
     it("leaves the data while the etcd manifest is still there (the file cleanup removes it)", async () => {
-        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
-        try {
-            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
-            const r = await run(`${DATA}mkdir -p /etc/kubernetes/manifests && touch /etc/kubernetes/manifests/etcd.yaml && `, SHOW, { controlPlane: false });
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.match(r.stdout, /etcd data of an earlier control-plane role stays in \/var\/lib\/etcd while \/etc\/kubernetes\/manifests\/etcd\.yaml is there/);
-            assert.match(r.stdout, /^\/var\/lib\/etcd\/member$/m);
-            assert.doesNotMatch(r.calls, /^ctr /m);
-        } finally {
-            node.close();
-        }
+        const { r } = await manifestStays();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.match(r.stdout, /etcd data of an earlier control-plane role stays in \/var\/lib\/etcd while \/etc\/kubernetes\/manifests\/etcd\.yaml is there/);
+        assert.match(r.stdout, /^\/var\/lib\/etcd\/member$/m);
+        assert.doesNotMatch(r.calls, /^ctr /m);
     });
 
+    const neverEtcd = scenarios.add(() => asWorker("", ""));
     it("a node that never ran etcd asks nothing; a control-plane node never retires its data", async () => {
-        const { node, run, dir } = await setUp({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false });
-        try {
-            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
-            const r = await run("", "", { controlPlane: false });
-            assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-            assert.doesNotMatch(r.calls, /^ctr /m);
-            assert.doesNotMatch(renderStartKubelet({ ...node.opts, controlPlane: true }), /retired/);
-        } finally {
-            node.close();
-        }
+        const { r, opts } = await neverEtcd();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.doesNotMatch(r.calls, /^ctr /m);
+        assert.doesNotMatch(renderStartKubelet({ ...opts, controlPlane: true }), /retired/);
     });
 });

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { GoldenFiles } from "./golden";
-import { goldenProblems } from "./goldenRun";
+import { GoldenRecord, goldenProblems, mergeRecords } from "./goldenRun";
 
 function scratch(files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-golden-"));
@@ -51,5 +51,19 @@ describe("golden files", () => {
         assert.deepEqual(g.orphans(), ["deep/er/orphan.yaml", "orphan.txt"]);
         assert.deepEqual(goldenProblems(g, true), ["golden files no test reads (delete them, or read them from a test):\n  deep/er/orphan.yaml\n  orphan.txt"]);
         assert.deepEqual(goldenProblems(g, false), [], "a partial run reads only some goldens: no verdict");
+    });
+
+    it("merges the records of parallel workers: reads and rewrites of every spec file, no verdict if one is partial or missing", () => {
+        const dir = scratch({ "a.txt": "a", "b.txt": "b", "orphan.txt": "o" });
+        const rec = (specFiles: string[], read: string[], partial: string | null = null, rewritten: string[] = []): GoldenRecord => ({ specFiles, partial, read, rewritten });
+        const whole = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], ["a.txt", "b.txt"], null, ["b.txt"])], ["/t/1.test.ts", "/t/2.test.ts"], dir, true);
+        assert.equal(whole.partial, undefined);
+        assert.deepEqual(whole.files.orphans(), ["orphan.txt"]);
+        assert.deepEqual(whole.files.rewritten, ["b.txt"]);
+        assert.equal(goldenProblems(whole.files, true).length, 2, "recording fails, and the orphan is named");
+        const missing = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"])], ["/t/1.test.ts", "/t/2.test.ts"], dir, false);
+        assert.equal(missing.partial, "1 spec files not run");
+        const failed = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], [], "a test failed")], ["/t/1.test.ts", "/t/2.test.ts"], dir, false);
+        assert.equal(failed.partial, "a test failed");
     });
 });
