@@ -28,6 +28,8 @@ const GW_V4 = "203.0.113.10";
 const GW_V6 = "2001:db8:10a:1f2e::2";
 const CLIENT_V4 = "203.0.113.20";
 const SERVER_V4 = "192.0.2.10";
+/** Where hcloud's metadata service answers; here a server on the IPv4 side, as on hcloud. */
+const METADATA_V4 = "169.254.169.254";
 const UPSTREAM_DNS = "2001:db8:10a:1f2e::53";
 const HOST_V6 = "fd8a:31c2:7c1f:1:c::1";
 const REAL_AAAA = "2001:db8:ffff::10";
@@ -126,7 +128,7 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
         execFileSync("ip", ["-n", gwNs.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", c4.name]);
         execFileSync("ip", ["-n", gwNs.name, "link", "add", "mesh0", "type", "veth", "peer", "name", "eth0", "netns", h6.name]);
         sh(c4, `ip link set eth0 up
-            ip addr add ${CLIENT_V4}/24 dev eth0 && ip addr add ${SERVER_V4}/32 dev eth0
+            ip addr add ${CLIENT_V4}/24 dev eth0 && ip addr add ${SERVER_V4}/32 dev eth0 && ip addr add ${METADATA_V4}/32 dev eth0
             ip -6 addr add ${UPSTREAM_DNS}/64 dev eth0 nodad`);
         sh(gwNs, `ip link set eth0 up && ip link set mesh0 up
             ip addr add ${GW_V4}/24 dev eth0 && ip route add default via ${CLIENT_V4}
@@ -154,6 +156,7 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
         await Promise.all([
             nodeIn(gwNs, echoServer(GW_V6, 80), processes),
             nodeIn(c4, echoServer(SERVER_V4, 80), processes),
+            nodeIn(c4, echoServer(METADATA_V4, 80), processes),
             new Promise<void>((resolve, reject) => {
                 const dns = spawn("ip", ["netns", "exec", c4.name, process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "miniDns.ts"),
                     UPSTREAM_DNS, "example.org", JSON.stringify({ "v4only.example.org": { A: SERVER_V4 }, "dual.example.org": { A: SERVER_V4, AAAA: REAL_AAAA } })],
@@ -195,6 +198,14 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
 
     it("outbound: the IPv6-only host connects to <nat64 /96>::<ipv4>; the IPv4 server sees the gateway's address", async () => {
         assert.equal(await nodeIn(h6, connect("fd8a:31c2:7c1f:1:1:64:c000:20a", 80), processes), GW_V4);
+    });
+
+    // hcloud serves a server's user data (its SSH host private key) at 169.254.169.254. Tayga itself
+    // refuses to translate to link-local IPv4 (an ICMP network unreachable), so no rule of ours is
+    // needed; this guards that a translator change cannot open it.
+    it("outbound: link-local IPv4 (the cloud's metadata service) is refused through NAT64, though the gateway itself reaches it", async () => {
+        assert.equal(await nodeIn(gwNs, connect(METADATA_V4, 80), processes), GW_V4, "the server answers the gateway directly");
+        assert.equal(await nodeIn(h6, connect("fd8a:31c2:7c1f:1:1:64:a9fe:a9fe", 80), processes), "error ENETUNREACH");
     });
 
     it("nat64-inbound.sh is idempotent, and a re-render without ports empties the chain but keeps one jump", () => {
