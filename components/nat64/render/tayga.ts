@@ -1,6 +1,7 @@
 // Tayga, the NAT64 gateway of a host with IPv4: it translates `<nodeula>:64::/96` to IPv4 and back.
-// Outbound only: the translated sources come from a dynamic pool that the host masquerades out of
-// its uplink (nat64Up.ts). Inbound IPv4 -> host IPv6 (`map` lines) is issue 6 and not rendered yet.
+// The translated sources come from a dynamic pool that the host masquerades out of its uplink
+// (nat64Up.ts). Inbound IPv4 is a DNAT to one static `map` address that Tayga turns into the
+// host's public IPv6 (inbound.ts).
 import * as ipaddr from "ipaddr.js";
 import { Prefix } from "../../network/prefix";
 
