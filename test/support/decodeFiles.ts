@@ -21,3 +21,11 @@ export function decodeStdinFiles(stdin: string): Map<string, { content: string; 
     }
     return files;
 }
+
+/**
+ * A static-pod manifest with its certificates' hash (an annotation made from certificates the
+ * offline render cannot know) blanked, for comparing what is sent with what is rendered.
+ */
+export function withoutCertificatesHash(text: string): string {
+    return text.replace(/(v6k8s\.io\/certificates: )\S+/g, "$1#");
+}
