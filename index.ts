@@ -5,6 +5,7 @@ import { ClusterServices } from "./components/addons/clusterServices";
 import { HostDns } from "./components/nat64/hostDns";
 import { createNat64Cleanups, createNat64Gateways } from "./components/nat64/gateway";
 import { createPublicServices } from "./components/addons/publicService";
+import { clusterServiceInputs } from "./components/addons/render/clusterObjects";
 import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
@@ -21,7 +22,11 @@ const { config, secrets } = loadConfig();
 const plan = planStack(config);
 const ula = config.cluster.ulaPrefix;
 
-const hosts = createHosts(config, plan, secrets, { apiserverPort: APISERVER_PORT, hcloudPublicPorts: hcloudPublicPorts(config) });
+const hosts = createHosts(config.nodes, plan, secrets, {
+    apiserverPort: APISERVER_PORT,
+    adminPrefixes: config.cluster.adminPrefixes,
+    hcloudPublicPorts: hcloudPublicPorts(config),
+});
 const networks = hosts.map((host) => new NodeNetwork(`node-${host.name}`, {
     host,
     clusterUla: ula,
@@ -31,7 +36,11 @@ const networks = hosts.map((host) => new NodeNetwork(`node-${host.name}`, {
 const mesh = new Mesh("mesh", { members: hosts.map((host, i) => ({ host, network: networks[i] })) });
 // IPv4 hosts: NAT64 both ways and a DNS64 resolver; every host resolves through those before
 // Kubernetes starts pulling images.
-const gateways = createNat64Gateways(config, plan, hosts, mesh.commands);
+const gateways = createNat64Gateways(plan, hosts, mesh.commands, {
+    clusterUla: ula,
+    upstreamDns: config.cluster.upstreamDns,
+    services: config.services,
+});
 const hostDns = new HostDns("dns", {
     members: hosts.map((host, i) => ({ host, after: [mesh.commands[i]] })),
     nameservers: hostNameservers(config, plan),
@@ -40,16 +49,32 @@ const hostDns = new HostDns("dns", {
 // Kubernetes on any host starts once every host's mesh and DNS are done: one barrier, so each
 // node's first step has one dependency instead of 2N (barrier.ts).
 const hostsReady = barrier("hosts-ready", [...mesh.commands, ...hostDns.commands]);
-const kubernetes = new KubernetesCluster("k8s", { config, plan, hosts, encryptionKey: secrets.encryptionKey, after: [hostsReady] });
+const kubernetes = new KubernetesCluster("k8s", {
+    hosts,
+    serviceAddresses: plan.cluster,
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    containerdVersion: config.cluster.containerdVersion,
+    runcVersion: config.cluster.runcVersion,
+    releaseBases: config.cluster.releaseBases,
+    registryMirrors: config.cluster.registryMirrors,
+    pki: config.cluster.pki,
+    apiserverExtraNames: config.cluster.apiserverExtraNames,
+    scheduleOnControlPlane: config.cluster.scheduleOnControlPlane,
+    teardown: config.cluster.teardown,
+    encryptionKey: secrets.encryptionKey,
+    after: [hostsReady],
+});
 const services = new ClusterServices("addons", {
-    config,
-    plan,
+    // The objects' inputs from the one mapping the golden tests render too.
+    ...clusterServiceInputs(config, plan),
+    adminPrefixes: config.cluster.adminPrefixes,
+    kubernetesProviderServer: config.cluster.kubernetesProviderServer,
     kubeconfig: kubernetes.adminKubeconfig,
     // Every apiserver serves and every kubelet runs before the provider talks to the cluster.
     dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.nodes.map((n) => n.started)],
     publicAddresses: hosts.map((h) => h.publicAddress),
 });
-const publicServices = createPublicServices(config, hosts, services);
+const publicServices = createPublicServices(config.services, hosts, services);
 // Hosts without IPv4 undo a NAT64 gateway they may have been (a node that lost `ipv4`), once
 // nothing points at it any more: every host's resolv.conf and CoreDNS have moved on. One barrier
 // for all of them, as for Kubernetes.

@@ -3,7 +3,7 @@
 // add-ons), as index.ts wires their components, so it sits at the top of components/ beside them. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
 import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./nat64/render/gatewayFiles";
-import { gateways, hostNameservers, hostPublicPorts } from "./addons/render/plan";
+import { gateways, hostNameservers, hostPublicPorts, inboundIpv4Ports } from "./addons/render/plan";
 import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
 import { nodeKubernetesFiles } from "./controlplane/hostFiles";
 import type { StackConfig } from "./config/types";
@@ -51,8 +51,8 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
         endpoint: publicAddress[i],
         allowedIps: nets[i].ula,
     }));
-    const cluster = clusterFacts(config, plan);
-    const versions = binaryVersions(config);
+    const cluster = clusterFacts(config.cluster, plan);
+    const versions = binaryVersions(config.cluster);
     const dns = hostDnsFiles(hostNameservers(config, plan));
     return nets.map((net, i) => {
         const node = config.nodes[i];
@@ -61,7 +61,11 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
         const gw = gateways(plan).find((g) => g.name === node.name);
         // An hcloud host's IPv4 exists only after creation: its gateway files are not rendered offline.
         const gateway = gw && node.kind === "dedicated" && node.ipv4
-            ? gatewayFiles(gatewayInputs(config, gw, publicAddress[i], node.ipv4))
+            ? gatewayFiles(gatewayInputs(gw, {
+                inboundPorts: inboundIpv4Ports(config, gw.name),
+                clusterUla: config.cluster.ulaPrefix,
+                upstreamDns: config.cluster.upstreamDns,
+            }, publicAddress[i], node.ipv4))
             : new Map();
         return {
             net,

@@ -5,19 +5,38 @@
 // with its services: nothing here talks to the cluster before every kubelet runs.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/types";
-import type { AddressPlan } from "../network/plan";
+import type { ClusterConfig, CorednsConfig } from "../config/types";
 import { createObject } from "./kinds";
 import { clusterServiceObjects } from "./render/clusterObjects";
 import { EXTERNAL_IPS_POLICY, externalIpPolicy, externalIpPolicyBinding } from "./render/externalIps";
 import { KubernetesObject, objectId } from "./render/objects";
+import type { Gateway } from "./render/plan";
 import { withServer } from "./render/providerKubeconfig";
 
+// Exactly what the services read. The first seven are ClusterServiceInputs, the objects' inputs
+// (render/clusterObjects.ts: clusterServiceInputs builds them from a stack's config and plan).
 export interface ClusterServicesArgs {
-    /** The validated stack config (versions, upstream resolvers, CoreDNS settings, services). */
-    readonly config: StackConfig;
-    /** The address plan (the CoreDNS address, the NAT64 /96s). */
-    readonly plan: AddressPlan;
+    /** cluster.kubernetesVersion: kube-proxy's image is this release's, CoreDNS's the one it ships with. */
+    readonly kubernetesVersion: string;
+    /** cluster.kubeProxy: kube-proxy's conntrack entries per core; unset keeps kube-proxy's default. */
+    readonly kubeProxy: ClusterConfig["kubeProxy"];
+    /** cluster.coredns: CoreDNS's replicas and their topology spread over nodes. */
+    readonly coredns: CorednsConfig;
+    /** cluster.upstreamDns: where CoreDNS forwards names outside the cluster. */
+    readonly upstreamDns: readonly string[];
+    /** CoreDNS's service address (AddressPlan.cluster.dns: cluster.dnsServiceAddress or `<cluster>::a`). */
+    readonly dnsAddress: bigint;
+    /**
+     * The NAT64 gateway CoreDNS's dns64 synthesises into (render/plan.ts dns64Gateway:
+     * cluster.dns64Gateway or the IPv4 host with the lowest index); null without IPv4 hosts (no dns64).
+     */
+    readonly dns64Gateway: Gateway | null;
+    /** The namespace of each public service (`services`); the ones Kubernetes does not create are created here. */
+    readonly serviceNamespaces: readonly string[];
+    /** cluster.adminPrefixes: read only to warn when none is IPv6 (the runner then cannot reach the apiservers). */
+    readonly adminPrefixes: readonly string[];
+    /** cluster.kubernetesProviderServer: the apiserver URL the provider uses; default the kubeconfig's. */
+    readonly kubernetesProviderServer?: string;
     /**
      * The cluster's admin kubeconfig (a secret). In the program: KubernetesCluster.adminKubeconfig;
      * in the lab's engine stack: the kubeconfig the cluster lab wrote.
@@ -50,9 +69,8 @@ export class ClusterServices extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:ClusterServices", name, {}, opts);
-        const { config } = args;
         // The runner may reach the apiservers another way than the admin kubeconfig's address.
-        const kubeconfig = pulumi.output(args.kubeconfig).apply((k) => withServer(k, config.cluster.kubernetesProviderServer));
+        const kubeconfig = pulumi.output(args.kubeconfig).apply((k) => withServer(k, args.kubernetesProviderServer));
         this.provider = new k8s.Provider(`${name}-provider`, {
             kubeconfig,
             // A changed kubeconfig (new address, re-issued admin certificate) updates the provider
@@ -68,11 +86,11 @@ export class ClusterServices extends pulumi.ComponentResource {
         });
         // The apiservers listen on IPv6 only, behind firewalls open to adminPrefixes: without an IPv6
         // prefix there (or another way in) the provider will wait for a cluster it cannot reach.
-        if (!config.cluster.adminPrefixes.some((p) => p.includes(":")) && config.cluster.kubernetesProviderServer === undefined) {
+        if (!args.adminPrefixes.some((p) => p.includes(":")) && args.kubernetesProviderServer === undefined) {
             pulumi.log.warn("cluster.adminPrefixes lists no IPv6 prefix, so the apiservers are closed to the Pulumi runner "
                 + "and the cluster services cannot be applied (README, \"Reaching the apiserver\")", this);
         }
-        const objects = clusterServiceObjects(config, args.plan);
+        const objects = clusterServiceObjects(args);
         const create = (o: KubernetesObject, extra: pulumi.CustomResourceOptions = {}) =>
             createObject(`${name}-${objectId(o)}`, o, o, { provider: this.provider, parent: this, ...extra });
 

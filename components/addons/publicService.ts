@@ -2,7 +2,7 @@
 // (externalIPs), optionally with its backend Deployment, and the DNS records that publish it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServicePortConfig, StackConfig, WorkloadConfig } from "../config/types";
+import type { ServiceConfig, ServicePortConfig, WorkloadConfig } from "../config/types";
 import { createObject } from "./kinds";
 import type { ClusterServices } from "./clusterServices";
 import { ServiceRecords, serviceRecords } from "./render/dnsRecords";
@@ -64,9 +64,13 @@ export class PublicService extends pulumi.ComponentResource {
 }
 
 /** One PublicService per `services` entry of the config, in its namespace (created by ClusterServices). */
-export function createPublicServices(config: StackConfig, hosts: readonly PublicServiceHost[], cluster: ClusterServices): PublicService[] {
+export function createPublicServices(
+    services: readonly ServiceConfig[],
+    hosts: readonly PublicServiceHost[],
+    cluster: ClusterServices,
+): PublicService[] {
     const byName = new Map(hosts.map((h) => [h.name, h]));
-    return config.services.map((s) => {
+    return services.map((s) => {
         const ns = cluster.namespaces.get(s.namespace);
         return new PublicService(`svc-${s.namespace}-${s.name}`, {
             provider: cluster.provider,

@@ -3,12 +3,12 @@
 // cluster-wide wait; then workers in groups of `workerParallelism`.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/types";
+import type { ClusterConfig, PkiConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
-import type { AddressPlan } from "../network/plan";
+import type { ClusterPlan } from "../network/plan";
 import { sha256 } from "../common/hash";
 import { waitControlPlaneCommand } from "./steps";
-import { binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
+import { ControlPlanePlan, binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
 import { NodeMembership, createNodeMembership } from "./membership";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
@@ -17,13 +17,46 @@ import { renderKubeconfig } from "./render/kubeconfig";
 import { httpsUrl } from "../common/net";
 import { membershipAnchor } from "./render/nodeRemoval";
 
+// Exactly what the cluster reads: its hosts, the plan's service addresses, and the cluster.* config
+// keys of the same names (so facts.ts's helpers take the Args as they are).
 export interface KubernetesClusterArgs {
-    /** The validated stack config (versions, roles, PKI settings, teardown, control-plane options). */
-    readonly config: StackConfig;
-    /** The address plan (mesh and service addresses, per-node prefixes). */
-    readonly plan: AddressPlan;
-    /** Every host, in config (index) order. */
+    /**
+     * Every host, in config (index) order. Read of each: its name, roles and `joinEtcd`
+     * (Host.config), its mesh address (Host.plan), its public address and connection. Roles decide
+     * its steps, certificates and place in the rollout; the control-plane members are in every
+     * node's files (the apiserver proxy's backends).
+     */
     readonly hosts: readonly Host[];
+    /**
+     * From the address plan (AddressPlan.cluster): the service /112 (apiserver, controller
+     * manager), CoreDNS's service address (every kubelet's clusterDNS) and the apiserver's service
+     * address (in its certificate).
+     */
+    readonly serviceAddresses: Pick<ClusterPlan, "services" | "dns" | "apiserverService">;
+    /**
+     * cluster.kubernetesVersion, "MAJOR.MINOR.PATCH": the binaries every node installs and the
+     * control-plane images. A new one upgrades node by node, control plane first.
+     */
+    readonly kubernetesVersion: string;
+    /** cluster.containerdVersion: the containerd release installed on every node. */
+    readonly containerdVersion: string;
+    /** cluster.runcVersion: the runc release installed on every node. */
+    readonly runcVersion: string;
+    /** cluster.releaseBases: where install-binaries.sh downloads from; unset parts stay upstream. */
+    readonly releaseBases: ClusterConfig["releaseBases"];
+    /** cluster.registryMirrors: pull-through mirrors by registry host (every node's containerd); default none. */
+    readonly registryMirrors: Readonly<Record<string, string>>;
+    /** cluster.pki: certificate lifetimes and the generation (bumping it re-issues every leaf key and certificate). */
+    readonly pki: PkiConfig;
+    /** cluster.apiserverExtraNames: extra names (DNS or IP) in the apiserver certificates. */
+    readonly apiserverExtraNames: readonly string[];
+    /**
+     * cluster.scheduleOnControlPlane: control-plane-only nodes take workloads (no NoSchedule taint:
+     * kubelets register without it, the cluster-wide wait removes an old one); false taints them.
+     */
+    readonly scheduleOnControlPlane: boolean;
+    /** cluster.teardown: node removals only print a line instead of draining nodes and removing etcd members. */
+    readonly teardown: boolean;
     /** The apiservers' encryption-at-rest key(s): the `encryptionKey` secret. */
     readonly encryptionKey: pulumi.Output<string>;
     /** Everything that must be done first on every host (the mesh). */
@@ -48,24 +81,25 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:controlplane:KubernetesCluster", name, {}, opts);
         const child = { parent: this };
-        const { config, plan, hosts } = args;
-        const facts = clusterFacts(config, plan);
-        const planOf = (h: Host) => plan.nodes.find((n) => n.name === h.name)!;
+        const { hosts } = args;
+        // The address plan as the facts read it: the hosts' own plans, in config order.
+        const plan: ControlPlanePlan = { cluster: args.serviceAddresses, nodes: hosts.map((h) => h.plan) };
+        const facts = clusterFacts(args, plan);
         const isCp = (h: Host) => h.config.roles.includes("control-plane");
 
         this.pki = new ClusterPki(`${name}-pki`, {
             nodes: hosts.map((h) => ({ name: h.name, controlPlane: isCp(h) })),
-            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(config, plan, addresses)),
-            config: config.cluster.pki,
+            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(args, plan, addresses)),
+            config: args.pki,
         }, child);
 
         this.certificateExpiry = this.pki.certificateExpiry;
 
-        const versions = binaryVersions(config);
+        const versions = binaryVersions(args);
         const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
             host: h,
             cluster: facts,
-            node: h.publicAddress.apply((a) => nodeFacts(planOf(h), a, config.cluster.scheduleOnControlPlane)),
+            node: h.publicAddress.apply((a) => nodeFacts(h.plan, a, args.scheduleOnControlPlane)),
             pki: this.pki,
             versions,
             joinEtcd: h.config.joinEtcd,
@@ -85,7 +119,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 proxyPort: facts.apiserverProxyPort,
                 etcd: self && { peerUrl: etcdPeerUrl(self), joining: h.config.joinEtcd },
                 etcdAfter,
-                teardown: config.cluster.teardown,
+                teardown: args.teardown,
             }, this);
         };
 
@@ -104,7 +138,10 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const first = cpOrder[0];
         // Then the control-plane nodes get their role label (and their taint converges): this is
         // the first step with the apiservers up, and it re-runs whenever a control-plane node changed.
-        const wait = waitControlPlaneCommand(facts.apiserverProxyPort, controlPlaneNodeRoles(config, cpOrder.map((h) => h.name)));
+        const wait = waitControlPlaneCommand(facts.apiserverProxyPort, controlPlaneNodeRoles({
+            nodes: cpOrder.map((h) => h.config),
+            cluster: { scheduleOnControlPlane: args.scheduleOnControlPlane },
+        }));
         this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, hostStep(first, {
             create: wait,
             // Re-check whenever any control-plane node changed.

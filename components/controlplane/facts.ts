@@ -1,6 +1,7 @@
-// Builds the renderers' ClusterFacts and NodeFacts from the validated config and address plan.
-import type { StackConfig } from "../config/types";
-import type { AddressPlan } from "../network/plan";
+// Builds the renderers' ClusterFacts and NodeFacts from the parts of the config and address plan
+// they read (the program hands KubernetesCluster only those; the offline render passes the config's).
+import type { ClusterConfig, NodeConfig } from "../config/types";
+import type { AddressPlan, ClusterPlan, NodePlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
@@ -9,39 +10,60 @@ import type { PkiInput } from "./pki/profiles";
 import { ControlPlaneNodeRole, controlPlaneTainted } from "./render/nodeRoles";
 import { APISERVER_PORT } from "../common/ports";
 
-export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFacts {
+/**
+ * What the control plane reads of the address plan: the service /112, the apiserver's and CoreDNS's
+ * service addresses, and every node's name, roles and mesh address (in config order). An
+ * AddressPlan is one; KubernetesCluster builds it from its hosts' plans.
+ */
+export interface ControlPlanePlan {
+    readonly cluster: Pick<ClusterPlan, "services" | "dns" | "apiserverService">;
+    readonly nodes: readonly Pick<NodePlan, "name" | "roles" | "wireguard">[];
+}
+
+export function clusterFacts(
+    cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">,
+    plan: ControlPlanePlan,
+): ClusterFacts {
     const controlPlane = plan.nodes
         .filter((n) => n.roles.includes("control-plane"))
         .map((n) => ({ name: n.name, meshAddress: formatV6(n.wireguard) }))
         .sort((a, b) => a.name.localeCompare(b.name));
     return {
-        kubernetesVersion: config.cluster.kubernetesVersion,
+        kubernetesVersion: cluster.kubernetesVersion,
         serviceRange: plan.cluster.services.toString(),
         dnsAddress: formatV6(plan.cluster.dns),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,
         controlPlane,
         apiserverPort: APISERVER_PORT,
         apiserverProxyPort: APISERVER_PROXY_PORT,
-        images: defaultImages(config.cluster.kubernetesVersion),
-        registryMirrors: config.cluster.registryMirrors,
+        images: defaultImages(cluster.kubernetesVersion),
+        registryMirrors: cluster.registryMirrors,
     };
 }
 
-/** The PKI's input: every node with its mesh and public address (in config order), the apiserver names. */
-export function pkiInput(config: StackConfig, plan: AddressPlan, publicAddresses: readonly string[]): PkiInput {
+/**
+ * The PKI's input: every node with its mesh and public address (`publicAddresses` in the plan's
+ * node order, i.e. config order), the apiserver names.
+ */
+export function pkiInput(
+    cluster: Pick<ClusterConfig, "apiserverExtraNames">,
+    plan: ControlPlanePlan,
+    publicAddresses: readonly string[],
+): PkiInput {
     return {
-        nodes: config.nodes.map((n, i) => ({
-            name: n.name, controlPlane: n.roles.includes("control-plane"), meshAddress: formatV6(plan.nodes[i].wireguard), publicAddress: publicAddresses[i],
+        nodes: plan.nodes.map((n, i) => ({
+            name: n.name, controlPlane: n.roles.includes("control-plane"), meshAddress: formatV6(n.wireguard), publicAddress: publicAddresses[i],
         })),
         apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,
-        apiserverExtraNames: config.cluster.apiserverExtraNames,
+        apiserverExtraNames: cluster.apiserverExtraNames,
     };
 }
 
 /** What install-binaries.sh installs, and from where. */
-export function binaryVersions(config: StackConfig): BinaryVersions {
-    const c = config.cluster;
+export function binaryVersions(
+    c: Pick<ClusterConfig, "kubernetesVersion" | "containerdVersion" | "runcVersion" | "releaseBases">,
+): BinaryVersions {
     return { kubernetes: c.kubernetesVersion, containerd: c.containerdVersion, runc: c.runcVersion, bases: c.releaseBases };
 }
 
@@ -56,11 +78,17 @@ export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: str
     };
 }
 
+/** What decides the control-plane roles: the nodes' names and roles, cluster.scheduleOnControlPlane (a StackConfig has them). */
+export interface NodeRolesInput {
+    readonly nodes: readonly Pick<NodeConfig, "name" | "roles">[];
+    readonly cluster: Pick<ClusterConfig, "scheduleOnControlPlane">;
+}
+
 /**
  * The control-plane nodes as the cluster-wide wait labels and taints them, in the given order
  * (`names`, e.g. the program's start order); default config order.
  */
-export function controlPlaneNodeRoles(config: StackConfig, names?: readonly string[]): ControlPlaneNodeRole[] {
+export function controlPlaneNodeRoles(config: NodeRolesInput, names?: readonly string[]): ControlPlaneNodeRole[] {
     const cp = config.nodes.filter((n) => n.roles.includes("control-plane"));
     const ordered = names ? names.map((name) => cp.find((n) => n.name === name)!) : cp;
     return ordered.map((n) => ({ name: n.name, tainted: controlPlaneTainted(n.roles, config.cluster.scheduleOnControlPlane) }));

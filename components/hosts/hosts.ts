@@ -1,6 +1,6 @@
 // Builds the Host of every configured node, creating hcloud servers where the config asks for them.
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/types";
+import type { NodeConfig } from "../config/types";
 import type { AddressPlan } from "../network/plan";
 import { dedicatedHost } from "./dedicated";
 import { HcloudHosts } from "./hcloud";
@@ -13,15 +13,17 @@ export interface HostSecrets {
 }
 
 export interface HostOptions {
-    /** The apiservers' public port, opened to `cluster.adminPrefixes`. */
+    /** The apiservers' public port, opened to `adminPrefixes`. */
     readonly apiserverPort: number;
+    /** cluster.adminPrefixes: the sources the hcloud firewall lets reach `apiserverPort`; none keeps it closed. */
+    readonly adminPrefixes: readonly string[];
     /** Ports the hcloud firewall opens to everyone (public services, IPv4 ports on hcloud hosts); default none. */
     readonly hcloudPublicPorts?: readonly { port: number; protocol: "TCP" | "UDP" }[];
 }
 
-/** Hosts in config (index) order. */
-export function createHosts(config: StackConfig, plan: AddressPlan, secrets: HostSecrets, opts: HostOptions): Host[] {
-    const planned = config.nodes.map((node, i) => ({ node, plan: plan.nodes[i] }));
+/** Hosts in config (index) order: `nodes` are the config's, `plan` is planStack's of the same config. */
+export function createHosts(nodes: readonly NodeConfig[], plan: AddressPlan, secrets: HostSecrets, opts: HostOptions): Host[] {
+    const planned = nodes.map((node, i) => ({ node, plan: plan.nodes[i] }));
     const hcloudNodes = planned.flatMap(({ node, plan }) => (node.kind === "hcloud" ? [{ config: node, plan }] : []));
     let cloud: Map<string, Host> = new Map();
     if (hcloudNodes.length > 0) {
@@ -30,7 +32,7 @@ export function createHosts(config: StackConfig, plan: AddressPlan, secrets: Hos
             nodes: hcloudNodes,
             token: secrets.hcloudToken,
             sshPrivateKey: secrets.sshPrivateKey,
-            adminPrefixes: config.cluster.adminPrefixes,
+            adminPrefixes: opts.adminPrefixes,
             apiserverPort: opts.apiserverPort,
             publicPorts: opts.hcloudPublicPorts,
         });

@@ -4,21 +4,30 @@
 // Every other host gets a cleanup step instead, which undoes a gateway it may have been.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../config/types";
+import type { PortConfig, ServiceConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
 import { sha256 } from "../common/hash";
 import type { AddressPlan } from "../network/plan";
+import type { Prefix } from "../network/prefix";
 import { DEFAULT_NAT64_POOL, Nat64Pool } from "./render/tayga";
 import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFilesCommand, gatewayInputs } from "./render/gatewayFiles";
-import { Gateway, gateways } from "../addons/render/plan";
+import { Gateway, gateways, inboundIpv4Ports } from "../addons/render/plan";
 
 export interface Nat64GatewayArgs {
     /** The IPv4 host the gateway runs on (reached over SSH); its public IPv4 and IPv6 addresses go into the files. */
     readonly host: Host;
     /** The host's gateway facts from the address plan (NAT64 /96, mesh address). */
     readonly gateway: Gateway;
-    /** The stack config: upstream resolvers, inbound IPv4 ports, the cluster /64. */
-    readonly config: StackConfig;
+    /**
+     * IPv4 ports forwarded to the host's public IPv6 (render/plan.ts inboundIpv4Ports: the node's
+     * `ipv4Ports` and the ports of the public services on it); a change rewrites the gateway's files
+     * and restarts it.
+     */
+    readonly inboundPorts: readonly PortConfig[];
+    /** cluster.ulaPrefix, the cluster /64: the only clients the DNS64 resolver answers. */
+    readonly clusterUla: Prefix;
+    /** cluster.upstreamDns: where the DNS64 resolver forwards. */
+    readonly upstreamDns: readonly string[];
     /** Tayga's IPv4 side; default 192.168.255.0/24 (it never leaves the host). */
     readonly pool?: Nat64Pool;
     /** What must be done first: the host's network activation and its mesh (the resolver listens on wg0's address). */
@@ -34,7 +43,7 @@ export class Nat64Gateway extends pulumi.ComponentResource {
         const { host, gateway } = args;
         const files = pulumi.all([host.publicAddress, host.ipv4]).apply(([publicIpv6, publicIpv4]) => {
             if (!publicIpv4) throw new RangeError(`nat64 gateway ${host.name}: the host has no IPv4 address`);
-            return gatewayFiles({ ...gatewayInputs(args.config, gateway, publicIpv6, publicIpv4), pool: args.pool ?? DEFAULT_NAT64_POOL });
+            return gatewayFiles({ ...gatewayInputs(gateway, args, publicIpv6, publicIpv4), pool: args.pool ?? DEFAULT_NAT64_POOL });
         });
         const install = files.apply(gatewayFilesCommand);
         const filesHash = install.apply(sha256);
@@ -53,19 +62,32 @@ export class Nat64Gateway extends pulumi.ComponentResource {
     }
 }
 
+/** What every gateway reads of the config besides its own node (Host.config). */
+export interface Nat64Settings {
+    /** cluster.ulaPrefix: the only clients the DNS64 resolvers answer. */
+    readonly clusterUla: Prefix;
+    /** cluster.upstreamDns: where the DNS64 resolvers forward. */
+    readonly upstreamDns: readonly string[];
+    /** The public services: a gateway forwards the IPv4 ports of those on its host. */
+    readonly services: readonly ServiceConfig[];
+}
+
 /** A gateway on every IPv4 host, after that host's mesh is up. `meshUp` is in `hosts` order. */
 export function createNat64Gateways(
-    config: StackConfig,
     plan: AddressPlan,
     hosts: readonly Host[],
     meshUp: readonly pulumi.Resource[],
+    settings: Nat64Settings,
 ): Nat64Gateway[] {
+    const nodes = hosts.map((h) => h.config);
     return gateways(plan).map((gw) => {
         const at = hosts.findIndex((h) => h.name === gw.name);
         return new Nat64Gateway(`nat64-${gw.name}`, {
             host: hosts[at],
             gateway: gw,
-            config,
+            inboundPorts: inboundIpv4Ports({ nodes, services: settings.services }, gw.name),
+            clusterUla: settings.clusterUla,
+            upstreamDns: settings.upstreamDns,
             after: [meshUp[at]],
         });
     });

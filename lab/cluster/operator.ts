@@ -4,7 +4,7 @@
 // program creates.
 import * as fs from "fs";
 import * as path from "path";
-import { clusterServiceObjects } from "../../components/addons/render/clusterObjects";
+import { clusterServiceInputs, clusterServiceObjects } from "../../components/addons/render/clusterObjects";
 import { externalIpPolicyObjects } from "../../components/addons/render/externalIps";
 import type { KubernetesObject } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
@@ -44,7 +44,7 @@ export async function kubectlJson<T>(cluster: ClusterState, args: readonly strin
 
 /** Every object the program applies to the cluster: cluster services, then the public services. */
 export function programObjects(config: StackConfig, plan: AddressPlan, hosts: readonly LabHost[]): KubernetesObject[] {
-    const o = clusterServiceObjects(config, plan);
+    const o = clusterServiceObjects(clusterServiceInputs(config, plan));
     const addressOf = (name: string) => hosts.find((h) => h.name === name)!.publicAddress;
     const services = config.services.flatMap((s): KubernetesObject[] => {
         const spec = { name: s.name, namespace: s.namespace, ports: s.ports, workload: s.workload };

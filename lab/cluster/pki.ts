@@ -28,7 +28,7 @@ export interface LabPki {
 export function issueLabPki(config: StackConfig, plan: AddressPlan, publicAddresses: readonly string[]): LabPki {
     const dir = path.join(STATE_DIR, "pki");
     fs.rmSync(dir, { recursive: true, force: true });
-    const profiles = certProfiles(pkiInput(config, plan, publicAddresses));
+    const profiles = certProfiles(pkiInput(config.cluster, plan, publicAddresses));
     const issued = issueWithOpenssl(dir, profiles);
     const read = (f: string) => fs.readFileSync(f, "utf8");
     // The service-account signing key pair: ECDSA P-256, as ClusterPki makes it.

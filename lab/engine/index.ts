@@ -14,6 +14,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterServices } from "../../components/addons/clusterServices";
 import { createPublicServices } from "../../components/addons/publicService";
+import { clusterServiceInputs } from "../../components/addons/render/clusterObjects";
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import { planStack } from "../../components/network/stackPlan";
@@ -38,13 +39,14 @@ const hosts = config.nodes.map((n) => {
 });
 
 const services = new ClusterServices("addons", {
-    config,
-    plan,
+    ...clusterServiceInputs(config, plan),
+    adminPrefixes: config.cluster.adminPrefixes,
+    kubernetesProviderServer: config.cluster.kubernetesProviderServer,
     kubeconfig: pulumi.secret(fs.readFileSync(kubeconfigPath, "utf8")),
     dependsOn: [],
     publicAddresses: hosts.map((h) => h.publicAddress),
 });
-const publicServices = createPublicServices(config, hosts, services);
+const publicServices = createPublicServices(config.services, hosts, services);
 
 export const dns64 = { prefix: services.dns64Prefix, gateway: services.dns64Gateway };
 export const dnsRecords = publicServices.map((s) => s.records);

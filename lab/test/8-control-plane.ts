@@ -50,7 +50,7 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
         // The stand-in listeners hold [::]:2379 for check 3; etcd needs the port now.
         for (const rec of records().filter((r) => r.name.endsWith("-stand-ins"))) stopPid(rec);
 
-        const facts = clusterFacts(config, plan);
+        const facts = clusterFacts(config.cluster, plan);
         const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles({
             nodes: state.hosts.map((h) => ({ name: h.name, controlPlane: members.includes(h), meshAddress: h.wireguardAddress, publicAddress: h.publicAddress })),
             apiserverServiceAddress: formatV6(plan.cluster.apiserverService),

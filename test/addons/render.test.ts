@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { clusterServiceObjects } from "../../components/addons/render/clusterObjects";
+import { clusterServiceInputs, clusterServiceObjects } from "../../components/addons/render/clusterObjects";
 import { KNOWN_TYPES } from "../../components/addons/kinds";
 import { corefileOf } from "../../components/addons/render/coredns";
 import { addonImages } from "../../components/addons/render/defaults";
@@ -19,7 +19,7 @@ import { config, prodConfig, twoGateways, validateObject } from "./support";
 
 const prod = prodConfig();
 const prodPlan = planStack(prod);
-const objects = clusterServiceObjects(prod, prodPlan);
+const objects = clusterServiceObjects(clusterServiceInputs(prod, prodPlan));
 const hello = prod.services[0];
 // The example's public hosts are dedicated, so their addresses are known offline.
 const helloObjects: KubernetesObject[] = [
@@ -63,7 +63,7 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
             const raw = twoGateways();
             raw.cluster.coredns = { replicas: 3, spread: "preferred" };
             const c = config(raw);
-            const o = clusterServiceObjects(c, planStack(c));
+            const o = clusterServiceObjects(clusterServiceInputs(c, planStack(c)));
             const web = c.services[0];
             return [...o.namespaces, ...o.kubeProxy, ...o.coredns, publicServiceObject(web, ["2001:db8:a:3::2"]), ...externalIpPolicyObjects(["2001:db8:a:3::2"])];
         })(),
@@ -71,7 +71,7 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
             const raw = twoGateways();
             raw.nodes = raw.nodes.map((n) => ({ ...n, ipv4: n.kind === "hcloud" ? false : undefined, ipv4Ports: [] }));
             const c = config(raw);
-            return clusterServiceObjects(c, planStack(c)).coredns;
+            return clusterServiceObjects(clusterServiceInputs(c, planStack(c))).coredns;
         })(),
     };
     for (const [title, list] of Object.entries(variants)) {
@@ -135,9 +135,9 @@ describe("kube-proxy", () => {
 
     it("rolls out again when its configuration changes (it reads it only at start)", () => {
         const raw = twoGateways();
-        const a = clusterServiceObjects(config(raw), planStack(config(raw))).kubeProxy;
+        const a = clusterServiceObjects(clusterServiceInputs(config(raw), planStack(config(raw)))).kubeProxy;
         raw.cluster.kubernetesVersion = "1.35.0";
-        const b = clusterServiceObjects(config(raw), planStack(config(raw))).kubeProxy;
+        const b = clusterServiceObjects(clusterServiceInputs(config(raw), planStack(config(raw)))).kubeProxy;
         const hash = (l: KubernetesObject[]) => find(l, "DaemonSet").spec!.template.metadata!.annotations!["v6k8s.io/config-sha256"];
         assert.match(hash(a), /^[0-9a-f]{64}$/);
         assert.equal(hash(a), hash(b), "a new image alone does not change the config hash");
@@ -175,7 +175,7 @@ describe("CoreDNS", () => {
 
     it("dns64 uses the NAT64 /96 of the IPv4 host with the lowest index, forwards to the configured resolvers, never translate_all", () => {
         const c = config(twoGateways());
-        const corefile = find(clusterServiceObjects(c, planStack(c)).coredns, "ConfigMap").data!.Corefile;
+        const corefile = find(clusterServiceObjects(clusterServiceInputs(c, planStack(c))).coredns, "ConfigMap").data!.Corefile;
         assert.match(corefile, /dns64 \{\n {8}prefix fd8a:31c2:7c1f:1:3:64::\/96\n/);
         assert.equal(dns64PrefixOf(planStack(c)), "fd8a:31c2:7c1f:1:3:64::/96", "the same choice as components/dns");
         assert.match(corefile, /forward \. 2a01:4ff:ff00::add:1 2a01:4ff:ff00::add:2 \{/);
@@ -187,13 +187,13 @@ describe("CoreDNS", () => {
         raw.cluster.dns64Gateway = "gw7";
         raw.cluster.upstreamDns = ["2001:db8:53::1"];
         const c = config(raw);
-        const o = clusterServiceObjects(c, planStack(c));
+        const o = clusterServiceObjects(clusterServiceInputs(c, planStack(c)));
         assert.equal(o.dns64Gateway?.name, "gw7");
         assert.match(find(o.coredns, "ConfigMap").data!.Corefile, /prefix fd8a:31c2:7c1f:1:7:64::\/96[\s\S]*forward \. 2001:db8:53::1 \{/);
         raw.nodes = raw.nodes.map((n) => ({ ...n, ipv4: n.kind === "hcloud" ? false : undefined, ipv4Ports: [] }));
         delete raw.cluster.dns64Gateway;
         const v6only = config(raw);
-        const none = clusterServiceObjects(v6only, planStack(v6only));
+        const none = clusterServiceObjects(clusterServiceInputs(v6only, planStack(v6only)));
         assert.equal(none.dns64Gateway, null);
         assert.doesNotMatch(find(none.coredns, "ConfigMap").data!.Corefile, /dns64/);
     });

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import { clusterServiceObjects } from "../../components/addons/render/clusterObjects";
+import { clusterServiceInputs, clusterServiceObjects } from "../../components/addons/render/clusterObjects";
 import { kubeProxyConfiguration, kubeProxyKubeconfig } from "../../components/addons/render/kubeProxy";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import { externalIpPolicy, externalIpPolicyObjects } from "../../components/addons/render/externalIps";
@@ -73,7 +73,7 @@ describe("cluster services: strict decoding into the target release's Go types (
 
     const config = prodConfig();
     const cp = fixture();
-    const o = clusterServiceObjects(config, planStack(config));
+    const o = clusterServiceObjects(clusterServiceInputs(config, planStack(config)));
     const hello = config.services[0];
     const docs = [
         ...o.namespaces, ...o.kubeProxy, ...o.coredns,

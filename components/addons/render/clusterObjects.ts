@@ -1,6 +1,6 @@
-// Every cluster-service object of a stack, from the validated config and the address plan alone:
-// what ClusterServices creates, and what the golden and schema tests render. Pure: no Pulumi.
-import type { StackConfig } from "../../config/types";
+// Every cluster-service object of a stack, from the settings ClusterServices reads: what it
+// creates, and what the golden and schema tests render. Pure: no Pulumi.
+import type { ClusterConfig, CorednsConfig, StackConfig } from "../../config/types";
 import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN } from "../../controlplane/render/defaults";
 import type { AddressPlan } from "../../network/plan";
 import { formatV6 } from "../../network/prefix";
@@ -8,23 +8,56 @@ import { corednsObjects } from "./coredns";
 import { BUILTIN_NAMESPACES, MANAGED_BY, addonImages } from "./defaults";
 import { kubeProxyObjects } from "./kubeProxy";
 import type { INamespace } from "./objects";
-import { dns64Gateway } from "./plan";
+import { Gateway, dns64Gateway } from "./plan";
 
-/** Every object, in creation order, from config and plan alone (the golden test renders the same). */
-export function clusterServiceObjects(config: StackConfig, plan: AddressPlan) {
-    const images = addonImages(config.cluster.kubernetesVersion);
-    const gateway = dns64Gateway(config, plan);
-    const namespaces = [...new Set(config.services.map((s) => s.namespace))].filter((n) => !BUILTIN_NAMESPACES.includes(n)).sort();
+/** What the cluster-service objects are rendered from (ClusterServicesArgs has these fields, documented). */
+export interface ClusterServiceInputs {
+    readonly kubernetesVersion: string;
+    readonly kubeProxy: ClusterConfig["kubeProxy"];
+    readonly coredns: CorednsConfig;
+    readonly upstreamDns: readonly string[];
+    /** CoreDNS's service address (AddressPlan.cluster.dns). */
+    readonly dnsAddress: bigint;
+    readonly dns64Gateway: Gateway | null;
+    /** The public services' namespaces, as listed (duplicates and built-in ones allowed). */
+    readonly serviceNamespaces: readonly string[];
+}
+
+/**
+ * A stack's ClusterServiceInputs: the one mapping from config and plan, used by the program
+ * (index.ts), the lab and the tests, so the golden files show what the program creates.
+ */
+export function clusterServiceInputs(
+    config: Pick<StackConfig, "cluster" | "services">,
+    plan: AddressPlan,
+): ClusterServiceInputs {
+    const c = config.cluster;
     return {
-        kubeProxy: kubeProxyObjects({ image: images.kubeProxy, apiserverProxyPort: APISERVER_PROXY_PORT, conntrackMaxPerCore: config.cluster.kubeProxy.conntrackMaxPerCore }),
+        kubernetesVersion: c.kubernetesVersion,
+        kubeProxy: c.kubeProxy,
+        coredns: c.coredns,
+        upstreamDns: c.upstreamDns,
+        dnsAddress: plan.cluster.dns,
+        dns64Gateway: dns64Gateway(config, plan),
+        serviceNamespaces: config.services.map((s) => s.namespace),
+    };
+}
+
+/** Every object, in creation order (the golden test renders the same). */
+export function clusterServiceObjects(input: ClusterServiceInputs) {
+    const images = addonImages(input.kubernetesVersion);
+    const gateway = input.dns64Gateway;
+    const namespaces = [...new Set(input.serviceNamespaces)].filter((n) => !BUILTIN_NAMESPACES.includes(n)).sort();
+    return {
+        kubeProxy: kubeProxyObjects({ image: images.kubeProxy, apiserverProxyPort: APISERVER_PROXY_PORT, conntrackMaxPerCore: input.kubeProxy.conntrackMaxPerCore }),
         coredns: corednsObjects({
             image: images.coredns,
-            serviceAddress: formatV6(plan.cluster.dns),
+            serviceAddress: formatV6(input.dnsAddress),
             clusterDomain: DEFAULT_CLUSTER_DOMAIN,
             dns64Prefix: gateway?.nat64.toString() ?? null,
-            upstreams: config.cluster.upstreamDns,
-            replicas: config.cluster.coredns.replicas,
-            spread: config.cluster.coredns.spread,
+            upstreams: input.upstreamDns,
+            replicas: input.coredns.replicas,
+            spread: input.coredns.spread,
         }),
         namespaces: namespaces.map((name): INamespace => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...MANAGED_BY } } })),
         dns64Gateway: gateway,

@@ -1,7 +1,7 @@
 // What the cluster services need from the config and the address plan: the NAT64 gateways, the
 // one CoreDNS synthesises into, the hosts' resolvers, and the ports each host serves publicly.
-// Pure: no Pulumi.
-import type { PortConfig, PortProtocol, StackConfig } from "../../config/types";
+// Each function names the parts of the config it reads (a StackConfig has them all). Pure: no Pulumi.
+import type { ClusterConfig, NodeConfig, PortConfig, PortProtocol, StackConfig } from "../../config/types";
 import type { PublicPort } from "../../hosts/render/nftables";
 import type { AddressPlan, NodePlan } from "../../network/plan";
 import { Prefix, formatV6 } from "../../network/prefix";
@@ -36,7 +36,10 @@ export function gateways(plan: AddressPlan): Gateway[] {
  * no host has IPv4. If it dies, pods cannot reach IPv4-only names until the setting points at
  * another gateway (README, "DNS64 and NAT64").
  */
-export function dns64Gateway(config: StackConfig, plan: AddressPlan): Gateway | null {
+export function dns64Gateway(
+    config: { readonly cluster: Pick<ClusterConfig, "dns64Gateway"> },
+    plan: AddressPlan,
+): Gateway | null {
     const all = gateways(plan);
     const chosen = config.cluster.dns64Gateway;
     if (chosen === undefined) return all[0] ?? null;
@@ -50,7 +53,10 @@ export function dns64Gateway(config: StackConfig, plan: AddressPlan): Gateway | 
  * first), then upstream resolvers to fill glibc's three lines. Hosts need DNS64 before the cluster
  * exists (image pulls from IPv4-only registries), so they never depend on CoreDNS.
  */
-export function hostNameservers(config: StackConfig, plan: AddressPlan): string[] {
+export function hostNameservers(
+    config: { readonly cluster: Pick<ClusterConfig, "dns64Gateway" | "upstreamDns"> },
+    plan: AddressPlan,
+): string[] {
     const first = dns64Gateway(config, plan);
     const ordered = first ? [first, ...gateways(plan).filter((g) => g.name !== first.name)] : [];
     const dns64 = ordered.slice(0, MAX_GATEWAY_RESOLVERS).map((g) => g.meshAddress);
@@ -66,7 +72,7 @@ function unique(ports: readonly PortConfig[]): PortConfig[] {
 }
 
 /** Ports of the public services that list this host. */
-export function servicePortsOn(config: StackConfig, node: string): PortConfig[] {
+export function servicePortsOn(config: Pick<StackConfig, "services">, node: string): PortConfig[] {
     return unique(config.services.filter((s) => s.hosts.includes(node)).flatMap((s) => s.ports));
 }
 
@@ -75,7 +81,7 @@ export function servicePortsOn(config: StackConfig, node: string): PortConfig[] 
  * (host-network listeners) and the ports of every public service on it (kube-proxy's externalIP
  * rules take the translated packets from there). Empty for a host without IPv4.
  */
-export function inboundIpv4Ports(config: StackConfig, node: string): PortConfig[] {
+export function inboundIpv4Ports(config: Pick<StackConfig, "nodes" | "services">, node: string): PortConfig[] {
     const n = config.nodes.find((x) => x.name === node);
     if (!n) throw new RangeError(`no node "${node}"`);
     const hasV4 = n.kind === "dedicated" ? n.ipv4 !== undefined : n.ipv4;
@@ -87,7 +93,7 @@ export function inboundIpv4Ports(config: StackConfig, node: string): PortConfig[
  * `<nat64 /96>::<ipv4>`, so the port opens to the node's own NAT64 /96 and nobody else.
  * (Service ports need no opening: kube-proxy's DNAT forwards them, the input chain never sees them.)
  */
-export function ipv4FirewallPorts(config: StackConfig, plan: AddressPlan, node: string): PublicPort[] {
+export function ipv4FirewallPorts(config: Pick<StackConfig, "nodes">, plan: AddressPlan, node: string): PublicPort[] {
     const n = config.nodes.find((x) => x.name === node);
     const nat64 = plan.nodes.find((x) => x.name === node)?.nat64;
     if (!n || !nat64) return [];
@@ -103,7 +109,7 @@ export function ipv4FirewallPorts(config: StackConfig, plan: AddressPlan, node: 
  * What the hcloud firewall (one for all hcloud servers, in front of the hosts) must let in beyond
  * SSH and WireGuard: the public services' ports on hcloud hosts and hcloud hosts' `ipv4Ports`.
  */
-export function hcloudPublicPorts(config: StackConfig): PortConfig[] {
+export function hcloudPublicPorts(config: Pick<StackConfig, "nodes" | "services">): PortConfig[] {
     const cloud = config.nodes.filter((n) => n.kind === "hcloud");
     return unique(cloud.flatMap((n) => [...n.ipv4Ports, ...servicePortsOn(config, n.name)]));
 }
@@ -113,7 +119,12 @@ export function hcloudPublicPorts(config: StackConfig): PortConfig[] {
  * nodes to `cluster.adminPrefixes` (the Pulumi runner, admins), and the IPv4 ports its NAT64 gateway
  * forwards. The program's NodeNetwork and the offline render both take it from here.
  */
-export function hostPublicPorts(config: StackConfig, plan: AddressPlan, node: string, apiserverPort: number): PublicPort[] {
+export function hostPublicPorts(
+    config: { readonly nodes: readonly NodeConfig[]; readonly cluster: Pick<ClusterConfig, "adminPrefixes"> },
+    plan: AddressPlan,
+    node: string,
+    apiserverPort: number,
+): PublicPort[] {
     const n = config.nodes.find((x) => x.name === node);
     const admins = config.cluster.adminPrefixes;
     const apiserver: PublicPort[] = n?.roles.includes("control-plane") && admins.length > 0

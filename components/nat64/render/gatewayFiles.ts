@@ -1,6 +1,6 @@
 // Every file a NAT64 gateway and a host's DNS step write, and the commands that apply them, in the
 // hosts' shape (path -> content and mode; installFilesCommand writes them atomically).
-import type { StackConfig } from "../../config/types";
+import type { PortConfig } from "../../config/types";
 import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { OWNERS } from "../../hosts/render/owned";
@@ -15,7 +15,8 @@ import {
 import {
     NAT64_INBOUND_DROPIN_PATH, NAT64_INBOUND_PATH, Nat64Inbound, renderNat64Inbound, renderNat64InboundDropin, renderTaygaConfWithInbound,
 } from "./inbound";
-import { Gateway, inboundIpv4Ports } from "../../addons/render/plan";
+import type { Gateway } from "../../addons/render/plan";
+import type { Prefix } from "../../network/prefix";
 
 const file = (content: string): HostFile => ({ content, mode: "0644" });
 const script = (content: string): HostFile => ({ content, mode: "0755" });
@@ -29,17 +30,27 @@ export interface GatewayInputs {
     readonly pool?: Nat64Pool;
 }
 
-/** A gateway's inputs from the config and plan, and the host's public addresses. */
+/** What a gateway's files take from the config, beside its plan and its host's addresses (as in Nat64GatewayArgs). */
+export interface GatewaySettings {
+    /** IPv4 ports forwarded to the host's public IPv6 (addons/render/plan.ts inboundIpv4Ports). */
+    readonly inboundPorts: readonly PortConfig[];
+    /** cluster.ulaPrefix: the only clients the DNS64 resolver answers. */
+    readonly clusterUla: Prefix;
+    /** cluster.upstreamDns: where the DNS64 resolver forwards. */
+    readonly upstreamDns: readonly string[];
+}
+
+/** A gateway's inputs from its plan, the settings and the host's public addresses. */
 export function gatewayInputs(
-    config: StackConfig,
     gw: Gateway,
+    settings: GatewaySettings,
     publicIpv6: string,
     publicIpv4: string,
 ): GatewayInputs {
     return {
         gateway: { name: gw.name, nat64: gw.nat64 },
-        inbound: { publicIpv4, publicIpv6, ports: inboundIpv4Ports(config, gw.name) },
-        resolver: { name: gw.name, listen: gw.meshAddress, clients: config.cluster.ulaPrefix, nat64: gw.nat64, upstreams: config.cluster.upstreamDns },
+        inbound: { publicIpv4, publicIpv6, ports: settings.inboundPorts },
+        resolver: { name: gw.name, listen: gw.meshAddress, clients: settings.clusterUla, nat64: gw.nat64, upstreams: settings.upstreamDns },
         pool: DEFAULT_NAT64_POOL,
     };
 }
