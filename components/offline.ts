@@ -8,7 +8,7 @@ import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
 import { nodeKubernetesFiles } from "./controlplane/hostFiles";
 import type { StackConfig } from "./config/types";
 import { formatV6 } from "./network/prefix";
-import { planStack } from "./network/stackPlan";
+import { planStack } from "./config/stackPlan";
 import { renderSkewCheck } from "./runtime/render/activate";
 import { PKI_COMMAND } from "./controlplane/steps";
 import { HostCommands, hostCommands } from "./hosts/render/commands";

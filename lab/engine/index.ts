@@ -16,7 +16,7 @@ import { ClusterServices } from "../../components/addons/clusterServices";
 import { createPublicServices } from "../../components/addons/publicService";
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { STATE_DIR } from "../config";
 import { requireState } from "../state";
 

@@ -13,7 +13,7 @@ import { CONTROL_PLANE_TAINT } from "../../components/controlplane/render/nodeRo
 import { dns64PrefixOf } from "../../components/dns/render/corefile";
 import { allowedExternalIps, externalIpPolicy, externalIpPolicyObjects } from "../../components/addons/render/externalIps";
 import { formatV6 } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { expectGolden } from "../support/golden";
 import { config, prodConfig, twoGateways, validateObject } from "./support";
 

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { validateStackConfig } from "../../components/config/load";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { corefileStanzas, dns64PrefixOf, formatCorefile, renderCorefile } from "../../components/dns/render/corefile";
 import { expectGolden } from "../support/golden";
 import { fakeHostKey } from "../support/hostKeys";

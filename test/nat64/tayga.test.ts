@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { validateStackConfig } from "../../components/config/load";
 import { Prefix } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { nat64Files } from "../../components/nat64/render/files";
 import { MASQUERADE_COMMENT, renderNat64Unit, renderNat64Up } from "../../components/nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, nat64Gateway, renderTaygaConf } from "../../components/nat64/render/tayga";
