@@ -16,7 +16,7 @@ export function clusterFacts(config: StackConfig, plan: AddressPlan): ClusterFac
         .sort((a, b) => a.name.localeCompare(b.name));
     return {
         kubernetesVersion: config.cluster.kubernetesVersion,
-        serviceRange: plan.cluster.services.toString(),
+        serviceRange: plan.cluster.services,
         dnsAddress: formatV6(plan.cluster.dns),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,
         controlPlane,
