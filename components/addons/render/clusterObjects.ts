@@ -21,7 +21,7 @@ export function clusterServiceObjects(config: StackConfig, plan: AddressPlan) {
             image: images.coredns,
             serviceAddress: formatV6(plan.cluster.dns),
             clusterDomain: DEFAULT_CLUSTER_DOMAIN,
-            dns64Prefix: gateway?.nat64.toString() ?? null,
+            dns64Prefix: gateway?.nat64 ?? null,
             upstreams: config.cluster.upstreamDns,
             replicas: config.cluster.coredns.replicas,
             spread: config.cluster.coredns.spread,
