@@ -16,7 +16,7 @@ const config = validateStackConfig({
         { name: "w2", index: 2, kind: "dedicated", hostKey: fakeHostKey("w2"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64" },
     ],
 });
-const plan = planStack(config).nodes.map((n) => ({ name: n.name, nat64: n.nat64?.toString() ?? null }));
+const plan = planStack(config).nodes;
 const gateway = nat64Gateway(plan[0])!;
 const labPool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/24" };
 
