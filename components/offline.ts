@@ -9,7 +9,7 @@ import { nodeKubernetesFiles } from "./controlplane/hostFiles";
 import type { StackConfig } from "./config/types";
 import { formatV6 } from "./network/prefix";
 import { planStack } from "./config/stackPlan";
-import { renderSkewCheck } from "./runtime/render/activate";
+import { renderSkewCheck } from "./controlplane/render/activate";
 import { PKI_COMMAND } from "./controlplane/steps";
 import { HostCommands, hostCommands } from "./hosts/render/commands";
 import { HostFiles, meshFiles, networkFiles } from "./hosts/render/files";
