@@ -15,7 +15,7 @@ import { Mesh } from "./components/hosts/mesh";
 import { NodeNetwork } from "./components/hosts/nodeNetwork";
 import { nodeOutput } from "./components/hosts/outputs";
 import { planToJson } from "./components/network/plan";
-import { planStack } from "./components/network/stackPlan";
+import { planStack } from "./components/config/stackPlan";
 import { APISERVER_PORT } from "./components/common/ports";
 
 const { config, secrets } = loadConfig();

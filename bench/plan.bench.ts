@@ -4,7 +4,7 @@
 import { performance } from "perf_hooks";
 import { validateStackConfig } from "../components/config/load";
 import { planToJson } from "../components/network/plan";
-import { planStack } from "../components/network/stackPlan";
+import { planStack } from "../components/config/stackPlan";
 import { sizedConfig } from "../test/support/fixtures";
 import { runScaleBench } from "./scale";
 

@@ -4,7 +4,7 @@ import { parseArgs } from "util";
 import { ConfigError } from "../components/config/errors";
 import { readStackFile } from "../components/config/stackFile";
 import { AddressPlanJson, planToJson } from "../components/network/plan";
-import { planStack } from "../components/network/stackPlan";
+import { planStack } from "../components/config/stackPlan";
 import { CliIo, PROCESS_IO } from "./io";
 
 const USAGE = "usage: npm run plan -- --config <Pulumi.<stack>.yaml> [--json]";

@@ -9,6 +9,7 @@ import type { RenderedHost } from "../components/offline";
 import { nat64Files } from "../components/nat64/render/files";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";
+import { Prefix } from "../components/network/prefix";
 import { LAB_NAT64_POOL } from "./config";
 import { shOnHost } from "./machines";
 import type { RunOptions, RunResult } from "./run";
@@ -49,7 +50,8 @@ export async function meshHost(host: LabHost, rendered: RenderedHost, exec: Host
 }
 
 export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {
-    const gateway = nat64Gateway({ name: host.name, nat64: host.nat64 });
+    // The lab's state is JSON, so its prefixes come back as text: parsed here, at the lab's edge.
+    const gateway = nat64Gateway({ name: host.name, nat64: host.nat64 === null ? null : Prefix.parse(host.nat64) });
     return gateway === null ? new Map() : nat64Files(gateway, LAB_NAT64_POOL);
 }
 

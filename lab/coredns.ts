@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DEFAULT_CLUSTER_DOMAIN, REVERSE_ZONE, corefileStanzas, formatCorefile } from "../components/dns/render/corefile";
+import type { Prefix } from "../components/network/prefix";
 import { DNS_ZONE, DUAL_NAME, INET4_SERVER, INET6_DNS, INET6_NS, INET6_SERVER, LAB_DIR, STATE_DIR, V4ONLY_NAME } from "./config";
 import { inNs } from "./netns";
 import { startDaemon } from "./processes";
@@ -54,7 +55,7 @@ function zoneFile(): string {
  * The project's Corefile with only the kubernetes plugin replaced: a `hosts` block serving the
  * same zones from a hosts file of the lab's pods (`<pod>.<host>.pod.<domain>`, PTRs included).
  */
-export function labCorefile(dns64Prefix: string | null, hostsFile: string): string {
+export function labCorefile(dns64Prefix: Prefix | null, hostsFile: string): string {
     const stanzas = corefileStanzas({ dns64Prefix, upstreams: [INET6_DNS] });
     const kubernetes = stanzas.find((s) => s.plugin === "kubernetes");
     if (!kubernetes) throw new Error("lab: the rendered Corefile has no kubernetes plugin to replace");
@@ -77,7 +78,7 @@ export async function startUpstreamDns(binary: string): Promise<void> {
 }
 
 /** Starts the cluster DNS in `pod` (a pod on an IPv6-only host). */
-export async function startClusterDns(binary: string, pod: LabPod, dns64Prefix: string | null, pods: readonly LabPod[]): Promise<DnsState> {
+export async function startClusterDns(binary: string, pod: LabPod, dns64Prefix: Prefix | null, pods: readonly LabPod[]): Promise<DnsState> {
     fs.mkdirSync(DNS_DIR, { recursive: true });
     const hostsFile = path.join(DNS_DIR, "cluster.hosts");
     fs.writeFileSync(hostsFile, pods.map((p) => `${p.ula} ${podName(p)}\n`).join(""));

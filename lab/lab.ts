@@ -7,7 +7,7 @@ import type { NodeConfig, StackConfig } from "../components/config/types";
 import { dns64PrefixOf } from "../components/dns/render/corefile";
 import { RenderedHost, renderStack } from "../components/offline";
 import { formatV6 } from "../components/network/prefix";
-import { planStack } from "../components/network/stackPlan";
+import { planStack } from "../components/config/stackPlan";
 import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
 import { HostExec, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";

@@ -30,7 +30,7 @@ export function clusterFacts(
         .sort((a, b) => a.name.localeCompare(b.name));
     return {
         kubernetesVersion: cluster.kubernetesVersion,
-        serviceRange: plan.cluster.services.toString(),
+        serviceRange: plan.cluster.services,
         dnsAddress: formatV6(plan.cluster.dns),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,
         controlPlane,

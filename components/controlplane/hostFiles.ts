@@ -2,7 +2,7 @@
 // the apiserver proxy, and the install and start scripts. Pure, shared by NodeKubernetes and the
 // offline render.
 import type { HostFiles } from "../hosts/render/files";
-import { START_KUBELET_PATH, renderStartKubelet } from "../runtime/render/activate";
+import { START_KUBELET_PATH, renderStartKubelet } from "./render/activate";
 import { BinaryVersions, INSTALL_BINARIES_PATH, renderInstallBinaries } from "../runtime/render/installBinaries";
 import { ETCD_METRICS_PORT, KUBELET_HEALTHZ_PORT } from "./render/defaults";
 import { kubernetesFiles } from "./render/files";

@@ -4,7 +4,7 @@ import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../
 import type { HostFiles } from "../hosts/render/files";
 import { OWNERS } from "../hosts/render/owned";
 import type { ControlPlaneNodeRole } from "./render/nodeRoles";
-import { START_KUBELET_PATH, renderSkewCheck, renderWaitControlPlane } from "../runtime/render/activate";
+import { START_KUBELET_PATH, renderSkewCheck, renderWaitControlPlane } from "./render/activate";
 import { INSTALL_BINARIES_PATH } from "../runtime/render/installBinaries";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */

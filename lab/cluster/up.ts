@@ -6,7 +6,7 @@
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import type { AddressPlan } from "../../components/network/plan";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { LAB_DIR } from "../config";
 import { up as upNetwork } from "../lab";
 import { eventually } from "../run";

@@ -17,7 +17,7 @@ import { createPublicServices } from "../../components/addons/publicService";
 import { clusterServiceInputs } from "../../components/addons/render/clusterObjects";
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { STATE_DIR } from "../config";
 import { requireState } from "../state";
 

@@ -12,7 +12,7 @@ import { ETCD_DATA_DIR, K8S_DIR, PATHS } from "../../components/controlplane/pat
 import { certProfiles } from "../../components/controlplane/pki/profiles";
 import { etcdFlags } from "../../components/controlplane/render/etcd";
 import { formatV6 } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { issueWithOpenssl } from "../../test/support/opensslPki";
 import { INET6_NS, IN_NS } from "../config";
 import { inNs } from "../netns";

@@ -19,7 +19,7 @@ import { gateways, inboundIpv4Ports } from "../../components/addons/render/plan"
 import { NAT64_UP_PATH } from "../../components/nat64/render/nat64Up";
 import { TAYGA_CONF_PATH, TAYGA_DATA_DIR } from "../../components/nat64/render/tayga";
 import { parseV6Address } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { Netns } from "../support/netns";
 import { prodConfig } from "./support";
 

@@ -13,7 +13,7 @@ import {
 } from "../../components/addons/render/plan";
 import { TAYGA_CONF_PATH } from "../../components/nat64/render/tayga";
 import { Prefix } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { expectGolden } from "../support/golden";
 import { config, prodConfig, twoGateways } from "./support";

@@ -13,7 +13,7 @@ import { CONTROL_PLANE_TAINT } from "../../components/controlplane/render/nodeRo
 import { dns64PrefixOf } from "../../components/dns/render/corefile";
 import { allowedExternalIps, externalIpPolicy, externalIpPolicyObjects } from "../../components/addons/render/externalIps";
 import { formatV6 } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { expectGolden } from "../support/golden";
 import { config, prodConfig, twoGateways, validateObject } from "./support";
 
@@ -177,7 +177,7 @@ describe("CoreDNS", () => {
         const c = config(twoGateways());
         const corefile = find(clusterServiceObjects(clusterServiceInputs(c, planStack(c))).coredns, "ConfigMap").data!.Corefile;
         assert.match(corefile, /dns64 \{\n {8}prefix fd8a:31c2:7c1f:1:3:64::\/96\n/);
-        assert.equal(dns64PrefixOf(planStack(c)), "fd8a:31c2:7c1f:1:3:64::/96", "the same choice as components/dns");
+        assert.equal(dns64PrefixOf(planStack(c))?.toString(), "fd8a:31c2:7c1f:1:3:64::/96", "the same choice as components/dns");
         assert.match(corefile, /forward \. 2a01:4ff:ff00::add:1 2a01:4ff:ff00::add:2 \{/);
         assert.doesNotMatch(corefile, /resolv\.conf|translate_all/);
     });

@@ -19,7 +19,7 @@ import { auditPolicy } from "../../components/controlplane/render/audit";
 import { encryptionConfiguration } from "../../components/controlplane/render/encryption";
 import { kubeletConfiguration } from "../../components/controlplane/render/kubelet";
 import { fixture } from "../controlplane/fixture";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { prodConfig } from "./support";
 
 const SOURCE = path.join(__dirname, "schemacheck");

@@ -10,7 +10,7 @@ import {
     ETCD_BACKUP_KEEP, ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_SERVICE_PATH, ETCD_BACKUP_TIMER_PATH, renderEtcdBackupScript,
 } from "../../components/controlplane/render/etcdBackup";
 import { controlPlaneFiles } from "../../components/controlplane/render/files";
-import { renderStartKubelet } from "../../components/runtime/render/activate";
+import { renderStartKubelet } from "../../components/controlplane/render/activate";
 import { inScratchRoot } from "../runtime/scratch";
 import { fixture } from "./fixture";
 

@@ -40,7 +40,7 @@ export function fixture(opts: { members?: readonly string[]; version?: string } 
     const version = opts.version ?? KUBERNETES_VERSION;
     const cluster: ClusterFacts = {
         kubernetesVersion: version,
-        serviceRange: plan.cluster.services.toString(),
+        serviceRange: plan.cluster.services,
         dnsAddress: formatV6(plan.cluster.dns),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,
         controlPlane: nodes.filter((n) => memberNames.includes(n.name)).map((n) => ({ name: n.name, meshAddress: n.meshAddress })),

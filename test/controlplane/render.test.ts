@@ -62,7 +62,7 @@ describe("control-plane renderers: properties", () => {
     it("the fixture comes from the address plan: mesh addresses are <cluster>:<index>::1", () => {
         assert.equal(CLUSTER_ULA, "fd8a:31c2:7c1f:1::/64");
         assert.deepEqual(ALL.map(mesh), ["fd8a:31c2:7c1f:1:1::1", "fd8a:31c2:7c1f:1:2::1", "fd8a:31c2:7c1f:1:3::1", "fd8a:31c2:7c1f:1:b::1"]);
-        assert.equal(f.cluster.serviceRange, "fd8a:31c2:7c1f:1::/112");
+        assert.equal(f.cluster.serviceRange.toString(), "fd8a:31c2:7c1f:1::/112");
     });
 
     it("every manifest parses back (as YAML 1.1, like the kubelet, and 1.2 alike) to a v1 Pod in kube-system", () => {

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { validateStackConfig } from "../../components/config/load";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { corefileStanzas, dns64PrefixOf, formatCorefile, renderCorefile } from "../../components/dns/render/corefile";
+import { Prefix } from "../../components/network/prefix";
 import { expectGolden } from "../support/golden";
 import { fakeHostKey } from "../support/hostKeys";
 
@@ -17,7 +18,7 @@ const plan = planStack(validateStackConfig(raw));
 
 describe("CoreDNS Corefile rendering", () => {
     it("dns64 uses the NAT64 /96 of the IPv4 node with the lowest index", () => {
-        assert.equal(dns64PrefixOf(plan), "fd8a:31c2:7c1f:1:3:64::/96");
+        assert.equal(dns64PrefixOf(plan)?.toString(), "fd8a:31c2:7c1f:1:3:64::/96");
     });
 
     it("has no dns64 when no node has IPv4", () => {
@@ -52,7 +53,7 @@ describe("CoreDNS Corefile rendering", () => {
     });
 
     it("rejects a dns64 prefix that is not a /96 and an upstream that is not an address or a path", () => {
-        assert.throws(() => renderCorefile({ dns64Prefix: "fd8a:31c2:7c1f:1:3::/80" }), /must be a \/96/);
+        assert.throws(() => renderCorefile({ dns64Prefix: Prefix.parse("fd8a:31c2:7c1f:1:3::/80") }), /must be a \/96/);
         assert.throws(() => renderCorefile({ dns64Prefix: null, upstreams: ["dns.example"] }), /neither a resolv.conf path nor an IP address/);
         assert.throws(() => renderCorefile({ dns64Prefix: null, upstreams: [] }), /at least one upstream/);
     });

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { validateStackConfig } from "../../components/config/load";
 import { Prefix } from "../../components/network/prefix";
-import { planStack } from "../../components/network/stackPlan";
+import { planStack } from "../../components/config/stackPlan";
 import { nat64Files } from "../../components/nat64/render/files";
 import { MASQUERADE_COMMENT, renderNat64Unit, renderNat64Up } from "../../components/nat64/render/nat64Up";
 import { DEFAULT_NAT64_POOL, nat64Gateway, renderTaygaConf } from "../../components/nat64/render/tayga";
@@ -16,7 +16,7 @@ const config = validateStackConfig({
         { name: "w2", index: 2, kind: "dedicated", hostKey: fakeHostKey("w2"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64" },
     ],
 });
-const plan = planStack(config).nodes.map((n) => ({ name: n.name, nat64: n.nat64?.toString() ?? null }));
+const plan = planStack(config).nodes;
 const gateway = nat64Gateway(plan[0])!;
 const labPool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/24" };
 

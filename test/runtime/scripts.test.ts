@@ -9,7 +9,7 @@ import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
-import { renderSkewCheck, renderWaitControlPlane } from "../../components/runtime/render/activate";
+import { renderSkewCheck, renderWaitControlPlane } from "../../components/controlplane/render/activate";
 import * as https from "https";
 import { fakeHost, inScratchRoot } from "./scratch";
 

@@ -9,7 +9,7 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { ETCD_JOINED_MARKER, RETIRED_ETCD_DATA_PREFIX, StartOptions, renderStartKubelet } from "../../components/runtime/render/activate";
+import { ETCD_JOINED_MARKER, RETIRED_ETCD_DATA_PREFIX, StartOptions, renderStartKubelet } from "../../components/controlplane/render/activate";
 import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot } from "./scratch";
 import { Scenarios } from "../support/scenarios";

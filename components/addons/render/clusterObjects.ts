@@ -54,7 +54,7 @@ export function clusterServiceObjects(input: ClusterServiceInputs) {
             image: images.coredns,
             serviceAddress: formatV6(input.dnsAddress),
             clusterDomain: DEFAULT_CLUSTER_DOMAIN,
-            dns64Prefix: gateway?.nat64.toString() ?? null,
+            dns64Prefix: gateway?.nat64 ?? null,
             upstreams: input.upstreamDns,
             replicas: input.coredns.replicas,
             spread: input.coredns.spread,

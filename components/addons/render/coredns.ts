@@ -2,6 +2,7 @@
 // gateway's /96. The Corefile itself comes from components/dns/render/corefile.ts; here are the
 // Kubernetes objects around it (RBAC as upstream CoreDNS's deployment repository has it).
 import { renderCorefile } from "../../dns/render/corefile";
+import type { Prefix } from "../../network/prefix";
 import { v6 } from "../../common/net";
 import { CONTROL_PLANE_TAINT } from "../../controlplane/render/nodeRoles";
 import { APP_LABEL, COREDNS_HEALTH_PORT, COREDNS_READY_PORT, DNS_PORT, MANAGED_BY, SYSTEM_NAMESPACE } from "./defaults";
@@ -20,7 +21,7 @@ export interface CorednsInputs {
     readonly serviceAddress: string;
     readonly clusterDomain: string;
     /** The NAT64 /96 that dns64 synthesises into, or null when no node has IPv4. */
-    readonly dns64Prefix: string | null;
+    readonly dns64Prefix: Prefix | null;
     /** IPv6 resolvers `forward` sends everything else to; never /etc/resolv.conf (no loop through the host). */
     readonly upstreams: readonly string[];
     readonly replicas: number;

@@ -1,4 +1,6 @@
-// What the control-plane and kubelet renderers need, resolved to plain strings. Pure: no Pulumi.
+// What the control-plane and kubelet renderers need, resolved to plain values: strings, and the
+// service range as a Prefix (parsed once by the plan, printed only in the files). Pure: no Pulumi.
+import type { Prefix } from "../../network/prefix";
 
 /** A control-plane member as every other node sees it. */
 export interface ControlPlaneMember {
@@ -10,8 +12,8 @@ export interface ControlPlaneMember {
 export interface ClusterFacts {
     /** "1.34.2" (no v). */
     readonly kubernetesVersion: string;
-    /** The service range, "<cluster>::/112". */
-    readonly serviceRange: string;
+    /** The service range, `<cluster>::/112` (typed from the plan to the flags that print it). */
+    readonly serviceRange: Prefix;
     /** The CoreDNS service address. */
     readonly dnsAddress: string;
     readonly clusterDomain: string;

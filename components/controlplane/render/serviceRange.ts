@@ -10,24 +10,24 @@ import { v6 } from "../../common/net";
 export const LONGEST_SERVICE_RANGE = 124;
 export const SHORTEST_SERVICE_RANGE = 108;
 
-/** `cluster.serviceRange` in canonical form; RangeError unless an IPv6 /108../124. */
-export function serviceRange(cluster: ClusterFacts): string {
-    let prefix: Prefix;
-    try {
-        prefix = Prefix.parse(cluster.serviceRange);
-    } catch (e) {
-        throw new RangeError(`serviceRange: ${(e as Error).message}`);
-    }
+/** RangeError unless the range is a /108../124 (a Prefix is IPv6 without host bits by construction). */
+function checkedServiceRange(cluster: ClusterFacts): Prefix {
+    const prefix = cluster.serviceRange;
     if (prefix.length < SHORTEST_SERVICE_RANGE || prefix.length > LONGEST_SERVICE_RANGE) {
         throw new RangeError(`serviceRange: ${prefix} must be a /${SHORTEST_SERVICE_RANGE} to /${LONGEST_SERVICE_RANGE} (the plan uses /112)`);
     }
-    return prefix.toString();
+    return prefix;
+}
+
+/** `cluster.serviceRange` as the flags print it (RFC 5952); RangeError unless a /108../124. */
+export function serviceRange(cluster: ClusterFacts): string {
+    return checkedServiceRange(cluster).toString();
 }
 
 /** `cluster.dnsAddress`, checked to lie inside the service range (the kubelet hands it to every pod). */
 export function dnsAddress(cluster: ClusterFacts): string {
     const addr = v6(cluster.dnsAddress, "dnsAddress");
-    const range = Prefix.parse(serviceRange(cluster));
+    const range = checkedServiceRange(cluster);
     if (!range.containsAddress(parseV6Address(addr))) {
         throw new RangeError(`dnsAddress: ${addr} is outside the service range ${range}`);
     }

@@ -3,7 +3,7 @@
 // record, so IPv6-only pods reach IPv4-only sites through the NAT64 gateway. Not `translate_all`:
 // it would rewrite real AAAA answers too, cluster.local ones included (coredns issue 7246).
 import * as ipaddr from "ipaddr.js";
-import { Prefix } from "../../network/prefix";
+import type { Prefix } from "../../network/prefix";
 import type { AddressPlan } from "../../network/plan";
 
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
@@ -15,8 +15,11 @@ export const DEFAULT_CACHE_SECONDS = 30;
 export interface CorefileOptions {
     /** Kubernetes cluster domain; default "cluster.local". */
     readonly clusterDomain?: string;
-    /** The NAT64 /96 that dns64 synthesises into (one gateway's), or null: no dns64 without IPv4. */
-    readonly dns64Prefix: string | null;
+    /**
+     * The NAT64 /96 that dns64 synthesises into (one gateway's), or null: no dns64 without IPv4.
+     * Typed from the plan; printed only in the `dns64` block.
+     */
+    readonly dns64Prefix: Prefix | null;
     /** `forward` targets: resolv.conf paths or resolver addresses; default the node's /etc/resolv.conf. */
     readonly upstreams?: readonly string[];
     /** `cache` TTL in seconds; default 30. */
@@ -30,9 +33,9 @@ export interface Stanza {
 }
 
 /** The NAT64 /96 of the IPv4 node with the lowest index, or null when no node has IPv4. */
-export function dns64PrefixOf(plan: AddressPlan): string | null {
+export function dns64PrefixOf(plan: AddressPlan): Prefix | null {
     const gateway = [...plan.nodes].sort((a, b) => a.index - b.index).find((n) => n.nat64 !== null);
-    return gateway?.nat64?.toString() ?? null;
+    return gateway?.nat64 ?? null;
 }
 
 function checkUpstream(upstream: string): string {
@@ -56,7 +59,7 @@ export function corefileStanzas(opts: CorefileOptions): Stanza[] {
         { plugin: "kubernetes", lines: block(`kubernetes ${domain} ${REVERSE_ZONE}`, ["pods insecure", `fallthrough ${REVERSE_ZONE}`, "ttl 30"]) },
     ];
     if (opts.dns64Prefix !== null) {
-        const prefix = Prefix.parse(opts.dns64Prefix);
+        const prefix = opts.dns64Prefix;
         if (prefix.length !== 96) throw new RangeError(`dns64 prefix must be a /96, got ${prefix}`);
         stanzas.push({ plugin: "dns64", lines: block("dns64", [`prefix ${prefix}`]) });
     }

@@ -34,10 +34,9 @@ export interface Nat64Gateway {
     readonly nat64: Prefix;
 }
 
-/** The gateway of a host from the address plan (HostNet or NodePlan JSON), or null without IPv4. */
-export function nat64Gateway(host: { readonly name: string; readonly nat64: string | Prefix | null }): Nat64Gateway | null {
-    if (host.nat64 === null) return null;
-    return { name: host.name, nat64: typeof host.nat64 === "string" ? Prefix.parse(host.nat64) : host.nat64 };
+/** The gateway of a host from the address plan (a NodePlan fits), or null without IPv4. */
+export function nat64Gateway(host: { readonly name: string; readonly nat64: Prefix | null }): Nat64Gateway | null {
+    return host.nat64 === null ? null : { name: host.name, nat64: host.nat64 };
 }
 
 /** Throws RangeError when the prefix is not an IPv6 /96 or the pool is not an IPv4 prefix holding the address. */

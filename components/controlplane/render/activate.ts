@@ -1,14 +1,16 @@
 // Scripts that (re)start the node's Kubernetes services and wait until they serve. Control-plane
 // nodes are upgraded one at a time: each waits for its own apiserver before the next one starts.
+// They start what this folder renders (containerd, the kubelet, etcd's manifest and backup), so they
+// live beside it; runtime/ below holds only what needs none of it (the installer, the wait functions).
 import { posix } from "path";
-import { renderWaitFunctions } from "./wait";
-import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "../../controlplane/render/nodeRoles";
-import { ETCD_BACKUP_UNIT } from "../../controlplane/render/etcdBackup";
-import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "../../controlplane/render/containerd";
-import { KUBELET_UNIT_PATH } from "../../controlplane/render/kubelet";
-import { ETCD_DATA_DIR, PATHS } from "../../controlplane/paths";
-import { ETCD_CONTAINER_FUNCTION } from "../../controlplane/render/etcdMembers";
-import { ETCD_MANIFEST_PATH } from "../../controlplane/render/etcd";
+import { renderWaitFunctions } from "../../runtime/render/wait";
+import { ControlPlaneNodeRole, renderControlPlaneNodeRoles } from "./nodeRoles";
+import { ETCD_BACKUP_UNIT } from "./etcdBackup";
+import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "./containerd";
+import { KUBELET_UNIT_PATH } from "./kubelet";
+import { ETCD_DATA_DIR, PATHS } from "../paths";
+import { ETCD_CONTAINER_FUNCTION } from "./etcdMembers";
+import { ETCD_MANIFEST_PATH } from "./etcd";
 import { kubernetesMinor } from "../../common/releases";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
