@@ -34,8 +34,7 @@ describe("certificate expiry under Pulumi mocks", function () {
     this.timeout(180_000);
 
     it("exports every node's earliest certificate expiry, a year out by default", async () => {
-        const before = Date.now();
-        const { outputs, resources } = await sharedRun(small());
+        const { outputs, resources, startedAt: before } = await sharedRun(small());
         const expiry = (await resolve(outputs.certificateExpiry as Record<string, string>))!;
         assert.deepEqual(Object.keys(expiry), ["cp1", "cp2", "cp3", "w1"]);
         for (const [node, end] of Object.entries(expiry)) {
