@@ -62,7 +62,7 @@ export const WHOAMI_PORT = 80;
 /** Stand-ins for the control plane's ports until it lands (the firewall check needs listeners). */
 export const STAND_IN_PORTS = { ssh: 22, etcd: 2379, kubelet: 10250, apiserver: 6443 } as const;
 
-export const ALLOWED_PREFIXES = ["2001:db8::/32", "fd00::/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fe80::/10"];
+const ALLOWED_PREFIXES = ["2001:db8::/32", "fd00::/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fe80::/10"];
 
 /** Throws unless the address (or prefix) lies in the documentation/ULA ranges the lab may use. */
 export function assertLabAddress(text: string): string {

@@ -37,7 +37,7 @@ export interface UpOptions {
 }
 
 /** One lab host from its stack node and what renderStack made of it (addresses checked first). */
-export function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
+function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
     if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
     const net = rendered.net;
     const files = [...rendered.files.keys()];
@@ -71,7 +71,7 @@ function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraB
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
-export async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: HostExec): Promise<string> {
+async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: HostExec): Promise<string> {
     prepareRoot(host.root, host.binds);
     return prepareHost(host, rendered, exec);
 }

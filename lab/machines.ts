@@ -12,7 +12,7 @@ import type { LabHost, LabPod } from "./state";
  * Host state that production keeps outside the rendered files' directories. /var/lib/v6k8s holds
  * the file steps' owned lists (components/hosts/render/owned.ts): per host, never the machine's.
  */
-export const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga", "/var/lib/v6k8s"];
+const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga", "/var/lib/v6k8s"];
 /** Cleared when a host "reboots" (tmpfs in production). */
 export const VOLATILE_DIRS = ["/run/wireguard"];
 
@@ -92,8 +92,4 @@ export function daemonOnHost(host: LabHost, name: string, argv: readonly string[
 
 export function podArgv(pod: LabPod, argv: readonly string[]): string[] {
     return inNs(pod.ns, [IN_NS, pod.root, ...argv]);
-}
-
-export function onPod(pod: LabPod, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run(podArgv(pod, argv), opts);
 }

@@ -11,7 +11,7 @@ import { Prefix, parseV6Address } from "../components/network/prefix";
 import { LabHost, LabPod, LabState, saveState } from "./state";
 
 export const CNI_BIN_DIR = "/usr/lib/cni";
-export const POD_IFNAME = "eth0";
+const POD_IFNAME = "eth0";
 
 interface Conflist {
     readonly cniVersion: string;

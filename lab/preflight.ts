@@ -5,7 +5,7 @@ import { ourNetns } from "./netns";
 import { runSync } from "./run";
 import { STATE_DIR } from "./config";
 
-export const NEEDS_ROOT = "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
+const NEEDS_ROOT = "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
 
 /** Exits the process with a clear message when not root (before any work). */
 export function requireRoot(): void {

@@ -35,7 +35,7 @@ function pidFile(name: string): string {
     return path.join(PID_DIR, `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.pid`);
 }
 
-export function recordPid(name: string, pid: number): PidRecord {
+function recordPid(name: string, pid: number): PidRecord {
     const st = procStat(pid);
     if (!st) throw new Error(`lab: process ${name} (pid ${pid}) exited at once; see ${logFile(name)}`);
     const rec = { pid, starttime: st.starttime, comm: st.comm, name };

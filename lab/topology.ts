@@ -10,7 +10,7 @@ import { addNetns } from "./netns";
 import { run, runSync } from "./run";
 import type { LabHost } from "./state";
 
-export const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
+const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
 
 async function ipIn(ns: string, ...args: string[]): Promise<void> {
     await run(["ip", "-n", ns, ...args]);

@@ -85,7 +85,7 @@ export function controlPlaneOrder(all: readonly HostSteps[]): HostSteps[] {
 }
 
 /** The cluster-wide wait on the first control-plane host (`cp`, in start order); it also labels and taints them. */
-export async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => void): Promise<void> {
+async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => void): Promise<void> {
     const t0 = Date.now();
     const first = cp[0];
     const roles = cp.flatMap((s) => (s.role ? [s.role] : []));

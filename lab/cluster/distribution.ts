@@ -16,9 +16,9 @@ import type { ToolchainDirs, Versions } from "./toolchain";
 
 /** The mirror (registry) and the release site, on the lab's IPv6 internet. */
 export const MIRROR_ADDRESS = "2001:db8:ffff::5";
-export const MIRROR_PORT = 5000;
+const MIRROR_PORT = 5000;
 export const RELEASES_ADDRESS = "2001:db8:ffff::6";
-export const RELEASES_PORT = 80;
+const RELEASES_PORT = 80;
 
 const sha256File = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
@@ -43,7 +43,7 @@ function containerdTarball(dir: string, version: string): string {
  *   runc/v<r>/runc.amd64, runc/v<r>/runc.sha256sum
  * Files are symlinks into the toolchain cache; checksums are computed here.
  */
-export function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
+function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
     fs.rmSync(root, { recursive: true, force: true });
     const put = (rel: string, src: string) => {
         const dst = path.join(root, rel);
@@ -88,7 +88,7 @@ export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promis
 }
 
 /** The registry's storage outlives the lab (pushing an unchanged image again moves no blob). */
-export function registryStorage(): string {
+function registryStorage(): string {
     return path.join(cacheRoot(), "registry");
 }
 

@@ -5,7 +5,7 @@
 // namespace instead (machines.ts): both views bind the same directories, so they agree.
 import * as fs from "fs";
 import * as path from "path";
-import { GLUE_DIR, LAB_DIR, LOG_DIR, PID_DIR, STATE_DIR } from "../config";
+import { LAB_DIR, STATE_DIR } from "../config";
 import { hostEnv } from "../machines";
 import { inNs } from "../netns";
 import { PidRecord, isRunning, logFile, records, startDaemon } from "../processes";
@@ -34,12 +34,12 @@ export const KUBERNETES_STATE_DIRS = [
 ];
 
 /** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */
-export const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
+const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
 
 const machineName = (host: LabHost) => `${host.name}-machine`;
 
 /** The host's machine process, if it runs. */
-export function machineOf(host: LabHost): PidRecord | undefined {
+function machineOf(host: LabHost): PidRecord | undefined {
     return records().find((r) => r.name === machineName(host) && isRunning(r));
 }
 
@@ -55,12 +55,12 @@ export async function bootMachine(host: LabHost): Promise<PidRecord> {
 }
 
 /** Per-host glue state outside the host's own directories (e.g. containerd's adapted config). */
-export function glueState(host: LabHost): string {
+function glueState(host: LabHost): string {
     return path.join(STATE_DIR, "glue", host.name);
 }
 
 export function machineEnv(host: LabHost): Record<string, string> {
-    return { ...hostEnv(host), V6L_UNITS: "1", V6L_GLUE_STATE: glueState(host), V6L_PID_DIR: PID_DIR, V6L_LOG_DIR: LOG_DIR, V6L_GLUE: GLUE_DIR };
+    return { ...hostEnv(host), V6L_UNITS: "1", V6L_GLUE_STATE: glueState(host) };
 }
 
 export function machineArgv(host: LabHost, argv: readonly string[]): string[] {
@@ -70,7 +70,7 @@ export function machineArgv(host: LabHost, argv: readonly string[]): string[] {
 }
 
 /** A command on the host's machine. */
-export function onMachine(host: LabHost, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+function onMachine(host: LabHost, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     return run(machineArgv(host, argv), { ...opts, env: { ...machineEnv(host), ...opts.env } });
 }
 

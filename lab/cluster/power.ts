@@ -10,7 +10,7 @@ import { VOLATILE_DIRS } from "../machines";
 import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
 import { stopRecorded, stopUnrecorded } from "../processes";
-import { LabHost, LabState } from "../state";
+import type { LabHost } from "../state";
 import { plugHost } from "../topology";
 import { enabledUnits, startUnit } from "../units";
 import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
@@ -35,7 +35,7 @@ export function powerOffCluster(host: LabHost): void {
 }
 
 /** Boots the host; returns the units it started. */
-export async function powerOnCluster(_state: LabState, host: LabHost): Promise<string[]> {
+export async function powerOnCluster(host: LabHost): Promise<string[]> {
     await addNetns(host.ns);
     // The provider's end of the old link goes with the old namespace; drop it should it linger.
     await run(["ip", "-n", PROVIDER_NS, "link", "del", `h-${host.name}`.slice(0, 15)], { allowFail: true });

@@ -14,10 +14,10 @@ import { RunOptions, RunResult, eventually, run } from "../run";
 import type { LabHost } from "../state";
 import { machineArgv, machineEnv } from "./machine";
 
-export const SSH_DIR = path.join(STATE_DIR, "ssh");
+const SSH_DIR = path.join(STATE_DIR, "ssh");
 /** The lab stack's SSH key (production: the `sshPrivateKey` secret). Generated per lab, never in git. */
-export const SSH_KEY = path.join(SSH_DIR, "id_ed25519");
-export const KNOWN_HOSTS = path.join(SSH_DIR, "known_hosts");
+const SSH_KEY = path.join(SSH_DIR, "id_ed25519");
+const KNOWN_HOSTS = path.join(SSH_DIR, "known_hosts");
 const SSHD = "/usr/sbin/sshd";
 
 const sshdDir = (host: LabHost) => path.join(host.root, ".sshd");
@@ -38,13 +38,13 @@ async function keygen(file: string, comment: string): Promise<void> {
 }
 
 /** The lab stack's key pair; returns the public key line. */
-export async function labSshKey(): Promise<string> {
+async function labSshKey(): Promise<string> {
     await keygen(SSH_KEY, "v6k8s-lab");
     return fs.readFileSync(`${SSH_KEY}.pub`, "utf8").trim();
 }
 
 /** The host's SSH host public key (`ssh-ed25519 AAAA…`), made once: it survives power cycles like a disk. */
-export async function hostPublicKey(host: LabHost): Promise<string> {
+async function hostPublicKey(host: LabHost): Promise<string> {
     await keygen(hostKeyFile(host), `root@${host.name}`);
     return fs.readFileSync(`${hostKeyFile(host)}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
 }
@@ -54,7 +54,7 @@ export async function hostPublicKey(host: LabHost): Promise<string> {
  * one addition to a session: the glue first on PATH (systemctl & co.) and where the glue keeps
  * its state, as in-machine.sh gives a command entered with nsenter.
  */
-export function sshdConfig(host: LabHost): string {
+function sshdConfig(host: LabHost): string {
     const env = machineEnv(host);
     const pathVar = `${env.V6L_GLUE}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
     const setEnv = [`PATH=${pathVar}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
@@ -75,7 +75,7 @@ export function sshdConfig(host: LabHost): string {
     ].join("\n");
 }
 
-export function sshdOf(host: LabHost): PidRecord | undefined {
+function sshdOf(host: LabHost): PidRecord | undefined {
     return records().find((r) => r.name === sshdName(host) && isRunning(r));
 }
 
@@ -107,7 +107,7 @@ function pinHostKey(host: LabHost, hostKey: string): void {
  * ssh from the operator's namespace: the lab key only, the pinned host key only (no agent, no
  * config file, no prompt), and the script as ONE argument, so the server gets it byte for byte.
  */
-export function sshArgv(host: LabHost, script: string): string[] {
+function sshArgv(host: LabHost, script: string): string[] {
     return inNs(INET6_NS, [
         "ssh", "-F", "none", "-i", SSH_KEY, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
         "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",

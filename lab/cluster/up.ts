@@ -28,7 +28,7 @@ export interface ClusterUp {
 }
 
 /** The stack must send the hosts to the lab's release site and mirror, nowhere else. */
-export function checkSources(config: StackConfig): void {
+function checkSources(config: StackConfig): void {
     const want = labSources(Object.keys(config.cluster.registryMirrors));
     const bad: string[] = [];
     for (const [k, v] of Object.entries(want.releaseBases)) {

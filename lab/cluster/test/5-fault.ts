@@ -45,7 +45,7 @@ describe("cluster 5. power off a control-plane host", () => {
             const write = await within(h, ["-n", TEST_NS, "create", "configmap", `written-from-${h.name}`, `--from-literal=during=${victim.name}-off`]);
             assert.equal(write.code, 0, `${h.name}: write: ${write.stderr}`);
         }
-        await powerOnCluster(state, victim);
+        await powerOnCluster(victim);
         await waitNodesReady(state, cluster().config, 600_000);
         // The member that was off catches up with the others before it reports healthy: ask
         // until every member is healthy, for at most three minutes.

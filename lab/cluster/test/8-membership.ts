@@ -99,7 +99,7 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
             assert.match(r.stderr, /^etcd: refusing to remove member lab2: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m, show(r));
             assert.ok(r.stdout.includes(`health: https://[${lab3.wireguardAddress}]:2379 is unhealthy`), show(r));
         } finally {
-            await powerOnCluster(state, lab3);
+            await powerOnCluster(lab3);
         }
         await waitNodesReady(state, cluster().config, 600_000);
         assert.deepEqual(await memberNames(), ["lab1", "lab2", "lab3"]);
