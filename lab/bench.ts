@@ -3,7 +3,7 @@
 // and NAT64 vs direct IPv4. Prints a Markdown table for lab/README.md. Needs root.
 import * as os from "os";
 import * as path from "path";
-import { nat64Address } from "./checks/nat64";
+import { nat64Address } from "./checks/addresses";
 import { DEFAULT_STACK, INET4_NS, INET4_SERVER, INET6_NS, INET6_SERVER, LAB_DIR } from "./config";
 import { up } from "./lab";
 import { hostArgv } from "./machines";

@@ -2,6 +2,9 @@
 // paths bind-mounted over the production ones (in-ns.sh), and the lab's glue first on PATH.
 import * as fs from "fs";
 import * as path from "path";
+import { WIREGUARD_INTERFACE } from "../components/hosts/render/hostNet";
+import { OWNED_DIR } from "../components/hosts/render/owned";
+import { TAYGA_DATA_DIR } from "../components/nat64/render/tayga";
 import { GLUE_DIR, IN_NS, LOG_DIR, PID_DIR, WIREGUARD_GO_GLUE } from "./config";
 import { inNs } from "./netns";
 import { PidRecord, startDaemon } from "./processes";
@@ -12,7 +15,7 @@ import type { LabHost, LabPod } from "./state";
  * Host state that production keeps outside the rendered files' directories. /var/lib/v6k8s holds
  * the file steps' owned lists (components/hosts/render/owned.ts): per host, never the machine's.
  */
-const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga", "/var/lib/v6k8s"];
+const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", TAYGA_DATA_DIR, path.dirname(OWNED_DIR)];
 /** Cleared when a host "reboots" (tmpfs in production). */
 export const VOLATILE_DIRS = ["/run/wireguard"];
 
@@ -88,6 +91,16 @@ export function shOnHost(host: LabHost, script: string, opts: RunOptions = {}): 
 
 export function daemonOnHost(host: LabHost, name: string, argv: readonly string[]): PidRecord {
     return startDaemon(`${host.name}-${name}`, hostArgv(host, argv), hostEnv(host));
+}
+
+/** `wg show <the mesh interface> ARGS` on the host (wg finds wireguard-go's socket in the host's own /run/wireguard). */
+export function wgShowArgv(host: LabHost, ...args: string[]): string[] {
+    return hostArgv(host, ["wg", "show", WIREGUARD_INTERFACE, ...args]);
+}
+
+/** The public key of the host's mesh interface. */
+export async function wgPublicKey(host: LabHost): Promise<string> {
+    return (await run(wgShowArgv(host, "public-key"))).stdout.trim();
 }
 
 export function podArgv(pod: LabPod, argv: readonly string[]): string[] {

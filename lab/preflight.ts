@@ -1,5 +1,6 @@
 // Before anything is created: root, the tools, and the addresses of the stack.
 import * as fs from "fs";
+import { CNI_BIN_DIR } from "../components/controlplane/render/containerd";
 import { NODE_PACKAGES } from "../components/hosts/render/scripts";
 import { ourNetns } from "./netns";
 import { runSync } from "./run";
@@ -15,7 +16,10 @@ export function requireRoot(): void {
     }
 }
 
-const TOOLS = ["ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/firewall", "/usr/lib/cni/loopback"];
+const TOOLS = [
+    "ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount",
+    ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`),
+];
 
 /** Throws naming every missing tool or Debian package (the rendered install script would need apt). */
 export function checkTools(): void {

@@ -2,7 +2,7 @@
 // nftables/iptables ruleset, sysctls and (on hosts) WireGuard peers. Everything that changes by
 // itself (counters, lifetimes, handshake times, byte counts) is left out.
 import { NS_PREFIX } from "./config";
-import { hostArgv } from "./machines";
+import { wgShowArgv } from "./machines";
 import { inNs } from "./netns";
 import { run, runSync } from "./run";
 import type { LabHost } from "./state";
@@ -53,7 +53,7 @@ async function capture(argvOf: (a: string[]) => string[]): Promise<Json> {
 
 export async function hostSnapshot(host: LabHost): Promise<Json> {
     const base = await capture((a) => inNs(host.ns, a));
-    const dump = (await run(hostArgv(host, ["wg", "show", "wg0", "dump"]), { allowFail: true })).stdout;
+    const dump = (await run(wgShowArgv(host, "dump"), { allowFail: true })).stdout;
     return { ...base, wireguard: peers(dump) };
 }
 

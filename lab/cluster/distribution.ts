@@ -6,7 +6,8 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { INET6_NS, LAB_DIR, STATE_DIR } from "../config";
+import { hostPort, httpUrl } from "../../components/common/net";
+import { INET6_LENGTH, INET6_NS, LAB_DIR, STATE_DIR, UPLINK } from "../config";
 import { inNs } from "../netns";
 import { startDaemon } from "../processes";
 import { run, runSync } from "../run";
@@ -66,16 +67,16 @@ function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
 
 /** The stack's `releaseBases` and `registryMirrors` for the lab's sites. */
 export function labSources(registries: readonly string[]) {
-    const base = `http://[${RELEASES_ADDRESS}]:${RELEASES_PORT}`;
+    const base = httpUrl(RELEASES_ADDRESS, RELEASES_PORT);
     return {
         releaseBases: { kubernetes: `${base}/kubernetes`, containerd: `${base}/containerd`, runc: `${base}/runc` },
-        registryMirrors: Object.fromEntries(registries.map((r) => [r, `http://[${MIRROR_ADDRESS}]:${MIRROR_PORT}/v2/${r}`])),
+        registryMirrors: Object.fromEntries(registries.map((r) => [r, `${httpUrl(MIRROR_ADDRESS, MIRROR_PORT)}/v2/${r}`])),
     };
 }
 
 async function addAddress(address: string): Promise<void> {
-    const has = (await run(["ip", "-n", INET6_NS, "-6", "addr", "show", "dev", "eth0"])).stdout.includes(`${address}/`);
-    if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/64`, "dev", "eth0", "nodad"]);
+    const has = (await run(["ip", "-n", INET6_NS, "-6", "addr", "show", "dev", UPLINK])).stdout.includes(`${address}/`);
+    if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/${INET6_LENGTH}`, "dev", UPLINK, "nodad"]);
 }
 
 /** Starts the release site on the lab's IPv6 internet. */
@@ -83,7 +84,7 @@ export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promis
     const root = path.join(STATE_DIR, "releases");
     releaseTree(root, v, dirs);
     await addAddress(RELEASES_ADDRESS);
-    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, `[${RELEASES_ADDRESS}]:${RELEASES_PORT}`])));
+    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, hostPort(RELEASES_ADDRESS, RELEASES_PORT)])));
     await waitForLog(rec, "ready", 30_000);
 }
 
@@ -95,7 +96,7 @@ function registryStorage(): string {
 /** Starts the registry, then pushes every image to it under `<registry host>/<repository>:<tag>`. */
 export async function startMirror(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
     await addAddress(MIRROR_ADDRESS);
-    const listen = `[${MIRROR_ADDRESS}]:${MIRROR_PORT}`;
+    const listen = hostPort(MIRROR_ADDRESS, MIRROR_PORT);
     // Image references cannot hold an IPv6 literal: the registry listens on every address of the
     // internet's namespace, and skopeo (run there) pushes to it as localhost.
     const pushTo = `localhost:${MIRROR_PORT}`;

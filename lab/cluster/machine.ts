@@ -5,6 +5,8 @@
 // namespace instead (machines.ts): both views bind the same directories, so they agree.
 import * as fs from "fs";
 import * as path from "path";
+import { ETCD_DATA_DIR, ETCD_PKI_DIR, KUBELET_DIR, PKI_DIR } from "../../components/controlplane/paths";
+import { OWNED_DIR } from "../../components/hosts/render/owned";
 import { LAB_DIR, STATE_DIR } from "../config";
 import { hostEnv } from "../machines";
 import { inNs } from "../netns";
@@ -23,9 +25,9 @@ const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
  * /lib/modules: kube-proxy mounts it (this kernel has none); /root: see below.
  */
 export const KUBERNETES_STATE_DIRS = [
-    "/etc/containerd", "/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/lib/modules", "/run/containerd", "/run/netns",
-    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
-    "/var/lib/kubelet/pki", "/var/lib/v6k8s", "/var/log/containers", "/var/log/pods",
+    "/etc/containerd", PKI_DIR, ETCD_PKI_DIR, "/lib/modules", "/run/containerd", "/run/netns",
+    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", ETCD_DATA_DIR, KUBELET_DIR,
+    `${KUBELET_DIR}/pki`, path.dirname(OWNED_DIR), "/var/log/containers", "/var/log/pods",
     // root's home: sshd's sessions start there and bash reads its .bashrc (Debian's
     // SSH_SOURCE_BASHRC); a server's own, empty, not the lab machine's.
     "/root",

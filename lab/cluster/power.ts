@@ -5,6 +5,8 @@
 // machine, then containerd and the kubelet as systemd would start them at boot.
 import * as fs from "fs";
 import * as path from "path";
+import { CONTAINERD_UNIT_PATH } from "../../components/controlplane/render/containerd";
+import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
 import { PROVIDER_NS } from "../config";
 import { VOLATILE_DIRS } from "../machines";
 import { run } from "../run";
@@ -18,8 +20,8 @@ import { startSshd } from "./ssh";
 
 /** What lives in /run on the host (tmpfs in production): gone at a power cut. */
 const VOLATILE = [...VOLATILE_DIRS, "/run/containerd", "/run/netns"];
-/** Started on the machine by unit.sh, not by the network lab's boot. */
-const KUBERNETES_UNITS = ["containerd.service", "kubelet.service", "containerd", "kubelet"];
+/** Started on the machine by unit.sh, in this order, not by the network lab's boot. */
+const KUBERNETES_UNITS = [CONTAINERD_UNIT_PATH, KUBELET_UNIT_PATH].map((p) => path.basename(p));
 
 export function powerOffCluster(host: LabHost): void {
     stopRecorded(`${host.name}-`);
@@ -41,10 +43,10 @@ export async function powerOnCluster(host: LabHost): Promise<string[]> {
     await run(["ip", "-n", PROVIDER_NS, "link", "del", `h-${host.name}`.slice(0, 15)], { allowFail: true });
     await plugHost(host);
     // Services only: timers (the etcd backup) are not emulated in the lab (sh/glue/unit.sh).
-    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u) && (!u.includes(".") || u.endsWith(".service")));
+    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u.includes(".") ? u : `${u}.service`) && (!u.includes(".") || u.endsWith(".service")));
     for (const u of units) await startUnit(host, u);
     await bootMachine(host);
     await startSshd(host);
-    await shOnMachine(host, "systemctl start containerd.service && systemctl start kubelet.service");
-    return [...units, "containerd.service", "kubelet.service"];
+    await shOnMachine(host, KUBERNETES_UNITS.map((u) => `systemctl start ${u}`).join(" && "));
+    return [...units, ...KUBERNETES_UNITS];
 }

@@ -7,6 +7,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
+import { hostPort } from "../../components/common/net";
+import { SSH_PORT } from "../../components/common/ports";
+import { projectName } from "../../components/config/stackFile";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";
 import { PidRecord, isRunning, records, startDaemon } from "../processes";
@@ -60,7 +63,7 @@ function sshdConfig(host: LabHost): string {
     const setEnv = [`PATH=${pathVar}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
     for (const e of setEnv) if (/\s|"/.test(e)) throw new Error(`lab: sshd SetEnv value must not hold spaces or quotes: ${e}`);
     return [
-        `ListenAddress [${host.publicAddress}]:22`,
+        `ListenAddress ${hostPort(host.publicAddress, SSH_PORT)}`,
         `HostKey ${hostKeyFile(host)}`,
         `AuthorizedKeysFile ${path.join(sshdDir(host), "authorized_keys")}`,
         `PidFile ${path.join(sshdDir(host), "sshd.pid")}`,
@@ -92,7 +95,7 @@ export async function startSshd(host: LabHost): Promise<void> {
     const up = await eventually(async () => (await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 })).code === 0, 30_000, 500);
     if (!up) {
         const r = await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 });
-        throw new Error(`lab: ${host.name}'s sshd does not accept the lab key on [${host.publicAddress}]:22: ${r.stderr.trim()}`);
+        throw new Error(`lab: ${host.name}'s sshd does not accept the lab key on ${hostPort(host.publicAddress, SSH_PORT)}: ${r.stderr.trim()}`);
     }
 }
 
@@ -131,11 +134,12 @@ export const LAB_STACK_FILE = path.join(STATE_DIR, "Pulumi.lab.yaml");
  */
 export async function writeLabStack(stackFile: string, hosts: readonly LabHost[]): Promise<string> {
     const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
-    const nodes = doc.getIn(["config", "v6k8s:nodes"]) as { items: unknown[] } | undefined;
-    if (!nodes) throw new Error(`lab: ${stackFile} has no config.v6k8s:nodes`);
-    for (const [i, n] of (doc.toJS().config["v6k8s:nodes"] as { name: string }[]).entries()) {
+    const key = `${projectName()}:nodes`;
+    const nodes = doc.getIn(["config", key]) as { items: unknown[] } | undefined;
+    if (!nodes) throw new Error(`lab: ${stackFile} has no config.${key}`);
+    for (const [i, n] of (doc.toJS().config[key] as { name: string }[]).entries()) {
         const host = hosts.find((h) => h.name === n.name);
-        if (host) doc.setIn(["config", "v6k8s:nodes", i, "hostKey"], await hostPublicKey(host));
+        if (host) doc.setIn(["config", key, i, "hostKey"], await hostPublicKey(host));
     }
     doc.commentBefore = ` Written by the cluster lab (lab/cluster/ssh.ts) from ${path.relative(path.join(__dirname, "..", ".."), stackFile)}: each\n hostKey is the key that host's sshd presents in this lab. Secrets: see README, "The lab stack".`;
     fs.writeFileSync(LAB_STACK_FILE, doc.toString());

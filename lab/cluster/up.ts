@@ -7,19 +7,16 @@ import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import type { AddressPlan } from "../../components/network/plan";
 import { planStack } from "../../components/network/stackPlan";
-import { LAB_DIR } from "../config";
+import { CLUSTER_STACK } from "../config";
 import { up as upNetwork } from "../lab";
 import { eventually } from "../run";
 import { LabState, saveState } from "../state";
-import * as path from "path";
 import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
 import { issueLabPki } from "./pki";
 import { writeLabStack } from "./ssh";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
-
-export const CLUSTER_STACK = path.join(LAB_DIR, "stacks", "cluster.yaml");
 
 export interface ClusterUp {
     readonly state: LabState;
