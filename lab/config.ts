@@ -1,5 +1,6 @@
 // Fixed facts of the lab: names, paths and the addresses of everything that is not a cluster host.
 // Every address is a documentation or ULA address (checked by assertLabAddress before use).
+import * as os from "os";
 import * as path from "path";
 import * as ipaddr from "ipaddr.js";
 import { APISERVER_PORT, SSH_PORT } from "../components/common/ports";
@@ -21,6 +22,8 @@ export const DEFAULT_STACK = path.join(LAB_DIR, "stacks", "lab.yaml");
 /** The cluster lab's stack (lab/cluster): three control-plane hosts and a worker, software from the lab's sites. */
 export const CLUSTER_STACK = path.join(LAB_DIR, "stacks", "cluster.yaml");
 export const IN_NS = path.join(LAB_DIR, "sh", "in-ns.sh");
+/** The cluster lab's cache, kept across labs (toolchain, images, registry storage): $V6K8S_CACHE or ~/.cache/v6k8s. */
+export const clusterCache = (): string => process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s");
 export const GLUE_DIR = path.join(LAB_DIR, "sh", "glue");
 export const WIREGUARD_GO_GLUE = path.join(LAB_DIR, "sh", "wireguard-go-lab.sh");
 

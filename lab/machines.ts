@@ -19,6 +19,15 @@ const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", TAYGA_DATA_DIR, path.
 /** Cleared when a host "reboots" (tmpfs in production). */
 export const VOLATILE_DIRS = ["/run/wireguard"];
 
+/** Empties the host's own copy of each directory (a power cut: what lives in tmpfs is gone). */
+export function clearDirs(host: LabHost, dirs: readonly string[]): void {
+    for (const d of dirs) {
+        const dir = path.join(host.root, d);
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+    }
+}
+
 /** The directories to bind for a host: every rendered file's directory plus HOST_STATE_DIRS. */
 export function bindsFor(filePaths: Iterable<string>): string[] {
     const dirs = new Set(HOST_STATE_DIRS);

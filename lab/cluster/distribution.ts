@@ -4,10 +4,9 @@
 // docker-registry, distribution v2) that containerd pulls through as the stack's registry mirror.
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { hostPort, httpUrl } from "../../components/common/net";
-import { INET6_LENGTH, INET6_NS, LAB_DIR, STATE_DIR, UPLINK } from "../config";
+import { INET6_LENGTH, INET6_NS, LAB_DIR, STATE_DIR, UPLINK, clusterCache } from "../config";
 import { inNs } from "../netns";
 import { startDaemon } from "../processes";
 import { run, runSync } from "../run";
@@ -22,10 +21,6 @@ export const RELEASES_ADDRESS = "2001:db8:ffff::6";
 const RELEASES_PORT = 80;
 
 const sha256File = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-
-function cacheRoot(): string {
-    return process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s");
-}
 
 /** The containerd release tarball (bin/containerd, bin/containerd-shim-runc-v2, bin/ctr), made once. */
 function containerdTarball(dir: string, version: string): string {
@@ -90,7 +85,7 @@ export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promis
 
 /** The registry's storage outlives the lab (pushing an unchanged image again moves no blob). */
 function registryStorage(): string {
-    return path.join(cacheRoot(), "registry");
+    return path.join(clusterCache(), "registry");
 }
 
 /** Starts the registry, then pushes every image to it under `<registry host>/<repository>:<tag>`. */

@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { clusterCache } from "../config";
 import { runSync } from "../run";
 
 /** One file of an image: copied from `src` (symlinks followed) to `dst` inside the image. */
@@ -33,7 +34,7 @@ export interface ImageSpec {
 const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function imagesCache(): string {
-    return path.join(process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s"), "images");
+    return path.join(clusterCache(), "images");
 }
 
 /** The shared libraries `binary` loads (ldd), including the dynamic loader. */

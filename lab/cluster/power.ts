@@ -3,17 +3,16 @@
 // namespace), its namespace deleted, its volatile state (/run) lost, its disk kept. On: the
 // provider plugs it in again, it boots what it enabled (network, mesh: lab/units.ts), then its
 // machine, then containerd and the kubelet as systemd would start them at boot.
-import * as fs from "fs";
 import * as path from "path";
 import { CONTAINERD_UNIT_PATH } from "../../components/controlplane/render/containerd";
 import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
 import { PROVIDER_NS } from "../config";
-import { VOLATILE_DIRS } from "../machines";
+import { VOLATILE_DIRS, clearDirs } from "../machines";
 import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
 import { stopRecorded, stopUnrecorded } from "../processes";
 import type { LabHost } from "../state";
-import { plugHost } from "../topology";
+import { plugHost, providerPort } from "../topology";
 import { enabledUnits, startUnit } from "../units";
 import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
 import { startSshd } from "./ssh";
@@ -29,18 +28,14 @@ export function powerOffCluster(host: LabHost): void {
     for (const pid of netnsPids(host.ns)) stopUnrecorded(pid);
     deleteNetns(host.ns);
     removeCgroups(host.name);
-    for (const d of VOLATILE) {
-        const dir = path.join(host.root, d);
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
-    }
+    clearDirs(host, VOLATILE);
 }
 
 /** Boots the host; returns the units it started. */
 export async function powerOnCluster(host: LabHost): Promise<string[]> {
     await addNetns(host.ns);
     // The provider's end of the old link goes with the old namespace; drop it should it linger.
-    await run(["ip", "-n", PROVIDER_NS, "link", "del", `h-${host.name}`.slice(0, 15)], { allowFail: true });
+    await run(["ip", "-n", PROVIDER_NS, "link", "del", providerPort(host)], { allowFail: true });
     await plugHost(host);
     // Services only: timers (the etcd backup) are not emulated in the lab (sh/glue/unit.sh).
     const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u.includes(".") ? u : `${u}.service`) && (!u.includes(".") || u.endsWith(".service")));

@@ -2,6 +2,7 @@
 // not even run them; a changed trigger would) changes nothing that runs: the same containers,
 // no restarts, every node still Ready.
 import { strict as assert } from "assert";
+import { testLog } from "../../owner";
 import { bootstrapKubernetes } from "../bootstrap";
 import { PodList, containerStates } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
@@ -50,7 +51,7 @@ describe("cluster 4. re-running every host's Kubernetes steps", () => {
             if (/\/kube-(controller-manager|scheduler)-/.test(k) && await lostItsLease(k)) leaseLost.push(k);
             else unexplained.push(`${k}: ${v} -> ${after.get(k) ?? "gone"}`);
         }
-        if (leaseLost.length) process.stderr.write(`      (restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})\n`);
+        if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})`);
         assert.deepEqual(unexplained, []);
     });
 });

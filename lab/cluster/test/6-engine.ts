@@ -9,12 +9,12 @@
 import { strict as assert } from "assert";
 import { parseV6Address } from "../../../components/network/prefix";
 import { EngineStack, engineToolchain, resourceSummary } from "../../engine/engine";
+import { testLog as log } from "../../owner";
 import { eventually } from "../../run";
 import { HELLO_PAGE, clusterIpFailures, fromInternet, helloHosts, nslookupV6, toolboxExec as exec } from "../checks";
 import { kubectl, kubectlJson, programObjects } from "../operator";
 import { cluster, labState, operator } from "../session";
 
-const log = (l: string) => process.stderr.write(`      ${l}\n`);
 const seconds = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
 
 /** `kubectl get` name of a Pulumi kubernetes type (kubernetes:apps/v1:DaemonSet -> daemonset.v1.apps, core: the kind). */

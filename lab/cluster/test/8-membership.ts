@@ -14,6 +14,7 @@ import { APISERVER_PROXY_PORT } from "../../../components/controlplane/render/de
 import { etcdClientUrl, etcdPeerUrl } from "../../../components/controlplane/render/etcd";
 import { renderAddEtcdMember, renderRemoveEtcdMember } from "../../../components/controlplane/render/etcdMembers";
 import { membershipAnchor, renderRemoveNode } from "../../../components/controlplane/render/nodeRemoval";
+import { testLog } from "../../owner";
 import { RunResult, eventually } from "../../run";
 import type { LabHost } from "../../state";
 import { LOCAL_ETCDCTL, PodList } from "../checks";
@@ -142,7 +143,7 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         assert.match(`${r.stdout}${r.stderr}`, /^node\/w1 cordoned$/m, show(r));
         assert.match(`${r.stdout}${r.stderr}`, new RegExp(`^evicting pod ${NS}/spread-`, "m"), show(r));
         assert.match(r.stdout, /^node w1: drained and deleted$/m);
-        process.stderr.write(`      (the removal of w1 took ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        testLog(`(the removal of w1 took ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
         const gone = await kubectl(c, ["get", "node", "w1", "--ignore-not-found", "-o", "name"]);
         assert.equal(gone.stdout.trim(), "", "the Node w1 is deleted");

@@ -5,10 +5,10 @@ import * as fs from "fs";
 import { STATE_DIR } from "../../config";
 import { ourNetns } from "../../netns";
 import { isRunning, records } from "../../processes";
-import { diffSnapshots, rootSnapshot } from "../../snapshot";
+import { diffSnapshots, rootSnapshot, rootSnapshotBefore } from "../../snapshot";
 import { down } from "../../teardown";
 import { cgroupDirs, cgroupPids } from "../machine";
-import { labState, rootSnapshotBefore, setCluster } from "../session";
+import { labState, setCluster } from "../session";
 
 describe("cluster teardown", () => {
     it("stops every process by PID (containers too), removes namespaces, cgroups, mounts and all host state", () => {
