@@ -10,7 +10,7 @@ import { planStack } from "../../components/network/stackPlan";
 import { CLUSTER_STACK } from "../config";
 import { up as upNetwork } from "../lab";
 import { eventually } from "../run";
-import { LabState, saveState } from "../state";
+import { LabState, hostNamed, saveState } from "../state";
 import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
@@ -78,7 +78,7 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     });
     await writeLabStack(stack, state.hosts);
     const plan = planStack(config);
-    const pki = issueLabPki(config, plan, config.nodes.map((n) => state.hosts.find((h) => h.name === n.name)!.publicAddress));
+    const pki = issueLabPki(config, plan, config.nodes.map((n) => hostNamed(state, n.name).publicAddress));
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
     writeAdminKubeconfig(pki, steps.find((s) => s.controlPlane)!.host);

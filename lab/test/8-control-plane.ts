@@ -7,12 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
-import { clusterFacts, nodeFacts } from "../../components/controlplane/facts";
+import { clusterFacts, nodeFacts, pkiInput } from "../../components/controlplane/facts";
 import { ETCD_DATA_DIR, K8S_DIR, PATHS } from "../../components/controlplane/paths";
 import { certProfiles } from "../../components/controlplane/pki/profiles";
 import { ETCD_CLIENT_PORT } from "../../components/controlplane/render/defaults";
 import { etcdClientUrl, etcdFlags } from "../../components/controlplane/render/etcd";
-import { formatV6 } from "../../components/network/prefix";
 import { planStack } from "../../components/network/stackPlan";
 import { issueWithOpenssl } from "../../test/support/opensslPki";
 import { INET6_NS, IN_NS } from "../config";
@@ -21,7 +20,7 @@ import { tcpRequest } from "../probes";
 import { PidRecord, records, startDaemon, stopPid } from "../processes";
 import { eventually, run } from "../run";
 import { waitForLog } from "../servers";
-import type { LabHost } from "../state";
+import { LabHost, hostNamed } from "../state";
 import { lab } from "../session";
 
 const CLIENT = "apiserver-etcd-client";
@@ -53,12 +52,8 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
         for (const rec of records().filter((r) => r.name.endsWith("-stand-ins"))) stopPid(rec);
 
         const facts = clusterFacts(config, plan);
-        const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles({
-            nodes: state.hosts.map((h) => ({ name: h.name, controlPlane: members.includes(h), meshAddress: h.wireguardAddress, publicAddress: h.publicAddress })),
-            apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
-            clusterDomain: facts.clusterDomain,
-            apiserverExtraNames: [],
-        }));
+        const publicAddresses = config.nodes.map((n) => hostNamed(state, n.name).publicAddress);
+        const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles(pkiInput(config, plan, publicAddresses)));
         // Per-host /etc/kubernetes and /var/lib/etcd, bind-mounted where production has them.
         for (const dir of [K8S_DIR, ETCD_DATA_DIR]) {
             if (!fs.existsSync(dir)) {
