@@ -8,7 +8,7 @@ import { isUp } from "../preflight";
 import { procStat, records } from "../processes";
 import { down } from "../teardown";
 import { bootstrapKubernetes } from "./bootstrap";
-import { cgroupPids } from "./machine";
+import { LAB_CGROUPS, cgroupPids } from "./machine";
 import { upCluster, waitNodesReady } from "./up";
 
 function rssMiB(pids: Iterable<number>): number {
@@ -41,7 +41,7 @@ function labPids(): number[] {
             }
         }
     }
-    for (const pid of cgroupPids(/^\/v6l-/)) mine.add(pid);
+    for (const pid of cgroupPids(LAB_CGROUPS)) mine.add(pid);
     return [...mine];
 }
 

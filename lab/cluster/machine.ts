@@ -35,8 +35,12 @@ export const KUBERNETES_STATE_DIRS = [
     "/run/sshd",
 ];
 
-/** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */
-const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
+/** The kubelet's cgroup root on a host (unit.d/kubelet.sh passes the same). */
+const cgroupRoot = (name: string) => `/v6l-${name}`;
+/** Every lab host's kubelet cgroup root, as cgroupPids matches it. */
+export const LAB_CGROUPS = new RegExp(`^${cgroupRoot("")}`);
+/** One host's. */
+export const hostCgroups = (name: string) => new RegExp(`^${cgroupRoot(name)}(/|$)`);
 
 const machineName = (host: LabHost) => `${host.name}-machine`;
 
@@ -51,7 +55,7 @@ export async function bootMachine(host: LabHost): Promise<PidRecord> {
     if (running) return running;
     // A new log per boot: a power-cycled host's old log already says "ready".
     fs.rmSync(logFile(machineName(host)), { force: true });
-    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host)]));
+    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host.name)]));
     await waitForLog(rec, `machine ${host.name} ready`, 30_000);
     return rec;
 }
@@ -113,7 +117,7 @@ export function cgroupDirs(name: string): string[] {
     const base = "/sys/fs/cgroup";
     if (!fs.existsSync(base)) return out;
     for (const h of fs.readdirSync(base)) {
-        const root = path.join(base, h, `v6l-${name}`);
+        const root = path.join(base, h, cgroupRoot(name));
         if (!fs.existsSync(root)) continue;
         const walk = (d: string) => {
             for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));

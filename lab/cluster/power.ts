@@ -14,7 +14,7 @@ import { stopRecorded, stopUnrecorded } from "../processes";
 import type { LabHost } from "../state";
 import { plugHost, providerPort } from "../topology";
 import { enabledUnits, startUnit } from "../units";
-import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
+import { bootMachine, cgroupPids, hostCgroups, removeCgroups, shOnMachine } from "./machine";
 import { startSshd } from "./ssh";
 
 /** What lives in /run on the host (tmpfs in production): gone at a power cut. */
@@ -24,7 +24,7 @@ const KUBERNETES_UNITS = [CONTAINERD_UNIT_PATH, KUBELET_UNIT_PATH].map((p) => pa
 
 export function powerOffCluster(host: LabHost): void {
     stopRecorded(`${host.name}-`);
-    for (const pid of cgroupPids(new RegExp(`^/v6l-${host.name}(/|$)`))) stopUnrecorded(pid);
+    for (const pid of cgroupPids(hostCgroups(host.name))) stopUnrecorded(pid);
     for (const pid of netnsPids(host.ns)) stopUnrecorded(pid);
     deleteNetns(host.ns);
     removeCgroups(host.name);
