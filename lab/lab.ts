@@ -105,11 +105,12 @@ export async function addHost(state: LabState, config: StackConfig, name: string
     return { host, publicKey: await prepareLabHost(host, rendered) };
 }
 
-async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
+/** Runs a phase of a bring-up: its seconds go into the state's timings and the log (`digits` decimals). */
+export async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>, digits = 2): Promise<T> {
     const t0 = process.hrtime.bigint();
     const result = await work();
     state.timings[phase] = Number(process.hrtime.bigint() - t0) / 1e9;
-    log(`lab: ${phase} ${state.timings[phase].toFixed(2)} s`);
+    log(`lab: ${phase} ${state.timings[phase].toFixed(digits)} s`);
     saveState(state);
     return result;
 }

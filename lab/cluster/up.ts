@@ -8,7 +8,7 @@ import type { StackConfig } from "../../components/config/types";
 import type { AddressPlan } from "../../components/network/plan";
 import { planStack } from "../../components/network/stackPlan";
 import { CLUSTER_STACK } from "../config";
-import { up as upNetwork } from "../lab";
+import { timed, up as upNetwork } from "../lab";
 import { eventually } from "../run";
 import { LabState, hostNamed, saveState } from "../state";
 import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
@@ -64,14 +64,7 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     const toolchainSeconds = (Date.now() - t0) / 1000;
     const state = await upNetwork({ stack, kubernetes: true, log });
     state.timings.toolchain = toolchainSeconds;
-    const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-        const p0 = Date.now();
-        const r = await work();
-        state.timings[name] = (Date.now() - p0) / 1000;
-        log(`lab: ${name} ${state.timings[name].toFixed(1)} s`);
-        saveState(state);
-        return r;
-    };
+    const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => timed(state, name, log, work, 1);
     await phase("release site and registry mirror", async () => {
         await startReleaseSite(versions, dirs);
         await startMirror(imageSpecs(config, dirs), log);
