@@ -142,6 +142,15 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     state.mountPoints = ensureMountPoints(new Set(hosts.flatMap((h) => h.binds)));
     saveState(state);
     const t0 = Date.now();
+    const settle = () => timed(state, "settle: addresses and mesh handshakes", log, async () => {
+        await waitSettled(state);
+        await waitMesh(state);
+    });
+    const done = (): LabState => {
+        state.timings.total = (Date.now() - t0) / 1000;
+        saveState(state);
+        return state;
+    };
     // Built (first run only) while the hosts come up; a failure becomes a reason, never a rejection.
     const corednsBuild = opts.dns === false ? undefined : ensureCoredns().catch((e: Error) => ({ reason: `CoreDNS build could not run: ${e.message}` }));
 
@@ -171,16 +180,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
         Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s, exec))));
     if (k8s) {
-        await timed(state, "settle: addresses and mesh handshakes", log, async () => {
-            await waitSettled(state);
-            await waitMesh(state);
-        });
+        await settle();
         const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
         if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
         await Promise.all([startUpstreamDns(coredns.binary), startInternetServers()]);
-        state.timings.total = (Date.now() - t0) / 1000;
-        saveState(state);
-        return state;
+        return done();
     }
     const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];
     state.pods = await timed(state, "pods (CNI) and internet servers", log, async () => {
@@ -190,16 +194,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         ]);
         return pods;
     });
-    await timed(state, "settle: addresses and mesh handshakes", log, async () => {
-        await waitSettled(state);
-        await waitMesh(state);
-    });
+    await settle();
     if (corednsBuild) {
         state.dns = await timed(state, "DNS (CoreDNS upstream and cluster)", log, () => startDns(state, config, corednsBuild, log));
     }
-    state.timings.total = (Date.now() - t0) / 1000;
-    saveState(state);
-    return state;
+    return done();
 }
 
 async function startDns(state: LabState, config: StackConfig, build: Promise<{ binary: string } | { reason: string }>, log: (l: string) => void): Promise<DnsState> {
