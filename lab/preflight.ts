@@ -17,10 +17,7 @@ export function requireRoot(): void {
     }
 }
 
-const TOOLS = [
-    "ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount",
-    ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`),
-];
+const TOOLS = ["ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount", ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`)];
 
 /** Throws naming every missing tool or Debian package (the rendered install script would need apt). */
 export function checkTools(): void {

@@ -44,13 +44,8 @@ export async function clusterIpFailures(hosts: readonly LabHost[], clusterIP: st
 export const nslookupV6 = (stdout: string): string[] =>
     [...stdout.matchAll(/Address:\s*([0-9a-f:]+)$/gm)].map((m) => m[1]).filter((a) => a.includes(":"));
 
-export interface PodList {
-    items: {
-        metadata: { namespace: string; name: string; annotations?: Record<string, string> };
-        spec: { nodeName?: string };
-        status: { phase?: string; containerStatuses?: { name: string; containerID?: string; restartCount: number }[] };
-    }[];
-}
+interface ContainerStatus { name: string; containerID?: string; restartCount: number }
+export interface PodList { items: { metadata: { namespace: string; name: string; annotations?: Record<string, string> }; spec: { nodeName?: string }; status: { phase?: string; containerStatuses?: ContainerStatus[] } }[] }
 
 /** Each container of the pods (`<namespace>/<pod>/<container>`): its ID and restart count. */
 export function containerStates(pods: PodList["items"]): Map<string, string> {
