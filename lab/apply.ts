@@ -2,11 +2,11 @@
 // (components/hosts/render/commands.ts): files, activate, wireguard-key, then the mesh. The
 // commands run unchanged as bash command lines on the host; only systemctl/modprobe/apt-get are
 // glue (lab/sh/glue), and wireguard-go is started by wg-quick through lab/sh/wireguard-go-lab.sh.
-import { installFilesCommand } from "../components/hosts/render/commands";
+import * as path from "path";
 import type { HostFile } from "../components/hosts/render/files";
-import { OWNERS } from "../components/hosts/render/owned";
 import type { RenderedHost } from "../components/offline";
 import { nat64Files } from "../components/nat64/render/files";
+import { gatewayFilesCommand } from "../components/nat64/render/gatewayFiles";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";
 import { Prefix } from "../components/network/prefix";
@@ -56,16 +56,18 @@ export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {
 }
 
 /**
- * The NAT64 gateway on an IPv4 host: its files, then what `systemctl enable --now` of the unit
- * would do (nat64-up.sh, then Tayga as a recorded daemon). Production wiring of these files into
- * the host's commands is not there yet; the lab installs them with the same file installer.
+ * The NAT64 gateway on an IPv4 host: components/nat64's files (the lab's pool) written by the
+ * gateway's own files command, then what `systemctl enable --now` of the unit would do (nat64-up.sh,
+ * then Tayga as a recorded daemon). Production's gateway step (nat64/gateway.ts) also writes the
+ * inbound map and the DNS64 resolver and (re)starts both with gatewayActivateCommand; the lab has
+ * no unbound, and its systemctl glue only logs.
  */
 export async function nat64Host(host: LabHost, mode: "start" | "reapply"): Promise<void> {
     const files = labNat64Files(host);
     if (files.size === 0) return;
     assertBound(host, files);
-    const unit = NAT64_UNIT_PATH.slice(NAT64_UNIT_PATH.lastIndexOf("/") + 1);
-    await shOnHost(host, `${installFilesCommand(files, OWNERS.nat64)}systemctl enable ${unit}\n`);
+    const unit = path.posix.basename(NAT64_UNIT_PATH);
+    await shOnHost(host, `${gatewayFilesCommand(files)}systemctl enable ${unit}\n`);
     // Re-applying runs the idempotent plumbing script again; Tayga itself keeps running.
     if (mode === "start") await startUnit(host, unit);
     else await shOnHost(host, NAT64_UP_PATH);

@@ -3,17 +3,18 @@
 // and NAT64 vs direct IPv4. Prints a Markdown table for lab/README.md. Needs root.
 import * as os from "os";
 import * as path from "path";
-import { nat64Address } from "./checks/nat64";
+import { nat64Address } from "./checks/addresses";
 import { DEFAULT_STACK, INET4_NS, INET4_SERVER, INET6_NS, INET6_SERVER, LAB_DIR } from "./config";
 import { up } from "./lab";
 import { hostArgv } from "./machines";
 import { inNs } from "./netns";
-import { claimLab, requireRoot, tearDownLeftovers } from "./preflight";
+import { guardRun, takeOverLab } from "./owner";
 import { startDaemon, stopRecorded } from "./processes";
 import { run } from "./run";
 import { waitForLog } from "./servers";
+import { podOf } from "./session";
 import type { LabState } from "./state";
-import { down, teardownOnSignals } from "./teardown";
+import { down } from "./teardown";
 
 const RUNS = 3;
 const SECONDS = 5;
@@ -43,8 +44,7 @@ async function iperf(name: string, serverArgv: (a: string[]) => string[], bind: 
 
 async function throughput(state: LabState): Promise<[string, number][]> {
     const [gw, a, b] = state.hosts;
-    const podA = state.pods.find((p) => p.host === a.name && p.name === "p0")!;
-    const podB = state.pods.find((p) => p.host === b.name && p.name === "p0")!;
+    const [podA, podB] = [podOf(a, state), podOf(b, state)];
     const inHost = (h: typeof a) => (x: string[]) => hostArgv(h, x);
     const inNsOf = (ns: string) => (x: string[]) => inNs(ns, x);
     const viaNat64 = nat64Address(gw.nat64!, INET4_SERVER);
@@ -61,10 +61,8 @@ async function throughput(state: LabState): Promise<[string, number][]> {
 }
 
 async function main(): Promise<void> {
-    requireRoot();
-    teardownOnSignals();
-    tearDownLeftovers(down, (l) => process.stderr.write(`${l}\n`));
-    claimLab();
+    guardRun();
+    takeOverLab((l) => process.stderr.write(`${l}\n`));
     const stacks: [number, string][] = [[3, DEFAULT_STACK], [6, path.join(LAB_DIR, "stacks", "lab-6.yaml")]];
     const times: Record<number, number[]> = {};
     for (const [n, stack] of stacks) {

@@ -3,6 +3,7 @@
 // npm run lab -- --stack lab/stacks/lab-6.yaml    another stack file (test:lab: V6K8S_LAB_STACK=...)
 import { parseArgs } from "util";
 import { up } from "./lab";
+import { exitWith } from "./owner";
 import { AlreadyUpError, requireRoot } from "./preflight";
 import { down, teardownOnSignals } from "./teardown";
 import type { LabState } from "./state";
@@ -48,7 +49,4 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-    process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
-});
+exitWith(main(process.argv.slice(2)));

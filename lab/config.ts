@@ -1,7 +1,10 @@
 // Fixed facts of the lab: names, paths and the addresses of everything that is not a cluster host.
 // Every address is a documentation or ULA address (checked by assertLabAddress before use).
+import * as os from "os";
 import * as path from "path";
 import * as ipaddr from "ipaddr.js";
+import { APISERVER_PORT, SSH_PORT } from "../components/common/ports";
+import { DEFAULT_CLUSTER_DOMAIN, ETCD_CLIENT_PORT } from "../components/controlplane/render/defaults";
 import type { Nat64Pool } from "../components/nat64/render/tayga";
 
 /** Every network namespace the lab creates starts with this; teardown deletes only these. */
@@ -16,7 +19,11 @@ export const STATE_FILE = path.join(STATE_DIR, "state.json");
 export const LAB_DIR = __dirname;
 export const REPO_DIR = path.join(__dirname, "..");
 export const DEFAULT_STACK = path.join(LAB_DIR, "stacks", "lab.yaml");
+/** The cluster lab's stack (lab/cluster): three control-plane hosts and a worker, software from the lab's sites. */
+export const CLUSTER_STACK = path.join(LAB_DIR, "stacks", "cluster.yaml");
 export const IN_NS = path.join(LAB_DIR, "sh", "in-ns.sh");
+/** The cluster lab's cache, kept across labs (toolchain, images, registry storage): $V6K8S_CACHE or ~/.cache/v6k8s. */
+export const clusterCache = (): string => process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s");
 export const GLUE_DIR = path.join(LAB_DIR, "sh", "glue");
 export const WIREGUARD_GO_GLUE = path.join(LAB_DIR, "sh", "wireguard-go-lab.sh");
 
@@ -56,13 +63,13 @@ export const DUAL_NAME = `dual.${DNS_ZONE}`;
 export const TEST_POD = "p0";
 export const DNS_POD = "dns";
 /** A pod's resolv.conf search list, as the kubelet writes it for namespace "default". */
-export const POD_SEARCH = ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"];
+export const POD_SEARCH = [`default.svc.${DEFAULT_CLUSTER_DOMAIN}`, `svc.${DEFAULT_CLUSTER_DOMAIN}`, DEFAULT_CLUSTER_DOMAIN];
 
 export const WHOAMI_PORT = 80;
 /** Stand-ins for the control plane's ports until it lands (the firewall check needs listeners). */
-export const STAND_IN_PORTS = { ssh: 22, etcd: 2379, kubelet: 10250, apiserver: 6443 } as const;
+export const STAND_IN_PORTS = { ssh: SSH_PORT, etcd: ETCD_CLIENT_PORT, kubelet: 10250, apiserver: APISERVER_PORT } as const;
 
-export const ALLOWED_PREFIXES = ["2001:db8::/32", "fd00::/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fe80::/10"];
+const ALLOWED_PREFIXES = ["2001:db8::/32", "fd00::/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fe80::/10"];
 
 /** Throws unless the address (or prefix) lies in the documentation/ULA ranges the lab may use. */
 export function assertLabAddress(text: string): string {

@@ -55,7 +55,7 @@ function zoneFile(): string {
  * The project's Corefile with only the kubernetes plugin replaced: a `hosts` block serving the
  * same zones from a hosts file of the lab's pods (`<pod>.<host>.pod.<domain>`, PTRs included).
  */
-export function labCorefile(dns64Prefix: Prefix | null, hostsFile: string): string {
+function labCorefile(dns64Prefix: Prefix | null, hostsFile: string): string {
     const stanzas = corefileStanzas({ dns64Prefix, upstreams: [INET6_DNS] });
     const kubernetes = stanzas.find((s) => s.plugin === "kubernetes");
     if (!kubernetes) throw new Error("lab: the rendered Corefile has no kubernetes plugin to replace");

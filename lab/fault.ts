@@ -4,9 +4,8 @@
 // wg-quick@wg0, ...: lab/units.ts) and its pod is scheduled again. Removed: a node gone from the
 // cluster for good (its machine, its provider link and its disk; see removeHost).
 import * as fs from "fs";
-import * as path from "path";
 import { TEST_POD } from "./config";
-import { VOLATILE_DIRS } from "./machines";
+import { VOLATILE_DIRS, clearDirs } from "./machines";
 import { addNetns, deleteNetns, netnsPids } from "./netns";
 import { schedulePod } from "./pods";
 import { stopRecorded, stopUnrecorded } from "./processes";
@@ -16,18 +15,26 @@ import { LabHost, LabState, saveState } from "./state";
 import { plugHost, unplugHost } from "./topology";
 import { boot } from "./units";
 
-export function powerOff(state: LabState, host: LabHost): void {
+/**
+ * Stops the host's recorded processes, then by PID whatever still runs in its pods' namespaces and
+ * its own, and deletes those namespaces (nothing else). Returns the PIDs that had no record.
+ */
+function stopHost(state: LabState, host: LabHost): number[] {
     stopRecorded(`${host.name}-`);
-    const pods = state.pods.filter((p) => p.host === host.name);
-    for (const ns of [...pods.map((p) => p.ns), host.ns]) {
-        for (const pid of netnsPids(ns)) stopUnrecorded(pid);
+    const unrecorded: number[] = [];
+    for (const ns of [...state.pods.filter((p) => p.host === host.name).map((p) => p.ns), host.ns]) {
+        for (const pid of netnsPids(ns)) {
+            stopUnrecorded(pid);
+            unrecorded.push(pid);
+        }
         deleteNetns(ns);
     }
-    for (const d of VOLATILE_DIRS) {
-        const dir = path.join(host.root, d);
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
-    }
+    return unrecorded;
+}
+
+export function powerOff(state: LabState, host: LabHost): void {
+    stopHost(state, host);
+    clearDirs(host, VOLATILE_DIRS);
     state.pods = state.pods.filter((p) => p.host !== host.name);
     saveState(state);
 }
@@ -50,16 +57,8 @@ export async function powerOn(state: LabState, host: LabHost): Promise<string[]>
  * (stopped by PID too; there should be none).
  */
 export function removeHost(state: LabState, host: LabHost): number[] {
-    stopRecorded(`${host.name}-`);
     const pods = state.pods.filter((p) => p.host === host.name);
-    const unrecorded: number[] = [];
-    for (const ns of [...pods.map((p) => p.ns), host.ns]) {
-        for (const pid of netnsPids(ns)) {
-            stopUnrecorded(pid);
-            unrecorded.push(pid);
-        }
-        deleteNetns(ns);
-    }
+    const unrecorded = stopHost(state, host);
     unplugHost(host);
     for (const dir of [...pods.map((p) => p.root), host.root]) fs.rmSync(dir, { recursive: true, force: true });
     state.pods = state.pods.filter((p) => p.host !== host.name);

@@ -37,7 +37,7 @@ export interface UpOptions {
 }
 
 /** One lab host from its stack node and what renderStack made of it (addresses checked first). */
-export function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
+function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
     if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
     const net = rendered.net;
     const files = [...rendered.files.keys()];
@@ -71,7 +71,7 @@ function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraB
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
-export async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: HostExec): Promise<string> {
+async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: HostExec): Promise<string> {
     prepareRoot(host.root, host.binds);
     return prepareHost(host, rendered, exec);
 }
@@ -105,11 +105,12 @@ export async function addHost(state: LabState, config: StackConfig, name: string
     return { host, publicKey: await prepareLabHost(host, rendered) };
 }
 
-async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>): Promise<T> {
+/** Runs a phase of a bring-up: its seconds go into the state's timings and the log (`digits` decimals). */
+export async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>, digits = 2): Promise<T> {
     const t0 = process.hrtime.bigint();
     const result = await work();
     state.timings[phase] = Number(process.hrtime.bigint() - t0) / 1e9;
-    log(`lab: ${phase} ${state.timings[phase].toFixed(2)} s`);
+    log(`lab: ${phase} ${state.timings[phase].toFixed(digits)} s`);
     saveState(state);
     return result;
 }
@@ -141,6 +142,15 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     state.mountPoints = ensureMountPoints(new Set(hosts.flatMap((h) => h.binds)));
     saveState(state);
     const t0 = Date.now();
+    const settle = () => timed(state, "settle: addresses and mesh handshakes", log, async () => {
+        await waitSettled(state);
+        await waitMesh(state);
+    });
+    const done = (): LabState => {
+        state.timings.total = (Date.now() - t0) / 1000;
+        saveState(state);
+        return state;
+    };
     // Built (first run only) while the hosts come up; a failure becomes a reason, never a rejection.
     const corednsBuild = opts.dns === false ? undefined : ensureCoredns().catch((e: Error) => ({ reason: `CoreDNS build could not run: ${e.message}` }));
 
@@ -170,16 +180,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
         Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s, exec))));
     if (k8s) {
-        await timed(state, "settle: addresses and mesh handshakes", log, async () => {
-            await waitSettled(state);
-            await waitMesh(state);
-        });
+        await settle();
         const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
         if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
         await Promise.all([startUpstreamDns(coredns.binary), startInternetServers()]);
-        state.timings.total = (Date.now() - t0) / 1000;
-        saveState(state);
-        return state;
+        return done();
     }
     const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];
     state.pods = await timed(state, "pods (CNI) and internet servers", log, async () => {
@@ -189,16 +194,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         ]);
         return pods;
     });
-    await timed(state, "settle: addresses and mesh handshakes", log, async () => {
-        await waitSettled(state);
-        await waitMesh(state);
-    });
+    await settle();
     if (corednsBuild) {
         state.dns = await timed(state, "DNS (CoreDNS upstream and cluster)", log, () => startDns(state, config, corednsBuild, log));
     }
-    state.timings.total = (Date.now() - t0) / 1000;
-    saveState(state);
-    return state;
+    return done();
 }
 
 async function startDns(state: LabState, config: StackConfig, build: Promise<{ binary: string } | { reason: string }>, log: (l: string) => void): Promise<DnsState> {

@@ -2,6 +2,9 @@
 // paths bind-mounted over the production ones (in-ns.sh), and the lab's glue first on PATH.
 import * as fs from "fs";
 import * as path from "path";
+import { WIREGUARD_INTERFACE } from "../components/hosts/render/hostNet";
+import { OWNED_DIR } from "../components/hosts/render/owned";
+import { TAYGA_DATA_DIR } from "../components/nat64/render/tayga";
 import { GLUE_DIR, IN_NS, LOG_DIR, PID_DIR, WIREGUARD_GO_GLUE } from "./config";
 import { inNs } from "./netns";
 import { PidRecord, startDaemon } from "./processes";
@@ -12,9 +15,18 @@ import type { LabHost, LabPod } from "./state";
  * Host state that production keeps outside the rendered files' directories. /var/lib/v6k8s holds
  * the file steps' owned lists (components/hosts/render/owned.ts): per host, never the machine's.
  */
-export const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", "/var/lib/tayga", "/var/lib/v6k8s"];
+const HOST_STATE_DIRS = ["/run/wireguard", "/var/lib/cni", TAYGA_DATA_DIR, path.dirname(OWNED_DIR)];
 /** Cleared when a host "reboots" (tmpfs in production). */
 export const VOLATILE_DIRS = ["/run/wireguard"];
+
+/** Empties the host's own copy of each directory (a power cut: what lives in tmpfs is gone). */
+export function clearDirs(host: LabHost, dirs: readonly string[]): void {
+    for (const d of dirs) {
+        const dir = path.join(host.root, d);
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+    }
+}
 
 /** The directories to bind for a host: every rendered file's directory plus HOST_STATE_DIRS. */
 export function bindsFor(filePaths: Iterable<string>): string[] {
@@ -90,10 +102,16 @@ export function daemonOnHost(host: LabHost, name: string, argv: readonly string[
     return startDaemon(`${host.name}-${name}`, hostArgv(host, argv), hostEnv(host));
 }
 
-export function podArgv(pod: LabPod, argv: readonly string[]): string[] {
-    return inNs(pod.ns, [IN_NS, pod.root, ...argv]);
+/** `wg show <the mesh interface> ARGS` on the host (wg finds wireguard-go's socket in the host's own /run/wireguard). */
+export function wgShowArgv(host: LabHost, ...args: string[]): string[] {
+    return hostArgv(host, ["wg", "show", WIREGUARD_INTERFACE, ...args]);
 }
 
-export function onPod(pod: LabPod, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    return run(podArgv(pod, argv), opts);
+/** The public key of the host's mesh interface. */
+export async function wgPublicKey(host: LabHost): Promise<string> {
+    return (await run(wgShowArgv(host, "public-key"))).stdout.trim();
+}
+
+export function podArgv(pod: LabPod, argv: readonly string[]): string[] {
+    return inNs(pod.ns, [IN_NS, pod.root, ...argv]);
 }

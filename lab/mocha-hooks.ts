@@ -1,35 +1,27 @@
 // Root hooks of `npm run test:lab`: bring the lab up once before the checks, always tear it down
 // after them (also on failure, SIGINT/SIGTERM, or an unexpected exit).
 import { up } from "./lab";
-import { claimLab, isUp, requireRoot, tearDownLeftovers } from "./preflight";
+import { otherNamespaces } from "./netns";
+import { guardRun, takeOverLab, testLog as log } from "./owner";
 import { setSession } from "./session";
-import { otherNamespaces, rootSnapshot } from "./snapshot";
-import { down, teardownOnSignals } from "./teardown";
+import { recordRootSnapshot } from "./snapshot";
+import { down } from "./teardown";
 
-requireRoot();
-teardownOnSignals();
-process.once("exit", () => {
-    if (isUp()) down();
-});
+guardRun(true);
 
 let dnsSkipped: string | undefined;
-
-function log(line: string): void {
-    process.stderr.write(`      ${line}\n`);
-}
 
 export const mochaHooks = {
     async beforeAll(this: Mocha.Context): Promise<void> {
         // The first run on a machine may build CoreDNS from its Go module (minutes).
         this.timeout(30 * 60_000);
-        tearDownLeftovers(down, log);
-        claimLab();
-        const root = rootSnapshot();
+        takeOverLab(log);
+        recordRootSnapshot();
         const others = otherNamespaces();
         try {
             // V6K8S_LAB_STACK runs the checks against another stack file (e.g. lab/stacks/lab-6.yaml).
             const state = await up({ log, stack: process.env.V6K8S_LAB_STACK });
-            setSession(state, root, others);
+            setSession(state, others);
             if (state.dns.status === "skipped") dnsSkipped = state.dns.reason ?? "unknown";
         } catch (e) {
             down();

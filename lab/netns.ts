@@ -14,10 +14,19 @@ export async function addNetns(name: string): Promise<void> {
     await run(["ip", "-n", name, "link", "set", "lo", "up"]);
 }
 
+/** Every network namespace with a name (`ip netns list`). */
+function allNetns(): string[] {
+    return runSync(["ip", "netns", "list"], { allowFail: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+}
+
 /** The lab's namespaces that exist now (also those of a crashed run). */
 export function ourNetns(): string[] {
-    const out = runSync(["ip", "netns", "list"], { allowFail: true }).stdout;
-    return out.split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(NS_PREFIX));
+    return allNetns().filter((n) => n.startsWith(NS_PREFIX));
+}
+
+/** Network namespaces that are not the lab's (teardown must leave every one of them). */
+export function otherNamespaces(): string[] {
+    return allNetns().filter((n) => !n.startsWith(NS_PREFIX));
 }
 
 export function netnsPids(name: string): number[] {

@@ -3,15 +3,15 @@
 // runtime's libcni invokes a chain (ADD, each plugin given the previous one's result).
 import * as fs from "fs";
 import * as path from "path";
+import { CNI_BIN_DIR } from "../components/controlplane/render/containerd";
 import { CNI_CONFLIST_PATH } from "../components/hosts/render/cni";
+import { inPrefix } from "./checks/addresses";
 import { POD_SEARCH, PODS_DIR, podNs } from "./config";
 import { onHost } from "./machines";
 import { addNetns } from "./netns";
-import { Prefix, parseV6Address } from "../components/network/prefix";
 import { LabHost, LabPod, LabState, saveState } from "./state";
 
-export const CNI_BIN_DIR = "/usr/lib/cni";
-export const POD_IFNAME = "eth0";
+const POD_IFNAME = "eth0";
 
 interface Conflist {
     readonly cniVersion: string;
@@ -25,10 +25,6 @@ interface CniResult {
 
 function readConflist(host: LabHost): Conflist {
     return JSON.parse(fs.readFileSync(path.join(host.root, CNI_CONFLIST_PATH), "utf8")) as Conflist;
-}
-
-function inPrefix(prefix: string, cidr: string): boolean {
-    return Prefix.parse(prefix).containsAddress(parseV6Address(cidr.split("/")[0]));
 }
 
 /** Writes the pod's /etc/resolv.conf (bound over the machine's inside the pod); none when `nameserver` is null. */
@@ -61,8 +57,8 @@ export async function addPod(host: LabHost, name: string): Promise<LabPod> {
         prevResult = JSON.parse(out.stdout);
     }
     const ips = ((prevResult as CniResult).ips ?? []).map((i) => i.address);
-    const ula = ips.find((a) => inPrefix(host.podUla, a));
-    const gua = ips.find((a) => inPrefix(host.podGua, a));
+    const ula = ips.find((a) => inPrefix(a, host.podUla));
+    const gua = ips.find((a) => inPrefix(a, host.podGua));
     if (!ula || !gua) throw new Error(`lab: pod ${ns} got ${ips.join(", ") || "no addresses"}, expected one in ${host.podUla} and one in ${host.podGua}`);
     const pod: LabPod = { name, host: host.name, ns, root: path.join(PODS_DIR, ns), ula: ula.split("/")[0], gua: gua.split("/")[0] };
     setPodResolver(pod, null, []);

@@ -1,11 +1,13 @@
 // Before anything is created: root, the tools, and the addresses of the stack.
 import * as fs from "fs";
+import { CNI_BIN_DIR } from "../components/controlplane/render/containerd";
 import { NODE_PACKAGES } from "../components/hosts/render/scripts";
 import { ourNetns } from "./netns";
+import { procStat } from "./processes";
 import { runSync } from "./run";
 import { STATE_DIR } from "./config";
 
-export const NEEDS_ROOT = "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
+const NEEDS_ROOT = "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
 
 /** Exits the process with a clear message when not root (before any work). */
 export function requireRoot(): void {
@@ -15,7 +17,7 @@ export function requireRoot(): void {
     }
 }
 
-const TOOLS = ["ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount", "/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/firewall", "/usr/lib/cni/loopback"];
+const TOOLS = ["ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount", ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`)];
 
 /** Throws naming every missing tool or Debian package (the rendered install script would need apt). */
 export function checkTools(): void {
@@ -37,18 +39,9 @@ export class AlreadyUpError extends Error {
 /** Who is using the lab: a run that is still going (its PID and start time). */
 export const OWNER_FILE = `${STATE_DIR}.owner`;
 
-function starttimeOf(pid: number): number | undefined {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-    } catch {
-        return undefined;
-    }
-}
-
 /** Records this process as the lab's user (a test or bench run, until it exits). */
 export function claimLab(): void {
-    fs.writeFileSync(OWNER_FILE, JSON.stringify({ pid: process.pid, starttime: starttimeOf(process.pid) }));
+    fs.writeFileSync(OWNER_FILE, JSON.stringify({ pid: process.pid, starttime: procStat(process.pid)?.starttime }));
 }
 
 /**
@@ -60,7 +53,7 @@ export function tearDownLeftovers(down: () => unknown, log: (l: string) => void)
     if (!isUp()) return;
     try {
         const owner = JSON.parse(fs.readFileSync(OWNER_FILE, "utf8")) as { pid: number; starttime?: number };
-        if (owner.pid !== process.pid && owner.starttime !== undefined && starttimeOf(owner.pid) === owner.starttime) {
+        if (owner.pid !== process.pid && owner.starttime !== undefined && procStat(owner.pid)?.starttime === owner.starttime) {
             throw new Error(`lab: another run (pid ${owner.pid}) is using the lab; wait for it, or stop it first (npm run lab:down tears down regardless)`);
         }
     } catch (e) {

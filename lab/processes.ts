@@ -14,15 +14,25 @@ export interface PidRecord {
     readonly name: string;
 }
 
-function procStat(pid: number): { comm: string; starttime: number; state: string } | undefined {
+/** /proc/<pid>/stat: command name, state, parent and start time; undefined once the process is gone. */
+export function procStat(pid: number): { comm: string; state: string; ppid: number; starttime: number } | undefined {
     try {
         const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
         const close = stat.lastIndexOf(")");
         const rest = stat.slice(close + 2).split(" ");
-        // Fields after the command name start at field 3 (state); the start time is field 22.
-        return { comm: stat.slice(stat.indexOf("(") + 1, close), state: rest[0], starttime: Number(rest[19]) };
+        // Fields after the command name start at field 3 (state); the parent is field 4, the start time field 22.
+        return { comm: stat.slice(stat.indexOf("(") + 1, close), state: rest[0], ppid: Number(rest[1]), starttime: Number(rest[19]) };
     } catch {
         return undefined;
+    }
+}
+
+/** Sends `sig` unless the process is gone already. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+    try {
+        process.kill(pid, sig);
+    } catch {
+        // Gone.
     }
 }
 
@@ -35,7 +45,7 @@ function pidFile(name: string): string {
     return path.join(PID_DIR, `${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.pid`);
 }
 
-export function recordPid(name: string, pid: number): PidRecord {
+function recordPid(name: string, pid: number): PidRecord {
     const st = procStat(pid);
     if (!st) throw new Error(`lab: process ${name} (pid ${pid}) exited at once; see ${logFile(name)}`);
     const rec = { pid, starttime: st.starttime, comm: st.comm, name };
@@ -77,19 +87,11 @@ export function startDaemon(name: string, argv: readonly string[], env: Readonly
 /** SIGTERM, then SIGKILL after `graceMs`; only if the PID still is the recorded process. */
 export function stopPid(rec: PidRecord, graceMs = 3000): void {
     if (isRunning(rec)) {
-        try {
-            process.kill(rec.pid, "SIGTERM");
-        } catch {
-            // Gone between the check and the signal.
-        }
+        signal(rec.pid, "SIGTERM");
         const deadline = Date.now() + graceMs;
         while (isRunning(rec) && Date.now() < deadline) sleepSync(20);
         if (isRunning(rec)) {
-            try {
-                process.kill(rec.pid, "SIGKILL");
-            } catch {
-                // Gone.
-            }
+            signal(rec.pid, "SIGKILL");
             while (isRunning(rec) && Date.now() < deadline + 2000) sleepSync(20);
         }
     }
@@ -99,15 +101,7 @@ export function stopPid(rec: PidRecord, graceMs = 3000): void {
 /** Stops every recorded process whose name starts with `prefix` (all of them by default). */
 export function stopRecorded(prefix = ""): PidRecord[] {
     const mine = records().filter((r) => r.name.startsWith(prefix));
-    for (const rec of mine) {
-        if (isRunning(rec)) {
-            try {
-                process.kill(rec.pid, "SIGTERM");
-            } catch {
-                // Gone.
-            }
-        }
-    }
+    for (const rec of mine) if (isRunning(rec)) signal(rec.pid, "SIGTERM");
     for (const rec of mine) stopPid(rec);
     return mine;
 }

@@ -22,7 +22,7 @@ export interface RunResult {
     readonly stderr: string;
 }
 
-export class CommandError extends Error {
+class CommandError extends Error {
     constructor(readonly argv: readonly string[], readonly result: RunResult) {
         super(`command failed (exit ${result.code}): ${argv.join(" ")}\n${(result.stderr || result.stdout).trim()}`);
         this.name = "CommandError";

@@ -2,6 +2,7 @@
 // namespaces, stand-in listeners on the hosts.
 import * as fs from "fs";
 import * as path from "path";
+import { hostPort } from "../components/common/net";
 import { INET4_NS, INET4_SERVER, INET6_NS, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "./config";
 import { inNs } from "./netns";
 import { PidRecord, isRunning, logFile, startDaemon } from "./processes";
@@ -35,7 +36,7 @@ export async function startWhoami(name: string, ns: string, listen: readonly str
 
 export async function startInternetServers(): Promise<void> {
     await Promise.all([
-        startWhoami("inet6-whoami", INET6_NS, [`[${INET6_SERVER}]:${WHOAMI_PORT}`]),
+        startWhoami("inet6-whoami", INET6_NS, [hostPort(INET6_SERVER, WHOAMI_PORT)]),
         startWhoami("inet4-whoami", INET4_NS, [`${INET4_SERVER}:${WHOAMI_PORT}`]),
     ]);
 }

@@ -3,12 +3,10 @@ import { TEST_POD } from "./config";
 import type { LabHost, LabPod, LabState } from "./state";
 
 let current: LabState | undefined;
-let rootBefore: Record<string, unknown> | undefined;
 let othersBefore: string[] = [];
 
-export function setSession(state: LabState | undefined, root?: Record<string, unknown>, others?: string[]): void {
+export function setSession(state: LabState | undefined, others?: string[]): void {
     current = state;
-    if (root) rootBefore = root;
     if (others) othersBefore = others;
 }
 
@@ -20,11 +18,6 @@ export function otherNamespacesBefore(): string[] {
 export function lab(): LabState {
     if (!current) throw new Error("lab: the lab is not up (the root before-all hook failed; see above)");
     return current;
-}
-
-export function rootSnapshotBefore(): Record<string, unknown> {
-    if (!rootBefore) throw new Error("lab: no snapshot of the root namespace was taken");
-    return rootBefore;
 }
 
 /** The test pod of every host (not the DNS pod). */

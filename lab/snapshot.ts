@@ -1,8 +1,7 @@
 // Snapshots of a namespace's network state for comparison: addresses, links, routes, rules, the
 // nftables/iptables ruleset, sysctls and (on hosts) WireGuard peers. Everything that changes by
 // itself (counters, lifetimes, handshake times, byte counts) is left out.
-import { NS_PREFIX } from "./config";
-import { hostArgv } from "./machines";
+import { wgShowArgv } from "./machines";
 import { inNs } from "./netns";
 import { run, runSync } from "./run";
 import type { LabHost } from "./state";
@@ -53,7 +52,7 @@ async function capture(argvOf: (a: string[]) => string[]): Promise<Json> {
 
 export async function hostSnapshot(host: LabHost): Promise<Json> {
     const base = await capture((a) => inNs(host.ns, a));
-    const dump = (await run(hostArgv(host, ["wg", "show", "wg0", "dump"]), { allowFail: true })).stdout;
+    const dump = (await run(wgShowArgv(host, "dump"), { allowFail: true })).stdout;
     return { ...base, wireguard: peers(dump) };
 }
 
@@ -68,9 +67,16 @@ export function rootSnapshot(): Json {
     };
 }
 
-/** Network namespaces that are not the lab's (teardown must leave every one of them). */
-export function otherNamespaces(): string[] {
-    return runSync(["ip", "netns", "list"], { allowFail: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter((n) => n && !n.startsWith(NS_PREFIX));
+let rootBefore: Json | undefined;
+
+/** Takes the root namespace's snapshot that the run's teardown check compares with (rootSnapshotBefore). */
+export function recordRootSnapshot(): void {
+    rootBefore = rootSnapshot();
+}
+
+export function rootSnapshotBefore(): Json {
+    if (!rootBefore) throw new Error("lab: no snapshot of the root namespace was taken");
+    return rootBefore;
 }
 
 /** Line diff of two snapshots, for a failure message that says what changed. */

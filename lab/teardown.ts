@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import { STATE_DIR } from "./config";
 import { OWNER_FILE } from "./preflight";
-import { cgroupPids, removeCgroups } from "./cluster/machine";
+import { LAB_CGROUPS, cgroupPids, removeCgroups } from "./cluster/machine";
 import { removeMountPoints } from "./machines";
 import { deleteNetns, netnsPids, ourNetns } from "./netns";
 import { records, stopRecorded, stopUnrecorded } from "./processes";
@@ -23,7 +23,7 @@ export function down(): TeardownReport {
     let unrecorded = 0;
     // The cluster lab's containers: in their hosts' kubelet cgroup roots, often in pod network
     // namespaces that are not the lab's; stopped by PID, then their cgroups removed.
-    for (const pid of cgroupPids(/^\/v6l-/)) {
+    for (const pid of cgroupPids(LAB_CGROUPS)) {
         stopUnrecorded(pid);
         unrecorded++;
     }

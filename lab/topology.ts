@@ -10,7 +10,7 @@ import { addNetns } from "./netns";
 import { run, runSync } from "./run";
 import type { LabHost } from "./state";
 
-export const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
+const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
 
 async function ipIn(ns: string, ...args: string[]): Promise<void> {
     await run(["ip", "-n", ns, ...args]);
@@ -49,7 +49,8 @@ export async function buildInternet(): Promise<void> {
     await ipIn(INET4_NS, "-4", "route", "add", "default", "via", INET4_ROUTER);
 }
 
-function providerPort(host: LabHost): string {
+/** The host's port on the provider's bridge (the provider's end of its uplink). */
+export function providerPort(host: LabHost): string {
     return `h-${host.name}`.slice(0, 15);
 }
 

@@ -43,7 +43,7 @@ function unitFile(host: LabHost, unit: string): string {
     throw new Error(`lab: unit ${unit} of ${host.name} not found (looked in ${host.root}/etc/systemd/system and ${SYSTEM_UNIT_DIRS.join(", ")})`);
 }
 
-export function parseService(unit: string, text: string): ServiceSpec {
+function parseService(unit: string, text: string): ServiceSpec {
     const instance = /@([^.]+)\./.exec(unit.includes(".") ? unit : `${unit}.service`)?.[1] ?? "";
     let section = "";
     const spec = { unit, type: "simple", execStartPre: [] as string[], execStart: [] as string[], environment: {} as Record<string, string> };

@@ -8,7 +8,9 @@ import { Host, hostStep } from "../hosts/host";
 import type { ClusterPlan } from "../network/plan";
 import { sha256 } from "../common/hash";
 import { waitControlPlaneCommand } from "./steps";
-import { ControlPlanePlan, binaryVersions, clusterFacts, controlPlaneNodeRoles, nodeFacts, pkiInput } from "./facts";
+import {
+    ControlPlanePlan, DEFAULT_WORKER_PARALLELISM, binaryVersions, clusterFacts, controlPlaneNodeRoles, controlPlaneStartOrder, nodeFacts, pkiInput,
+} from "./facts";
 import { NodeMembership, createNodeMembership } from "./membership";
 import { NodeKubernetes } from "./nodeKubernetes";
 import { ClusterPki } from "./pki/clusterPki";
@@ -129,7 +131,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         // ready yet. Each one's etcd membership changes just before its own steps (its `member
         // add`), after the previous node started: one member change at a time, also on removal.
         const controlPlane: NodeKubernetes[] = [];
-        const cpOrder = [...hosts.filter((h) => isCp(h) && h.config.joinEtcd), ...hosts.filter((h) => isCp(h) && !h.config.joinEtcd)];
+        const cpOrder = controlPlaneStartOrder(hosts, isCp, (h) => h.config.joinEtcd);
         for (const h of cpOrder) {
             const previous = controlPlane.at(-1)?.started;
             const etcdMember = membershipOf(h, previous ? [previous] : []).etcd!;
@@ -150,7 +152,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
         // Workers: groups of `workerParallelism`, each group after the previous one.
         const workers: NodeKubernetes[] = [];
-        const size = args.workerParallelism ?? 2;
+        const size = args.workerParallelism ?? DEFAULT_WORKER_PARALLELISM;
         const onlyWorkers = hosts.filter((h) => !isCp(h));
         for (let i = 0; i < onlyWorkers.length; i += size) {
             const previousGroup = workers.slice(Math.max(0, i - size), i).map((n) => n.started);

@@ -85,6 +85,19 @@ export interface NodeRolesInput {
 }
 
 /**
+ * The order the control-plane nodes start in, one at a time: members joining a running etcd first
+ * (after `etcdctl member add` the cluster lacks a quorum until they start), then the others; each
+ * group in the given order. Workers follow in groups of DEFAULT_WORKER_PARALLELISM.
+ */
+export function controlPlaneStartOrder<T>(nodes: readonly T[], controlPlane: (n: T) => boolean, joinEtcd: (n: T) => boolean): T[] {
+    const cp = nodes.filter(controlPlane);
+    return [...cp.filter(joinEtcd), ...cp.filter((n) => !joinEtcd(n))];
+}
+
+/** How many workers run their Kubernetes steps at once, unless KubernetesCluster is told otherwise. */
+export const DEFAULT_WORKER_PARALLELISM = 2;
+
+/**
  * The control-plane nodes as the cluster-wide wait labels and taints them, in the given order
  * (`names`, e.g. the program's start order); default config order.
  */

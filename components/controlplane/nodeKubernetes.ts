@@ -7,7 +7,7 @@ import { sha256 } from "../common/hash";
 import { Host, hostStep } from "../hosts/host";
 import { renderInstallBinaries, BinaryVersions } from "../runtime/render/installBinaries";
 import { nodeKubernetesFiles } from "./hostFiles";
-import { heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
+import { certificatesAnnotation, heldProfiles, hostPkiFiles, pkiFilesHash } from "./pkiFiles";
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, Signer } from "./pki/profiles";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
@@ -73,7 +73,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const pkiHash = pulumi.unsecret(pkiFiles.apply(pkiFilesHash));
 
         const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => filesCommand(
-            nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certsHash.slice(0, 16) }),
+            nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certificatesAnnotation(certsHash) }),
         ));
         const skewCheck = preflightCommand(args.versions.kubernetes);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));

@@ -57,3 +57,6 @@ export function hostPkiFiles(host: { name: string; controlPlane: boolean }, prof
 export function pkiFilesHash(files: HostFiles): string {
     return sha256(filesOnStdin(files));
 }
+
+/** The static pods' certificates annotation: the first 16 hex digits of pkiFilesHash. */
+export const certificatesAnnotation = (pkiHash: string): string => pkiHash.slice(0, 16);

@@ -5,7 +5,7 @@ import { run } from "../run";
 
 export const POD_MTU = MESH_MTU;
 /** 40 bytes of IPv6 header and 8 of ICMPv6 echo header. */
-export const ICMPV6_ECHO_OVERHEAD = 48;
+const ICMPV6_ECHO_OVERHEAD = 48;
 export const FULL_PAYLOAD = POD_MTU - ICMPV6_ECHO_OVERHEAD;
 
 /** IPv6 fragments this namespace has created so far (it must create none: nothing is fragmented). */

@@ -25,7 +25,7 @@ export async function unreachable(pods: readonly LabPod[], targets: readonly Tar
     return results.flat();
 }
 
-export function pairCount(pods: readonly LabPod[], targets: readonly Target[]): number {
+function pairCount(pods: readonly LabPod[], targets: readonly Target[]): number {
     return pods.reduce((n, p) => n + targets.filter((t) => t.address !== p.ula).length, 0);
 }
 

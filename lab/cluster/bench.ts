@@ -3,11 +3,12 @@
 // steps, and the memory of the running cluster (resident set of every process of the lab: the
 // kubelets, containerd and their containers, the machines, the mesh). Prints a Markdown table.
 import * as fs from "fs";
-import { claimLab, isUp, requireRoot, tearDownLeftovers } from "../preflight";
-import { records } from "../processes";
-import { down, teardownOnSignals } from "../teardown";
+import { guardRun, takeOverLab } from "../owner";
+import { isUp } from "../preflight";
+import { procStat, records } from "../processes";
+import { down } from "../teardown";
 import { bootstrapKubernetes } from "./bootstrap";
-import { cgroupPids } from "./machine";
+import { LAB_CGROUPS, cgroupPids } from "./machine";
 import { upCluster, waitNodesReady } from "./up";
 
 function rssMiB(pids: Iterable<number>): number {
@@ -27,12 +28,8 @@ function rssMiB(pids: Iterable<number>): number {
 function labPids(): number[] {
     const parent = new Map<number, number>();
     for (const e of fs.readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-        try {
-            const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-            parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-        } catch {
-            // Gone.
-        }
+        const st = procStat(Number(e));
+        if (st) parent.set(Number(e), st.ppid);
     }
     const mine = new Set(records().map((r) => r.pid));
     for (let grew = true; grew;) {
@@ -44,15 +41,13 @@ function labPids(): number[] {
             }
         }
     }
-    for (const pid of cgroupPids(/^\/v6l-/)) mine.add(pid);
+    for (const pid of cgroupPids(LAB_CGROUPS)) mine.add(pid);
     return [...mine];
 }
 
 async function main(): Promise<void> {
-    requireRoot();
-    teardownOnSignals();
-    tearDownLeftovers(down, (l) => process.stderr.write(`${l}\n`));
-    claimLab();
+    guardRun();
+    takeOverLab((l) => process.stderr.write(`${l}\n`));
     const t0 = Date.now();
     const { state, steps, config } = await upCluster({ log: () => undefined });
     const bringUp = (Date.now() - t0) / 1000;

@@ -2,9 +2,9 @@
 // controlplane/steps.ts), in the program's order: control-plane nodes one at a time (joining etcd
 // members first), the cluster-wide wait on the first of them, then workers two at a time.
 import type { StackConfig } from "../../components/config/types";
-import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
+import { DEFAULT_WORKER_PARALLELISM, controlPlaneNodeRoles, controlPlaneStartOrder } from "../../components/controlplane/facts";
 import type { ControlPlaneNodeRole } from "../../components/controlplane/render/nodeRoles";
-import { pkiFilesHash } from "../../components/controlplane/pkiFiles";
+import { certificatesAnnotation, pkiFilesHash } from "../../components/controlplane/pkiFiles";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import {
     BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand, waitControlPlaneCommand,
@@ -36,8 +36,8 @@ export interface HostSteps {
 export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: LabPki, publicKeys: Readonly<Record<string, string>>): HostSteps[] {
     const isCp = (name: string) => config.nodes.find((n) => n.name === name)!.roles.includes("control-plane");
     const pkiFiles = hosts.map((h) => labHostPkiFiles(pki, { name: h.name, controlPlane: isCp(h.name) }));
-    // The same certificates annotation the program puts on the static pods: the first 16 hex of the pki hash.
-    const certificatesHashes = Object.fromEntries(hosts.map((h, i) => [h.name, pkiFilesHash(pkiFiles[i]).slice(0, 16)]));
+    // The same certificates annotation the program puts on the static pods.
+    const certificatesHashes = Object.fromEntries(hosts.map((h, i) => [h.name, certificatesAnnotation(pkiFilesHash(pkiFiles[i]))]));
     const rendered = renderStack(config, { publicKeys, certificatesHashes });
     const roles = controlPlaneNodeRoles(config);
     return hosts.map((host, i) => {
@@ -80,12 +80,11 @@ export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps
 
 /** The program's order: joining control-plane members first, then the others, one at a time. */
 export function controlPlaneOrder(all: readonly HostSteps[]): HostSteps[] {
-    const cp = all.filter((s) => s.controlPlane);
-    return [...cp.filter((s) => s.joinEtcd), ...cp.filter((s) => !s.joinEtcd)];
+    return controlPlaneStartOrder(all, (s) => s.controlPlane, (s) => s.joinEtcd);
 }
 
 /** The cluster-wide wait on the first control-plane host (`cp`, in start order); it also labels and taints them. */
-export async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => void): Promise<void> {
+async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => void): Promise<void> {
     const t0 = Date.now();
     const first = cp[0];
     const roles = cp.flatMap((s) => (s.role ? [s.role] : []));
@@ -100,5 +99,6 @@ export async function bootstrapKubernetes(all: readonly HostSteps[], log: (l: st
     for (const s of cp) await runHostSteps(s, log);
     await waitControlPlane(cp, log);
     const workers = all.filter((s) => !s.controlPlane);
-    for (let i = 0; i < workers.length; i += 2) await Promise.all(workers.slice(i, i + 2).map((s) => runHostSteps(s, log)));
+    const size = DEFAULT_WORKER_PARALLELISM;
+    for (let i = 0; i < workers.length; i += size) await Promise.all(workers.slice(i, i + size).map((s) => runHostSteps(s, log)));
 }

@@ -1,6 +1,7 @@
 // npm run lab:cluster              a real IPv6-only Kubernetes cluster from the cluster stack, left running
 // npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdout untouched)
 // npm run lab:down                 removes everything (any lab)
+import { exitWith } from "../owner";
 import { AlreadyUpError, requireRoot } from "../preflight";
 import { requireState } from "../state";
 import { down, teardownOnSignals } from "../teardown";
@@ -60,7 +61,4 @@ async function main([command, ...rest]: string[]): Promise<number> {
     return 2;
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-    process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
-});
+exitWith(main(process.argv.slice(2)));

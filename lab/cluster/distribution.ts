@@ -4,9 +4,9 @@
 // docker-registry, distribution v2) that containerd pulls through as the stack's registry mirror.
 import { createHash } from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { INET6_NS, LAB_DIR, STATE_DIR } from "../config";
+import { hostPort, httpUrl } from "../../components/common/net";
+import { INET6_LENGTH, INET6_NS, LAB_DIR, STATE_DIR, UPLINK, clusterCache } from "../config";
 import { inNs } from "../netns";
 import { startDaemon } from "../processes";
 import { run, runSync } from "../run";
@@ -16,15 +16,11 @@ import type { ToolchainDirs, Versions } from "./toolchain";
 
 /** The mirror (registry) and the release site, on the lab's IPv6 internet. */
 export const MIRROR_ADDRESS = "2001:db8:ffff::5";
-export const MIRROR_PORT = 5000;
+const MIRROR_PORT = 5000;
 export const RELEASES_ADDRESS = "2001:db8:ffff::6";
-export const RELEASES_PORT = 80;
+const RELEASES_PORT = 80;
 
 const sha256File = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-
-function cacheRoot(): string {
-    return process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s");
-}
 
 /** The containerd release tarball (bin/containerd, bin/containerd-shim-runc-v2, bin/ctr), made once. */
 function containerdTarball(dir: string, version: string): string {
@@ -43,7 +39,7 @@ function containerdTarball(dir: string, version: string): string {
  *   runc/v<r>/runc.amd64, runc/v<r>/runc.sha256sum
  * Files are symlinks into the toolchain cache; checksums are computed here.
  */
-export function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
+function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
     fs.rmSync(root, { recursive: true, force: true });
     const put = (rel: string, src: string) => {
         const dst = path.join(root, rel);
@@ -66,16 +62,16 @@ export function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): voi
 
 /** The stack's `releaseBases` and `registryMirrors` for the lab's sites. */
 export function labSources(registries: readonly string[]) {
-    const base = `http://[${RELEASES_ADDRESS}]:${RELEASES_PORT}`;
+    const base = httpUrl(RELEASES_ADDRESS, RELEASES_PORT);
     return {
         releaseBases: { kubernetes: `${base}/kubernetes`, containerd: `${base}/containerd`, runc: `${base}/runc` },
-        registryMirrors: Object.fromEntries(registries.map((r) => [r, `http://[${MIRROR_ADDRESS}]:${MIRROR_PORT}/v2/${r}`])),
+        registryMirrors: Object.fromEntries(registries.map((r) => [r, `${httpUrl(MIRROR_ADDRESS, MIRROR_PORT)}/v2/${r}`])),
     };
 }
 
 async function addAddress(address: string): Promise<void> {
-    const has = (await run(["ip", "-n", INET6_NS, "-6", "addr", "show", "dev", "eth0"])).stdout.includes(`${address}/`);
-    if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/64`, "dev", "eth0", "nodad"]);
+    const has = (await run(["ip", "-n", INET6_NS, "-6", "addr", "show", "dev", UPLINK])).stdout.includes(`${address}/`);
+    if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/${INET6_LENGTH}`, "dev", UPLINK, "nodad"]);
 }
 
 /** Starts the release site on the lab's IPv6 internet. */
@@ -83,19 +79,19 @@ export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promis
     const root = path.join(STATE_DIR, "releases");
     releaseTree(root, v, dirs);
     await addAddress(RELEASES_ADDRESS);
-    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, `[${RELEASES_ADDRESS}]:${RELEASES_PORT}`])));
+    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, hostPort(RELEASES_ADDRESS, RELEASES_PORT)])));
     await waitForLog(rec, "ready", 30_000);
 }
 
 /** The registry's storage outlives the lab (pushing an unchanged image again moves no blob). */
-export function registryStorage(): string {
-    return path.join(cacheRoot(), "registry");
+function registryStorage(): string {
+    return path.join(clusterCache(), "registry");
 }
 
 /** Starts the registry, then pushes every image to it under `<registry host>/<repository>:<tag>`. */
 export async function startMirror(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
     await addAddress(MIRROR_ADDRESS);
-    const listen = `[${MIRROR_ADDRESS}]:${MIRROR_PORT}`;
+    const listen = hostPort(MIRROR_ADDRESS, MIRROR_PORT);
     // Image references cannot hold an IPv6 literal: the registry listens on every address of the
     // internet's namespace, and skopeo (run there) pushes to it as localhost.
     const pushTo = `localhost:${MIRROR_PORT}`;

@@ -1,7 +1,7 @@
 // What is on a host, read over SSH as an operator would: each file's mode, inode, mtime and
 // sha256, and which of the services it enabled run. The cluster checks compare it with what the
 // program renders (npm run render) and across a second pass of every step.
-import { createHash } from "crypto";
+import { sha256 } from "../../components/common/hash";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { isRunning, records } from "../processes";
 import type { LabHost } from "../state";
@@ -40,7 +40,7 @@ export function renderDrift(files: HostFiles, facts: ReadonlyMap<string, FileFac
     const drift: string[] = [];
     for (const [p, f] of files) {
         const on = facts.get(p);
-        const sha = createHash("sha256").update(f.content).digest("hex");
+        const sha = sha256(f.content);
         if (!on) drift.push(`${p}: missing`);
         else {
             if (on.sha256 !== sha) drift.push(`${p}: content differs from the render`);

@@ -7,6 +7,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { clusterCache } from "../config";
 import { runSync } from "../run";
 
 /** One file of an image: copied from `src` (symlinks followed) to `dst` inside the image. */
@@ -30,14 +31,14 @@ export interface ImageSpec {
     readonly user?: string;
 }
 
-export const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-export function imagesCache(): string {
-    return path.join(process.env.V6K8S_CACHE ?? path.join(os.homedir(), ".cache", "v6k8s"), "images");
+function imagesCache(): string {
+    return path.join(clusterCache(), "images");
 }
 
 /** The shared libraries `binary` loads (ldd), including the dynamic loader. */
-export function sharedLibraries(binary: string): string[] {
+function sharedLibraries(binary: string): string[] {
     const out = runSync(["ldd", binary], { allowFail: true }).stdout;
     const libs = new Set<string>();
     for (const line of out.split("\n")) {
@@ -48,7 +49,7 @@ export function sharedLibraries(binary: string): string[] {
 }
 
 /** Every file the image holds, libraries included, sorted by destination. */
-export function resolvedFiles(spec: ImageSpec): ImageFile[] {
+function resolvedFiles(spec: ImageSpec): ImageFile[] {
     const files = new Map(spec.files.map((f) => [f.dst, f]));
     for (const bin of spec.linked ?? []) {
         const f = files.get(bin);
@@ -59,7 +60,7 @@ export function resolvedFiles(spec: ImageSpec): ImageFile[] {
 }
 
 /** A key that changes when the spec or any source file changes (size and mtime). */
-export function imageKey(spec: ImageSpec, files: readonly ImageFile[]): string {
+function imageKey(spec: ImageSpec, files: readonly ImageFile[]): string {
     const h = createHash("sha256").update(JSON.stringify(spec));
     for (const f of files) {
         const st = fs.statSync(f.src);
@@ -69,7 +70,7 @@ export function imageKey(spec: ImageSpec, files: readonly ImageFile[]): string {
 }
 
 /** The OCI layout dir of an image (one per reference). */
-export function layoutDir(ref: string): string {
+function layoutDir(ref: string): string {
     return path.join(imagesCache(), ref.replace(/[^A-Za-z0-9_.-]/g, "_"));
 }
 

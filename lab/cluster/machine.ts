@@ -5,7 +5,9 @@
 // namespace instead (machines.ts): both views bind the same directories, so they agree.
 import * as fs from "fs";
 import * as path from "path";
-import { GLUE_DIR, LAB_DIR, LOG_DIR, PID_DIR, STATE_DIR } from "../config";
+import { ETCD_DATA_DIR, ETCD_PKI_DIR, KUBELET_DIR, PKI_DIR } from "../../components/controlplane/paths";
+import { OWNED_DIR } from "../../components/hosts/render/owned";
+import { LAB_DIR, STATE_DIR } from "../config";
 import { hostEnv } from "../machines";
 import { inNs } from "../netns";
 import { PidRecord, isRunning, logFile, records, startDaemon } from "../processes";
@@ -23,9 +25,9 @@ const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
  * /lib/modules: kube-proxy mounts it (this kernel has none); /root: see below.
  */
 export const KUBERNETES_STATE_DIRS = [
-    "/etc/containerd", "/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/lib/modules", "/run/containerd", "/run/netns",
-    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", "/var/lib/etcd", "/var/lib/kubelet",
-    "/var/lib/kubelet/pki", "/var/lib/v6k8s", "/var/log/containers", "/var/log/pods",
+    "/etc/containerd", PKI_DIR, ETCD_PKI_DIR, "/lib/modules", "/run/containerd", "/run/netns",
+    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", ETCD_DATA_DIR, KUBELET_DIR,
+    `${KUBELET_DIR}/pki`, path.dirname(OWNED_DIR), "/var/log/containers", "/var/log/pods",
     // root's home: sshd's sessions start there and bash reads its .bashrc (Debian's
     // SSH_SOURCE_BASHRC); a server's own, empty, not the lab machine's.
     "/root",
@@ -33,13 +35,17 @@ export const KUBERNETES_STATE_DIRS = [
     "/run/sshd",
 ];
 
-/** The kubelet's cgroup root on this host (unit.d/kubelet.sh passes the same). */
-export const cgroupRoot = (host: LabHost) => `/v6l-${host.name}`;
+/** The kubelet's cgroup root on a host (unit.d/kubelet.sh passes the same). */
+const cgroupRoot = (name: string) => `/v6l-${name}`;
+/** Every lab host's kubelet cgroup root, as cgroupPids matches it. */
+export const LAB_CGROUPS = new RegExp(`^${cgroupRoot("")}`);
+/** One host's. */
+export const hostCgroups = (name: string) => new RegExp(`^${cgroupRoot(name)}(/|$)`);
 
 const machineName = (host: LabHost) => `${host.name}-machine`;
 
 /** The host's machine process, if it runs. */
-export function machineOf(host: LabHost): PidRecord | undefined {
+function machineOf(host: LabHost): PidRecord | undefined {
     return records().find((r) => r.name === machineName(host) && isRunning(r));
 }
 
@@ -49,18 +55,18 @@ export async function bootMachine(host: LabHost): Promise<PidRecord> {
     if (running) return running;
     // A new log per boot: a power-cycled host's old log already says "ready".
     fs.rmSync(logFile(machineName(host)), { force: true });
-    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host)]));
+    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host.name)]));
     await waitForLog(rec, `machine ${host.name} ready`, 30_000);
     return rec;
 }
 
 /** Per-host glue state outside the host's own directories (e.g. containerd's adapted config). */
-export function glueState(host: LabHost): string {
+function glueState(host: LabHost): string {
     return path.join(STATE_DIR, "glue", host.name);
 }
 
 export function machineEnv(host: LabHost): Record<string, string> {
-    return { ...hostEnv(host), V6L_UNITS: "1", V6L_GLUE_STATE: glueState(host), V6L_PID_DIR: PID_DIR, V6L_LOG_DIR: LOG_DIR, V6L_GLUE: GLUE_DIR };
+    return { ...hostEnv(host), V6L_UNITS: "1", V6L_GLUE_STATE: glueState(host) };
 }
 
 export function machineArgv(host: LabHost, argv: readonly string[]): string[] {
@@ -70,7 +76,7 @@ export function machineArgv(host: LabHost, argv: readonly string[]): string[] {
 }
 
 /** A command on the host's machine. */
-export function onMachine(host: LabHost, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+function onMachine(host: LabHost, argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     return run(machineArgv(host, argv), { ...opts, env: { ...machineEnv(host), ...opts.env } });
 }
 
@@ -111,7 +117,7 @@ export function cgroupDirs(name: string): string[] {
     const base = "/sys/fs/cgroup";
     if (!fs.existsSync(base)) return out;
     for (const h of fs.readdirSync(base)) {
-        const root = path.join(base, h, `v6l-${name}`);
+        const root = path.join(base, h, cgroupRoot(name));
         if (!fs.existsSync(root)) continue;
         const walk = (d: string) => {
             for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));

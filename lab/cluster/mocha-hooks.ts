@@ -3,23 +3,15 @@
 // The bring-up itself carries the interrupted-bootstrap check: the first control-plane node's
 // steps run, then run again as a re-run after an interruption would (before any other member
 // exists), and only then does the bootstrap go on.
-import { claimLab, isUp, requireRoot, tearDownLeftovers } from "../preflight";
-import { rootSnapshot } from "../snapshot";
-import { down, teardownOnSignals } from "../teardown";
+import { guardRun, takeOverLab, testLog as log } from "../owner";
+import { recordRootSnapshot } from "../snapshot";
+import { down } from "../teardown";
 import { STEPS, controlPlaneOrder, runHostSteps } from "./bootstrap";
 import { sshOnHost } from "./ssh";
 import { setCluster, setInterrupted } from "./session";
 import { finishCluster, prepareCluster } from "./up";
 
-requireRoot();
-teardownOnSignals();
-process.once("exit", () => {
-    if (isUp()) down();
-});
-
-function log(line: string): void {
-    process.stderr.write(`      ${line}\n`);
-}
+guardRun(true);
 
 /** How long the re-run of the first member's steps may take before it counts as stuck. */
 export const RERUN_LIMIT_SECONDS = 240;
@@ -28,12 +20,11 @@ export const mochaHooks = {
     async beforeAll(this: Mocha.Context): Promise<void> {
         // A cold machine builds Kubernetes, etcd, containerd, runc and CoreDNS from Go modules first.
         this.timeout(85 * 60_000);
-        tearDownLeftovers(down, log);
-        claimLab();
-        const root = rootSnapshot();
+        takeOverLab(log);
+        recordRootSnapshot();
         try {
             const c = await prepareCluster({ log, stack: process.env.V6K8S_LAB_CLUSTER_STACK });
-            setCluster(c, root);
+            setCluster(c);
             const first = controlPlaneOrder(c.steps)[0];
             await c.phase(`kubernetes: ${first.host.name} alone (the bootstrap is then interrupted)`, () => runHostSteps(first, log));
             // The re-run: every step again, the start step included, with no other member yet.

@@ -9,7 +9,7 @@ import { externalIpPolicyObjects } from "../../components/addons/render/external
 import type { KubernetesObject } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import type { StackConfig } from "../../components/config/types";
-import { renderKubeconfig } from "../../components/controlplane/render/kubeconfig";
+import { renderAdminKubeconfig } from "../../components/controlplane/render/kubeconfig";
 import { httpsUrl } from "../../components/common/net";
 import type { AddressPlan } from "../../components/network/plan";
 import { INET6_NS, STATE_DIR } from "../config";
@@ -23,12 +23,12 @@ export const KUBECONFIG = path.join(STATE_DIR, "admin.kubeconfig");
 
 /** Writes the admin kubeconfig (server: the first control-plane node's public address). */
 export function writeAdminKubeconfig(pki: LabPki, firstControlPlane: LabHost): string {
-    const text = renderKubeconfig({
+    const text = renderAdminKubeconfig({
         server: httpsUrl(firstControlPlane.publicAddress, APISERVER_PORT, "apiserverPort"),
-        ca: { caPem: pki.admin.ca },
-        user: "v6k8s-admin",
-        credentials: { certPem: pki.admin.cert, keyPem: pki.admin.key },
-    }, "v6k8s lab admin kubeconfig (system:masters)");
+        caPem: pki.admin.ca,
+        certPem: pki.admin.cert,
+        keyPem: pki.admin.key,
+    });
     fs.writeFileSync(KUBECONFIG, text, { mode: 0o600 });
     return KUBECONFIG;
 }

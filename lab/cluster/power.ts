@@ -3,48 +3,45 @@
 // namespace), its namespace deleted, its volatile state (/run) lost, its disk kept. On: the
 // provider plugs it in again, it boots what it enabled (network, mesh: lab/units.ts), then its
 // machine, then containerd and the kubelet as systemd would start them at boot.
-import * as fs from "fs";
 import * as path from "path";
+import { CONTAINERD_UNIT_PATH } from "../../components/controlplane/render/containerd";
+import { KUBELET_UNIT_PATH } from "../../components/controlplane/render/kubelet";
 import { PROVIDER_NS } from "../config";
-import { VOLATILE_DIRS } from "../machines";
+import { VOLATILE_DIRS, clearDirs } from "../machines";
 import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
 import { stopRecorded, stopUnrecorded } from "../processes";
-import { LabHost, LabState } from "../state";
-import { plugHost } from "../topology";
+import type { LabHost } from "../state";
+import { plugHost, providerPort } from "../topology";
 import { enabledUnits, startUnit } from "../units";
-import { bootMachine, cgroupPids, removeCgroups, shOnMachine } from "./machine";
+import { bootMachine, cgroupPids, hostCgroups, removeCgroups, shOnMachine } from "./machine";
 import { startSshd } from "./ssh";
 
 /** What lives in /run on the host (tmpfs in production): gone at a power cut. */
 const VOLATILE = [...VOLATILE_DIRS, "/run/containerd", "/run/netns"];
-/** Started on the machine by unit.sh, not by the network lab's boot. */
-const KUBERNETES_UNITS = ["containerd.service", "kubelet.service", "containerd", "kubelet"];
+/** Started on the machine by unit.sh, in this order, not by the network lab's boot. */
+const KUBERNETES_UNITS = [CONTAINERD_UNIT_PATH, KUBELET_UNIT_PATH].map((p) => path.basename(p));
 
 export function powerOffCluster(host: LabHost): void {
     stopRecorded(`${host.name}-`);
-    for (const pid of cgroupPids(new RegExp(`^/v6l-${host.name}(/|$)`))) stopUnrecorded(pid);
+    for (const pid of cgroupPids(hostCgroups(host.name))) stopUnrecorded(pid);
     for (const pid of netnsPids(host.ns)) stopUnrecorded(pid);
     deleteNetns(host.ns);
     removeCgroups(host.name);
-    for (const d of VOLATILE) {
-        const dir = path.join(host.root, d);
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
-    }
+    clearDirs(host, VOLATILE);
 }
 
 /** Boots the host; returns the units it started. */
-export async function powerOnCluster(_state: LabState, host: LabHost): Promise<string[]> {
+export async function powerOnCluster(host: LabHost): Promise<string[]> {
     await addNetns(host.ns);
     // The provider's end of the old link goes with the old namespace; drop it should it linger.
-    await run(["ip", "-n", PROVIDER_NS, "link", "del", `h-${host.name}`.slice(0, 15)], { allowFail: true });
+    await run(["ip", "-n", PROVIDER_NS, "link", "del", providerPort(host)], { allowFail: true });
     await plugHost(host);
     // Services only: timers (the etcd backup) are not emulated in the lab (sh/glue/unit.sh).
-    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u) && (!u.includes(".") || u.endsWith(".service")));
+    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u.includes(".") ? u : `${u}.service`) && (!u.includes(".") || u.endsWith(".service")));
     for (const u of units) await startUnit(host, u);
     await bootMachine(host);
     await startSshd(host);
-    await shOnMachine(host, "systemctl start containerd.service && systemctl start kubelet.service");
-    return [...units, "containerd.service", "kubelet.service"];
+    await shOnMachine(host, KUBERNETES_UNITS.map((u) => `systemctl start ${u}`).join(" && "));
+    return [...units, ...KUBERNETES_UNITS];
 }

@@ -1,5 +1,5 @@
 // The cluster the cluster checks run against: brought up once by the root hooks (mocha-hooks.ts).
-import type { ClusterState, LabHost, LabState } from "../state";
+import { ClusterState, LabHost, LabState, hostNamed as hostOf } from "../state";
 import type { PreparedCluster } from "./up";
 
 export interface InterruptedBootstrap {
@@ -13,11 +13,9 @@ export interface InterruptedBootstrap {
 
 let current: PreparedCluster | undefined;
 let interrupted: InterruptedBootstrap | undefined;
-let rootBefore: Record<string, unknown> | undefined;
 
-export function setCluster(c: PreparedCluster | undefined, root?: Record<string, unknown>): void {
+export function setCluster(c: PreparedCluster | undefined): void {
     current = c;
-    if (root) rootBefore = root;
 }
 
 export function cluster(): PreparedCluster {
@@ -34,9 +32,7 @@ export function operator(): ClusterState {
 }
 
 export function hostNamed(name: string): LabHost {
-    const h = labState().hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`lab: no host ${name}`);
-    return h;
+    return hostOf(labState(), name);
 }
 
 export function setInterrupted(r: InterruptedBootstrap): void {
@@ -46,9 +42,4 @@ export function setInterrupted(r: InterruptedBootstrap): void {
 export function interruptedBootstrap(): InterruptedBootstrap {
     if (!interrupted) throw new Error("lab: the interrupted bootstrap was not run");
     return interrupted;
-}
-
-export function rootSnapshotBefore(): Record<string, unknown> {
-    if (!rootBefore) throw new Error("lab: no snapshot of the root namespace was taken");
-    return rootBefore;
 }

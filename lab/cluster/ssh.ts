@@ -7,6 +7,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
+import { hostPort } from "../../components/common/net";
+import { SSH_PORT } from "../../components/common/ports";
+import { projectName } from "../../components/config/stackFile";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";
 import { PidRecord, isRunning, records, startDaemon } from "../processes";
@@ -14,10 +17,10 @@ import { RunOptions, RunResult, eventually, run } from "../run";
 import type { LabHost } from "../state";
 import { machineArgv, machineEnv } from "./machine";
 
-export const SSH_DIR = path.join(STATE_DIR, "ssh");
+const SSH_DIR = path.join(STATE_DIR, "ssh");
 /** The lab stack's SSH key (production: the `sshPrivateKey` secret). Generated per lab, never in git. */
-export const SSH_KEY = path.join(SSH_DIR, "id_ed25519");
-export const KNOWN_HOSTS = path.join(SSH_DIR, "known_hosts");
+const SSH_KEY = path.join(SSH_DIR, "id_ed25519");
+const KNOWN_HOSTS = path.join(SSH_DIR, "known_hosts");
 const SSHD = "/usr/sbin/sshd";
 
 const sshdDir = (host: LabHost) => path.join(host.root, ".sshd");
@@ -38,13 +41,13 @@ async function keygen(file: string, comment: string): Promise<void> {
 }
 
 /** The lab stack's key pair; returns the public key line. */
-export async function labSshKey(): Promise<string> {
+async function labSshKey(): Promise<string> {
     await keygen(SSH_KEY, "v6k8s-lab");
     return fs.readFileSync(`${SSH_KEY}.pub`, "utf8").trim();
 }
 
 /** The host's SSH host public key (`ssh-ed25519 AAAA…`), made once: it survives power cycles like a disk. */
-export async function hostPublicKey(host: LabHost): Promise<string> {
+async function hostPublicKey(host: LabHost): Promise<string> {
     await keygen(hostKeyFile(host), `root@${host.name}`);
     return fs.readFileSync(`${hostKeyFile(host)}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
 }
@@ -54,13 +57,13 @@ export async function hostPublicKey(host: LabHost): Promise<string> {
  * one addition to a session: the glue first on PATH (systemctl & co.) and where the glue keeps
  * its state, as in-machine.sh gives a command entered with nsenter.
  */
-export function sshdConfig(host: LabHost): string {
+function sshdConfig(host: LabHost): string {
     const env = machineEnv(host);
     const pathVar = `${env.V6L_GLUE}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
     const setEnv = [`PATH=${pathVar}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
     for (const e of setEnv) if (/\s|"/.test(e)) throw new Error(`lab: sshd SetEnv value must not hold spaces or quotes: ${e}`);
     return [
-        `ListenAddress [${host.publicAddress}]:22`,
+        `ListenAddress ${hostPort(host.publicAddress, SSH_PORT)}`,
         `HostKey ${hostKeyFile(host)}`,
         `AuthorizedKeysFile ${path.join(sshdDir(host), "authorized_keys")}`,
         `PidFile ${path.join(sshdDir(host), "sshd.pid")}`,
@@ -75,7 +78,7 @@ export function sshdConfig(host: LabHost): string {
     ].join("\n");
 }
 
-export function sshdOf(host: LabHost): PidRecord | undefined {
+function sshdOf(host: LabHost): PidRecord | undefined {
     return records().find((r) => r.name === sshdName(host) && isRunning(r));
 }
 
@@ -92,7 +95,7 @@ export async function startSshd(host: LabHost): Promise<void> {
     const up = await eventually(async () => (await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 })).code === 0, 30_000, 500);
     if (!up) {
         const r = await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 });
-        throw new Error(`lab: ${host.name}'s sshd does not accept the lab key on [${host.publicAddress}]:22: ${r.stderr.trim()}`);
+        throw new Error(`lab: ${host.name}'s sshd does not accept the lab key on ${hostPort(host.publicAddress, SSH_PORT)}: ${r.stderr.trim()}`);
     }
 }
 
@@ -107,7 +110,7 @@ function pinHostKey(host: LabHost, hostKey: string): void {
  * ssh from the operator's namespace: the lab key only, the pinned host key only (no agent, no
  * config file, no prompt), and the script as ONE argument, so the server gets it byte for byte.
  */
-export function sshArgv(host: LabHost, script: string): string[] {
+function sshArgv(host: LabHost, script: string): string[] {
     return inNs(INET6_NS, [
         "ssh", "-F", "none", "-i", SSH_KEY, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
         "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
@@ -131,11 +134,12 @@ export const LAB_STACK_FILE = path.join(STATE_DIR, "Pulumi.lab.yaml");
  */
 export async function writeLabStack(stackFile: string, hosts: readonly LabHost[]): Promise<string> {
     const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
-    const nodes = doc.getIn(["config", "v6k8s:nodes"]) as { items: unknown[] } | undefined;
-    if (!nodes) throw new Error(`lab: ${stackFile} has no config.v6k8s:nodes`);
-    for (const [i, n] of (doc.toJS().config["v6k8s:nodes"] as { name: string }[]).entries()) {
+    const key = `${projectName()}:nodes`;
+    const nodes = doc.getIn(["config", key]) as { items: unknown[] } | undefined;
+    if (!nodes) throw new Error(`lab: ${stackFile} has no config.${key}`);
+    for (const [i, n] of (doc.toJS().config[key] as { name: string }[]).entries()) {
         const host = hosts.find((h) => h.name === n.name);
-        if (host) doc.setIn(["config", "v6k8s:nodes", i, "hostKey"], await hostPublicKey(host));
+        if (host) doc.setIn(["config", key, i, "hostKey"], await hostPublicKey(host));
     }
     doc.commentBefore = ` Written by the cluster lab (lab/cluster/ssh.ts) from ${path.relative(path.join(__dirname, "..", ".."), stackFile)}: each\n hostKey is the key that host's sshd presents in this lab. Secrets: see README, "The lab stack".`;
     fs.writeFileSync(LAB_STACK_FILE, doc.toString());

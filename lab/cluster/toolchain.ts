@@ -71,10 +71,10 @@ function iptablesFiles(): { files: { src: string; dst: string }[]; symlinks: [st
 }
 
 /** Busybox applets of the toolbox image (`lab.local/toolbox:1`). */
-export const TOOLBOX_APPLETS = ["sh", "ls", "cat", "echo", "sleep", "nslookup", "wget", "ping", "nc", "httpd", "hostname", "ip", "mkdir", "grep", "env", "true"];
+const TOOLBOX_APPLETS = ["sh", "ls", "cat", "echo", "sleep", "nslookup", "wget", "ping", "nc", "httpd", "hostname", "ip", "mkdir", "grep", "env", "true"];
 export const TOOLBOX_IMAGE = "lab.local/toolbox:1";
 /** What the toolbox's `httpd -h /www` serves (the example public service). */
-export const TOOLBOX_PAGE = path.join(__dirname, "toolbox", "index.html");
+const TOOLBOX_PAGE = path.join(__dirname, "toolbox", "index.html");
 
 /** Every image the lab cluster pulls, under production's names. */
 export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[] {

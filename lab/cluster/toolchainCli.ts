@@ -3,7 +3,7 @@
 import { parseArgs } from "util";
 import { readStackFile } from "../../components/config/stackFile";
 import { ensureToolchain, versionsOf } from "./toolchain";
-import { CLUSTER_STACK } from "./up";
+import { CLUSTER_STACK } from "../config";
 
 const { values } = parseArgs({ options: { stack: { type: "string" } } });
 const t0 = Date.now();

@@ -7,19 +7,16 @@ import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import type { AddressPlan } from "../../components/network/plan";
 import { planStack } from "../../components/config/stackPlan";
-import { LAB_DIR } from "../config";
-import { up as upNetwork } from "../lab";
+import { CLUSTER_STACK } from "../config";
+import { timed, up as upNetwork } from "../lab";
 import { eventually } from "../run";
-import { LabState, saveState } from "../state";
-import * as path from "path";
+import { LabState, hostNamed, saveState } from "../state";
 import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
 import { issueLabPki } from "./pki";
 import { writeLabStack } from "./ssh";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
-
-export const CLUSTER_STACK = path.join(LAB_DIR, "stacks", "cluster.yaml");
 
 export interface ClusterUp {
     readonly state: LabState;
@@ -28,7 +25,7 @@ export interface ClusterUp {
 }
 
 /** The stack must send the hosts to the lab's release site and mirror, nowhere else. */
-export function checkSources(config: StackConfig): void {
+function checkSources(config: StackConfig): void {
     const want = labSources(Object.keys(config.cluster.registryMirrors));
     const bad: string[] = [];
     for (const [k, v] of Object.entries(want.releaseBases)) {
@@ -67,21 +64,14 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     const toolchainSeconds = (Date.now() - t0) / 1000;
     const state = await upNetwork({ stack, kubernetes: true, log });
     state.timings.toolchain = toolchainSeconds;
-    const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-        const p0 = Date.now();
-        const r = await work();
-        state.timings[name] = (Date.now() - p0) / 1000;
-        log(`lab: ${name} ${state.timings[name].toFixed(1)} s`);
-        saveState(state);
-        return r;
-    };
+    const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => timed(state, name, log, work, 1);
     await phase("release site and registry mirror", async () => {
         await startReleaseSite(versions, dirs);
         await startMirror(imageSpecs(config, dirs), log);
     });
     await writeLabStack(stack, state.hosts);
     const plan = planStack(config);
-    const pki = issueLabPki(config, plan, config.nodes.map((n) => state.hosts.find((h) => h.name === n.name)!.publicAddress));
+    const pki = issueLabPki(config, plan, config.nodes.map((n) => hostNamed(state, n.name).publicAddress));
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
     writeAdminKubeconfig(pki, steps.find((s) => s.controlPlane)!.host);

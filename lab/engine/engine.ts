@@ -10,9 +10,9 @@ import { INET6_NS, REPO_DIR } from "../config";
 import { inNs } from "../netns";
 import { RunResult, run, runSync } from "../run";
 
-export const ENGINE_PROJECT = __dirname;
+const ENGINE_PROJECT = __dirname;
 /** The binaries `pulumi up` of this stack needs. */
-export const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;
+const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;
 const TOOLCHAIN = path.join(REPO_DIR, "tools", "pulumi-toolchain.sh");
 
 /** The toolchain's bin directory and the engine binaries missing from it (built by the script). */

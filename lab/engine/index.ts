@@ -10,7 +10,6 @@
 //   kubeconfig       path of the admin kubeconfig (default /run/v6k8s-lab/admin.kubeconfig)
 //   corednsReplicas  overrides cluster.coredns.replicas (the in-place update check)
 import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterServices } from "../../components/addons/clusterServices";
 import { createPublicServices } from "../../components/addons/publicService";
@@ -18,12 +17,13 @@ import { clusterServiceInputs } from "../../components/addons/render/clusterObje
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import { planStack } from "../../components/config/stackPlan";
-import { STATE_DIR } from "../config";
+import { KUBECONFIG } from "../cluster/operator";
+import { CLUSTER_STACK } from "../config";
 import { requireState } from "../state";
 
 const cfg = new pulumi.Config("v6k8s-lab-engine");
-const stackFile = cfg.get("stackFile") ?? path.join(__dirname, "..", "stacks", "cluster.yaml");
-const kubeconfigPath = cfg.get("kubeconfig") ?? path.join(STATE_DIR, "admin.kubeconfig");
+const stackFile = cfg.get("stackFile") ?? CLUSTER_STACK;
+const kubeconfigPath = cfg.get("kubeconfig") ?? KUBECONFIG;
 const fromFile = readStackFile(stackFile);
 const replicas = cfg.getNumber("corednsReplicas");
 const config: StackConfig = replicas === undefined ? fromFile : {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { NAT64_UP_PATH } from "../../components/nat64/render/nat64Up";
-import { nat64Address } from "../checks/nat64";
+import { nat64Address } from "../checks/addresses";
 import { INET4_SERVER, WHOAMI_PORT } from "../config";
 import { hostArgv, shOnHost } from "../machines";
 import { ping, tcpRequest } from "../probes";

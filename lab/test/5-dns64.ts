@@ -4,7 +4,7 @@ import * as path from "path";
 import { corefileStanzas, dns64PrefixOf, formatCorefile } from "../../components/dns/render/corefile";
 import { readStackFile } from "../../components/config/stackFile";
 import { planStack } from "../../components/config/stackPlan";
-import { nat64Address } from "../checks/nat64";
+import { nat64Address } from "../checks/addresses";
 import { DNS_POD, DUAL_NAME, INET4_SERVER, INET6_DNS, INET6_SERVER, V4ONLY_NAME, WHOAMI_PORT } from "../config";
 import { COREDNS_VERSION, corednsPath, podName } from "../coredns";
 import { podArgv } from "../machines";

@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { nat64Address } from "../checks/nat64";
+import { nat64Address } from "../checks/addresses";
 import { assertReachable, hostTarget, podTarget } from "../checks/reach";
 import { DNS_POD, INET4_SERVER, WHOAMI_PORT } from "../config";
 import { powerOff, powerOn } from "../fault";

@@ -3,8 +3,7 @@ import { readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/offline";
 import { meshHost, nat64Host, prepareHost } from "../apply";
 import { assertReachable, hostTarget, podTarget } from "../checks/reach";
-import { hostArgv } from "../machines";
-import { run } from "../run";
+import { wgPublicKey } from "../machines";
 import { lab, testPods } from "../session";
 import { diffSnapshots, hostSnapshot } from "../snapshot";
 
@@ -12,7 +11,7 @@ describe("7. idempotence: re-applying every host's bootstrap changes nothing", (
     it("files, activate, wireguard-key, mesh (and the NAT64 gateway) again: addresses, routes, rules and peers unchanged", async function () {
         this.timeout(180_000);
         const hosts = lab().hosts;
-        const keys = await Promise.all(hosts.map(async (h) => (await run(hostArgv(h, ["wg", "show", "wg0", "public-key"]))).stdout.trim()));
+        const keys = await Promise.all(hosts.map(wgPublicKey));
         const rendered = renderStack(readStackFile(lab().stack), { publicKeys: Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]])) });
         const before = await Promise.all(hosts.map(hostSnapshot));
         const again = await Promise.all(hosts.map(async (h, i) => {

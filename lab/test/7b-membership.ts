@@ -17,7 +17,7 @@ import { assertReachable, hostTarget, podTarget } from "../checks/reach";
 import { STATE_DIR, TEST_POD } from "../config";
 import { removeHost } from "../fault";
 import { addHost, sameNetworkFiles, startLabHost } from "../lab";
-import { hostArgv } from "../machines";
+import { wgPublicKey, wgShowArgv } from "../machines";
 import { inNs } from "../netns";
 import { schedulePod } from "../pods";
 import { PidRecord, isRunning, records } from "../processes";
@@ -28,6 +28,7 @@ import { diffSnapshots, hostSnapshot } from "../snapshot";
 import { fakeHostKey } from "../../test/support/hostKeys";
 import type { LabHost } from "../state";
 import { WIREGUARD_PORT } from "../../components/common/ports";
+import { WIREGUARD_INTERFACE } from "../../components/hosts/render/hostNet";
 
 interface Peer {
     readonly publicKey: string;
@@ -76,8 +77,8 @@ function wireguardGoOf(host: LabHost): PidRecord[] {
 
 async function wgView(host: LabHost): Promise<WgView> {
     const [dump, link] = await Promise.all([
-        run(hostArgv(host, ["wg", "show", "wg0", "dump"])),
-        run(inNs(host.ns, ["ip", "-j", "link", "show", "dev", "wg0"])),
+        run(wgShowArgv(host, "dump")),
+        run(inNs(host.ns, ["ip", "-j", "link", "show", "dev", WIREGUARD_INTERFACE])),
     ]);
     const [{ ifindex }] = JSON.parse(link.stdout) as { ifindex: number }[];
     return { ifindex, ...parseDump(host, dump.stdout), wireguardGo: wireguardGoOf(host) };
@@ -145,7 +146,7 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         assert.ok(!existing.some((h) => h.name === newName || h.gua === gua), `${newName} or ${gua} is in the lab already`);
         // The lab reaches its hosts without SSH: a made-up host key satisfies the config.
         withNew = stackWith(state.stack, { name: newName, index, kind: "dedicated", roles: ["worker"], gua, hostKey: fakeHostKey(newName) });
-        for (const h of existing) keys[h.name] = (await run(hostArgv(h, ["wg", "show", "wg0", "public-key"]))).stdout.trim();
+        for (const h of existing) keys[h.name] = await wgPublicKey(h);
         original = renderStack(without, { publicKeys: keys });
         // Every pair of hosts talks (so every peer has a session), then step 1: what every host has now.
         await waitMesh(state);

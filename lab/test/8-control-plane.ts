@@ -7,11 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
-import { clusterFacts, nodeFacts } from "../../components/controlplane/facts";
+import { clusterFacts, nodeFacts, pkiInput } from "../../components/controlplane/facts";
 import { ETCD_DATA_DIR, K8S_DIR, PATHS } from "../../components/controlplane/paths";
 import { certProfiles } from "../../components/controlplane/pki/profiles";
-import { etcdFlags } from "../../components/controlplane/render/etcd";
-import { formatV6 } from "../../components/network/prefix";
+import { ETCD_CLIENT_PORT } from "../../components/controlplane/render/defaults";
+import { etcdClientUrl, etcdFlags } from "../../components/controlplane/render/etcd";
 import { planStack } from "../../components/config/stackPlan";
 import { issueWithOpenssl } from "../../test/support/opensslPki";
 import { INET6_NS, IN_NS } from "../config";
@@ -20,7 +20,7 @@ import { tcpRequest } from "../probes";
 import { PidRecord, records, startDaemon, stopPid } from "../processes";
 import { eventually, run } from "../run";
 import { waitForLog } from "../servers";
-import type { LabHost } from "../state";
+import { LabHost, hostNamed } from "../state";
 import { lab } from "../session";
 
 const CLIENT = "apiserver-etcd-client";
@@ -31,11 +31,12 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
     const daemons: PidRecord[] = [];
     const createdMountPoints: string[] = [];
     let members: LabHost[] = [];
+    const clientUrl = (m: LabHost) => etcdClientUrl({ name: m.name, meshAddress: m.wireguardAddress });
 
     /** Runs etcdctl on `host` as the apiserver would connect (its etcd client certificate). */
     function etcdctl(host: LabHost, args: string[]) {
         const client = { cert: `${PATHS.apiserverEtcdClient.cert}`, key: `${PATHS.apiserverEtcdClient.key}` };
-        const endpoints = members.map((m) => `https://[${m.wireguardAddress}]:2379`).join(",");
+        const endpoints = members.map(clientUrl).join(",");
         return run(inNs(host.ns, [IN_NS, roots.get(host.name)!, "etcdctl", `--endpoints=${endpoints}`,
             `--cacert=${PATHS.etcdCa.cert}`, `--cert=${client.cert}`, `--key=${client.key}`, "--command-timeout=5s", ...args]),
         { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 });
@@ -51,12 +52,8 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
         for (const rec of records().filter((r) => r.name.endsWith("-stand-ins"))) stopPid(rec);
 
         const facts = clusterFacts(config.cluster, plan);
-        const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles({
-            nodes: state.hosts.map((h) => ({ name: h.name, controlPlane: members.includes(h), meshAddress: h.wireguardAddress, publicAddress: h.publicAddress })),
-            apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
-            clusterDomain: facts.clusterDomain,
-            apiserverExtraNames: [],
-        }));
+        const publicAddresses = config.nodes.map((n) => hostNamed(state, n.name).publicAddress);
+        const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles(pkiInput(config.cluster, plan, publicAddresses)));
         // Per-host /etc/kubernetes and /var/lib/etcd, bind-mounted where production has them.
         for (const dir of [K8S_DIR, ETCD_DATA_DIR]) {
             if (!fs.existsSync(dir)) {
@@ -113,14 +110,14 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
     });
 
     it("refuses a client without a certificate from the etcd CA", async () => {
-        const r = await run(inNs(members[1].ns, [IN_NS, roots.get(members[1].name)!, "etcdctl", `--endpoints=https://[${members[1].wireguardAddress}]:2379`,
+        const r = await run(inNs(members[1].ns, [IN_NS, roots.get(members[1].name)!, "etcdctl", `--endpoints=${clientUrl(members[1])}`,
             `--cacert=${PATHS.etcdCa.cert}`, "--command-timeout=3s", "get", "/v6k8s/lab"]), { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 });
         assert.notEqual(r.code, 0, "etcd answered a client that presented no certificate");
     });
 
     it("the IPv6 internet cannot open etcd on any host's public address", async () => {
         for (const h of members) {
-            const r = await tcpRequest({ ns: INET6_NS }, h.publicAddress, 2379, 2);
+            const r = await tcpRequest({ ns: INET6_NS }, h.publicAddress, ETCD_CLIENT_PORT, 2);
             assert.equal(r.reply, null, `the internet reached etcd on ${h.name}`);
         }
     });

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { STATE_DIR } from "../config";
-import { ourNetns } from "../netns";
+import { otherNamespaces, ourNetns } from "../netns";
 import { PidRecord, isRunning, records } from "../processes";
-import { lab, otherNamespacesBefore, rootSnapshotBefore, setSession } from "../session";
-import { diffSnapshots, otherNamespaces, rootSnapshot } from "../snapshot";
+import { lab, otherNamespacesBefore, setSession } from "../session";
+import { diffSnapshots, rootSnapshot, rootSnapshotBefore } from "../snapshot";
 import { down } from "../teardown";
 
 describe("teardown", () => {

@@ -12,7 +12,7 @@ import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
 import { waitControlPlaneCommand } from "../../components/controlplane/steps";
 import { renderStack } from "../../components/offline";
 import { STEPS, kubernetesStepCommands } from "../../lab/cluster/bootstrap";
-import { CLUSTER_STACK } from "../../lab/cluster/up";
+import { CLUSTER_STACK } from "../../lab/config";
 import { PROJECT, RecordedResource, SECRET_SIG, defaultOutputs } from "../support/pulumiMocks";
 import { decodeInstalledFiles, withoutCertificatesHash } from "../support/decodeFiles";
 import { sharedRun } from "../support/sharedRuns";

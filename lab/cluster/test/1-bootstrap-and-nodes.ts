@@ -1,5 +1,6 @@
 // Cluster check 1: the bootstrap (including a re-run after an interruption) and the nodes.
 import { strict as assert } from "assert";
+import { NODE_LOCAL_APISERVER } from "../checks";
 import { RERUN_LIMIT_SECONDS } from "../mocha-hooks";
 import { shOnMachine } from "../machine";
 import { kubectlJson } from "../operator";
@@ -39,7 +40,7 @@ describe("cluster 1. bootstrap and nodes", () => {
 
     it("every node reaches the apiservers through its own [::1]:7445 (the node-local proxy): /readyz answers", async () => {
         for (const h of labState().hosts) {
-            const r = await shOnMachine(h, "curl -fsSk --max-time 10 'https://[::1]:7445/readyz'", { allowFail: true });
+            const r = await shOnMachine(h, `curl -fsSk --max-time 10 '${NODE_LOCAL_APISERVER}/readyz'`, { allowFail: true });
             assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
             assert.equal(r.stdout.trim(), "ok", `${h.name}: ${r.stdout}`);
         }

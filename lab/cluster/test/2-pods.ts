@@ -2,19 +2,13 @@
 // by ULA across nodes (overlay-free: routed over the mesh), and the apiserver reaches the kubelets
 // over the mesh (exec, logs).
 import { strict as assert } from "assert";
-import { Prefix, parseV6Address } from "../../../components/network/prefix";
+import { inPrefix } from "../../checks/addresses";
 import { TOOLBOX_IMAGE } from "../toolchain";
+import { TEST_NS, toolboxPod } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { labState, operator } from "../session";
 
-export const TEST_NS = "lab-checks";
-export const toolboxPod = (node: string) => `toolbox-${node}`;
-
 interface Pod { status: { phase: string; podIPs?: { ip: string }[] } }
-
-function inPrefix(address: string, prefix: string): boolean {
-    return Prefix.parse(prefix).containsAddress(parseV6Address(address));
-}
 
 describe("cluster 2. pods", () => {
     before(async () => {

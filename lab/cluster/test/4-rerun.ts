@@ -2,12 +2,12 @@
 // not even run them; a changed trigger would) changes nothing that runs: the same containers,
 // no restarts, every node still Ready.
 import { strict as assert } from "assert";
+import { testLog } from "../../owner";
 import { bootstrapKubernetes } from "../bootstrap";
+import { PodList, containerStates } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, labState, operator } from "../session";
 import { waitNodesReady } from "../up";
-
-interface PodList { items: { metadata: { namespace: string; name: string; annotations?: Record<string, string> }; status: { containerStatuses?: { name: string; containerID?: string; restartCount: number }[] } }[] }
 
 /**
  * The controller-manager and the scheduler exit by design when they cannot renew their leader
@@ -31,12 +31,7 @@ async function configHashes(): Promise<Map<string, string>> {
 }
 
 async function containers(): Promise<Map<string, string>> {
-    const pods = await kubectlJson<PodList>(operator(), ["get", "pods", "-A"]);
-    const out = new Map<string, string>();
-    for (const p of pods.items) {
-        for (const c of p.status.containerStatuses ?? []) out.set(`${p.metadata.namespace}/${p.metadata.name}/${c.name}`, `${c.containerID} restarts=${c.restartCount}`);
-    }
-    return out;
+    return containerStates((await kubectlJson<PodList>(operator(), ["get", "pods", "-A"])).items);
 }
 
 describe("cluster 4. re-running every host's Kubernetes steps", () => {
@@ -56,7 +51,7 @@ describe("cluster 4. re-running every host's Kubernetes steps", () => {
             if (/\/kube-(controller-manager|scheduler)-/.test(k) && await lostItsLease(k)) leaseLost.push(k);
             else unexplained.push(`${k}: ${v} -> ${after.get(k) ?? "gone"}`);
         }
-        if (leaseLost.length) process.stderr.write(`      (restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})\n`);
+        if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})`);
         assert.deepEqual(unexplained, []);
     });
 });

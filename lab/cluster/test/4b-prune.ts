@@ -9,14 +9,13 @@ import { MANIFEST_DIR } from "../../../components/controlplane/paths";
 import { defaultImages } from "../../../components/controlplane/render/defaults";
 import { filesCommand } from "../../../components/controlplane/steps";
 import { OWNED_DIR, OWNERS } from "../../../components/hosts/render/owned";
+import { PodList, containerStates } from "../checks";
 import { sshOnHost } from "../ssh";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, operator } from "../session";
 
 const PROBE = "v6k8s-prune-probe";
 const PROBE_PATH = `${MANIFEST_DIR}/${PROBE}.yaml`;
-
-interface PodList { items: { metadata: { namespace: string; name: string }; spec: { nodeName?: string }; status: { phase?: string; containerStatuses?: { name: string; containerID?: string; restartCount: number }[] } }[] }
 
 function probeManifest(image: string): string {
     return JSON.stringify({
@@ -29,11 +28,7 @@ function probeManifest(image: string): string {
 /** Every container on `node` but the probe's: ID and restarts. */
 async function containersOn(node: string): Promise<Map<string, string>> {
     const pods = await kubectlJson<PodList>(operator(), ["get", "pods", "-A"]);
-    const out = new Map<string, string>();
-    for (const p of pods.items.filter((x) => x.spec.nodeName === node && !x.metadata.name.startsWith(PROBE))) {
-        for (const c of p.status.containerStatuses ?? []) out.set(`${p.metadata.namespace}/${p.metadata.name}/${c.name}`, `${c.containerID} restarts=${c.restartCount}`);
-    }
-    return out;
+    return containerStates(pods.items.filter((x) => x.spec.nodeName === node && !x.metadata.name.startsWith(PROBE)));
 }
 
 async function until(what: string, seconds: number, check: () => Promise<boolean>): Promise<void> {

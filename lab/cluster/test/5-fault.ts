@@ -12,7 +12,7 @@ import { kubectl } from "../operator";
 import { powerOffCluster, powerOnCluster } from "../power";
 import { cluster, labState, operator } from "../session";
 import { waitNodesReady } from "../up";
-import { TEST_NS } from "./2-pods";
+import { LOCAL_ETCDCTL, NODE_LOCAL_APISERVER, TEST_NS } from "../checks";
 
 describe("cluster 5. power off a control-plane host", () => {
     it("the others still serve the API through their node-local proxy; powered on, it rejoins and etcd is healthy", async function () {
@@ -33,7 +33,7 @@ describe("cluster 5. power off a control-plane host", () => {
         // A client retries through a failover (etcd may elect a new leader, HAProxy marks the
         // member down after its health checks): each read and write must succeed within a minute.
         const within = async (h: LabHost, args: string[]): Promise<RunResult> => {
-            const argv = machineArgv(h, [kubectlInMachines, `--kubeconfig=${c.kubeconfig}`, "--server=https://[::1]:7445", "--request-timeout=10s", ...args]);
+            const argv = machineArgv(h, [kubectlInMachines, `--kubeconfig=${c.kubeconfig}`, `--server=${NODE_LOCAL_APISERVER}`, "--request-timeout=10s", ...args]);
             let last: RunResult = { code: 1, stdout: "", stderr: "not run" };
             await eventually(async () => (last = await run(argv, { env: machineEnv(h), allowFail: true, timeoutMs: 30_000 })).code === 0, 60_000, 1000);
             return last;
@@ -45,15 +45,14 @@ describe("cluster 5. power off a control-plane host", () => {
             const write = await within(h, ["-n", TEST_NS, "create", "configmap", `written-from-${h.name}`, `--from-literal=during=${victim.name}-off`]);
             assert.equal(write.code, 0, `${h.name}: write: ${write.stderr}`);
         }
-        await powerOnCluster(state, victim);
+        await powerOnCluster(victim);
         await waitNodesReady(state, cluster().config, 600_000);
         // The member that was off catches up with the others before it reports healthy: ask
         // until every member is healthy, for at most three minutes.
         let last = "";
         const healthy = await eventually(async () => {
-            const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl",
-                "--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key",
-                "--endpoints=https://[::1]:2379", "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
+            const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl", ...LOCAL_ETCDCTL,
+                "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
             last = `${health.stdout}${health.stderr}`;
             if (health.code !== 0) return false;
             const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];

@@ -8,17 +8,13 @@
 // and with V6K8S_REQUIRE_ENGINE=1 (CI) it fails.
 import { strict as assert } from "assert";
 import { parseV6Address } from "../../../components/network/prefix";
-import { INET6_NS } from "../../config";
 import { EngineStack, engineToolchain, resourceSummary } from "../../engine/engine";
-import { inNs } from "../../netns";
-import { eventually, run } from "../../run";
+import { testLog as log } from "../../owner";
+import { eventually } from "../../run";
+import { HELLO_PAGE, clusterIpFailures, fromInternet, helloHosts, nslookupV6, toolboxExec as exec } from "../checks";
 import { kubectl, kubectlJson, programObjects } from "../operator";
 import { cluster, labState, operator } from "../session";
-import { TEST_NS, toolboxPod } from "./2-pods";
 
-const log = (l: string) => process.stderr.write(`      ${l}\n`);
-const exec = (node: string, argv: string[]) =>
-    kubectl(operator(), ["-n", TEST_NS, "exec", toolboxPod(node), "--", ...argv], { allowFail: true, timeoutMs: 60_000 });
 const seconds = (t0: number) => ((Date.now() - t0) / 1000).toFixed(1);
 
 /** `kubectl get` name of a Pulumi kubernetes type (kubernetes:apps/v1:DaemonSet -> daemonset.v1.apps, core: the kind). */
@@ -32,7 +28,6 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
     this.timeout(20 * 60_000);
     let stack: EngineStack | undefined;
     let made: { type: string; id: string }[] = [];
-    const page = "hello from the v6k8s lab";
 
     before(async function () {
         const { bin, missing } = engineToolchain();
@@ -92,19 +87,13 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         await kubectl(c, ["-n", "hello", "rollout", "status", "deployment/hello", "--timeout=240s"], { timeoutMs: 250_000 });
         // kube-proxy: the ClusterIP from a pod on every node; CoreDNS: a cluster name; externalIPs: from the internet.
         const clusterIP = (await kubectlJson<{ spec: { clusterIP: string } }>(c, ["-n", "hello", "get", "service", "hello"])).spec.clusterIP;
-        const failed: string[] = [];
-        for (const h of labState().hosts) {
-            const q = await exec(h.name, ["sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 10 ${clusterIP} 80`]);
-            if (!q.stdout.includes(page)) failed.push(`${h.name}: exit ${q.code} ${q.stdout}${q.stderr}`);
-        }
-        assert.deepEqual(failed, [], "ClusterIP through kube-proxy");
+        assert.deepEqual(await clusterIpFailures(labState().hosts, clusterIP), [], "ClusterIP through kube-proxy");
         const dns = await exec(labState().hosts[1].name, ["nslookup", "-type=AAAA", "hello.hello.svc.cluster.local"]);
-        const answers = [...dns.stdout.matchAll(/Address:\s*([0-9a-f:]+)$/gm)].map((m) => m[1]).filter((a) => a.includes(":"));
+        const answers = nslookupV6(dns.stdout);
         assert.ok(answers.some((a) => parseV6Address(a) === parseV6Address(clusterIP)), `CoreDNS: ${answers.join(", ")}\n${dns.stdout}${dns.stderr}`);
-        for (const name of cluster().config.services.find((s) => s.name === "hello")!.hosts) {
-            const h = labState().hosts.find((x) => x.name === name)!;
-            const q = await run(inNs(INET6_NS, ["curl", "-fsS", "--max-time", "10", `http://[${h.publicAddress}]:80/`]), { allowFail: true });
-            assert.ok(q.stdout.includes(page), `${name} [${h.publicAddress}]:80: exit ${q.code} ${q.stdout}${q.stderr}`);
+        for (const h of helloHosts()) {
+            const q = await fromInternet(h);
+            assert.ok(q.stdout.includes(HELLO_PAGE), `${h.name} [${h.publicAddress}]:80: exit ${q.code} ${q.stdout}${q.stderr}`);
         }
     });
 

@@ -11,19 +11,20 @@
 // Runs just before the teardown: w1 stays removed.
 import { strict as assert } from "assert";
 import { APISERVER_PROXY_PORT } from "../../../components/controlplane/render/defaults";
-import { etcdPeerUrl } from "../../../components/controlplane/render/etcd";
+import { etcdClientUrl, etcdPeerUrl } from "../../../components/controlplane/render/etcd";
 import { renderAddEtcdMember, renderRemoveEtcdMember } from "../../../components/controlplane/render/etcdMembers";
 import { membershipAnchor, renderRemoveNode } from "../../../components/controlplane/render/nodeRemoval";
+import { testLog } from "../../owner";
 import { RunResult, eventually } from "../../run";
 import type { LabHost } from "../../state";
+import { LOCAL_ETCDCTL, PodList } from "../checks";
 import { shOnMachine } from "../machine";
 import { sshOnHost } from "../ssh";
 import { kubectl, kubectlJson } from "../operator";
 import { powerOffCluster, powerOnCluster } from "../power";
 import { cluster, hostNamed, labState, operator } from "../session";
+import { TOOLBOX_IMAGE } from "../toolchain";
 import { waitNodesReady } from "../up";
-
-interface PodList { items: { metadata: { namespace: string; name: string }; spec: { nodeName?: string } }[] }
 interface Deployment { status: { replicas?: number; availableReplicas?: number; updatedReplicas?: number } }
 
 const NS = "membership-check";
@@ -41,7 +42,7 @@ function spreadWorkload(): object[] {
                     metadata: { labels },
                     spec: {
                         topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } }],
-                        containers: [{ name: "httpd", image: "lab.local/toolbox:1", args: ["httpd", "-f", "-p", "8080", "-h", "/www"] }],
+                        containers: [{ name: "httpd", image: TOOLBOX_IMAGE, args: ["httpd", "-f", "-p", "8080", "-h", "/www"] }],
                     },
                 },
             },
@@ -50,22 +51,22 @@ function spreadWorkload(): object[] {
     ];
 }
 
-const ETCDCTL = ["--cacert=/etc/kubernetes/pki/etcd/ca.crt", "--cert=/etc/kubernetes/pki/etcd/server.crt", "--key=/etc/kubernetes/pki/etcd/server.key", "--endpoints=https://[::1]:2379"];
-
 /** Where the program runs `node`'s membership commands. */
 function anchorOf(node: string): LabHost {
     const nodes = cluster().config.nodes.map((n) => ({ name: n.name, controlPlane: n.roles.includes("control-plane"), joining: n.joinEtcd }));
     return hostNamed(membershipAnchor(node, nodes));
 }
 
-const member = (name: string) => ({ name, peerUrl: etcdPeerUrl({ name, meshAddress: hostNamed(name).wireguardAddress }) });
+/** The host as etcd knows it: its name and mesh address. */
+const meshMember = (name: string) => ({ name, meshAddress: hostNamed(name).wireguardAddress });
+const member = (name: string) => ({ name, peerUrl: etcdPeerUrl(meshMember(name)) });
 /** The rendered text over SSH, as pulumi-command runs a delete (or create) on the anchor. */
 const onAnchor = (node: string, script: string): Promise<RunResult> => sshOnHost(anchorOf(node), script, { allowFail: true, timeoutMs: 15 * 60_000 });
 const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 /** `etcdctl member list` in lab1's etcd pod, as the operator sees it. */
 async function memberNames(): Promise<string[]> {
-    const r = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...ETCDCTL, "member", "list", "-w", "simple"]);
+    const r = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...LOCAL_ETCDCTL, "member", "list", "-w", "simple"]);
     return r.stdout.trim().split("\n").map((l) => l.split(", ")[2]).sort();
 }
 
@@ -97,15 +98,15 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
             const r = await onAnchor("lab2", renderRemoveEtcdMember(member("lab2"), "lab1", { proxyPort: APISERVER_PROXY_PORT }));
             assert.equal(r.code, 1, show(r));
             assert.match(r.stderr, /^etcd: refusing to remove member lab2: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m, show(r));
-            assert.ok(r.stdout.includes(`health: https://[${lab3.wireguardAddress}]:2379 is unhealthy`), show(r));
+            assert.ok(r.stdout.includes(`health: ${etcdClientUrl(meshMember("lab3"))} is unhealthy`), show(r));
         } finally {
-            await powerOnCluster(state, lab3);
+            await powerOnCluster(lab3);
         }
         await waitNodesReady(state, cluster().config, 600_000);
         assert.deepEqual(await memberNames(), ["lab1", "lab2", "lab3"]);
         let last = "";
         const healthy = await eventually(async () => {
-            const h = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...ETCDCTL, "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
+            const h = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...LOCAL_ETCDCTL, "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
             last = `${h.stdout}${h.stderr}`;
             return h.code === 0 && (JSON.parse(h.stdout) as { health: boolean }[]).filter((m) => m.health).length === 3;
         }, 180_000, 5000);
@@ -142,7 +143,7 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         assert.match(`${r.stdout}${r.stderr}`, /^node\/w1 cordoned$/m, show(r));
         assert.match(`${r.stdout}${r.stderr}`, new RegExp(`^evicting pod ${NS}/spread-`, "m"), show(r));
         assert.match(r.stdout, /^node w1: drained and deleted$/m);
-        process.stderr.write(`      (the removal of w1 took ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        testLog(`(the removal of w1 took ${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
         const gone = await kubectl(c, ["get", "node", "w1", "--ignore-not-found", "-o", "name"]);
         assert.equal(gone.stdout.trim(), "", "the Node w1 is deleted");

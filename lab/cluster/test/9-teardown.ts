@@ -5,10 +5,10 @@ import * as fs from "fs";
 import { STATE_DIR } from "../../config";
 import { ourNetns } from "../../netns";
 import { isRunning, records } from "../../processes";
-import { diffSnapshots, rootSnapshot } from "../../snapshot";
+import { diffSnapshots, rootSnapshot, rootSnapshotBefore } from "../../snapshot";
 import { down } from "../../teardown";
-import { cgroupDirs, cgroupPids } from "../machine";
-import { labState, rootSnapshotBefore, setCluster } from "../session";
+import { LAB_CGROUPS, cgroupDirs, cgroupPids } from "../machine";
+import { labState, setCluster } from "../session";
 
 describe("cluster teardown", () => {
     it("stops every process by PID (containers too), removes namespaces, cgroups, mounts and all host state", () => {
@@ -19,7 +19,7 @@ describe("cluster teardown", () => {
         down();
         setCluster(undefined);
         assert.deepEqual(recorded.filter(isRunning).map((r) => `${r.name} (${r.pid})`), [], "recorded processes still run");
-        assert.deepEqual(cgroupPids(/^\/v6l-/), [], "processes are left in the kubelets' cgroups");
+        assert.deepEqual(cgroupPids(LAB_CGROUPS), [], "processes are left in the kubelets' cgroups");
         assert.deepEqual(hosts.flatMap(cgroupDirs), [], "cgroups are left");
         assert.deepEqual(ourNetns(), []);
         const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(STATE_DIR));
