@@ -1,4 +1,4 @@
-// Lint: the recommended JS and TypeScript rules, nothing stylistic (formatting is not linted), and
+// Lint: the recommended JS and TypeScript rules, nothing stylistic (formatting is Prettier's), and
 // Pulumi's rules against an Output in a template literal (it would print "Calling [toString] on an
 // [Output<T>] is not supported", not the value; pulumi.interpolate or apply is the way). Those
 // rules need types, so they run with the TypeScript project on the code that builds resources.

@@ -27,12 +27,15 @@ const hosts = createHosts(config.nodes, plan, secrets, {
     adminPrefixes: config.cluster.adminPrefixes,
     hcloudPublicPorts: hcloudPublicPorts(config),
 });
-const networks = hosts.map((host) => new NodeNetwork(`node-${host.name}`, {
-    host,
-    clusterUla: ula,
-    // Control-plane nodes open the apiserver port to the admin prefixes, IPv4 hosts their NAT64 ports.
-    publicPorts: hostPublicPorts(config, plan, host.name, APISERVER_PORT),
-}));
+const networks = hosts.map(
+    (host) =>
+        new NodeNetwork(`node-${host.name}`, {
+            host,
+            clusterUla: ula,
+            // Control-plane nodes open the apiserver port to the admin prefixes, IPv4 hosts their NAT64 ports.
+            publicPorts: hostPublicPorts(config, plan, host.name, APISERVER_PORT),
+        }),
+);
 const mesh = new Mesh("mesh", { members: hosts.map((host, i) => ({ host, network: networks[i] })) });
 // IPv4 hosts: NAT64 both ways and a DNS64 resolver; every host resolves through those before
 // Kubernetes starts pulling images.

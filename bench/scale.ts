@@ -22,13 +22,18 @@ function median(xs: number[]): number {
 }
 
 function sample(nodes: number, env: NodeJS.ProcessEnv): ScaleSample {
-    const run = spawnSync(process.execPath, ["--expose-gc", "-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "scaleRun.ts"), String(nodes)], {
-        env,
-        encoding: "utf8",
-        maxBuffer: 16 * 2 ** 20,
-    });
+    const run = spawnSync(
+        process.execPath,
+        ["--expose-gc", "-r", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "scaleRun.ts"), String(nodes)],
+        {
+            env,
+            encoding: "utf8",
+            maxBuffer: 16 * 2 ** 20,
+        },
+    );
     const line = run.stdout.trim().split("\n").at(-1) ?? "";
-    if (run.status !== 0 || !line.startsWith("{")) throw new Error(`scaleRun ${nodes} failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
+    if (run.status !== 0 || !line.startsWith("{"))
+        throw new Error(`scaleRun ${nodes} failed (exit ${run.status}):\n${run.stderr.slice(-4000)}`);
     return JSON.parse(line) as ScaleSample;
 }
 
@@ -70,7 +75,11 @@ function table(rows: Row[]): void {
 /** Runs the benchmark and prints it; returns the goals that failed. */
 export function runScaleBench(): string[] {
     const rounds = Number(process.env.BENCH_SCALE_RUNS ?? 3);
-    const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+    const load = () =>
+        os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(" ");
     console.log(`\nWhole program under mocks (update), ${SMALL} and ${LARGE} dedicated nodes, median of ${rounds} fresh processes each`);
     console.log(`machine: ${os.cpus().length} CPUs, load average ${load()} before`);
     const env = { ...process.env };
@@ -78,8 +87,10 @@ export function runScaleBench(): string[] {
     const [small, large] = measureSizes(rounds, env);
     table([small, large]);
     const ratio = (k: keyof Row) => large[k] / small[k];
-    console.log(`${LARGE}/${SMALL} ratios: resources ${fmt(ratio("resources"))}, run ${fmt(ratio("seconds"))}, cpu ${fmt(ratio("cpuSeconds"))}, ` +
-        `RSS ${fmt(ratio("rssAddedMb"))}, heap ${fmt(ratio("peakHeapMb"))}, edges ${fmt(ratio("edges"))}, mesh bytes ${fmt(ratio("meshBytes"))} (N² by nature, README)`);
+    console.log(
+        `${LARGE}/${SMALL} ratios: resources ${fmt(ratio("resources"))}, run ${fmt(ratio("seconds"))}, cpu ${fmt(ratio("cpuSeconds"))}, ` +
+            `RSS ${fmt(ratio("rssAddedMb"))}, heap ${fmt(ratio("peakHeapMb"))}, edges ${fmt(ratio("edges"))}, mesh bytes ${fmt(ratio("meshBytes"))} (N² by nature, README)`,
+    );
     console.log(`load average ${load()} after`);
     const goals: [string, boolean][] = [
         [`program run ${LARGE}/${SMALL} <= ${LINEAR} (linear): ${fmt(ratio("seconds"))}`, ratio("seconds") <= LINEAR],
@@ -90,7 +101,9 @@ export function runScaleBench(): string[] {
     ];
     for (const [text, ok] of goals) console.log(`${ok ? "PASS" : "FAIL"}  ${text}`);
     if (process.env.BENCH_SCALE_STACKS) {
-        console.log("\nThe same with Pulumi's per-promise debug stacks captured (PULUMI_DEBUG_PROMISE_LEAKS=1, as before components/promiseStacks.ts):");
+        console.log(
+            "\nThe same with Pulumi's per-promise debug stacks captured (PULUMI_DEBUG_PROMISE_LEAKS=1, as before components/promiseStacks.ts):",
+        );
         table([...measureSizes(1, { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: "1" })]);
     }
     return goals.filter(([, ok]) => !ok).map(([text]) => text);

@@ -11,7 +11,11 @@ import type { Timing, TimingReport } from "./timings";
 const ROOT = path.join(__dirname, "..");
 const MOCHA = path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js");
 
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(" ");
+const load = () =>
+    os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 function slowest(label: string, timings: Timing[], n: number): void {
@@ -25,10 +29,14 @@ const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-bench-tests-"
 const loadBefore = load();
 const t0 = performance.now();
 // The same node that runs this script (npm's node@22), the same .mocharc; only the reporter differs.
-const run = spawnSync(process.execPath, [MOCHA, "--reporter", path.join(__dirname, "timingReporter.ts"), "--reporter-option", `output=${out}`], {
-    cwd: ROOT,
-    stdio: "inherit",
-});
+const run = spawnSync(
+    process.execPath,
+    [MOCHA, "--reporter", path.join(__dirname, "timingReporter.ts"), "--reporter-option", `output=${out}`],
+    {
+        cwd: ROOT,
+        stdio: "inherit",
+    },
+);
 const wall = performance.now() - t0;
 if (!fs.existsSync(out)) {
     console.error(`mocha wrote no timings (exit ${run.status}${run.signal ? `, ${run.signal}` : ""})`);

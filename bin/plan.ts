@@ -12,11 +12,22 @@ const USAGE = "usage: npm run plan -- --config <Pulumi.<stack>.yaml> [--json]";
 export function formatTable(plan: AddressPlanJson): string {
     const header = ["NAME", "INDEX", "ROLES", "ULA", "WIREGUARD", "POD ULA", "GUA", "POD GUA", "NAT64"];
     const rows = plan.nodes.map((n) => [
-        n.name, String(n.index), n.roles.join(","), n.ula, n.wireguard, n.podUla,
-        n.gua ?? "(assigned by hcloud)", n.podGua ?? "(assigned by hcloud)", n.nat64 ?? "-",
+        n.name,
+        String(n.index),
+        n.roles.join(","),
+        n.ula,
+        n.wireguard,
+        n.podUla,
+        n.gua ?? "(assigned by hcloud)",
+        n.podGua ?? "(assigned by hcloud)",
+        n.nat64 ?? "-",
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+        cells
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd();
     return [
         `cluster ULA   ${plan.cluster.ula}`,
         `services      ${plan.cluster.services}`,

@@ -32,25 +32,29 @@ export function commandsDoc(host: RenderedHost): string {
         host.commands.wireguardKey,
         "## 4. mesh: write /etc/wireguard/wg0.conf, then:",
         ...host.commands.mesh.split("\n").filter((l) => l.startsWith("/") || l.startsWith("systemctl")),
-        ...(host.gateway.size ? ["## 5. NAT64 gateway and DNS64 resolver (IPv4 host): write, then (re)start them:", ...list(host.gateway)] : []),
+        ...(host.gateway.size
+            ? ["## 5. NAT64 gateway and DNS64 resolver (IPv4 host): write, then (re)start them:", ...list(host.gateway)]
+            : []),
         "## 6. host DNS: write:",
         ...list(host.dns),
         "## 7. Kubernetes (control-plane nodes one at a time, then workers two at a time):",
         "#   preflight (its own step: a refused version changes nothing on the host):",
         host.kubernetesCommands.preflight.trimEnd(),
         `#   pki: this host's certificates and keys travel on stdin, ${host.kubernetesCommands.pkiStdin}: one`,
-        "#        \"<mode> <path> <base64>\" line per file, then \"end\" (a secret, made by the Pulumi program's",
+        '#        "<mode> <path> <base64>" line per file, then "end" (a secret, made by the Pulumi program\'s',
         "#        PKI, never rendered). The command text is fixed, the same on every host:",
         host.kubernetesCommands.pki.trimEnd(),
         "#   files:",
         ...list(host.kubernetes),
         "#   binaries: /usr/local/lib/v6k8s/install-binaries.sh",
         "#   start: /usr/local/lib/v6k8s/start-kubelet.sh",
-        ...(host.nat64Cleanup === null ? [] : [
-            "## 8. NAT64 cleanup (no IPv4 here; after every host's DNS and the cluster services): undoes the NAT64 gateway",
-            "##    this host may have been (its files and units, Tayga's TUN); nothing to do on a host that never was one:",
-            host.nat64Cleanup.trimEnd(),
-        ]),
+        ...(host.nat64Cleanup === null
+            ? []
+            : [
+                  "## 8. NAT64 cleanup (no IPv4 here; after every host's DNS and the cluster services): undoes the NAT64 gateway",
+                  "##    this host may have been (its files and units, Tayga's TUN); nothing to do on a host that never was one:",
+                  host.nat64Cleanup.trimEnd(),
+              ]),
         "",
     ].join("\n");
 }

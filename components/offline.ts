@@ -43,8 +43,12 @@ export interface OfflineFacts {
 
 export function renderStack(config: StackConfig, facts: OfflineFacts = {}): RenderedHost[] {
     const plan = planStack(config);
-    const nets = config.nodes.map((node, i) => hostNet(config.cluster.ulaPrefix, plan.nodes[i], node.kind === "dedicated" ? node.gua : null));
-    const publicAddress = config.nodes.map((node) => (node.kind === "dedicated" ? formatV6(node.publicAddress) : placeholder("hcloud-ipv6", node.name)));
+    const nets = config.nodes.map((node, i) =>
+        hostNet(config.cluster.ulaPrefix, plan.nodes[i], node.kind === "dedicated" ? node.gua : null),
+    );
+    const publicAddress = config.nodes.map((node) =>
+        node.kind === "dedicated" ? formatV6(node.publicAddress) : placeholder("hcloud-ipv6", node.name),
+    );
     const peers: MeshPeer[] = config.nodes.map((node, i) => ({
         name: node.name,
         publicKey: facts.publicKeys?.[node.name] ?? placeholder("wireguard-public-key", node.name),
@@ -60,19 +64,29 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
         const mesh = meshFiles(net, peers);
         const gw = gateways(plan).find((g) => g.name === node.name);
         // An hcloud host's IPv4 exists only after creation: its gateway files are not rendered offline.
-        const gateway = gw && node.kind === "dedicated" && node.ipv4
-            ? gatewayFiles(gatewayInputs(gw, {
-                inboundPorts: inboundIpv4Ports(config, gw.name),
-                clusterUla: config.cluster.ulaPrefix,
-                upstreamDns: config.cluster.upstreamDns,
-            }, publicAddress[i], node.ipv4))
-            : new Map();
+        const gateway =
+            gw && node.kind === "dedicated" && node.ipv4
+                ? gatewayFiles(
+                      gatewayInputs(
+                          gw,
+                          {
+                              inboundPorts: inboundIpv4Ports(config, gw.name),
+                              clusterUla: config.cluster.ulaPrefix,
+                              upstreamDns: config.cluster.upstreamDns,
+                          },
+                          publicAddress[i],
+                          node.ipv4,
+                      ),
+                  )
+                : new Map();
         return {
             net,
             files: new Map([...own, ...mesh]),
             commands: hostCommands(own, mesh),
             kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane), {
-                versions, joinEtcd: node.joinEtcd, certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
+                versions,
+                joinEtcd: node.joinEtcd,
+                certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
             }),
             gateway,
             dns,

@@ -31,11 +31,19 @@ async function bringUp(stack: string): Promise<{ total: number; phases: Record<s
     return result;
 }
 
-async function iperf(name: string, serverArgv: (a: string[]) => string[], bind: string, clientArgv: (a: string[]) => string[], target: string): Promise<number> {
+async function iperf(
+    name: string,
+    serverArgv: (a: string[]) => string[],
+    bind: string,
+    clientArgv: (a: string[]) => string[],
+    target: string,
+): Promise<number> {
     const rec = startDaemon(`bench-iperf3-${name}`, serverArgv(["iperf3", "-s", "--forceflush", "-B", bind]));
     try {
         await waitForLog(rec, "Server listening");
-        const out = await run(clientArgv(["iperf3", "-c", target, "-t", String(SECONDS), "-O", "1", "-J"]), { timeoutMs: (SECONDS + 30) * 1000 });
+        const out = await run(clientArgv(["iperf3", "-c", target, "-t", String(SECONDS), "-O", "1", "-J"]), {
+            timeoutMs: (SECONDS + 30) * 1000,
+        });
         return (JSON.parse(out.stdout) as { end: { sum_received: { bits_per_second: number } } }).end.sum_received.bits_per_second / 1e6;
     } finally {
         stopRecorded(`bench-iperf3-${name}`);
@@ -50,11 +58,20 @@ async function throughput(state: LabState): Promise<[string, number][]> {
     const viaNat64 = nat64Address(gw.nat64!, INET4_SERVER);
     return [
         [`pod ${a.name} -> pod ${b.name} (ULA, over wg0)`, await iperf("pod", inNsOf(podB.ns), podB.ula, inNsOf(podA.ns), podB.ula)],
-        [`host ${a.name} -> host ${b.name} (ULA, over wg0)`, await iperf("host", inHost(b), b.wireguardAddress, inHost(a), b.wireguardAddress)],
+        [
+            `host ${a.name} -> host ${b.name} (ULA, over wg0)`,
+            await iperf("host", inHost(b), b.wireguardAddress, inHost(a), b.wireguardAddress),
+        ],
         // The host firewall keeps iperf3's port closed on GUAs, so the no-tunnel baseline is the same
         // veth/bridge/router path to the IPv6 internet.
-        [`host ${a.name} -> IPv6 internet (GUA, no tunnel)`, await iperf("underlay", inNsOf(INET6_NS), INET6_SERVER, inHost(a), INET6_SERVER)],
-        [`pod ${a.name} -> IPv4 server via NAT64 on ${gw.name} (over wg0)`, await iperf("nat64-pod", inNsOf(INET4_NS), INET4_SERVER, inNsOf(podA.ns), viaNat64)],
+        [
+            `host ${a.name} -> IPv6 internet (GUA, no tunnel)`,
+            await iperf("underlay", inNsOf(INET6_NS), INET6_SERVER, inHost(a), INET6_SERVER),
+        ],
+        [
+            `pod ${a.name} -> IPv4 server via NAT64 on ${gw.name} (over wg0)`,
+            await iperf("nat64-pod", inNsOf(INET4_NS), INET4_SERVER, inNsOf(podA.ns), viaNat64),
+        ],
         [`host ${gw.name} -> IPv4 server via its own NAT64`, await iperf("nat64-gw", inNsOf(INET4_NS), INET4_SERVER, inHost(gw), viaNat64)],
         [`host ${gw.name} -> IPv4 server, direct IPv4`, await iperf("direct4", inNsOf(INET4_NS), INET4_SERVER, inHost(gw), INET4_SERVER)],
     ];
@@ -63,14 +80,22 @@ async function throughput(state: LabState): Promise<[string, number][]> {
 async function main(): Promise<void> {
     guardRun();
     takeOverLab((l) => process.stderr.write(`${l}\n`));
-    const stacks: [number, string][] = [[3, DEFAULT_STACK], [6, path.join(LAB_DIR, "stacks", "lab-6.yaml")]];
+    const stacks: [number, string][] = [
+        [3, DEFAULT_STACK],
+        [6, path.join(LAB_DIR, "stacks", "lab-6.yaml")],
+    ];
     const times: Record<number, number[]> = {};
     for (const [n, stack] of stacks) {
         times[n] = [];
         for (let i = 0; i < RUNS; i++) {
             const r = await bringUp(stack);
             times[n].push(r.total);
-            process.stderr.write(`bring-up ${n} hosts, run ${i + 1}: ${r.total.toFixed(2)} s (${Object.entries(r.phases).filter(([k]) => k !== "total").map(([k, v]) => `${k} ${v.toFixed(2)}`).join("; ")})\n`);
+            process.stderr.write(
+                `bring-up ${n} hosts, run ${i + 1}: ${r.total.toFixed(2)} s (${Object.entries(r.phases)
+                    .filter(([k]) => k !== "total")
+                    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+                    .join("; ")})\n`,
+            );
         }
     }
     const state = await up({ log: () => undefined });

@@ -11,12 +11,20 @@ import type { LabState } from "./state";
 function summary(state: LabState): string {
     const lines = [`lab is up (${state.timings.total?.toFixed(1)} s) from ${state.stack}:`, ""];
     for (const h of state.hosts) {
-        lines.push(`  ${h.name.padEnd(6)} ns ${h.ns.padEnd(12)} public ${h.publicAddress.padEnd(20)} wg ${h.wireguardAddress}${h.ipv4 ? `  ipv4 ${h.ipv4}  nat64 ${h.nat64}` : ""}`);
+        lines.push(
+            `  ${h.name.padEnd(6)} ns ${h.ns.padEnd(12)} public ${h.publicAddress.padEnd(20)} wg ${h.wireguardAddress}${h.ipv4 ? `  ipv4 ${h.ipv4}  nat64 ${h.nat64}` : ""}`,
+        );
     }
     for (const p of state.pods) lines.push(`  pod ${p.ns.padEnd(16)} ${p.ula}  ${p.gua}`);
     lines.push("", `  DNS: ${state.dns.status === "running" ? `CoreDNS at ${state.dns.server}` : `skipped: ${state.dns.reason}`}`);
     const pod = state.pods[1] ?? state.pods[0];
-    lines.push("", "try:", `  ip netns exec ${pod.ns} ping -c1 ${state.pods[0].ula}`, `  ip netns exec ${state.hosts[0].ns} wg show`, "  npm run lab:down");
+    lines.push(
+        "",
+        "try:",
+        `  ip netns exec ${pod.ns} ping -c1 ${state.pods[0].ula}`,
+        `  ip netns exec ${state.hosts[0].ns} wg show`,
+        "  npm run lab:down",
+    );
     return lines.join("\n");
 }
 
@@ -30,7 +38,9 @@ async function main(argv: string[]): Promise<number> {
     requireRoot();
     if (command === "down") {
         const r = down();
-        process.stdout.write(`lab is down: ${r.stopped} processes stopped by PID, ${r.namespaces} namespaces deleted${r.unrecorded ? `, ${r.unrecorded} unrecorded processes stopped` : ""}\n`);
+        process.stdout.write(
+            `lab is down: ${r.stopped} processes stopped by PID, ${r.namespaces} namespaces deleted${r.unrecorded ? `, ${r.unrecorded} unrecorded processes stopped` : ""}\n`,
+        );
         return 0;
     }
     teardownOnSignals();

@@ -30,7 +30,9 @@ export async function ensureCoredns(): Promise<{ binary: string } | { reason: st
     fs.mkdirSync(path.dirname(log), { recursive: true });
     process.stderr.write(`lab: building CoreDNS ${COREDNS_VERSION} (first run only, minutes); log: ${log}\n`);
     const r = await run([path.join(LAB_DIR, "build-coredns.sh")], {
-        allowFail: true, timeoutMs: 20 * 60_000, env: { V6K8S_COREDNS_VERSION: COREDNS_VERSION },
+        allowFail: true,
+        timeoutMs: 20 * 60_000,
+        env: { V6K8S_COREDNS_VERSION: COREDNS_VERSION },
     });
     fs.writeFileSync(log, r.stdout + r.stderr);
     if (r.code === 0 && fs.existsSync(corednsPath())) return { binary: corednsPath() };
@@ -72,7 +74,10 @@ export async function startUpstreamDns(binary: string): Promise<void> {
     fs.mkdirSync(DNS_DIR, { recursive: true });
     fs.writeFileSync(path.join(DNS_DIR, `db.${DNS_ZONE}`), zoneFile());
     const corefile = path.join(DNS_DIR, "Corefile.upstream");
-    fs.writeFileSync(corefile, `${DNS_ZONE}:53 {\n    bind ${INET6_DNS}\n    file ${path.join(DNS_DIR, `db.${DNS_ZONE}`)}\n    errors\n}\n`);
+    fs.writeFileSync(
+        corefile,
+        `${DNS_ZONE}:53 {\n    bind ${INET6_DNS}\n    file ${path.join(DNS_DIR, `db.${DNS_ZONE}`)}\n    errors\n}\n`,
+    );
     const rec = startDaemon("inet6-dns", inNs(INET6_NS, [binary, "-conf", corefile]));
     await waitForLog(rec, /CoreDNS-\d/);
 }

@@ -8,7 +8,18 @@ import { dns64PrefixOf } from "../components/dns/render/corefile";
 import { RenderedHost, renderStack } from "../components/offline";
 import { formatV6 } from "../components/network/prefix";
 import { planStack } from "../components/config/stackPlan";
-import { DEFAULT_STACK, DNS_POD, HOSTS_DIR, LOG_DIR, PID_DIR, POD_SEARCH, TEST_POD, assertLabAddress, hostNs, hostUplinkLinkLocal } from "./config";
+import {
+    DEFAULT_STACK,
+    DNS_POD,
+    HOSTS_DIR,
+    LOG_DIR,
+    PID_DIR,
+    POD_SEARCH,
+    TEST_POD,
+    assertLabAddress,
+    hostNs,
+    hostUplinkLinkLocal,
+} from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
 import { HostExec, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
 import { KUBERNETES_STATE_DIRS, bootMachine } from "./cluster/machine";
@@ -60,7 +71,15 @@ function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly 
     // A Kubernetes host also gets its own directories for the Kubernetes files (and extraBinds).
     const kubernetesFiles = extraBinds.length > 0 ? [...rendered.kubernetes.keys()] : [];
     const withNat64 = [...files, ...labNat64Files(host).keys(), ...kubernetesFiles];
-    for (const a of [host.gua, host.publicAddress, host.ula, host.podUla, host.podGua, ...(host.ipv4 ? [host.ipv4] : []), ...(host.nat64 ? [host.nat64] : [])]) {
+    for (const a of [
+        host.gua,
+        host.publicAddress,
+        host.ula,
+        host.podUla,
+        host.podGua,
+        ...(host.ipv4 ? [host.ipv4] : []),
+        ...(host.nat64 ? [host.nat64] : []),
+    ]) {
         assertLabAddress(a);
     }
     return { ...host, binds: [...new Set([...bindsFor(withNat64), ...extraBinds])].sort() };
@@ -134,25 +153,32 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     const k8s = opts.kubernetes === true;
     const hosts = labHosts(config, first, k8s ? KUBERNETES_STATE_DIRS : []);
     const state: LabState = {
-        stack, startedAt: new Date().toISOString(), mountPoints: [], hosts, pods: [],
-        dns: { status: "skipped", reason: "not started" }, timings: {},
+        stack,
+        startedAt: new Date().toISOString(),
+        mountPoints: [],
+        hosts,
+        pods: [],
+        dns: { status: "skipped", reason: "not started" },
+        timings: {},
     };
     for (const d of [PID_DIR, LOG_DIR, HOSTS_DIR]) fs.mkdirSync(d, { recursive: true });
     saveState(state);
     state.mountPoints = ensureMountPoints(new Set(hosts.flatMap((h) => h.binds)));
     saveState(state);
     const t0 = Date.now();
-    const settle = () => timed(state, "settle: addresses and mesh handshakes", log, async () => {
-        await waitSettled(state);
-        await waitMesh(state);
-    });
+    const settle = () =>
+        timed(state, "settle: addresses and mesh handshakes", log, async () => {
+            await waitSettled(state);
+            await waitMesh(state);
+        });
     const done = (): LabState => {
         state.timings.total = (Date.now() - t0) / 1000;
         saveState(state);
         return state;
     };
     // Built (first run only) while the hosts come up; a failure becomes a reason, never a rejection.
-    const corednsBuild = opts.dns === false ? undefined : ensureCoredns().catch((e: Error) => ({ reason: `CoreDNS build could not run: ${e.message}` }));
+    const corednsBuild =
+        opts.dns === false ? undefined : ensureCoredns().catch((e: Error) => ({ reason: `CoreDNS build could not run: ${e.message}` }));
 
     await timed(state, "namespaces and provider network", log, async () => {
         await Promise.all([buildInternet(), ...hosts.map((h) => addNetns(h.ns))]);
@@ -162,15 +188,20 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     // on the public address; every step then goes over SSH (cluster/ssh.ts).
     const exec: HostExec | undefined = k8s ? sshOnHost : undefined;
     if (k8s) {
-        await timed(state, "machines and their sshd", log, () => Promise.all(hosts.map(async (h) => {
-            prepareRoot(h.root, h.binds);
-            await bootMachine(h);
-            await startSshd(h);
-        })));
+        await timed(state, "machines and their sshd", log, () =>
+            Promise.all(
+                hosts.map(async (h) => {
+                    prepareRoot(h.root, h.binds);
+                    await bootMachine(h);
+                    await startSshd(h);
+                }),
+            ),
+        );
     }
     // Production's order per host; all hosts at once (Promise.all), as Pulumi runs them.
     const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>
-        Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i], exec))));
+        Promise.all(hosts.map((h, i) => prepareLabHost(h, first[i], exec))),
+    );
     const publicKeys = Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]]));
     state.publicKeys = publicKeys;
     const rendered = renderStack(config, { publicKeys });
@@ -178,7 +209,8 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         if (!sameNetworkFiles(r, first[i])) throw new Error(`lab: ${r.net.name}'s network files changed when the keys were added`);
     });
     await timed(state, "mesh, NAT64, stand-in listeners", log, () =>
-        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s, exec))));
+        Promise.all(hosts.map((h, i) => startLabHost(h, rendered[i], !k8s, exec))),
+    );
     if (k8s) {
         await settle();
         const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
@@ -201,7 +233,12 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     return done();
 }
 
-async function startDns(state: LabState, config: StackConfig, build: Promise<{ binary: string } | { reason: string }>, log: (l: string) => void): Promise<DnsState> {
+async function startDns(
+    state: LabState,
+    config: StackConfig,
+    build: Promise<{ binary: string } | { reason: string }>,
+    log: (l: string) => void,
+): Promise<DnsState> {
     const coredns = await build;
     if ("reason" in coredns) {
         log(`\n!!!!! DNS64 CHECK WILL BE SKIPPED: ${coredns.reason}\n`);

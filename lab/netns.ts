@@ -16,7 +16,10 @@ export async function addNetns(name: string): Promise<void> {
 
 /** Every network namespace with a name (`ip netns list`). */
 function allNetns(): string[] {
-    return runSync(["ip", "netns", "list"], { allowFail: true }).stdout.split("\n").map((l) => l.split(" ")[0]).filter(Boolean);
+    return runSync(["ip", "netns", "list"], { allowFail: true })
+        .stdout.split("\n")
+        .map((l) => l.split(" ")[0])
+        .filter(Boolean);
 }
 
 /** The lab's namespaces that exist now (also those of a crashed run). */
@@ -32,7 +35,10 @@ export function otherNamespaces(): string[] {
 export function netnsPids(name: string): number[] {
     assertOurs(name);
     const out = runSync(["ip", "netns", "pids", name], { allowFail: true }).stdout;
-    return out.split("\n").filter((l) => /^\d+$/.test(l.trim())).map((l) => Number(l.trim()));
+    return out
+        .split("\n")
+        .filter((l) => /^\d+$/.test(l.trim()))
+        .map((l) => Number(l.trim()));
 }
 
 export function deleteNetns(name: string): void {

@@ -22,10 +22,13 @@ export function takeOverLab(log: (line: string) => void): void {
 
 /** Exits with the code the entry point resolves to; an unexpected error prints its stack and exits 1. */
 export function exitWith(code: Promise<number>): void {
-    code.then((c) => process.exit(c), (e: Error) => {
-        process.stderr.write(`${e.stack}\n`);
-        process.exit(1);
-    });
+    code.then(
+        (c) => process.exit(c),
+        (e: Error) => {
+            process.stderr.write(`${e.stack}\n`);
+            process.exit(1);
+        },
+    );
 }
 
 /** A line of the lab's own among mocha's, indented under the checks. */

@@ -59,7 +59,8 @@ export async function addPod(host: LabHost, name: string): Promise<LabPod> {
     const ips = ((prevResult as CniResult).ips ?? []).map((i) => i.address);
     const ula = ips.find((a) => inPrefix(a, host.podUla));
     const gua = ips.find((a) => inPrefix(a, host.podGua));
-    if (!ula || !gua) throw new Error(`lab: pod ${ns} got ${ips.join(", ") || "no addresses"}, expected one in ${host.podUla} and one in ${host.podGua}`);
+    if (!ula || !gua)
+        throw new Error(`lab: pod ${ns} got ${ips.join(", ") || "no addresses"}, expected one in ${host.podUla} and one in ${host.podGua}`);
     const pod: LabPod = { name, host: host.name, ns, root: path.join(PODS_DIR, ns), ula: ula.split("/")[0], gua: gua.split("/")[0] };
     setPodResolver(pod, null, []);
     return pod;

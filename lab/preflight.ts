@@ -7,7 +7,8 @@ import { procStat } from "./processes";
 import { runSync } from "./run";
 import { STATE_DIR } from "./config";
 
-const NEEDS_ROOT = "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
+const NEEDS_ROOT =
+    "lab: needs root (network namespaces, bind mounts, iptables inside namespaces). Run it as root, e.g. `sudo npm run test:lab`.";
 
 /** Exits the process with a clear message when not root (before any work). */
 export function requireRoot(): void {
@@ -17,15 +18,33 @@ export function requireRoot(): void {
     }
 }
 
-const TOOLS = ["ip", "wg", "wg-quick", "wireguard-go", "tayga", "nft", "iptables", "ip6tables", "ping", "iperf3", "dig", "setsid", "mount", ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`)];
+const TOOLS = [
+    "ip",
+    "wg",
+    "wg-quick",
+    "wireguard-go",
+    "tayga",
+    "nft",
+    "iptables",
+    "ip6tables",
+    "ping",
+    "iperf3",
+    "dig",
+    "setsid",
+    "mount",
+    ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`),
+];
 
 /** Throws naming every missing tool or Debian package (the rendered install script would need apt). */
 export function checkTools(): void {
     const missing = TOOLS.filter((t) => runSync(["bash", "-c", `command -v ${t}`], { allowFail: true }).code !== 0);
-    const packages = NODE_PACKAGES.filter((p) =>
-        !runSync(["dpkg-query", "-W", "-f=${Status}", p], { allowFail: true }).stdout.includes("install ok installed"));
+    const packages = NODE_PACKAGES.filter(
+        (p) => !runSync(["dpkg-query", "-W", "-f=${Status}", p], { allowFail: true }).stdout.includes("install ok installed"),
+    );
     if (missing.length + packages.length > 0) {
-        throw new Error(`lab: missing ${[...missing, ...packages.map((p) => `package ${p}`)].join(", ")}: run lab/install-deps.sh as root first`);
+        throw new Error(
+            `lab: missing ${[...missing, ...packages.map((p) => `package ${p}`)].join(", ")}: run lab/install-deps.sh as root first`,
+        );
     }
 }
 
@@ -54,7 +73,9 @@ export function tearDownLeftovers(down: () => unknown, log: (l: string) => void)
     try {
         const owner = JSON.parse(fs.readFileSync(OWNER_FILE, "utf8")) as { pid: number; starttime?: number };
         if (owner.pid !== process.pid && owner.starttime !== undefined && procStat(owner.pid)?.starttime === owner.starttime) {
-            throw new Error(`lab: another run (pid ${owner.pid}) is using the lab; wait for it, or stop it first (npm run lab:down tears down regardless)`);
+            throw new Error(
+                `lab: another run (pid ${owner.pid}) is using the lab; wait for it, or stop it first (npm run lab:down tears down regardless)`,
+            );
         }
     } catch (e) {
         if ((e as Error).message.startsWith("lab: another run")) throw e;

@@ -38,9 +38,16 @@ export function reaches(from: Place, to: string, timeoutMs = 10_000, opts: PingO
 }
 
 /** Connects to host:port and returns what the server said, or null when the connection failed. */
-export async function tcpRequest(from: Place, host: string, port: number, timeoutSeconds = 3): Promise<{ reply: string | null; error: string }> {
+export async function tcpRequest(
+    from: Place,
+    host: string,
+    port: number,
+    timeoutSeconds = 3,
+): Promise<{ reply: string | null; error: string }> {
     const script = 'exec 3<>"/dev/tcp/$1/$2" && cat <&3';
-    const r = await run(argvIn(from, ["timeout", String(timeoutSeconds), "bash", "-c", script, "_", host, String(port)]), { allowFail: true });
+    const r = await run(argvIn(from, ["timeout", String(timeoutSeconds), "bash", "-c", script, "_", host, String(port)]), {
+        allowFail: true,
+    });
     return r.code === 0 ? { reply: r.stdout.trim(), error: "" } : { reply: null, error: r.code === 124 ? "timed out" : r.stderr.trim() };
 }
 

@@ -56,13 +56,16 @@ function recordPid(name: string, pid: number): PidRecord {
 
 export function records(): PidRecord[] {
     if (!fs.existsSync(PID_DIR)) return [];
-    return fs.readdirSync(PID_DIR).filter((f) => f.endsWith(".pid")).flatMap((f) => {
-        try {
-            return [JSON.parse(fs.readFileSync(path.join(PID_DIR, f), "utf8")) as PidRecord];
-        } catch {
-            return [];
-        }
-    });
+    return fs
+        .readdirSync(PID_DIR)
+        .filter((f) => f.endsWith(".pid"))
+        .flatMap((f) => {
+            try {
+                return [JSON.parse(fs.readFileSync(path.join(PID_DIR, f), "utf8")) as PidRecord];
+            } catch {
+                return [];
+            }
+        });
 }
 
 export function logFile(name: string): string {

@@ -23,7 +23,10 @@ export interface RunResult {
 }
 
 class CommandError extends Error {
-    constructor(readonly argv: readonly string[], readonly result: RunResult) {
+    constructor(
+        readonly argv: readonly string[],
+        readonly result: RunResult,
+    ) {
         super(`command failed (exit ${result.code}): ${argv.join(" ")}\n${(result.stderr || result.stdout).trim()}`);
         this.name = "CommandError";
     }

@@ -22,7 +22,9 @@ export async function waitForLog(rec: PidRecord, marker: string | RegExp, timeou
         const log = fs.existsSync(logFile(rec.name)) ? fs.readFileSync(logFile(rec.name), "utf8") : "";
         if (typeof marker === "string" ? log.includes(marker) : marker.test(log)) return;
         if (!isRunning(rec) || Date.now() > deadline) {
-            throw new Error(`lab: ${rec.name} (pid ${rec.pid}) ${isRunning(rec) ? "did not become ready" : "exited"}; its log:\n${log.trim()}`);
+            throw new Error(
+                `lab: ${rec.name} (pid ${rec.pid}) ${isRunning(rec) ? "did not become ready" : "exited"}; its log:\n${log.trim()}`,
+            );
         }
         await sleep(50);
     }
@@ -43,5 +45,9 @@ export async function startInternetServers(): Promise<void> {
 
 /** Listeners on every address of the host for the ports the control plane will use (and SSH). */
 export async function startStandIns(host: LabHost): Promise<PidRecord> {
-    return startWhoami(`${host.name}-stand-ins`, host.ns, Object.values(STAND_IN_PORTS).map((p) => `[::]:${p}`));
+    return startWhoami(
+        `${host.name}-stand-ins`,
+        host.ns,
+        Object.values(STAND_IN_PORTS).map((p) => `[::]:${p}`),
+    );
 }

@@ -9,8 +9,10 @@ import type { LabHost } from "./state";
 type Json = Record<string, unknown>;
 
 const SYSCTLS = [
-    "net.ipv6.conf.all.forwarding", "net.ipv4.ip_forward",
-    "net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-iptables",
+    "net.ipv6.conf.all.forwarding",
+    "net.ipv4.ip_forward",
+    "net.bridge.bridge-nf-call-ip6tables",
+    "net.bridge.bridge-nf-call-iptables",
 ];
 
 function links(json: string): Json[] {
@@ -30,7 +32,11 @@ function routes(json: string): string[] {
 
 /** `wg show <if> dump` without the private key and the per-handshake/traffic fields. */
 function peers(dump: string): string[] {
-    const [iface, ...rest] = dump.trim().split("\n").filter(Boolean).map((l) => l.split("\t"));
+    const [iface, ...rest] = dump
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\t"));
     if (!iface) return [];
     // Peer order in the dump is not meaningful.
     const peerLines = rest.map((f) => `peer ${f[0]} endpoint ${f[2]} allowed ${f[3]} keepalive ${f[7]}`).sort();
@@ -42,12 +48,25 @@ function peers(dump: string): string[] {
 async function capture(argvOf: (a: string[]) => string[]): Promise<Json> {
     const get = async (...a: string[]) => (await run(argvOf(a), { allowFail: true })).stdout;
     const [l, a, r6, r4, rule6, rule4, nft, sys] = await Promise.all([
-        get("ip", "-j", "link"), get("ip", "-j", "addr"),
-        get("ip", "-j", "-6", "route", "show", "table", "all"), get("ip", "-j", "-4", "route", "show", "table", "all"),
-        get("ip", "-j", "-6", "rule"), get("ip", "-j", "-4", "rule"),
-        get("nft", "-s", "list", "ruleset"), get("sysctl", ...SYSCTLS),
+        get("ip", "-j", "link"),
+        get("ip", "-j", "addr"),
+        get("ip", "-j", "-6", "route", "show", "table", "all"),
+        get("ip", "-j", "-4", "route", "show", "table", "all"),
+        get("ip", "-j", "-6", "rule"),
+        get("ip", "-j", "-4", "rule"),
+        get("nft", "-s", "list", "ruleset"),
+        get("sysctl", ...SYSCTLS),
     ]);
-    return { links: links(l), addresses: addrs(a), routes6: routes(r6), routes4: routes(r4), rules6: JSON.parse(rule6), rules4: JSON.parse(rule4), ruleset: nft.split("\n"), sysctls: sys.trim().split("\n") };
+    return {
+        links: links(l),
+        addresses: addrs(a),
+        routes6: routes(r6),
+        routes4: routes(r4),
+        rules6: JSON.parse(rule6),
+        rules4: JSON.parse(rule4),
+        ruleset: nft.split("\n"),
+        sysctls: sys.trim().split("\n"),
+    };
 }
 
 export async function hostSnapshot(host: LabHost): Promise<Json> {
@@ -60,10 +79,16 @@ export async function hostSnapshot(host: LabHost): Promise<Json> {
 export function rootSnapshot(): Json {
     const get = (...a: string[]) => runSync(a, { allowFail: true }).stdout;
     return {
-        links: links(get("ip", "-j", "link")), addresses: addrs(get("ip", "-j", "addr")),
-        routes6: routes(get("ip", "-j", "-6", "route", "show", "table", "all")), routes4: routes(get("ip", "-j", "-4", "route", "show", "table", "all")),
-        rules6: JSON.parse(get("ip", "-j", "-6", "rule") || "[]"), rules4: JSON.parse(get("ip", "-j", "-4", "rule") || "[]"),
-        ruleset: get("nft", "-s", "list", "ruleset").split("\n"), sysctls: get("sysctl", ...SYSCTLS).trim().split("\n"),
+        links: links(get("ip", "-j", "link")),
+        addresses: addrs(get("ip", "-j", "addr")),
+        routes6: routes(get("ip", "-j", "-6", "route", "show", "table", "all")),
+        routes4: routes(get("ip", "-j", "-4", "route", "show", "table", "all")),
+        rules6: JSON.parse(get("ip", "-j", "-6", "rule") || "[]"),
+        rules4: JSON.parse(get("ip", "-j", "-4", "rule") || "[]"),
+        ruleset: get("nft", "-s", "list", "ruleset").split("\n"),
+        sysctls: get("sysctl", ...SYSCTLS)
+            .trim()
+            .split("\n"),
     };
 }
 
@@ -83,11 +108,16 @@ export function rootSnapshotBefore(): Json {
 export function diffSnapshots(before: Json, after: Json): string[] {
     const out: string[] = [];
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-        const a = JSON.stringify(before[key], null, 1).split("\n").map((l) => l.trim());
-        const b = JSON.stringify(after[key], null, 1).split("\n").map((l) => l.trim());
+        const a = JSON.stringify(before[key], null, 1)
+            .split("\n")
+            .map((l) => l.trim());
+        const b = JSON.stringify(after[key], null, 1)
+            .split("\n")
+            .map((l) => l.trim());
         const gone = a.filter((l) => !b.includes(l));
         const added = b.filter((l) => !a.includes(l));
-        if (gone.length + added.length > 0) out.push(`${key}:\n    ${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join("\n    ")}`);
+        if (gone.length + added.length > 0)
+            out.push(`${key}:\n    ${[...gone.map((l) => `- ${l}`), ...added.map((l) => `+ ${l}`)].join("\n    ")}`);
     }
     return out;
 }

@@ -48,7 +48,10 @@ export function down(): TeardownReport {
 
 /** Runs `down` once on SIGINT/SIGTERM, then exits (130/143). */
 export function teardownOnSignals(): void {
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    for (const [signal, code] of [
+        ["SIGINT", 130],
+        ["SIGTERM", 143],
+    ] as const) {
         process.once(signal, () => {
             process.stderr.write(`\nlab: ${signal}: tearing down\n`);
             try {

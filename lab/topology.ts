@@ -3,8 +3,22 @@
 // the namespaces (never in the root one). Hosts get what the provider and the OS installer give a
 // Robot server: the /64's main address on the uplink, gateway fe80::1, the IPv4 address if any.
 import {
-    INET4_LENGTH, INET4_NS, INET4_ROUTER, INET4_SERVER, INET6_DNS, INET6_LENGTH, INET6_NS, INET6_ROUTER, INET6_SERVER,
-    PROVIDER_BRIDGE, PROVIDER_GATEWAY_LL, PROVIDER_ROUTER_MAC, PROVIDER_NS, PROVIDER_V4_GATEWAY, PROVIDER_V4_LENGTH, UPLINK,
+    INET4_LENGTH,
+    INET4_NS,
+    INET4_ROUTER,
+    INET4_SERVER,
+    INET6_DNS,
+    INET6_LENGTH,
+    INET6_NS,
+    INET6_ROUTER,
+    INET6_SERVER,
+    PROVIDER_BRIDGE,
+    PROVIDER_GATEWAY_LL,
+    PROVIDER_ROUTER_MAC,
+    PROVIDER_NS,
+    PROVIDER_V4_GATEWAY,
+    PROVIDER_V4_LENGTH,
+    UPLINK,
 } from "./config";
 import { addNetns } from "./netns";
 import { run, runSync } from "./run";

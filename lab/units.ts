@@ -40,19 +40,30 @@ function unitFile(host: LabHost, unit: string): string {
     for (const dir of SYSTEM_UNIT_DIRS) {
         for (const candidate of [path.join(dir, name), path.join(dir, template)]) if (fs.existsSync(candidate)) return candidate;
     }
-    throw new Error(`lab: unit ${unit} of ${host.name} not found (looked in ${host.root}/etc/systemd/system and ${SYSTEM_UNIT_DIRS.join(", ")})`);
+    throw new Error(
+        `lab: unit ${unit} of ${host.name} not found (looked in ${host.root}/etc/systemd/system and ${SYSTEM_UNIT_DIRS.join(", ")})`,
+    );
 }
 
 function parseService(unit: string, text: string): ServiceSpec {
     const instance = /@([^.]+)\./.exec(unit.includes(".") ? unit : `${unit}.service`)?.[1] ?? "";
     let section = "";
-    const spec = { unit, type: "simple", execStartPre: [] as string[], execStart: [] as string[], environment: {} as Record<string, string> };
+    const spec = {
+        unit,
+        type: "simple",
+        execStartPre: [] as string[],
+        execStart: [] as string[],
+        environment: {} as Record<string, string>,
+    };
     for (const raw of text.split("\n")) {
         const line = raw.trim();
         if (line.startsWith("[")) section = line;
         if (section !== "[Service]" || !line.includes("=") || line.startsWith("#")) continue;
         const key = line.slice(0, line.indexOf("="));
-        const value = line.slice(line.indexOf("=") + 1).replace(/%[iI]/g, instance).replace(/^[-@:+!]+/, "");
+        const value = line
+            .slice(line.indexOf("=") + 1)
+            .replace(/%[iI]/g, instance)
+            .replace(/^[-@:+!]+/, "");
         if (key === "Type") spec.type = value;
         if (key === "ExecStartPre") spec.execStartPre.push(value);
         if (key === "ExecStart") spec.execStart.push(value);

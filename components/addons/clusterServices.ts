@@ -71,24 +71,31 @@ export class ClusterServices extends pulumi.ComponentResource {
         super("v6k8s:addons:ClusterServices", name, {}, opts);
         // The runner may reach the apiservers another way than the admin kubeconfig's address.
         const kubeconfig = pulumi.output(args.kubeconfig).apply((k) => withServer(k, args.kubernetesProviderServer));
-        this.provider = new k8s.Provider(`${name}-provider`, {
-            kubeconfig,
-            // A changed kubeconfig (new address, re-issued admin certificate) updates the provider
-            // instead of replacing it, which would replace every object in the cluster.
-            clusterIdentifier: "v6k8s",
-            // ConfigMaps change in place: CoreDNS's `reload` picks up a new Corefile without a restart.
-            enableConfigMapMutable: true,
-        }, {
-            parent: this,
-            // The kubeconfig exists before the cluster does: wait until every apiserver serves and
-            // every kubelet runs before the provider talks to the cluster.
-            dependsOn: [...args.dependsOn],
-        });
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
+            {
+                kubeconfig,
+                // A changed kubeconfig (new address, re-issued admin certificate) updates the provider
+                // instead of replacing it, which would replace every object in the cluster.
+                clusterIdentifier: "v6k8s",
+                // ConfigMaps change in place: CoreDNS's `reload` picks up a new Corefile without a restart.
+                enableConfigMapMutable: true,
+            },
+            {
+                parent: this,
+                // The kubeconfig exists before the cluster does: wait until every apiserver serves and
+                // every kubelet runs before the provider talks to the cluster.
+                dependsOn: [...args.dependsOn],
+            },
+        );
         // The apiservers listen on IPv6 only, behind firewalls open to adminPrefixes: without an IPv6
         // prefix there (or another way in) the provider will wait for a cluster it cannot reach.
         if (!args.adminPrefixes.some((p) => p.includes(":")) && args.kubernetesProviderServer === undefined) {
-            pulumi.log.warn("cluster.adminPrefixes lists no IPv6 prefix, so the apiservers are closed to the Pulumi runner "
-                + "and the cluster services cannot be applied (README, \"Reaching the apiserver\")", this);
+            pulumi.log.warn(
+                "cluster.adminPrefixes lists no IPv6 prefix, so the apiservers are closed to the Pulumi runner " +
+                    'and the cluster services cannot be applied (README, "Reaching the apiserver")',
+                this,
+            );
         }
         const objects = clusterServiceObjects(args);
         const create = (o: KubernetesObject, extra: pulumi.CustomResourceOptions = {}) =>
@@ -102,9 +109,12 @@ export class ClusterServices extends pulumi.ComponentResource {
         this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
         // The policy's address list is known only once hcloud servers exist: built inside an apply.
         const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses));
-        const policyResource = createObject(`${name}-validatingadmissionpolicy-${EXTERNAL_IPS_POLICY}`,
+        const policyResource = createObject(
+            `${name}-validatingadmissionpolicy-${EXTERNAL_IPS_POLICY}`,
             { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy" },
-            { metadata: policy.metadata, spec: policy.spec }, { provider: this.provider, parent: this });
+            { metadata: policy.metadata, spec: policy.spec },
+            { provider: this.provider, parent: this },
+        );
         const binding = externalIpPolicyBinding();
         this.externalIpPolicy = create(binding, { dependsOn: [policyResource] });
         this.dns64Prefix = objects.dns64Gateway?.nat64.toString() ?? null;

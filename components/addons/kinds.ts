@@ -20,7 +20,9 @@ const CLASSES: Readonly<Record<string, KubernetesClass>> = {
     "apps/v1/Deployment": asClass(k8s.apps.v1.Deployment),
     "policy/v1/PodDisruptionBudget": asClass(k8s.policy.v1.PodDisruptionBudget),
     "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": asClass(k8s.admissionregistration.v1.ValidatingAdmissionPolicy),
-    "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": asClass(k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding),
+    "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": asClass(
+        k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding,
+    ),
 };
 
 /** The `apiVersion/kind` keys the table knows (a test checks every rendered kind is among them). */

@@ -45,20 +45,39 @@ export class PublicService extends pulumi.ComponentResource {
         const child = { provider: args.provider, parent: this };
         const k8sName = args.name;
         const ipv6 = pulumi.all(args.hosts.map((h) => h.publicAddress));
-        const spec = pulumi.output(args.namespace).apply((namespace) => ({ name: k8sName, namespace, ports: args.ports, workload: args.workload }));
+        const spec = pulumi
+            .output(args.namespace)
+            .apply((namespace) => ({ name: k8sName, namespace, ports: args.ports, workload: args.workload }));
         const service = pulumi.all([spec, ipv6]).apply(([s, ips]) => publicServiceObject(s, ips));
-        createObject(`${name}-service`, { apiVersion: "v1", kind: "Service" }, {
-            metadata: service.metadata, spec: service.spec,
-        }, { ...child, dependsOn: [...(args.after ?? [])] });
+        createObject(
+            `${name}-service`,
+            { apiVersion: "v1", kind: "Service" },
+            {
+                metadata: service.metadata,
+                spec: service.spec,
+            },
+            { ...child, dependsOn: [...(args.after ?? [])] },
+        );
         if (args.workload) {
             const workload = args.workload;
             const deployment = spec.apply((s) => publicWorkloadObject(s, workload));
-            createObject(`${name}-deployment`, { apiVersion: "apps/v1", kind: "Deployment" }, {
-                metadata: deployment.metadata, spec: deployment.spec,
-            }, child);
+            createObject(
+                `${name}-deployment`,
+                { apiVersion: "apps/v1", kind: "Deployment" },
+                {
+                    metadata: deployment.metadata,
+                    spec: deployment.spec,
+                },
+                child,
+            );
         }
         this.records = pulumi.all([spec, pulumi.all(args.hosts.map((h) => pulumi.all([h.publicAddress, h.ipv4])))]).apply(([s, addrs]) =>
-            serviceRecords(`${s.namespace}/${k8sName}`, args.dnsName ?? null, args.hosts.map((h, i) => ({ name: h.name, ipv6: addrs[i][0], ipv4: addrs[i][1] ?? null }))));
+            serviceRecords(
+                `${s.namespace}/${k8sName}`,
+                args.dnsName ?? null,
+                args.hosts.map((h, i) => ({ name: h.name, ipv6: addrs[i][0], ipv4: addrs[i][1] ?? null })),
+            ),
+        );
         this.registerOutputs({ records: this.records });
     }
 }

@@ -23,7 +23,9 @@ export function parseEncryptionKeys(text: string): { keys: string[] } | { proble
         }
         const bytes = Buffer.from(key, "base64").length;
         if (bytes !== ENCRYPTION_KEY_BYTES) {
-            return { problem: `${which} is ${bytes} bytes, secretbox needs exactly ${ENCRYPTION_KEY_BYTES} (head -c 32 /dev/urandom | base64)` };
+            return {
+                problem: `${which} is ${bytes} bytes, secretbox needs exactly ${ENCRYPTION_KEY_BYTES} (head -c 32 /dev/urandom | base64)`,
+            };
         }
     }
     if (new Set(keys).size !== keys.length) return { problem: "lists a key twice" };

@@ -83,25 +83,45 @@ export function fromZod(
             case "invalid_type": {
                 const found = valueAt(input, issue.path);
                 const quote = issue.expected === "string" && typeof found === "number" ? " (quote it in YAML)" : "";
-                lines.push(problem(path, found === undefined
-                    ? "is required"
-                    : `expected ${issue.expected === "int" ? "an integer" : issue.expected}, got ${describe(found)}${quote}`));
+                lines.push(
+                    problem(
+                        path,
+                        found === undefined
+                            ? "is required"
+                            : `expected ${issue.expected === "int" ? "an integer" : issue.expected}, got ${describe(found)}${quote}`,
+                    ),
+                );
                 break;
             }
             case "invalid_value":
-                lines.push(problem(path, `${describe(valueAt(input, issue.path))} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`));
+                lines.push(
+                    problem(
+                        path,
+                        `${describe(valueAt(input, issue.path))} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+                    ),
+                );
                 break;
             case "invalid_union": {
-                const options = "options" in issue ? issue.options ?? [] : [];
-                lines.push(problem(path, issue.discriminator
-                    ? `${describe(valueAt(input, issue.path))} is not one of ${options.map((v) => JSON.stringify(v)).join(", ")}`
-                    : issue.message));
+                const options = "options" in issue ? (issue.options ?? []) : [];
+                lines.push(
+                    problem(
+                        path,
+                        issue.discriminator
+                            ? `${describe(valueAt(input, issue.path))} is not one of ${options.map((v) => JSON.stringify(v)).join(", ")}`
+                            : issue.message,
+                    ),
+                );
                 break;
             }
             case "too_small":
-                lines.push(problem(path, issue.origin === "array"
-                    ? `must list at least ${String(issue.minimum)}`
-                    : `${String(valueAt(input, issue.path))} is below the minimum ${String(issue.minimum)}`));
+                lines.push(
+                    problem(
+                        path,
+                        issue.origin === "array"
+                            ? `must list at least ${String(issue.minimum)}`
+                            : `${String(valueAt(input, issue.path))} is below the minimum ${String(issue.minimum)}`,
+                    ),
+                );
                 break;
             case "too_big":
                 lines.push(problem(path, `${String(valueAt(input, issue.path))} is above the maximum ${String(issue.maximum)}`));

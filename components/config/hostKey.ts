@@ -52,11 +52,14 @@ export function parseHostKey(text: string): string | { problem: string } {
         return { problem: `starts with "${fields[0]}": give only the key, "<type> <base64>" (ssh-keyscan prints the host name first)` };
     }
     if (at < 0 || fields.length < 2) {
-        return { problem: "must be an SSH public host key like \"ssh-ed25519 AAAA…\" (the server's /etc/ssh/ssh_host_ed25519_key.pub)" };
+        return { problem: 'must be an SSH public host key like "ssh-ed25519 AAAA…" (the server\'s /etc/ssh/ssh_host_ed25519_key.pub)' };
     }
     const [type, base64] = fields;
     if (type === "ssh-rsa") {
-        return { problem: "is an RSA key: pulumi-command would offer only the SHA-1 `ssh-rsa` algorithm for it, which OpenSSH 8.8+ refuses; use the server's ed25519 key (/etc/ssh/ssh_host_ed25519_key.pub)" };
+        return {
+            problem:
+                "is an RSA key: pulumi-command would offer only the SHA-1 `ssh-rsa` algorithm for it, which OpenSSH 8.8+ refuses; use the server's ed25519 key (/etc/ssh/ssh_host_ed25519_key.pub)",
+        };
     }
     if (!(HOST_KEY_TYPES as readonly string[]).includes(type)) {
         return { problem: `key type "${type}" is not one of ${HOST_KEY_TYPES.join(", ")}` };
@@ -67,6 +70,8 @@ export function parseHostKey(text: string): string | { problem: string } {
 
 /** The one-line fix for a missing or wrong key: where to read it. */
 export function hostKeyHint(address: string): string {
-    return `read it on the server (cat /etc/ssh/ssh_host_ed25519_key.pub, e.g. from the Robot console or rescue system), `
-        + `or run \`ssh-keyscan -t ed25519 ${address}\` and check its fingerprint against the server's`;
+    return (
+        `read it on the server (cat /etc/ssh/ssh_host_ed25519_key.pub, e.g. from the Robot console or rescue system), ` +
+        `or run \`ssh-keyscan -t ed25519 ${address}\` and check its fingerprint against the server's`
+    );
 }

@@ -2,7 +2,21 @@
 // ConfigError listing every problem. Runs before any resource is declared.
 import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
 import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules } from "./rules";
-import { CLUSTER_KEYS, NODE_KEYS, SERVICE_KEYS, clusterSchema, corednsSchema, kubeProxySchema, nodeSchema, pkiSchema, portSchema, releaseBasesSchema, servicePortSchema, serviceSchema, workloadSchema } from "./schema";
+import {
+    CLUSTER_KEYS,
+    NODE_KEYS,
+    SERVICE_KEYS,
+    clusterSchema,
+    corednsSchema,
+    kubeProxySchema,
+    nodeSchema,
+    pkiSchema,
+    portSchema,
+    releaseBasesSchema,
+    servicePortSchema,
+    serviceSchema,
+    workloadSchema,
+} from "./schema";
 import type { ClusterConfig, NodeConfig, ServiceConfig, StackConfig } from "./types";
 import { defaultDnsAddress } from "../network/plan";
 import { formatV6 } from "../network/prefix";
@@ -20,7 +34,12 @@ function nestedKeys(path: KeyPath, top: readonly string[], nested: Readonly<Reco
     const parent = [...path].reverse().find((p) => typeof p === "string" && p in nested);
     return parent === undefined ? top : nested[parent as string];
 }
-const CLUSTER_NESTED = { pki: keysOf(pkiSchema), coredns: keysOf(corednsSchema), releaseBases: keysOf(releaseBasesSchema), kubeProxy: keysOf(kubeProxySchema) };
+const CLUSTER_NESTED = {
+    pki: keysOf(pkiSchema),
+    coredns: keysOf(corednsSchema),
+    releaseBases: keysOf(releaseBasesSchema),
+    kubeProxy: keysOf(kubeProxySchema),
+};
 const NODE_NESTED = { ipv4Ports: keysOf(portSchema) };
 const SERVICE_NESTED = { ports: keysOf(servicePortSchema), workload: keysOf(workloadSchema) };
 
@@ -65,7 +84,12 @@ function parseNode(raw: unknown, at: number, problems: string[]): NodeConfig | u
     const publicAddress = n.publicAddress ?? n.gua.address(ROBOT_MAIN_ADDRESS_OFFSET);
     // Every SSH connection pins this key: without it the program would trust whatever answers.
     if (n.hostKey === undefined) {
-        problems.push(problem(["nodes", at, "hostKey"], `is required: the server's SSH public host key, which every connection to it pins; ${hostKeyHint(formatV6(publicAddress))}`));
+        problems.push(
+            problem(
+                ["nodes", at, "hostKey"],
+                `is required: the server's SSH public host key, which every connection to it pins; ${hostKeyHint(formatV6(publicAddress))}`,
+            ),
+        );
         return undefined;
     }
     return { ...n, hostKey: n.hostKey, publicAddress };
@@ -122,7 +146,9 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
     const nodes = parseNodes(raw.nodes, problems);
     const services = parseServices(raw.services, problems);
     // A cluster block with other problems still says whether control-plane nodes take workloads.
-    const scheduleOnControlPlane = cluster?.scheduleOnControlPlane ?? ((raw.cluster as { scheduleOnControlPlane?: unknown } | null | undefined)?.scheduleOnControlPlane === true);
+    const scheduleOnControlPlane =
+        cluster?.scheduleOnControlPlane ??
+        (raw.cluster as { scheduleOnControlPlane?: unknown } | null | undefined)?.scheduleOnControlPlane === true;
     if (nodes) problems.push(...clusterShapeRules(nodes, scheduleOnControlPlane));
     if (nodes && cluster) problems.push(...dnsRules(cluster, nodes));
     if (nodes && services) problems.push(...serviceRules(services, nodes));

@@ -39,9 +39,14 @@ export function loadConfig(project = pulumi.getProject()): LoadedConfig {
         const needed = requiredSecrets(config);
         const missing = needed.filter((k) => !(k in raw));
         const problems = [
-            ...missing.map((k) => problem([k], k === "encryptionKey"
-                ? "is required: head -c 32 /dev/urandom | base64 | pulumi config set --secret encryptionKey"
-                : `is required: pulumi config set --secret ${k}`)),
+            ...missing.map((k) =>
+                problem(
+                    [k],
+                    k === "encryptionKey"
+                        ? "is required: head -c 32 /dev/urandom | base64 | pulumi config set --secret encryptionKey"
+                        : `is required: pulumi config set --secret ${k}`,
+                ),
+            ),
             ...secretValueProblems(raw),
         ];
         if (problems.length > 0) throw new ConfigError(problems);

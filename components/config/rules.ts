@@ -79,9 +79,14 @@ function overlappingGuas(nodes: readonly Positioned<NodeConfig>[]): string[] {
     for (const current of guas) {
         if (widest && current.gua.network <= widest.gua.last) {
             const [first, later] = widest.at < current.at ? [widest, current] : [current, widest];
-            lines.push(problem(["nodes", later.at, "gua"], first.gua.equals(later.gua)
-                ? `${later.gua} is already used by node "${first.name}"`
-                : `${later.gua} overlaps ${first.gua} of node "${first.name}"`));
+            lines.push(
+                problem(
+                    ["nodes", later.at, "gua"],
+                    first.gua.equals(later.gua)
+                        ? `${later.gua} is already used by node "${first.name}"`
+                        : `${later.gua} overlaps ${first.gua} of node "${first.name}"`,
+                ),
+            );
         }
         if (!widest || current.gua.last > widest.gua.last) widest = current;
     }
@@ -123,18 +128,33 @@ function roleRules(nodes: readonly Positioned<NodeConfig>[], scheduleOnControlPl
         lines.push(problem(["nodes"], "no node has the control-plane role"));
     } else if (controlPlanes % 2 === 0 && !nodes.some((p) => p.node.joinEtcd)) {
         // An even count is only a step while growing one member at a time (1 -> 2 -> 3).
-        lines.push(problem(["nodes"], `${controlPlanes} control-plane nodes: etcd needs an odd number for a quorum (an even count is allowed only while a member joins, joinEtcd: true)`));
+        lines.push(
+            problem(
+                ["nodes"],
+                `${controlPlanes} control-plane nodes: etcd needs an odd number for a quorum (an even count is allowed only while a member joins, joinEtcd: true)`,
+            ),
+        );
     }
     if (workers === 0 && !scheduleOnControlPlane) {
-        lines.push(problem(["nodes"], "no node has the worker role: workloads and cluster services would have nowhere to run "
-            + "(control-plane nodes are tainted NoSchedule; set cluster.scheduleOnControlPlane: true to run them there)"));
+        lines.push(
+            problem(
+                ["nodes"],
+                "no node has the worker role: workloads and cluster services would have nowhere to run " +
+                    "(control-plane nodes are tainted NoSchedule; set cluster.scheduleOnControlPlane: true to run them there)",
+            ),
+        );
     }
     return lines;
 }
 
 export function nodeRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     return [
-        ...duplicates(nodes, "name", (n) => n.name, (v) => JSON.stringify(v)),
+        ...duplicates(
+            nodes,
+            "name",
+            (n) => n.name,
+            (v) => JSON.stringify(v),
+        ),
         ...duplicates(nodes, "index", (n) => n.index, String),
         ...duplicates(nodes, "ipv4", (n) => (n.kind === "dedicated" ? n.ipv4 : undefined), String),
         ...overlappingGuas(nodes),

@@ -16,9 +16,7 @@ export const MIN_KUBERNETES_MINOR = 31;
 /** hcloud locations as of 2026; a new one is a one-line change here. */
 export const HCLOUD_LOCATIONS = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"] as const;
 /** IPv4 ranges that cannot be a server's public address. */
-const NON_PUBLIC_V4 = new Set([
-    "unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "carrierGradeNat",
-]);
+const NON_PUBLIC_V4 = new Set(["unspecified", "broadcast", "multicast", "linkLocal", "loopback", "private", "carrierGradeNat"]);
 
 function parsed<T>(parse: (text: string) => T) {
     return z.string().transform((text, ctx) => {
@@ -37,7 +35,11 @@ const anyPrefix = z.string().check((ctx) => {
     try {
         ipaddr.parseCIDR(ctx.value);
     } catch {
-        ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not a prefix like 2001:db8::/48 or 198.51.100.0/24` });
+        ctx.issues.push({
+            code: "custom",
+            input: ctx.value,
+            message: `"${ctx.value}" is not a prefix like 2001:db8::/48 or 198.51.100.0/24`,
+        });
     }
 });
 const ipv6Address = parsed(parseV6Address);
@@ -85,12 +87,14 @@ const kubernetesVersion = z.string().check((ctx) => {
         ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not a release like "1.34.2"` });
     } else if (Number(m[1]) < MIN_KUBERNETES_MINOR) {
         ctx.issues.push({
-            code: "custom", input: ctx.value,
+            code: "custom",
+            input: ctx.value,
             message: `${ctx.value} is older than the oldest supported minor 1.${MIN_KUBERNETES_MINOR}`,
         });
     } else if (!(Number(m[1]) in COMPONENT_VERSIONS)) {
         ctx.issues.push({
-            code: "custom", input: ctx.value,
+            code: "custom",
+            input: ctx.value,
             message: `1.${m[1]} is newer than this program knows (etcd/pause versions: components/controlplane/render/defaults.ts)`,
         });
     }
@@ -116,21 +120,26 @@ const resolverAddress = z.string().transform((text, ctx) => {
 });
 
 /** An http(s) URL without query, user or fragment; IPv6 literals in brackets. */
-const httpUrl = (what: string) => z.string().check((ctx) => {
-    let url: URL | undefined;
-    try {
-        url = new URL(ctx.value);
-    } catch {
-        url = undefined;
-    }
-    if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || ctx.value.endsWith("/")) {
-        ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not ${what}` });
-    }
-});
+const httpUrl = (what: string) =>
+    z.string().check((ctx) => {
+        let url: URL | undefined;
+        try {
+            url = new URL(ctx.value);
+        } catch {
+            url = undefined;
+        }
+        if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || ctx.value.endsWith("/")) {
+            ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not ${what}` });
+        }
+    });
 const mirrorUrl = httpUrl("an http(s)://host[:port][/v2/...] mirror URL without a trailing /").check((ctx) => {
     const path = URL.canParse(ctx.value) ? new URL(ctx.value).pathname : "/";
     if (path !== "/" && path !== "/v2" && !path.startsWith("/v2/")) {
-        ctx.issues.push({ code: "custom", input: ctx.value, message: `a mirror path must start with /v2 (the registry API), got "${path}"` });
+        ctx.issues.push({
+            code: "custom",
+            input: ctx.value,
+            message: `a mirror path must start with /v2 (the registry API), got "${path}"`,
+        });
     }
 });
 const releaseBase = httpUrl("an http(s):// base URL without a trailing /");
@@ -163,8 +172,16 @@ export const portSchema = z.strictObject({
 
 export const pkiSchema = z.strictObject({
     /** Leaf certificates; re-issued when less than a tenth of this is left. */
-    certificateValidityHours: z.int().min(24).max(5 * 8760).default(8760),
-    caValidityHours: z.int().min(8760).max(30 * 8760).default(10 * 8760),
+    certificateValidityHours: z
+        .int()
+        .min(24)
+        .max(5 * 8760)
+        .default(8760),
+    caValidityHours: z
+        .int()
+        .min(8760)
+        .max(30 * 8760)
+        .default(10 * 8760),
     /** Bump to re-issue every leaf certificate and key (rotation); CAs stay. */
     generation: z.int().min(0).default(0),
 });
@@ -181,11 +198,19 @@ export const clusterSchema = z.strictObject({
     containerdVersion: semver.default("2.1.4"),
     runcVersion: semver.default("1.3.0"),
     /** Recursive resolvers CoreDNS and the hosts' DNS64 resolvers forward to; never /etc/resolv.conf. */
-    upstreamDns: z.array(resolverAddress).min(1).check((ctx) => {
-        if (ctx.value.length > MAX_UPSTREAM_RESOLVERS) {
-            ctx.issues.push({ code: "custom", input: ctx.value, message: `lists ${ctx.value.length} resolvers, at most ${MAX_UPSTREAM_RESOLVERS} are used (glibc reads three nameservers)` });
-        }
-    }).default([...HETZNER_RESOLVERS]),
+    upstreamDns: z
+        .array(resolverAddress)
+        .min(1)
+        .check((ctx) => {
+            if (ctx.value.length > MAX_UPSTREAM_RESOLVERS) {
+                ctx.issues.push({
+                    code: "custom",
+                    input: ctx.value,
+                    message: `lists ${ctx.value.length} resolvers, at most ${MAX_UPSTREAM_RESOLVERS} are used (glibc reads three nameservers)`,
+                });
+            }
+        })
+        .default([...HETZNER_RESOLVERS]),
     /** The IPv4 node whose NAT64 /96 CoreDNS synthesises into; default the IPv4 node with the lowest index. */
     dns64Gateway: z.string().optional(),
     coredns: corednsSchema.default({ replicas: 2, spread: "required" }),
@@ -194,7 +219,9 @@ export const clusterSchema = z.strictObject({
      * mirror first, then the registry itself. A URL with a path (which must start with `/v2`) means
      * the mirror serves that registry's repositories under it (containerd's `override_path`).
      */
-    registryMirrors: z.record(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like registry.k8s.io"), mirrorUrl).default({}),
+    registryMirrors: z
+        .record(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "must be a registry host like registry.k8s.io"), mirrorUrl)
+        .default({}),
     /** Where install-binaries.sh downloads releases from (a mirror of the upstream layout); unset keeps upstream. */
     releaseBases: releaseBasesSchema.default({}),
     kubeProxy: kubeProxySchema.default({}),
@@ -212,23 +239,29 @@ export const clusterSchema = z.strictObject({
      * The apiserver URL the Pulumi runner's Kubernetes provider uses; default the first control-plane
      * node's public address. E.g. `https://127.0.0.1:16443` through an SSH tunnel.
      */
-    kubernetesProviderServer: z.string().check((ctx) => {
-        let url: URL | undefined;
-        try {
-            url = new URL(ctx.value);
-        } catch {
-            url = undefined;
-        }
-        if (!url || url.protocol !== "https:" || (url.pathname !== "/" && url.pathname !== "") || url.search || url.username) {
-            ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not an https://host:port URL` });
-        }
-    }).optional(),
+    kubernetesProviderServer: z
+        .string()
+        .check((ctx) => {
+            let url: URL | undefined;
+            try {
+                url = new URL(ctx.value);
+            } catch {
+                url = undefined;
+            }
+            if (!url || url.protocol !== "https:" || (url.pathname !== "/" && url.pathname !== "") || url.search || url.username) {
+                ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not an https://host:port URL` });
+            }
+        })
+        .optional(),
 });
 
 const common = {
     name: z.string().regex(DNS_LABEL, "must be a DNS label: lower-case letters, digits and '-', at most 63"),
     index: z.int().min(1).max(65535),
-    roles: z.array(z.enum(ROLES)).min(1).refine((r) => new Set(r).size === r.length, "lists a role twice"),
+    roles: z
+        .array(z.enum(ROLES))
+        .min(1)
+        .refine((r) => new Set(r).size === r.length, "lists a role twice"),
     /** A control-plane node added to a running cluster: its etcd joins (after `etcdctl member add`). */
     joinEtcd: z.boolean().default(false),
 };

@@ -9,7 +9,14 @@ import type { ClusterPlan } from "../network/plan";
 import { sha256 } from "../common/hash";
 import { waitControlPlaneCommand } from "./steps";
 import {
-    ControlPlanePlan, DEFAULT_WORKER_PARALLELISM, binaryVersions, clusterFacts, controlPlaneNodeRoles, controlPlaneStartOrder, nodeFacts, pkiInput,
+    ControlPlanePlan,
+    DEFAULT_WORKER_PARALLELISM,
+    binaryVersions,
+    clusterFacts,
+    controlPlaneNodeRoles,
+    controlPlaneStartOrder,
+    nodeFacts,
+    pkiInput,
 } from "./facts";
 import { NodeMembership, createNodeMembership } from "./membership";
 import { NodeKubernetes } from "./nodeKubernetes";
@@ -89,25 +96,34 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const facts = clusterFacts(args, plan);
         const isCp = (h: Host) => h.config.roles.includes("control-plane");
 
-        this.pki = new ClusterPki(`${name}-pki`, {
-            nodes: hosts.map((h) => ({ name: h.name, controlPlane: isCp(h) })),
-            input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(args, plan, addresses)),
-            config: args.pki,
-        }, child);
+        this.pki = new ClusterPki(
+            `${name}-pki`,
+            {
+                nodes: hosts.map((h) => ({ name: h.name, controlPlane: isCp(h) })),
+                input: pulumi.all(hosts.map((h) => h.publicAddress)).apply((addresses) => pkiInput(args, plan, addresses)),
+                config: args.pki,
+            },
+            child,
+        );
 
         this.certificateExpiry = this.pki.certificateExpiry;
 
         const versions = binaryVersions(args);
-        const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) => new NodeKubernetes(`${name}-${h.name}`, {
-            host: h,
-            cluster: facts,
-            node: h.publicAddress.apply((a) => nodeFacts(h.plan, a, args.scheduleOnControlPlane)),
-            pki: this.pki,
-            versions,
-            joinEtcd: h.config.joinEtcd,
-            encryptionKey: args.encryptionKey,
-            after,
-        }, child);
+        const nodeOf = (h: Host, after: pulumi.Input<pulumi.Resource>[]) =>
+            new NodeKubernetes(
+                `${name}-${h.name}`,
+                {
+                    host: h,
+                    cluster: facts,
+                    node: h.publicAddress.apply((a) => nodeFacts(h.plan, a, args.scheduleOnControlPlane)),
+                    pki: this.pki,
+                    versions,
+                    joinEtcd: h.config.joinEtcd,
+                    encryptionKey: args.encryptionKey,
+                    after,
+                },
+                child,
+            );
 
         // Membership (drain and remove on deletion, `member add` for joining members) runs on
         // another control-plane node: the anchor.
@@ -115,14 +131,18 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const hostNamed = (n: string) => hosts.find((h) => h.name === n)!;
         const membershipOf = (h: Host, etcdAfter: pulumi.Input<pulumi.Resource>[]): NodeMembership => {
             const self = facts.controlPlane.find((m) => m.name === h.name);
-            return createNodeMembership(name, {
-                host: h,
-                anchor: hostNamed(membershipAnchor(h.name, candidates)),
-                proxyPort: facts.apiserverProxyPort,
-                etcd: self && { peerUrl: etcdPeerUrl(self), joining: h.config.joinEtcd },
-                etcdAfter,
-                teardown: args.teardown,
-            }, this);
+            return createNodeMembership(
+                name,
+                {
+                    host: h,
+                    anchor: hostNamed(membershipAnchor(h.name, candidates)),
+                    proxyPort: facts.apiserverProxyPort,
+                    etcd: self && { peerUrl: etcdPeerUrl(self), joining: h.config.joinEtcd },
+                    etcdAfter,
+                    teardown: args.teardown,
+                },
+                this,
+            );
         };
 
         // Control plane: strictly one after the other. Members joining a running etcd go first:
@@ -140,15 +160,22 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const first = cpOrder[0];
         // Then the control-plane nodes get their role label (and their taint converges): this is
         // the first step with the apiservers up, and it re-runs whenever a control-plane node changed.
-        const wait = waitControlPlaneCommand(facts.apiserverProxyPort, controlPlaneNodeRoles({
-            nodes: cpOrder.map((h) => h.config),
-            cluster: { scheduleOnControlPlane: args.scheduleOnControlPlane },
-        }));
-        this.controlPlaneReady = new command.remote.Command(`${name}-control-plane-ready`, hostStep(first, {
-            create: wait,
-            // Re-check whenever any control-plane node changed.
-            triggers: [sha256(wait), ...controlPlane.map((n) => n.appliedHash)],
-        }), { ...child, dependsOn: controlPlane.map((n) => n.started) });
+        const wait = waitControlPlaneCommand(
+            facts.apiserverProxyPort,
+            controlPlaneNodeRoles({
+                nodes: cpOrder.map((h) => h.config),
+                cluster: { scheduleOnControlPlane: args.scheduleOnControlPlane },
+            }),
+        );
+        this.controlPlaneReady = new command.remote.Command(
+            `${name}-control-plane-ready`,
+            hostStep(first, {
+                create: wait,
+                // Re-check whenever any control-plane node changed.
+                triggers: [sha256(wait), ...controlPlane.map((n) => n.appliedHash)],
+            }),
+            { ...child, dependsOn: controlPlane.map((n) => n.started) },
+        );
 
         // Workers: groups of `workerParallelism`, each group after the previous one.
         const workers: NodeKubernetes[] = [];
@@ -164,15 +191,25 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         this.nodes = [...controlPlane, ...workers];
 
         const cpHosts = hosts.filter(isCp);
-        this.apiserverEndpoints = pulumi.all(cpHosts.map((h) => h.publicAddress)).apply((as) => as.map((a) => httpsUrl(a, facts.apiserverPort, "apiserverPort")));
+        this.apiserverEndpoints = pulumi
+            .all(cpHosts.map((h) => h.publicAddress))
+            .apply((as) => as.map((a) => httpsUrl(a, facts.apiserverPort, "apiserverPort")));
         const admin = this.pki.leaf("admin");
-        this.adminKubeconfig = pulumi.secret(pulumi.all([this.apiserverEndpoints, this.pki.cas.cluster.certPem, admin.certPem, admin.keyPem])
-            .apply(([endpoints, caPem, certPem, keyPem]) => renderKubeconfig({
-                server: endpoints[0],
-                ca: { caPem },
-                user: "v6k8s-admin",
-                credentials: { certPem, keyPem },
-            }, "v6k8s admin kubeconfig: full access (system:masters). Keep it secret.")));
+        this.adminKubeconfig = pulumi.secret(
+            pulumi
+                .all([this.apiserverEndpoints, this.pki.cas.cluster.certPem, admin.certPem, admin.keyPem])
+                .apply(([endpoints, caPem, certPem, keyPem]) =>
+                    renderKubeconfig(
+                        {
+                            server: endpoints[0],
+                            ca: { caPem },
+                            user: "v6k8s-admin",
+                            credentials: { certPem, keyPem },
+                        },
+                        "v6k8s admin kubeconfig: full access (system:masters). Keep it secret.",
+                    ),
+                ),
+        );
         this.registerOutputs({
             apiserverEndpoints: this.apiserverEndpoints,
             adminKubeconfig: this.adminKubeconfig,

@@ -20,10 +20,7 @@ export interface ControlPlanePlan {
     readonly nodes: readonly Pick<NodePlan, "name" | "roles" | "wireguard">[];
 }
 
-export function clusterFacts(
-    cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">,
-    plan: ControlPlanePlan,
-): ClusterFacts {
+export function clusterFacts(cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">, plan: ControlPlanePlan): ClusterFacts {
     const controlPlane = plan.nodes
         .filter((n) => n.roles.includes("control-plane"))
         .map((n) => ({ name: n.name, meshAddress: formatV6(n.wireguard) }))
@@ -52,7 +49,10 @@ export function pkiInput(
 ): PkiInput {
     return {
         nodes: plan.nodes.map((n, i) => ({
-            name: n.name, controlPlane: n.roles.includes("control-plane"), meshAddress: formatV6(n.wireguard), publicAddress: publicAddresses[i],
+            name: n.name,
+            controlPlane: n.roles.includes("control-plane"),
+            meshAddress: formatV6(n.wireguard),
+            publicAddress: publicAddresses[i],
         })),
         apiserverServiceAddress: formatV6(plan.cluster.apiserverService),
         clusterDomain: DEFAULT_CLUSTER_DOMAIN,

@@ -24,12 +24,15 @@ export function nodeKubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts
     const withHash = { ...cluster, staticPodAnnotations: { [CERTIFICATES_ANNOTATION]: opts.certificatesHash } };
     const all = new Map(kubernetesFiles(withHash, node, { etcdClusterState: opts.joinEtcd ? "existing" : "new" }));
     all.set(INSTALL_BINARIES_PATH, { content: renderInstallBinaries(opts.versions, { kubectl: node.controlPlane }), mode: "0755" });
-    all.set(START_KUBELET_PATH, { content: renderStartKubelet({
-        controlPlane: node.controlPlane,
-        kubernetesVersion: cluster.kubernetesVersion,
-        apiserverPort: cluster.apiserverPort,
-        kubeletHealthzPort: KUBELET_HEALTHZ_PORT,
-        etcdMetricsPort: ETCD_METRICS_PORT,
-    }), mode: "0755" });
+    all.set(START_KUBELET_PATH, {
+        content: renderStartKubelet({
+            controlPlane: node.controlPlane,
+            kubernetesVersion: cluster.kubernetesVersion,
+            apiserverPort: cluster.apiserverPort,
+            kubeletHealthzPort: KUBELET_HEALTHZ_PORT,
+            etcdMetricsPort: ETCD_METRICS_PORT,
+        }),
+        mode: "0755",
+    });
     return all;
 }

@@ -55,17 +55,27 @@ function anchoredStep(anchor: Host, step: { create?: string; delete: string }): 
 
 export function createNodeMembership(name: string, args: NodeMembershipArgs, parent: pulumi.Resource): NodeMembership {
     const { host, anchor, teardown } = args;
-    const node = new command.remote.Command(`${name}-${host.name}-membership`, anchoredStep(anchor, {
-        delete: teardown ? renderTeardownNotice(`node ${host.name}`) : renderRemoveNode(host.name, anchor.name, { proxyPort: args.proxyPort }),
-    }), { parent, dependsOn: [...host.ready, ...anchor.ready] });
+    const node = new command.remote.Command(
+        `${name}-${host.name}-membership`,
+        anchoredStep(anchor, {
+            delete: teardown
+                ? renderTeardownNotice(`node ${host.name}`)
+                : renderRemoveNode(host.name, anchor.name, { proxyPort: args.proxyPort }),
+        }),
+        { parent, dependsOn: [...host.ready, ...anchor.ready] },
+    );
     if (!args.etcd) return { node };
     const member = { name: host.name, peerUrl: args.etcd.peerUrl };
-    const etcd = new command.remote.Command(`${name}-${host.name}-etcd-member`, anchoredStep(anchor, {
-        // A member of the initial cluster is in it from its first start: nothing to add.
-        create: args.etcd.joining ? renderAddEtcdMember(member, anchor.name) : undefined,
-        delete: teardown
-            ? renderTeardownNotice(`etcd member ${host.name}`)
-            : renderRemoveEtcdMember(member, anchor.name, { proxyPort: args.proxyPort }),
-    }), { parent, dependsOn: [node, ...(args.etcdAfter ?? [])] });
+    const etcd = new command.remote.Command(
+        `${name}-${host.name}-etcd-member`,
+        anchoredStep(anchor, {
+            // A member of the initial cluster is in it from its first start: nothing to add.
+            create: args.etcd.joining ? renderAddEtcdMember(member, anchor.name) : undefined,
+            delete: teardown
+                ? renderTeardownNotice(`etcd member ${host.name}`)
+                : renderRemoveEtcdMember(member, anchor.name, { proxyPort: args.proxyPort }),
+        }),
+        { parent, dependsOn: [node, ...(args.etcdAfter ?? [])] },
+    );
     return { node, etcd };
 }

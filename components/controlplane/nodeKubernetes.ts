@@ -48,64 +48,98 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         // Certificates and keys this host holds; keys only for what it needs, CA keys never.
         const mine = heldProfiles(host.name, pki.profiles);
         const signers = CA_PROFILES.map((c) => c.id);
-        const pkiFiles = pulumi.all([
-            pulumi.all(signers.map((s) => pki.cas[s].certPem)),
-            pulumi.all(mine.map((p) => pulumi.all([pki.leaf(p.id).certPem, pki.leaf(p.id).keyPem]))),
-            pulumi.all([pki.serviceAccount.publicKeyPem, pki.serviceAccount.privateKeyPem]),
-            args.encryptionKey,
-        ]).apply(([caPems, leaves, sa, encryptionKey]) => {
-            // The encryption config is key material: with the other keys, in this (secret) step, mode 0600.
-            let encryptionKeys: string[] | undefined;
-            if (controlPlane) {
-                const parsed = parseEncryptionKeys(encryptionKey);
-                if ("problem" in parsed) throw new pulumi.ResourceError(`encryptionKey: ${parsed.problem}`, this);
-                encryptionKeys = parsed.keys;
-            }
-            return hostPkiFiles({ name: host.name, controlPlane }, mine, {
-                caCerts: Object.fromEntries(signers.map((s, i) => [s, caPems[i]])) as Record<Signer, string>,
-                leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
-                serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
-            }, { encryptionKeys });
-        });
+        const pkiFiles = pulumi
+            .all([
+                pulumi.all(signers.map((s) => pki.cas[s].certPem)),
+                pulumi.all(mine.map((p) => pulumi.all([pki.leaf(p.id).certPem, pki.leaf(p.id).keyPem]))),
+                pulumi.all([pki.serviceAccount.publicKeyPem, pki.serviceAccount.privateKeyPem]),
+                args.encryptionKey,
+            ])
+            .apply(([caPems, leaves, sa, encryptionKey]) => {
+                // The encryption config is key material: with the other keys, in this (secret) step, mode 0600.
+                let encryptionKeys: string[] | undefined;
+                if (controlPlane) {
+                    const parsed = parseEncryptionKeys(encryptionKey);
+                    if ("problem" in parsed) throw new pulumi.ResourceError(`encryptionKey: ${parsed.problem}`, this);
+                    encryptionKeys = parsed.keys;
+                }
+                return hostPkiFiles(
+                    { name: host.name, controlPlane },
+                    mine,
+                    {
+                        caCerts: Object.fromEntries(signers.map((s, i) => [s, caPems[i]])) as Record<Signer, string>,
+                        leaves: Object.fromEntries(mine.map((p, i) => [p.id, { cert: leaves[i][0], key: leaves[i][1] }])),
+                        serviceAccount: { publicKey: sa[0], privateKey: sa[1] },
+                    },
+                    { encryptionKeys },
+                );
+            });
         // Plain, not secret: a sha256 reveals nothing of the keys (certificates, encryption key), and a
         // secret trigger breaks the command plugin at preview ("triggers[0]: malformed secret: missing value").
         const pkiStdin = pkiFiles.apply(pkiStdinOf);
         const pkiHash = pulumi.unsecret(pkiFiles.apply(pkiFilesHash));
 
-        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => filesCommand(
-            nodeKubernetesFiles(args.cluster, node, { versions: args.versions, joinEtcd: args.joinEtcd, certificatesHash: certificatesAnnotation(certsHash) }),
-        ));
+        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) =>
+            filesCommand(
+                nodeKubernetesFiles(args.cluster, node, {
+                    versions: args.versions,
+                    joinEtcd: args.joinEtcd,
+                    certificatesHash: certificatesAnnotation(certsHash),
+                }),
+            ),
+        );
         const skewCheck = preflightCommand(args.versions.kubernetes);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 
         // The skew preflight runs first, as its own step: a refused version changes nothing on the
         // host, and its error (the command text) holds no key.
-        const preflight = new command.remote.Command(`${name}-preflight`, hostStep(host, {
-            create: preflightCommand(args.versions.kubernetes),
-            triggers: [sha256(skewCheck)],
-        }), { ...child, dependsOn: args.after });
+        const preflight = new command.remote.Command(
+            `${name}-preflight`,
+            hostStep(host, {
+                create: preflightCommand(args.versions.kubernetes),
+                triggers: [sha256(skewCheck)],
+            }),
+            { ...child, dependsOn: args.after },
+        );
         // Keys travel on stdin (secret): the command text, which errors print and the host's
         // process list shows, is the same fixed installer on every host.
-        const pkiStep = new command.remote.Command(`${name}-pki`, hostStep(host, {
-            create: PKI_COMMAND,
-            stdin: pulumi.secret(pkiStdin),
-            triggers: [pkiHash, sha256(PKI_COMMAND)],
-        }), { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] });
-        const filesStep = new command.remote.Command(`${name}-files`, hostStep(host, {
-            create: files,
-            triggers: [files.apply(sha256)],
-        }), { ...child, dependsOn: [pkiStep] });
-        const binaries = new command.remote.Command(`${name}-binaries`, hostStep(host, {
-            create: BINARIES_COMMAND,
-            triggers: [sha256(BINARIES_COMMAND), binariesHash],
-        }), { ...child, dependsOn: [filesStep] });
-        this.started = new command.remote.Command(`${name}-start`, hostStep(host, {
-            create: START_COMMAND,
-            // Restart when certificates, configs or binaries changed.
-            triggers: [sha256(START_COMMAND), pkiHash, files.apply(sha256), binariesHash],
-        }), { ...child, dependsOn: [binaries] });
+        const pkiStep = new command.remote.Command(
+            `${name}-pki`,
+            hostStep(host, {
+                create: PKI_COMMAND,
+                stdin: pulumi.secret(pkiStdin),
+                triggers: [pkiHash, sha256(PKI_COMMAND)],
+            }),
+            { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
+        );
+        const filesStep = new command.remote.Command(
+            `${name}-files`,
+            hostStep(host, {
+                create: files,
+                triggers: [files.apply(sha256)],
+            }),
+            { ...child, dependsOn: [pkiStep] },
+        );
+        const binaries = new command.remote.Command(
+            `${name}-binaries`,
+            hostStep(host, {
+                create: BINARIES_COMMAND,
+                triggers: [sha256(BINARIES_COMMAND), binariesHash],
+            }),
+            { ...child, dependsOn: [filesStep] },
+        );
+        this.started = new command.remote.Command(
+            `${name}-start`,
+            hostStep(host, {
+                create: START_COMMAND,
+                // Restart when certificates, configs or binaries changed.
+                triggers: [sha256(START_COMMAND), pkiHash, files.apply(sha256), binariesHash],
+            }),
+            { ...child, dependsOn: [binaries] },
+        );
         // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
-        this.appliedHash = pulumi.all([pkiHash, files.apply(sha256), host.identity])
+        this.appliedHash = pulumi
+            .all([pkiHash, files.apply(sha256), host.identity])
             .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
         this.registerOutputs({ started: this.started.id, appliedHash: this.appliedHash });
     }

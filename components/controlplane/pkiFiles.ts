@@ -36,7 +36,12 @@ export interface PkiExtras {
  * CA certificates the host trusts, its own leaves with keys, and (control plane) the service-account
  * key pair and, given its keys, the encryption-at-rest configuration.
  */
-export function hostPkiFiles(host: { name: string; controlPlane: boolean }, profiles: readonly CertProfile[], pems: PkiPems, extras: PkiExtras = {}): HostFiles {
+export function hostPkiFiles(
+    host: { name: string; controlPlane: boolean },
+    profiles: readonly CertProfile[],
+    pems: PkiPems,
+    extras: PkiExtras = {},
+): HostFiles {
     const files = new Map<string, HostFile>();
     for (const s of trustedCas({ name: host.name, controlPlane: host.controlPlane, meshAddress: "", publicAddress: "" })) {
         files.set(CA_PROFILES.find((c) => c.id === s)!.paths.cert, cert(pems.caCerts[s]));

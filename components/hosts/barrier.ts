@@ -8,7 +8,11 @@
 import * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 
-export function barrier(name: string, after: pulumi.Input<pulumi.Resource>[], opts: pulumi.CustomResourceOptions = {}): command.local.Command {
+export function barrier(
+    name: string,
+    after: pulumi.Input<pulumi.Resource>[],
+    opts: pulumi.CustomResourceOptions = {},
+): command.local.Command {
     return new command.local.Command(name, {}, { ...opts, dependsOn: after });
 }
 

@@ -56,58 +56,94 @@ export class HcloudHosts extends pulumi.ComponentResource {
         const publicKey = pulumi.unsecret(args.sshPrivateKey.apply(publicKeyOf));
         // A new key (rotation) replaces this resource, and hcloud refuses a second key of the same
         // name: the name carries the key's fingerprint, so the new key is created beside the old one.
-        const sshKey = new hcloud.SshKey(`${name}-ssh`, {
-            name: publicKey.apply((k) => sshKeyName(pulumi.getStack(), k)),
-            publicKey,
-            labels,
-        }, child);
+        const sshKey = new hcloud.SshKey(
+            `${name}-ssh`,
+            {
+                name: publicKey.apply((k) => sshKeyName(pulumi.getStack(), k)),
+                publicKey,
+                labels,
+            },
+            child,
+        );
         const admins = args.adminPrefixes ?? [];
         const hasControlPlane = args.nodes.some((n) => n.config.roles.includes("control-plane"));
         // One firewall covers every hcloud server: open the apiserver port only if one of them serves it.
-        const apiserverRule: hcloud.types.input.FirewallRule[] = admins.length === 0 || !hasControlPlane ? [] : [
-            { direction: "in", protocol: "tcp", port: String(args.apiserverPort ?? 6443), sourceIps: [...admins], description: "apiserver for admins" },
-        ];
-        const publicRules: hcloud.types.input.FirewallRule[] = (args.publicPorts ?? []).map((p) => (
-            { direction: "in", protocol: p.protocol === "TCP" ? "tcp" : "udp", port: String(p.port), sourceIps: ANYWHERE, description: "public service" }
-        ));
-        const firewall = new hcloud.Firewall(`${name}-firewall`, {
-            name: `${pulumi.getStack()}-v6k8s`,
-            rules: [...FIREWALL_RULES, ...apiserverRule, ...publicRules],
-            labels,
-        }, child);
+        const apiserverRule: hcloud.types.input.FirewallRule[] =
+            admins.length === 0 || !hasControlPlane
+                ? []
+                : [
+                      {
+                          direction: "in",
+                          protocol: "tcp",
+                          port: String(args.apiserverPort ?? 6443),
+                          sourceIps: [...admins],
+                          description: "apiserver for admins",
+                      },
+                  ];
+        const publicRules: hcloud.types.input.FirewallRule[] = (args.publicPorts ?? []).map((p) => ({
+            direction: "in",
+            protocol: p.protocol === "TCP" ? "tcp" : "udp",
+            port: String(p.port),
+            sourceIps: ANYWHERE,
+            description: "public service",
+        }));
+        const firewall = new hcloud.Firewall(
+            `${name}-firewall`,
+            {
+                name: `${pulumi.getStack()}-v6k8s`,
+                rules: [...FIREWALL_RULES, ...apiserverRule, ...publicRules],
+                labels,
+            },
+            child,
+        );
         // Spread: no two control-plane servers on the same physical host.
         const spread = hasControlPlane
-            ? new hcloud.PlacementGroup(`${name}-control-plane`, { name: `${pulumi.getStack()}-control-plane`, type: "spread", labels }, child)
+            ? new hcloud.PlacementGroup(
+                  `${name}-control-plane`,
+                  { name: `${pulumi.getStack()}-control-plane`, type: "spread", labels },
+                  child,
+              )
             : undefined;
 
         // Each server's SSH host key, made here so its public half is known before the server
         // exists and every connection can pin it. The key is its own resource: it stays the same
         // across updates and server replacements (a replaced server gets it again), and only a
         // `--replace` of the key itself makes a new one (which then replaces the server).
-        const hostKeys = args.nodes.map(({ config: node }) =>
-            new tls.PrivateKey(`${name}-${node.name}-host-key`, { algorithm: "ED25519" }, { parent: this }));
+        const hostKeys = args.nodes.map(
+            ({ config: node }) => new tls.PrivateKey(`${name}-${node.name}-host-key`, { algorithm: "ED25519" }, { parent: this }),
+        );
         const publicHostKeys = hostKeys.map((k) => k.publicKeyOpenssh.apply((p) => p.trim()));
 
-        const servers = args.nodes.map(({ config: node }, i) => new hcloud.Server(`${name}-${node.name}`, {
-            name: node.name,
-            serverType: node.serverType,
-            location: node.location,
-            image: node.image,
-            sshKeys: [sshKey.id],
-            firewallIds: [firewall.id.apply(Number)],
-            placementGroupId: node.roles.includes("control-plane") && spread ? spread.id.apply(Number) : undefined,
-            // IPv6-only unless asked: a primary IPv4 costs money and is only needed for NAT64.
-            publicNets: [{ ipv4Enabled: node.ipv4, ipv6Enabled: true }],
-            labels: { ...labels, "v6k8s-node": node.name },
-            // The host key's private half, for cloud-init: a secret in state and in the plan (the
-            // output too). It is made of the key alone, so no other change alters it; hcloud
-            // replaces a server whose user data changes.
-            userData: pulumi.secret(pulumi.all([hostKeys[i].privateKeyOpenssh, publicHostKeys[i]])
-                .apply(([privateKey, publicKey]) => hostKeyUserData({ privateKey, publicKey }))),
-            // sshKeys only matter at creation; rotating the key must not replace servers.
-            // The server's name is the node's hostname, which hcloud allows only once: a replaced
-            // server (new image or location) must be gone before its successor is created.
-        }, { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true, additionalSecretOutputs: ["userData"] }));
+        const servers = args.nodes.map(
+            ({ config: node }, i) =>
+                new hcloud.Server(
+                    `${name}-${node.name}`,
+                    {
+                        name: node.name,
+                        serverType: node.serverType,
+                        location: node.location,
+                        image: node.image,
+                        sshKeys: [sshKey.id],
+                        firewallIds: [firewall.id.apply(Number)],
+                        placementGroupId: node.roles.includes("control-plane") && spread ? spread.id.apply(Number) : undefined,
+                        // IPv6-only unless asked: a primary IPv4 costs money and is only needed for NAT64.
+                        publicNets: [{ ipv4Enabled: node.ipv4, ipv6Enabled: true }],
+                        labels: { ...labels, "v6k8s-node": node.name },
+                        // The host key's private half, for cloud-init: a secret in state and in the plan (the
+                        // output too). It is made of the key alone, so no other change alters it; hcloud
+                        // replaces a server whose user data changes.
+                        userData: pulumi.secret(
+                            pulumi
+                                .all([hostKeys[i].privateKeyOpenssh, publicHostKeys[i]])
+                                .apply(([privateKey, publicKey]) => hostKeyUserData({ privateKey, publicKey })),
+                        ),
+                        // sshKeys only matter at creation; rotating the key must not replace servers.
+                        // The server's name is the node's hostname, which hcloud allows only once: a replaced
+                        // server (new image or location) must be gone before its successor is created.
+                    },
+                    { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true, additionalSecretOutputs: ["userData"] },
+                ),
+        );
 
         this.hosts = args.nodes.map(({ config, plan }, i) => {
             const server = servers[i];

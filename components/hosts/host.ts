@@ -55,6 +55,10 @@ export function hostStep(
  * any host key without it. New hcloud servers take a while to accept SSH: retry for ~5 min (a
  * handshake refused for a wrong key is retried too, and then fails the step).
  */
-export function sshConnection(host: pulumi.Input<string>, privateKey: pulumi.Input<string>, hostKey: pulumi.Input<string>): command.types.input.remote.ConnectionArgs {
+export function sshConnection(
+    host: pulumi.Input<string>,
+    privateKey: pulumi.Input<string>,
+    hostKey: pulumi.Input<string>,
+): command.types.input.remote.ConnectionArgs {
     return { host, user: "root", port: 22, privateKey, hostKey, dialErrorLimit: 30, perDialTimeout: 10 };
 }

@@ -29,23 +29,29 @@ export class Mesh extends pulumi.ComponentResource {
 
     constructor(name: string, args: MeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:hosts:Mesh", name, {}, opts);
-        const all: pulumi.Output<MeshPeer[]> = pulumi.all(args.members.map((m) =>
-            pulumi.all([m.network.wireguardPublicKey, m.host.publicAddress]).apply(([publicKey, endpoint]) => ({
-                name: m.host.name,
-                publicKey,
-                endpoint,
-                allowedIps: m.host.plan.ula.toString(),
-            })),
-        ));
+        const all: pulumi.Output<MeshPeer[]> = pulumi.all(
+            args.members.map((m) =>
+                pulumi.all([m.network.wireguardPublicKey, m.host.publicAddress]).apply(([publicKey, endpoint]) => ({
+                    name: m.host.name,
+                    publicKey,
+                    endpoint,
+                    allowedIps: m.host.plan.ula.toString(),
+                })),
+            ),
+        );
         // Every host's config needs every key: through one relay, N hosts make 2N dependency
         // edges instead of N² (barrier.ts). A dot: no host (a DNS label) can be named like it.
         const peers = relay(`${name}.peers`, all, { parent: this });
         this.commands = args.members.map((m) => {
             const create = pulumi.all([m.network.net, peers]).apply(([net, all]) => meshCommand(meshFiles(net, all)));
-            return new command.remote.Command(`${name}-${m.host.name}`, hostStep(m.host, {
-                create,
-                triggers: [create.apply(sha256)],
-            }), { parent: this, dependsOn: [m.network.ready] });
+            return new command.remote.Command(
+                `${name}-${m.host.name}`,
+                hostStep(m.host, {
+                    create,
+                    triggers: [create.apply(sha256)],
+                }),
+                { parent: this, dependsOn: [m.network.ready] },
+            );
         });
         this.registerOutputs({ commands: this.commands.map((c) => c.urn) });
     }

@@ -35,23 +35,35 @@ export class NodeNetwork extends pulumi.ComponentResource {
         const commands = this.net.apply((net) => prepareCommands(networkFiles(net, args.publicPorts ?? [])));
         const filesHash = commands.apply((c) => sha256(c.files));
 
-        const files = new command.remote.Command(`${name}-files`, hostStep(host, {
-            create: commands.files,
-            triggers: [filesHash],
-        }), { parent: this, dependsOn: host.ready });
-        const activate = new command.remote.Command(`${name}-activate`, hostStep(host, {
-            create: commands.activate,
-            // Activation applies the files: re-run it whenever they change.
-            triggers: [filesHash, commands.apply((c) => sha256(c.activate))],
-        }), { parent: this, dependsOn: [files] });
-        const key = new command.remote.Command(`${name}-wireguard-key`, hostStep(host, {
-            create: commands.wireguardKey,
-            // Its stdout is the public key the mesh reads: a connection change prints it again
-            // (the script keeps an existing key) instead of leaving stdout empty.
-            update: commands.wireguardKey,
-            // Needs wireguard-tools from activation.
-            triggers: [commands.apply((c) => sha256(c.wireguardKey))],
-        }), { parent: this, dependsOn: [activate] });
+        const files = new command.remote.Command(
+            `${name}-files`,
+            hostStep(host, {
+                create: commands.files,
+                triggers: [filesHash],
+            }),
+            { parent: this, dependsOn: host.ready },
+        );
+        const activate = new command.remote.Command(
+            `${name}-activate`,
+            hostStep(host, {
+                create: commands.activate,
+                // Activation applies the files: re-run it whenever they change.
+                triggers: [filesHash, commands.apply((c) => sha256(c.activate))],
+            }),
+            { parent: this, dependsOn: [files] },
+        );
+        const key = new command.remote.Command(
+            `${name}-wireguard-key`,
+            hostStep(host, {
+                create: commands.wireguardKey,
+                // Its stdout is the public key the mesh reads: a connection change prints it again
+                // (the script keeps an existing key) instead of leaving stdout empty.
+                update: commands.wireguardKey,
+                // Needs wireguard-tools from activation.
+                triggers: [commands.apply((c) => sha256(c.wireguardKey))],
+            }),
+            { parent: this, dependsOn: [activate] },
+        );
 
         this.wireguardPublicKey = key.stdout.apply((s) => s.trim());
         this.ready = key;

@@ -49,15 +49,23 @@ export class Nat64Gateway extends pulumi.ComponentResource {
         const filesHash = install.apply(sha256);
         const activate = gatewayActivateCommand();
 
-        const copy = new command.remote.Command(`${name}-files`, hostStep(host, {
-            create: install,
-            triggers: [filesHash],
-        }), { parent: this, dependsOn: args.after });
-        this.ready = new command.remote.Command(`${name}-activate`, hostStep(host, {
-            create: activate,
-            // Tayga and unbound read their config only at start: restart whenever a file changed.
-            triggers: [filesHash, sha256(activate)],
-        }), { parent: this, dependsOn: [copy] });
+        const copy = new command.remote.Command(
+            `${name}-files`,
+            hostStep(host, {
+                create: install,
+                triggers: [filesHash],
+            }),
+            { parent: this, dependsOn: args.after },
+        );
+        this.ready = new command.remote.Command(
+            `${name}-activate`,
+            hostStep(host, {
+                create: activate,
+                // Tayga and unbound read their config only at start: restart whenever a file changed.
+                triggers: [filesHash, sha256(activate)],
+            }),
+            { parent: this, dependsOn: [copy] },
+        );
         this.registerOutputs({ ready: this.ready.id });
     }
 }
@@ -119,10 +127,14 @@ export class Nat64Cleanup extends pulumi.ComponentResource {
     constructor(name: string, args: Nat64CleanupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:Nat64Cleanup", name, {}, opts);
         const create = gatewayCleanupCommand();
-        new command.remote.Command(`${name}-cleanup`, hostStep(args.host, {
-            create,
-            triggers: [sha256(create)],
-        }), { parent: this, dependsOn: args.after });
+        new command.remote.Command(
+            `${name}-cleanup`,
+            hostStep(args.host, {
+                create,
+                triggers: [sha256(create)],
+            }),
+            { parent: this, dependsOn: args.after },
+        );
         this.registerOutputs({});
     }
 }

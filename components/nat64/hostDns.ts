@@ -22,10 +22,17 @@ export class HostDns extends pulumi.ComponentResource {
     constructor(name: string, args: HostDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:addons:HostDns", name, {}, opts);
         const create = hostDnsCommand(args.nameservers);
-        this.commands = args.members.map((m) => new command.remote.Command(`${name}-${m.host.name}`, hostStep(m.host, {
-            create,
-            triggers: [sha256(create)],
-        }), { parent: this, dependsOn: [...m.after, ...(args.resolvers ?? [])] }));
+        this.commands = args.members.map(
+            (m) =>
+                new command.remote.Command(
+                    `${name}-${m.host.name}`,
+                    hostStep(m.host, {
+                        create,
+                        triggers: [sha256(create)],
+                    }),
+                    { parent: this, dependsOn: [...m.after, ...(args.resolvers ?? [])] },
+                ),
+        );
         this.registerOutputs({ commands: this.commands.map((c) => c.urn) });
     }
 }

@@ -14,9 +14,7 @@ export function bigIntToV6(value: bigint): ipaddr.IPv6 {
     for (let shift = 120n; shift >= 0n; shift -= 8n) {
         bytes.push(Number((value >> shift) & 0xffn));
     }
-    return new ipaddr.IPv6(
-        Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]),
-    );
+    return new ipaddr.IPv6(Array.from({ length: 8 }, (_, i) => (bytes[2 * i] << 8) | bytes[2 * i + 1]));
 }
 
 /** Formats a 128-bit value as an RFC 5952 IPv6 address. */

@@ -9,7 +9,9 @@ export function inPrefix(address: string, prefix: string): boolean {
 }
 
 export function ipv4Value(ipv4: string): bigint {
-    return ipaddr.IPv4.parse(ipv4).toByteArray().reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+    return ipaddr.IPv4.parse(ipv4)
+        .toByteArray()
+        .reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 }
 
 export function nat64Address(prefix: string, ipv4: string): string {

@@ -20,8 +20,11 @@ export function hostTarget(h: LabHost): Target {
 /** Every pod pings every target (its own pod excluded); returns the pairs that never answered. */
 export async function unreachable(pods: readonly LabPod[], targets: readonly Target[], timeoutMs = 10_000): Promise<string[]> {
     const pairs = pods.flatMap((p) => targets.filter((t) => t.address !== p.ula).map((t) => [p, t] as const));
-    const results = await Promise.all(pairs.map(async ([p, t]) =>
-        ((await reaches({ ns: p.ns }, t.address, timeoutMs)) ? [] : [`pod ${p.host}/${p.name} -> ${t.label} (${t.address})`])));
+    const results = await Promise.all(
+        pairs.map(async ([p, t]) =>
+            (await reaches({ ns: p.ns }, t.address, timeoutMs)) ? [] : [`pod ${p.host}/${p.name} -> ${t.label} (${t.address})`],
+        ),
+    );
     return results.flat();
 }
 
@@ -30,9 +33,17 @@ function pairCount(pods: readonly LabPod[], targets: readonly Target[]): number 
 }
 
 /** Fails with every unreachable pair and each host's view of the mesh. */
-export async function assertReachable(state: LabState, pods: readonly LabPod[], targets: readonly Target[], what: string, timeoutMs = 10_000): Promise<void> {
+export async function assertReachable(
+    state: LabState,
+    pods: readonly LabPod[],
+    targets: readonly Target[],
+    what: string,
+    timeoutMs = 10_000,
+): Promise<void> {
     const failed = await unreachable(pods, targets, timeoutMs);
     if (failed.length > 0) {
-        assert.fail(`${what}: ${failed.length} of ${pairCount(pods, targets)} pairs cannot talk:\n  ${failed.join("\n  ")}\n${await meshDiagnostics(state)}`);
+        assert.fail(
+            `${what}: ${failed.length} of ${pairCount(pods, targets)} pairs cannot talk:\n  ${failed.join("\n  ")}\n${await meshDiagnostics(state)}`,
+        );
     }
 }

@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     down();
     const rows = [
         ["empty -> every node Ready (warm toolchain, images cached)", `${bringUp.toFixed(1)} s`],
-        ...Object.entries(state.timings).filter(([k]) => k !== "total").map(([k, v]) => [`  of which: ${k}`, `${v.toFixed(1)} s`]),
+        ...Object.entries(state.timings)
+            .filter(([k]) => k !== "total")
+            .map(([k, v]) => [`  of which: ${k}`, `${v.toFixed(1)} s`]),
         ["full re-run of every host's Kubernetes steps", `${rerun.toFixed(1)} s`],
         [`memory of the running cluster (RSS, ${config.nodes.length} nodes)`, `${memory.toFixed(0)} MiB`],
     ];

@@ -7,7 +7,13 @@ import type { ControlPlaneNodeRole } from "../../components/controlplane/render/
 import { certificatesAnnotation, pkiFilesHash } from "../../components/controlplane/pkiFiles";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import {
-    BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand, waitControlPlaneCommand,
+    BINARIES_COMMAND,
+    PKI_COMMAND,
+    START_COMMAND,
+    filesCommand,
+    pkiStdinOf,
+    preflightCommand,
+    waitControlPlaneCommand,
 } from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/offline";
@@ -33,7 +39,12 @@ export interface HostSteps {
 }
 
 /** Every host's steps, from the stack, the lab's PKI and the hosts' WireGuard keys. */
-export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: LabPki, publicKeys: Readonly<Record<string, string>>): HostSteps[] {
+export function hostSteps(
+    config: StackConfig,
+    hosts: readonly LabHost[],
+    pki: LabPki,
+    publicKeys: Readonly<Record<string, string>>,
+): HostSteps[] {
     const isCp = (name: string) => config.nodes.find((n) => n.name === name)!.roles.includes("control-plane");
     const pkiFiles = hosts.map((h) => labHostPkiFiles(pki, { name: h.name, controlPlane: isCp(h.name) }));
     // The same certificates annotation the program puts on the static pods.
@@ -44,7 +55,12 @@ export function hostSteps(config: StackConfig, hosts: readonly LabHost[], pki: L
         const node = config.nodes.find((n) => n.name === host.name)!;
         const r = rendered[config.nodes.indexOf(node)];
         return {
-            host, controlPlane: isCp(host.name), joinEtcd: node.joinEtcd, role: roles.find((x) => x.name === host.name), rendered: r, pkiFiles: pkiFiles[i],
+            host,
+            controlPlane: isCp(host.name),
+            joinEtcd: node.joinEtcd,
+            role: roles.find((x) => x.name === host.name),
+            rendered: r,
+            pkiFiles: pkiFiles[i],
             stdin: { pki: pkiStdinOf(pkiFiles[i]) },
             commands: kubernetesStepCommands(config, r),
         };
@@ -72,7 +88,9 @@ export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps
         const t0 = Date.now();
         const r = await sshOnHost(s.host, s.commands[step], { allowFail: true, timeoutMs: 15 * 60_000, input: s.stdin[step] });
         if (r.code !== 0) {
-            throw new Error(`lab: ${s.host.name} step ${step} failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n")}`);
+            throw new Error(
+                `lab: ${s.host.name} step ${step} failed (exit ${r.code}):\n${(r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n")}`,
+            );
         }
         log(`lab: ${s.host.name} ${step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
@@ -80,7 +98,11 @@ export async function runHostSteps(s: HostSteps, log: (l: string) => void, steps
 
 /** The program's order: joining control-plane members first, then the others, one at a time. */
 export function controlPlaneOrder(all: readonly HostSteps[]): HostSteps[] {
-    return controlPlaneStartOrder(all, (s) => s.controlPlane, (s) => s.joinEtcd);
+    return controlPlaneStartOrder(
+        all,
+        (s) => s.controlPlane,
+        (s) => s.joinEtcd,
+    );
 }
 
 /** The cluster-wide wait on the first control-plane host (`cp`, in start order); it also labels and taints them. */
@@ -88,8 +110,12 @@ async function waitControlPlane(cp: readonly HostSteps[], log: (l: string) => vo
     const t0 = Date.now();
     const first = cp[0];
     const roles = cp.flatMap((s) => (s.role ? [s.role] : []));
-    const r = await sshOnHost(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT, roles), { allowFail: true, timeoutMs: 16 * 60_000 });
-    if (r.code !== 0) throw new Error(`lab: control-plane-ready on ${first.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    const r = await sshOnHost(first.host, waitControlPlaneCommand(APISERVER_PROXY_PORT, roles), {
+        allowFail: true,
+        timeoutMs: 16 * 60_000,
+    });
+    if (r.code !== 0)
+        throw new Error(`lab: control-plane-ready on ${first.host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     log(`lab: control-plane-ready ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 

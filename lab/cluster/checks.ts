@@ -23,7 +23,10 @@ export const toolboxExec = (node: string, argv: string[]): Promise<RunResult> =>
 export const HELLO_PAGE = "hello from the v6k8s lab";
 
 /** The hosts whose public addresses the example service is exposed on (its externalIPs). */
-export const helloHosts = (): LabHost[] => cluster().config.services.find((s) => s.name === "hello")!.hosts.map(hostNamed);
+export const helloHosts = (): LabHost[] =>
+    cluster()
+        .config.services.find((s) => s.name === "hello")!
+        .hosts.map(hostNamed);
 
 /** `GET /` on port 80 of the host's public address, from the lab's IPv6 internet. */
 export const fromInternet = (h: LabHost): Promise<RunResult> =>
@@ -44,14 +47,25 @@ export async function clusterIpFailures(hosts: readonly LabHost[], clusterIP: st
 export const nslookupV6 = (stdout: string): string[] =>
     [...stdout.matchAll(/Address:\s*([0-9a-f:]+)$/gm)].map((m) => m[1]).filter((a) => a.includes(":"));
 
-interface ContainerStatus { name: string; containerID?: string; restartCount: number }
-export interface PodList { items: { metadata: { namespace: string; name: string; annotations?: Record<string, string> }; spec: { nodeName?: string }; status: { phase?: string; containerStatuses?: ContainerStatus[] } }[] }
+interface ContainerStatus {
+    name: string;
+    containerID?: string;
+    restartCount: number;
+}
+export interface PodList {
+    items: {
+        metadata: { namespace: string; name: string; annotations?: Record<string, string> };
+        spec: { nodeName?: string };
+        status: { phase?: string; containerStatuses?: ContainerStatus[] };
+    }[];
+}
 
 /** Each container of the pods (`<namespace>/<pod>/<container>`): its ID and restart count. */
 export function containerStates(pods: PodList["items"]): Map<string, string> {
     const out = new Map<string, string>();
     for (const p of pods) {
-        for (const c of p.status.containerStatuses ?? []) out.set(`${p.metadata.namespace}/${p.metadata.name}/${c.name}`, `${c.containerID} restarts=${c.restartCount}`);
+        for (const c of p.status.containerStatuses ?? [])
+            out.set(`${p.metadata.namespace}/${p.metadata.name}/${c.name}`, `${c.containerID} restarts=${c.restartCount}`);
     }
     return out;
 }
@@ -61,5 +75,8 @@ export const NODE_LOCAL_APISERVER = httpsUrl(LOOPBACK, APISERVER_PROXY_PORT);
 
 /** etcdctl's flags in a control-plane node's etcd pod: its own member, with the etcd server certificate. */
 export const LOCAL_ETCDCTL = [
-    `--cacert=${PATHS.etcdCa.cert}`, `--cert=${PATHS.etcdServer.cert}`, `--key=${PATHS.etcdServer.key}`, `--endpoints=${httpsUrl(LOOPBACK, ETCD_CLIENT_PORT)}`,
+    `--cacert=${PATHS.etcdCa.cert}`,
+    `--cert=${PATHS.etcdServer.cert}`,
+    `--key=${PATHS.etcdServer.key}`,
+    `--endpoints=${httpsUrl(LOOPBACK, ETCD_CLIENT_PORT)}`,
 ];

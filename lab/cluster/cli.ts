@@ -14,25 +14,29 @@ async function clusterUp(): Promise<number> {
         const { state } = await upCluster();
         const c = state.cluster!;
         const nodes = await kubectl(c, ["get", "nodes", "-o", "wide"]);
-        process.stdout.write([
-            `lab cluster is up in ${state.timings.total?.toFixed(0)} s (toolchain ${state.timings.toolchain?.toFixed(0)} s).`,
-            "",
-            nodes.stdout.trimEnd(),
-            "",
-            `admin kubeconfig: ${c.kubeconfig} (apiserver: the first control-plane node's public address, from the operator's namespace ${c.operatorNs})`,
-            "try:",
-            "  npm run -s lab:kubectl -- get pods -A -o wide",
-            "  npm run -s lab:kubectl -- -n hello get svc,pods -o wide",
-            "  npm run lab:down",
-            "",
-        ].join("\n"));
+        process.stdout.write(
+            [
+                `lab cluster is up in ${state.timings.total?.toFixed(0)} s (toolchain ${state.timings.toolchain?.toFixed(0)} s).`,
+                "",
+                nodes.stdout.trimEnd(),
+                "",
+                `admin kubeconfig: ${c.kubeconfig} (apiserver: the first control-plane node's public address, from the operator's namespace ${c.operatorNs})`,
+                "try:",
+                "  npm run -s lab:kubectl -- get pods -A -o wide",
+                "  npm run -s lab:kubectl -- -n hello get svc,pods -o wide",
+                "  npm run lab:down",
+                "",
+            ].join("\n"),
+        );
         return 0;
     } catch (e) {
         if (e instanceof AlreadyUpError) {
             process.stderr.write(`${e.message}\n`);
             return 1;
         }
-        process.stderr.write(`${(e as Error).message}\nlab: cluster bring-up failed; the lab is left as it is for inspection: npm run lab:down removes it\n`);
+        process.stderr.write(
+            `${(e as Error).message}\nlab: cluster bring-up failed; the lab is left as it is for inspection: npm run lab:down removes it\n`,
+        );
         return 1;
     }
 }

@@ -79,7 +79,10 @@ export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promis
     const root = path.join(STATE_DIR, "releases");
     releaseTree(root, v, dirs);
     await addAddress(RELEASES_ADDRESS);
-    const rec = startDaemon("inet6-releases", inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, hostPort(RELEASES_ADDRESS, RELEASES_PORT)])));
+    const rec = startDaemon(
+        "inet6-releases",
+        inNs(INET6_NS, nodeArgv(path.join(LAB_DIR, "servers", "files.ts"), [root, hostPort(RELEASES_ADDRESS, RELEASES_PORT)])),
+    );
     await waitForLog(rec, "ready", 30_000);
 }
 
@@ -97,22 +100,33 @@ export async function startMirror(specs: readonly ImageSpec[], log: (l: string) 
     const pushTo = `localhost:${MIRROR_PORT}`;
     const config = path.join(STATE_DIR, "registry.yml");
     fs.mkdirSync(registryStorage(), { recursive: true });
-    fs.writeFileSync(config, [
-        "version: 0.1",
-        "log: { level: info, formatter: text }",
-        `storage: { filesystem: { rootdirectory: ${JSON.stringify(registryStorage())} }, delete: { enabled: false } }`,
-        `http: { addr: ${JSON.stringify(`:${MIRROR_PORT}`)} }`,
-        "",
-    ].join("\n"));
+    fs.writeFileSync(
+        config,
+        [
+            "version: 0.1",
+            "log: { level: info, formatter: text }",
+            `storage: { filesystem: { rootdirectory: ${JSON.stringify(registryStorage())} }, delete: { enabled: false } }`,
+            `http: { addr: ${JSON.stringify(`:${MIRROR_PORT}`)} }`,
+            "",
+        ].join("\n"),
+    );
     const rec = startDaemon("inet6-registry", inNs(INET6_NS, ["docker-registry", "serve", config]));
     await waitForLog(rec, /listening on/, 30_000);
     const t0 = Date.now();
     for (const spec of specs) {
         const layout = buildImage(spec);
-        await run(inNs(INET6_NS, [
-            "skopeo", "copy", "--quiet", "--insecure-policy", "--dest-tls-verify=false",
-            `oci:${layout}:lab`, `docker://${pushTo}/${spec.ref}`,
-        ]), { timeoutMs: 600_000 });
+        await run(
+            inNs(INET6_NS, [
+                "skopeo",
+                "copy",
+                "--quiet",
+                "--insecure-policy",
+                "--dest-tls-verify=false",
+                `oci:${layout}:lab`,
+                `docker://${pushTo}/${spec.ref}`,
+            ]),
+            { timeoutMs: 600_000 },
+        );
     }
     log(`lab: ${specs.length} images built (cached) and pushed to the mirror ${listen} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

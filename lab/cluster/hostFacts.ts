@@ -21,8 +21,8 @@ const SAFE_PATH = /^\/[A-Za-z0-9_.@/+-]+$/;
 export async function fileFacts(host: LabHost, paths: readonly string[]): Promise<Map<string, FileFact | undefined>> {
     for (const p of paths) if (!SAFE_PATH.test(p)) throw new Error(`lab: unexpected characters in path ${p}`);
     const script = [
-        "for f in \"$@\"; do",
-        "  if [ -f \"$f\" ]; then printf '%s %s %s\\n' \"$f\" \"$(stat -c '%a %i %.9Y' \"$f\")\" \"$(sha256sum < \"$f\" | cut -d' ' -f1)\";",
+        'for f in "$@"; do',
+        '  if [ -f "$f" ]; then printf \'%s %s %s\\n\' "$f" "$(stat -c \'%a %i %.9Y\' "$f")" "$(sha256sum < "$f" | cut -d\' \' -f1)";',
         "  else printf '%s missing\\n' \"$f\"; fi",
         "done",
     ].join("\n");

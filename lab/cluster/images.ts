@@ -97,7 +97,8 @@ export function buildImage(spec: ImageSpec): string {
             fs.mkdirSync(path.join(rootfs, path.dirname(link)), { recursive: true });
             fs.symlinkSync(target, path.join(rootfs, link));
         }
-        for (const d of ["tmp", ...(spec.dirs ?? []).map((x) => x.replace(/^\//, ""))]) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
+        for (const d of ["tmp", ...(spec.dirs ?? []).map((x) => x.replace(/^\//, ""))])
+            fs.mkdirSync(path.join(rootfs, d), { recursive: true });
         fs.chmodSync(path.join(rootfs, "tmp"), 0o1777);
         const image = `${dir}:lab`;
         runSync(["umoci", "init", "--layout", dir]);

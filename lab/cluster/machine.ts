@@ -25,9 +25,22 @@ const IN_MACHINE = path.join(LAB_DIR, "sh", "in-machine.sh");
  * /lib/modules: kube-proxy mounts it (this kernel has none); /root: see below.
  */
 export const KUBERNETES_STATE_DIRS = [
-    "/etc/containerd", PKI_DIR, ETCD_PKI_DIR, "/lib/modules", "/run/containerd", "/run/netns",
-    "/usr/libexec/kubernetes", "/usr/local/bin", "/usr/local/sbin", "/var/lib/containerd", ETCD_DATA_DIR, KUBELET_DIR,
-    `${KUBELET_DIR}/pki`, path.dirname(OWNED_DIR), "/var/log/containers", "/var/log/pods",
+    "/etc/containerd",
+    PKI_DIR,
+    ETCD_PKI_DIR,
+    "/lib/modules",
+    "/run/containerd",
+    "/run/netns",
+    "/usr/libexec/kubernetes",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/var/lib/containerd",
+    ETCD_DATA_DIR,
+    KUBELET_DIR,
+    `${KUBELET_DIR}/pki`,
+    path.dirname(OWNED_DIR),
+    "/var/log/containers",
+    "/var/log/pods",
     // root's home: sshd's sessions start there and bash reads its .bashrc (Debian's
     // SSH_SOURCE_BASHRC); a server's own, empty, not the lab machine's.
     "/root",
@@ -55,7 +68,10 @@ export async function bootMachine(host: LabHost): Promise<PidRecord> {
     if (running) return running;
     // A new log per boot: a power-cycled host's old log already says "ready".
     fs.rmSync(logFile(machineName(host)), { force: true });
-    const rec = startDaemon(machineName(host), inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host.name)]));
+    const rec = startDaemon(
+        machineName(host),
+        inNs(host.ns, ["unshare", "--uts", MACHINE_SH, host.root, host.name, cgroupRoot(host.name)]),
+    );
     await waitForLog(rec, `machine ${host.name} ready`, 30_000);
     return rec;
 }

@@ -32,7 +32,11 @@ export const mochaHooks = {
             let code = 0;
             let output = "";
             for (const step of STEPS) {
-                const r = await sshOnHost(first.host, first.commands[step], { allowFail: true, timeoutMs: RERUN_LIMIT_SECONDS * 1000, input: first.stdin[step] });
+                const r = await sshOnHost(first.host, first.commands[step], {
+                    allowFail: true,
+                    timeoutMs: RERUN_LIMIT_SECONDS * 1000,
+                    input: first.stdin[step],
+                });
                 output += r.stdout + r.stderr;
                 if (r.code !== 0) {
                     code = r.code;

@@ -35,7 +35,10 @@ export function writeAdminKubeconfig(pki: LabPki, firstControlPlane: LabHost): s
 
 /** kubectl ARGS as the operator; `server` overrides the kubeconfig's apiserver. */
 export function kubectl(cluster: ClusterState, args: readonly string[], opts: RunOptions & { ns?: string } = {}): Promise<RunResult> {
-    return run(inNs(opts.ns ?? cluster.operatorNs, [cluster.kubectl, `--kubeconfig=${cluster.kubeconfig}`, ...args]), { timeoutMs: 120_000, ...opts });
+    return run(inNs(opts.ns ?? cluster.operatorNs, [cluster.kubectl, `--kubeconfig=${cluster.kubeconfig}`, ...args]), {
+        timeoutMs: 120_000,
+        ...opts,
+    });
 }
 
 export async function kubectlJson<T>(cluster: ClusterState, args: readonly string[]): Promise<T> {
@@ -62,4 +65,8 @@ export async function applyObjects(cluster: ClusterState, objects: readonly Kube
     return r.stdout;
 }
 
-export const operatorState = (kubectlBinary: string): ClusterState => ({ kubeconfig: KUBECONFIG, kubectl: kubectlBinary, operatorNs: INET6_NS });
+export const operatorState = (kubectlBinary: string): ClusterState => ({
+    kubeconfig: KUBECONFIG,
+    kubectl: kubectlBinary,
+    operatorNs: INET6_NS,
+});

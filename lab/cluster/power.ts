@@ -38,7 +38,9 @@ export async function powerOnCluster(host: LabHost): Promise<string[]> {
     await run(["ip", "-n", PROVIDER_NS, "link", "del", providerPort(host)], { allowFail: true });
     await plugHost(host);
     // Services only: timers (the etcd backup) are not emulated in the lab (sh/glue/unit.sh).
-    const units = enabledUnits(host).filter((u) => !KUBERNETES_UNITS.includes(u.includes(".") ? u : `${u}.service`) && (!u.includes(".") || u.endsWith(".service")));
+    const units = enabledUnits(host).filter(
+        (u) => !KUBERNETES_UNITS.includes(u.includes(".") ? u : `${u}.service`) && (!u.includes(".") || u.endsWith(".service")),
+    );
     for (const u of units) await startUnit(host, u);
     await bootMachine(host);
     await startSshd(host);

@@ -35,7 +35,10 @@ async function keygen(file: string, comment: string): Promise<void> {
     if (!generating.has(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
         const p = run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
-        generating.set(file, p.finally(() => generating.delete(file)));
+        generating.set(
+            file,
+            p.finally(() => generating.delete(file)),
+        );
     }
     await generating.get(file);
 }
@@ -49,7 +52,12 @@ async function labSshKey(): Promise<string> {
 /** The host's SSH host public key (`ssh-ed25519 AAAA…`), made once: it survives power cycles like a disk. */
 async function hostPublicKey(host: LabHost): Promise<string> {
     await keygen(hostKeyFile(host), `root@${host.name}`);
-    return fs.readFileSync(`${hostKeyFile(host)}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+    return fs
+        .readFileSync(`${hostKeyFile(host)}.pub`, "utf8")
+        .trim()
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
 }
 
 /**
@@ -92,10 +100,16 @@ export async function startSshd(host: LabHost): Promise<void> {
     if (!sshdOf(host)) {
         startDaemon(sshdName(host), machineArgv(host, [SSHD, "-D", "-e", "-f", path.join(sshdDir(host), "sshd_config")]), machineEnv(host));
     }
-    const up = await eventually(async () => (await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 })).code === 0, 30_000, 500);
+    const up = await eventually(
+        async () => (await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 })).code === 0,
+        30_000,
+        500,
+    );
     if (!up) {
         const r = await sshOnHost(host, "true", { allowFail: true, timeoutMs: 15_000 });
-        throw new Error(`lab: ${host.name}'s sshd does not accept the lab key on ${hostPort(host.publicAddress, SSH_PORT)}: ${r.stderr.trim()}`);
+        throw new Error(
+            `lab: ${host.name}'s sshd does not accept the lab key on ${hostPort(host.publicAddress, SSH_PORT)}: ${r.stderr.trim()}`,
+        );
     }
 }
 
@@ -112,10 +126,29 @@ function pinHostKey(host: LabHost, hostKey: string): void {
  */
 function sshArgv(host: LabHost, script: string): string[] {
     return inNs(INET6_NS, [
-        "ssh", "-F", "none", "-i", SSH_KEY, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-        "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`, "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes",
-        "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "LogLevel=ERROR",
-        `root@${host.publicAddress}`, script,
+        "ssh",
+        "-F",
+        "none",
+        "-i",
+        SSH_KEY,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        `UserKnownHostsFile=${KNOWN_HOSTS}`,
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "ServerAliveInterval=15",
+        "-o",
+        "LogLevel=ERROR",
+        `root@${host.publicAddress}`,
+        script,
     ]);
 }
 

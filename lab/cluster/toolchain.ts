@@ -38,7 +38,20 @@ export function versionsOf(config: StackConfig): Versions {
 export const TOOLCHAIN = path.join(REPO_DIR, "tools", "k8s-toolchain.sh");
 
 function toolchainArgs(v: Versions): string[] {
-    return ["--kubernetes", v.kubernetes, "--etcd", v.etcd, "--containerd", v.containerd, "--runc", v.runc, "--pause", v.pause, "--coredns", v.coredns];
+    return [
+        "--kubernetes",
+        v.kubernetes,
+        "--etcd",
+        v.etcd,
+        "--containerd",
+        v.containerd,
+        "--runc",
+        v.runc,
+        "--pause",
+        v.pause,
+        "--coredns",
+        v.coredns,
+    ];
 }
 
 export type Piece = keyof Versions;
@@ -46,7 +59,9 @@ export type ToolchainDirs = Readonly<Record<Piece, string>>;
 
 /** Builds what is missing (cold: tens of minutes on 2 cores; warm: nothing) and returns each piece's dir. */
 export async function ensureToolchain(v: Versions, log: (l: string) => void): Promise<ToolchainDirs> {
-    log(`lab: toolchain (Kubernetes ${v.kubernetes}, etcd ${v.etcd}, containerd ${v.containerd}, runc ${v.runc}, CoreDNS ${v.coredns}) from Go modules; cached`);
+    log(
+        `lab: toolchain (Kubernetes ${v.kubernetes}, etcd ${v.etcd}, containerd ${v.containerd}, runc ${v.runc}, CoreDNS ${v.coredns}) from Go modules; cached`,
+    );
     const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v)], { timeoutMs: 80 * 60_000, allowFail: true });
     if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
     const dirs = {} as Record<Piece, string>;
@@ -64,14 +79,37 @@ function iptablesFiles(): { files: { src: string; dst: string }[]; symlinks: [st
     const names = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"];
     const ext = "/usr/lib/x86_64-linux-gnu/xtables";
     return {
-        files: [{ src: multi, dst: multi }, { src: "/usr/sbin/conntrack", dst: "/usr/sbin/conntrack" },
-            ...fs.readdirSync(ext).filter((f) => f.endsWith(".so")).map((f) => ({ src: path.join(ext, f), dst: path.join(ext, f) }))],
+        files: [
+            { src: multi, dst: multi },
+            { src: "/usr/sbin/conntrack", dst: "/usr/sbin/conntrack" },
+            ...fs
+                .readdirSync(ext)
+                .filter((f) => f.endsWith(".so"))
+                .map((f) => ({ src: path.join(ext, f), dst: path.join(ext, f) })),
+        ],
         symlinks: names.map((n): [string, string] => [`/usr/sbin/${n}`, "xtables-nft-multi"]),
     };
 }
 
 /** Busybox applets of the toolbox image (`lab.local/toolbox:1`). */
-const TOOLBOX_APPLETS = ["sh", "ls", "cat", "echo", "sleep", "nslookup", "wget", "ping", "nc", "httpd", "hostname", "ip", "mkdir", "grep", "env", "true"];
+const TOOLBOX_APPLETS = [
+    "sh",
+    "ls",
+    "cat",
+    "echo",
+    "sleep",
+    "nslookup",
+    "wget",
+    "ping",
+    "nc",
+    "httpd",
+    "hostname",
+    "ip",
+    "mkdir",
+    "grep",
+    "env",
+    "true",
+];
 export const TOOLBOX_IMAGE = "lab.local/toolbox:1";
 /** What the toolbox's `httpd -h /www` serves (the example public service). */
 const TOOLBOX_PAGE = path.join(__dirname, "toolbox", "index.html");
@@ -89,17 +127,29 @@ export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[
         { ref: cp.controllerManager, files: [bin(k, "kube-controller-manager")] },
         { ref: cp.scheduler, files: [bin(k, "kube-scheduler")] },
         {
-            ref: addons.kubeProxy, files: [bin(k, "kube-proxy"), ...ipt.files], symlinks: ipt.symlinks,
+            ref: addons.kubeProxy,
+            files: [bin(k, "kube-proxy"), ...ipt.files],
+            symlinks: ipt.symlinks,
             // The extensions are shared objects too (libxt_statistic needs libm, say).
             linked: ipt.files.map((f) => f.dst),
         },
         // Debian's HAProxy 2.6 under the name of the image the manifest pins (3.2 on Alpine): the
         // rendered configuration uses nothing 2.6 lacks (checked by `haproxy -c` in the unit tests).
-        { ref: cp.apiserverProxy, files: [{ src: "/usr/sbin/haproxy", dst: "/usr/sbin/haproxy" }], linked: ["/usr/sbin/haproxy"], dirs: ["/usr/local/etc/haproxy", "/run/haproxy"] },
+        {
+            ref: cp.apiserverProxy,
+            files: [{ src: "/usr/sbin/haproxy", dst: "/usr/sbin/haproxy" }],
+            linked: ["/usr/sbin/haproxy"],
+            dirs: ["/usr/local/etc/haproxy", "/run/haproxy"],
+        },
         { ref: addons.coredns, files: [{ src: path.join(dirs.coredns, "coredns"), dst: "/coredns" }], entrypoint: ["/coredns"] },
         {
-            ref: TOOLBOX_IMAGE, files: [{ src: "/bin/busybox", dst: "/bin/busybox" }, { src: TOOLBOX_PAGE, dst: "/www/index.html" }],
-            symlinks: TOOLBOX_APPLETS.map((a): [string, string] => [`/bin/${a}`, "busybox"]), cmd: ["sh"],
+            ref: TOOLBOX_IMAGE,
+            files: [
+                { src: "/bin/busybox", dst: "/bin/busybox" },
+                { src: TOOLBOX_PAGE, dst: "/www/index.html" },
+            ],
+            symlinks: TOOLBOX_APPLETS.map((a): [string, string] => [`/bin/${a}`, "busybox"]),
+            cmd: ["sh"],
         },
     ];
 }

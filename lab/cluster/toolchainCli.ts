@@ -7,10 +7,13 @@ import { CLUSTER_STACK } from "../config";
 
 const { values } = parseArgs({ options: { stack: { type: "string" } } });
 const t0 = Date.now();
-ensureToolchain(versionsOf(readStackFile(values.stack ?? CLUSTER_STACK)), (l) => process.stderr.write(`${l}\n`)).then((dirs) => {
-    for (const [piece, dir] of Object.entries(dirs)) process.stdout.write(`${piece.padEnd(11)} ${dir}\n`);
-    process.stderr.write(`toolchain ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-}, (e: Error) => {
-    process.stderr.write(`${e.message}\n`);
-    process.exit(1);
-});
+ensureToolchain(versionsOf(readStackFile(values.stack ?? CLUSTER_STACK)), (l) => process.stderr.write(`${l}\n`)).then(
+    (dirs) => {
+        for (const [piece, dir] of Object.entries(dirs)) process.stdout.write(`${piece.padEnd(11)} ${dir}\n`);
+        process.stderr.write(`toolchain ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    },
+    (e: Error) => {
+        process.stderr.write(`${e.message}\n`);
+        process.exit(1);
+    },
+);

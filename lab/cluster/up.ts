@@ -31,9 +31,14 @@ function checkSources(config: StackConfig): void {
     for (const [k, v] of Object.entries(want.releaseBases)) {
         if (config.cluster.releaseBases[k as keyof typeof want.releaseBases] !== v) bad.push(`cluster.releaseBases.${k} must be ${v}`);
     }
-    for (const [r, v] of Object.entries(want.registryMirrors)) if (config.cluster.registryMirrors[r] !== v) bad.push(`cluster.registryMirrors.${r} must be ${v}`);
-    for (const r of ["registry.k8s.io", "docker.io", "lab.local"]) if (!(r in config.cluster.registryMirrors)) bad.push(`cluster.registryMirrors.${r} is missing`);
-    if (bad.length) throw new Error(`lab: the cluster stack must use the lab's release site [${RELEASES_ADDRESS}] and mirror [${MIRROR_ADDRESS}]:\n  ${bad.join("\n  ")}`);
+    for (const [r, v] of Object.entries(want.registryMirrors))
+        if (config.cluster.registryMirrors[r] !== v) bad.push(`cluster.registryMirrors.${r} must be ${v}`);
+    for (const r of ["registry.k8s.io", "docker.io", "lab.local"])
+        if (!(r in config.cluster.registryMirrors)) bad.push(`cluster.registryMirrors.${r} is missing`);
+    if (bad.length)
+        throw new Error(
+            `lab: the cluster stack must use the lab's release site [${RELEASES_ADDRESS}] and mirror [${MIRROR_ADDRESS}]:\n  ${bad.join("\n  ")}`,
+        );
 }
 
 export interface ClusterUpOptions {
@@ -71,7 +76,11 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     });
     await writeLabStack(stack, state.hosts);
     const plan = planStack(config);
-    const pki = issueLabPki(config, plan, config.nodes.map((n) => hostNamed(state, n.name).publicAddress));
+    const pki = issueLabPki(
+        config,
+        plan,
+        config.nodes.map((n) => hostNamed(state, n.name).publicAddress),
+    );
     const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
     writeAdminKubeconfig(pki, steps.find((s) => s.controlPlane)!.host);
@@ -87,7 +96,9 @@ export async function finishCluster(c: PreparedCluster): Promise<void> {
         await applyObjects(state.cluster!, programObjects(config, plan, state.hosts));
     });
     await phase("nodes Ready", () => waitNodesReady(state, config));
-    state.timings.total = Object.entries(state.timings).filter(([k]) => k !== "total").reduce((a, [, v]) => a + v, 0);
+    state.timings.total = Object.entries(state.timings)
+        .filter(([k]) => k !== "total")
+        .reduce((a, [, v]) => a + v, 0);
     saveState(state);
 }
 
@@ -101,14 +112,22 @@ export async function upCluster(opts: ClusterUpOptions = {}): Promise<ClusterUp>
 export async function waitNodesReady(state: LabState, config: StackConfig, timeoutMs = 300_000): Promise<void> {
     // `kubectl wait` fails at once for a node that has not registered yet.
     const names = config.nodes.map((n) => n.name);
-    const registered = await eventually(async () => {
-        const r = await kubectl(state.cluster!, ["get", "nodes", "-o", "name"], { allowFail: true });
-        return names.every((n) => r.stdout.includes(`node/${n}\n`));
-    }, timeoutMs, 2000);
+    const registered = await eventually(
+        async () => {
+            const r = await kubectl(state.cluster!, ["get", "nodes", "-o", "name"], { allowFail: true });
+            return names.every((n) => r.stdout.includes(`node/${n}\n`));
+        },
+        timeoutMs,
+        2000,
+    );
     if (!registered) throw new Error(`lab: not every node registered within ${timeoutMs / 1000} s`);
-    const r = await kubectl(state.cluster!, ["wait", "--for=condition=Ready", `--timeout=${Math.round(timeoutMs / 1000)}s`, ...config.nodes.map((n) => `node/${n.name}`)], {
-        allowFail: true, timeoutMs: timeoutMs + 10_000,
-    });
+    const r = await kubectl(
+        state.cluster!,
+        ["wait", "--for=condition=Ready", `--timeout=${Math.round(timeoutMs / 1000)}s`, ...config.nodes.map((n) => `node/${n.name}`)],
+        {
+            allowFail: true,
+            timeoutMs: timeoutMs + 10_000,
+        },
+    );
     if (r.code !== 0) throw new Error(`lab: nodes not Ready: ${(r.stderr || r.stdout).trim()}`);
 }
-

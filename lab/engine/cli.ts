@@ -13,7 +13,9 @@ import { EngineStack, engineToolchain } from "./engine";
 async function main(): Promise<number> {
     const { bin, missing } = engineToolchain();
     if (missing.length > 0) {
-        process.stderr.write(`lab engine: missing ${missing.join(", ")} in ${bin}: tools/pulumi-toolchain.sh --only pulumi,language-nodejs,kubernetes\n`);
+        process.stderr.write(
+            `lab engine: missing ${missing.join(", ")} in ${bin}: tools/pulumi-toolchain.sh --only pulumi,language-nodejs,kubernetes\n`,
+        );
         return 1;
     }
     if (!fs.existsSync(STATE_DIR)) {
@@ -31,7 +33,10 @@ async function main(): Promise<number> {
     return r.code;
 }
 
-main().then((code) => process.exit(code), (e: Error) => {
-    process.stderr.write(`lab engine: ${e.message}\n`);
-    process.exit(1);
-});
+main().then(
+    (code) => process.exit(code),
+    (e: Error) => {
+        process.stderr.write(`lab engine: ${e.message}\n`);
+        process.exit(1);
+    },
+);

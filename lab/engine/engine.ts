@@ -30,7 +30,11 @@ export class EngineStack {
     readonly env: Record<string, string>;
 
     /** Stack `name` of the lab engine project, backend and PULUMI_HOME in `dir` (default: a fresh temp dir). */
-    constructor(bin: string, readonly name = "lab", dir?: string) {
+    constructor(
+        bin: string,
+        readonly name = "lab",
+        dir?: string,
+    ) {
         this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
         fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
         fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
@@ -52,8 +56,15 @@ export class EngineStack {
 
     /** `pulumi ARGS --cwd <project> --stack <name>` in the operator's namespace. */
     pulumi(args: readonly string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
-        const argv = ["env", ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
-            path.join(this.env.PATH.split(":")[0], "pulumi"), ...args, "--cwd", ENGINE_PROJECT, "--non-interactive"];
+        const argv = [
+            "env",
+            ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
+            path.join(this.env.PATH.split(":")[0], "pulumi"),
+            ...args,
+            "--cwd",
+            ENGINE_PROJECT,
+            "--non-interactive",
+        ];
         return run(inNs(INET6_NS, argv), { timeoutMs: opts.timeoutMs ?? 900_000, allowFail: opts.allowFail });
     }
 
@@ -111,7 +122,9 @@ export class EngineStack {
 export function resourceSummary(output: string): ChangeSummary {
     const block = output.slice(output.lastIndexOf("Resources:"));
     const summary: ChangeSummary = {};
-    for (const m of block.matchAll(/^\s+(?:[+~\-±]+\s+)?(\d+) (created|updated|deleted|replaced|unchanged|to create|to update|to delete|to replace)/gm)) {
+    for (const m of block.matchAll(
+        /^\s+(?:[+~\-±]+\s+)?(\d+) (created|updated|deleted|replaced|unchanged|to create|to update|to delete|to replace)/gm,
+    )) {
         summary[m[2]] = Number(m[1]);
     }
     return summary;

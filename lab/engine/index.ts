@@ -26,10 +26,13 @@ const stackFile = cfg.get("stackFile") ?? CLUSTER_STACK;
 const kubeconfigPath = cfg.get("kubeconfig") ?? KUBECONFIG;
 const fromFile = readStackFile(stackFile);
 const replicas = cfg.getNumber("corednsReplicas");
-const config: StackConfig = replicas === undefined ? fromFile : {
-    ...fromFile,
-    cluster: { ...fromFile.cluster, coredns: { ...fromFile.cluster.coredns, replicas } },
-};
+const config: StackConfig =
+    replicas === undefined
+        ? fromFile
+        : {
+              ...fromFile,
+              cluster: { ...fromFile.cluster, coredns: { ...fromFile.cluster.coredns, replicas } },
+          };
 const plan = planStack(config);
 // The lab hosts (their public addresses were assigned when the network lab came up).
 const hosts = config.nodes.map((n) => {

@@ -11,15 +11,20 @@ function parse(spec: string): { host: string; port: number } {
 }
 
 async function main(specs: string[]): Promise<void> {
-    await Promise.all(specs.map((spec) => new Promise<void>((resolve, reject) => {
-        const { host, port } = parse(spec);
-        const server = net.createServer((socket) => {
-            socket.on("error", () => socket.destroy());
-            socket.end(`${socket.remoteAddress?.replace(/^::ffff:/, "") ?? "?"}\n`);
-        });
-        server.on("error", reject);
-        server.listen({ host, port, ipv6Only: host === "::" }, resolve);
-    })));
+    await Promise.all(
+        specs.map(
+            (spec) =>
+                new Promise<void>((resolve, reject) => {
+                    const { host, port } = parse(spec);
+                    const server = net.createServer((socket) => {
+                        socket.on("error", () => socket.destroy());
+                        socket.end(`${socket.remoteAddress?.replace(/^::ffff:/, "") ?? "?"}\n`);
+                    });
+                    server.on("error", reject);
+                    server.listen({ host, port, ipv6Only: host === "::" }, resolve);
+                }),
+        ),
+    );
     process.stdout.write(`ready ${specs.join(" ")}\n`);
 }
 

@@ -14,27 +14,47 @@ const CLOSED = { etcd: STAND_IN_PORTS.etcd, kubelet: STAND_IN_PORTS.kubelet, api
 
 describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SSH and WireGuard on hosts", () => {
     it("every pod reaches the IPv6 internet, which sees the pod's GUA as the source", async () => {
-        const results = await Promise.all(testPods().map(async (p) => ({ p, r: await tcpRequest({ ns: p.ns }, INET6_SERVER, WHOAMI_PORT) })));
+        const results = await Promise.all(
+            testPods().map(async (p) => ({ p, r: await tcpRequest({ ns: p.ns }, INET6_SERVER, WHOAMI_PORT) })),
+        );
         for (const { p, r } of results) {
-            assert.equal(r.reply, p.gua, `pod ${p.host}/${p.name}: the internet server saw ${r.reply ?? `nothing (${r.error})`}, expected the pod's GUA ${p.gua}`);
+            assert.equal(
+                r.reply,
+                p.gua,
+                `pod ${p.host}/${p.name}: the internet server saw ${r.reply ?? `nothing (${r.error})`}, expected the pod's GUA ${p.gua}`,
+            );
         }
     });
 
     it("the internet cannot open etcd (2379), kubelet (10250) or the apiserver (6443) on any host GUA, though they listen", async () => {
         const hosts = lab().hosts;
         const probes = hosts.flatMap((h) => Object.entries(CLOSED).map(([what, port]) => ({ h, what, port })));
-        const results = await Promise.all(probes.map(async (x) => {
-            const peer = hosts.find((o) => o !== x.h)!;
-            return {
-                ...x,
-                fromInternet: await tcpRequest(internet, x.h.publicAddress, x.port, 2),
-                overMesh: await tcpRequest({ ns: peer.ns }, x.h.wireguardAddress, x.port, 3),
-            };
-        }));
+        const results = await Promise.all(
+            probes.map(async (x) => {
+                const peer = hosts.find((o) => o !== x.h)!;
+                return {
+                    ...x,
+                    fromInternet: await tcpRequest(internet, x.h.publicAddress, x.port, 2),
+                    overMesh: await tcpRequest({ ns: peer.ns }, x.h.wireguardAddress, x.port, 3),
+                };
+            }),
+        );
         for (const r of results) {
-            assert.notEqual(r.overMesh.reply, null, `${r.what} on ${r.h.name} is not listening (even the mesh cannot reach it), so the probe proves nothing: ${r.overMesh.error}`);
-            assert.equal(r.fromInternet.reply, null, `the IPv6 internet opened ${r.what} (${r.port}) on ${r.h.name} at ${r.h.publicAddress}`);
-            assert.equal(r.fromInternet.error, "timed out", `${r.what} on ${r.h.name} should be dropped silently, got: ${r.fromInternet.error}`);
+            assert.notEqual(
+                r.overMesh.reply,
+                null,
+                `${r.what} on ${r.h.name} is not listening (even the mesh cannot reach it), so the probe proves nothing: ${r.overMesh.error}`,
+            );
+            assert.equal(
+                r.fromInternet.reply,
+                null,
+                `the IPv6 internet opened ${r.what} (${r.port}) on ${r.h.name} at ${r.h.publicAddress}`,
+            );
+            assert.equal(
+                r.fromInternet.error,
+                "timed out",
+                `${r.what} on ${r.h.name} should be dropped silently, got: ${r.fromInternet.error}`,
+            );
         }
     });
 
@@ -51,9 +71,21 @@ describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SS
         try {
             const fromInternet = await tcpRequest(internet, pod.gua, POD_LISTEN_PORT, 2);
             const overMesh = await tcpRequest({ ns: other.ns }, pod.ula, POD_LISTEN_PORT, 3);
-            assert.notEqual(overMesh.reply, null, `the pod listener on ${pod.host} is not reachable over the mesh, so the probe proves nothing: ${overMesh.error}`);
-            assert.equal(fromInternet.reply, null, `the IPv6 internet opened port ${POD_LISTEN_PORT} on pod ${pod.name} at its GUA ${pod.gua}`);
-            assert.equal(fromInternet.error, "timed out", `a new connection to a pod's GUA should be dropped silently, got: ${fromInternet.error}`);
+            assert.notEqual(
+                overMesh.reply,
+                null,
+                `the pod listener on ${pod.host} is not reachable over the mesh, so the probe proves nothing: ${overMesh.error}`,
+            );
+            assert.equal(
+                fromInternet.reply,
+                null,
+                `the IPv6 internet opened port ${POD_LISTEN_PORT} on pod ${pod.name} at its GUA ${pod.gua}`,
+            );
+            assert.equal(
+                fromInternet.error,
+                "timed out",
+                `a new connection to a pod's GUA should be dropped silently, got: ${fromInternet.error}`,
+            );
         } finally {
             stopPid(listener);
         }
@@ -61,10 +93,15 @@ describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SS
 
     it(`the internet reaches WireGuard (udp ${WIREGUARD_PORT}) on every host GUA: the host firewall accepts it`, async () => {
         for (const h of lab().hosts) {
-            const [wg, etcd] = await countAccepted(h, "2001:db8:ffff::/64", [`udp dport ${WIREGUARD_PORT}`, `tcp dport ${STAND_IN_PORTS.etcd}`], async () => {
-                await udpSend(internet, h.publicAddress, WIREGUARD_PORT);
-                await tcpRequest(internet, h.publicAddress, STAND_IN_PORTS.etcd, 1);
-            });
+            const [wg, etcd] = await countAccepted(
+                h,
+                "2001:db8:ffff::/64",
+                [`udp dport ${WIREGUARD_PORT}`, `tcp dport ${STAND_IN_PORTS.etcd}`],
+                async () => {
+                    await udpSend(internet, h.publicAddress, WIREGUARD_PORT);
+                    await tcpRequest(internet, h.publicAddress, STAND_IN_PORTS.etcd, 1);
+                },
+            );
             assert.ok(wg >= 1, `the host firewall of ${h.name} did not accept a datagram to udp ${WIREGUARD_PORT} from the internet`);
             assert.equal(etcd, 0, `control: a packet to etcd passed ${h.name}'s firewall, so the probe chain does not sit after it`);
         }

@@ -15,7 +15,11 @@ describe("4. NAT64: a pod on a host without IPv4 reaches the IPv4-only server th
         assert.ok(hosts.length > 0, "the lab has no host without IPv4");
         for (const h of hosts) {
             const r = await tcpRequest({ ns: podOf(h).ns }, target, WHOAMI_PORT, 5);
-            assert.equal(r.reply, gw.ipv4, `pod on ${h.name} -> [${target}]:${WHOAMI_PORT}: got ${r.reply ?? `no connection (${r.error})`}, expected the server to see ${gw.ipv4}`);
+            assert.equal(
+                r.reply,
+                gw.ipv4,
+                `pod on ${h.name} -> [${target}]:${WHOAMI_PORT}: got ${r.reply ?? `no connection (${r.error})`}, expected the server to see ${gw.ipv4}`,
+            );
         }
     });
 
@@ -27,11 +31,16 @@ describe("4. NAT64: a pod on a host without IPv4 reaches the IPv4-only server th
 
     it("nat64-up.sh is idempotent: run twice more, one MASQUERADE rule and the same routes", async () => {
         const gw = gateway();
-        const state = async () => (await Promise.all([
-            run(hostArgv(gw, ["iptables", "-t", "nat", "-S", "POSTROUTING"])),
-            run(hostArgv(gw, ["ip", "-6", "route", "show", "dev", "nat64"])),
-            run(hostArgv(gw, ["ip", "-4", "route", "show", "dev", "nat64"])),
-        ])).map((r) => r.stdout).join("\n");
+        const state = async () =>
+            (
+                await Promise.all([
+                    run(hostArgv(gw, ["iptables", "-t", "nat", "-S", "POSTROUTING"])),
+                    run(hostArgv(gw, ["ip", "-6", "route", "show", "dev", "nat64"])),
+                    run(hostArgv(gw, ["ip", "-4", "route", "show", "dev", "nat64"])),
+                ])
+            )
+                .map((r) => r.stdout)
+                .join("\n");
         const before = await state();
         await shOnHost(gw, NAT64_UP_PATH);
         await shOnHost(gw, NAT64_UP_PATH);

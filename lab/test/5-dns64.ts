@@ -24,7 +24,9 @@ describe(`5. DNS64: CoreDNS ${COREDNS_VERSION} with the project's rendered Coref
         const dns = lab().dns;
         if (dns.status !== "running") {
             const banner = "!".repeat(100);
-            process.stderr.write(`\n${banner}\n!!! CHECK 5 (DNS64) SKIPPED, NOT PASSED: ${dns.reason}\n!!! expected binary: ${corednsPath()} (lab/build-coredns.sh)\n${banner}\n\n`);
+            process.stderr.write(
+                `\n${banner}\n!!! CHECK 5 (DNS64) SKIPPED, NOT PASSED: ${dns.reason}\n!!! expected binary: ${corednsPath()} (lab/build-coredns.sh)\n${banner}\n\n`,
+            );
             this.skip();
         }
     });
@@ -35,8 +37,14 @@ describe(`5. DNS64: CoreDNS ${COREDNS_VERSION} with the project's rendered Coref
         const rendered = formatCorefile(corefileStanzas({ dns64Prefix: prefix, upstreams: [INET6_DNS] })).split("\n");
         const running = dns.corefile!.split("\n");
         const onlyRendered = rendered.filter((l) => !running.includes(l));
-        assert.ok(onlyRendered.every((l) => /kubernetes|pods insecure|ttl 30/.test(l)), `lines of the rendered Corefile missing from the lab's: ${onlyRendered.join(" | ")}`);
-        assert.ok(running.some((l) => l.trim().startsWith(`prefix ${prefix}`)), "dns64 prefix is not the gateway's NAT64 /96");
+        assert.ok(
+            onlyRendered.every((l) => /kubernetes|pods insecure|ttl 30/.test(l)),
+            `lines of the rendered Corefile missing from the lab's: ${onlyRendered.join(" | ")}`,
+        );
+        assert.ok(
+            running.some((l) => l.trim().startsWith(`prefix ${prefix}`)),
+            "dns64 prefix is not the gateway's NAT64 /96",
+        );
     });
 
     it("answers AAAA for an A-only name with the gateway's NAT64 address", async () => {
@@ -63,6 +71,9 @@ describe(`5. DNS64: CoreDNS ${COREDNS_VERSION} with the project's rendered Coref
             const r = await tcpRequest({ ns: pod.ns, root: pod.root }, V4ONLY_NAME, WHOAMI_PORT, 8);
             assert.equal(r.reply, gateway().ipv4, `pod on ${h.name} -> ${V4ONLY_NAME}:${WHOAMI_PORT}: ${r.reply ?? r.error}`);
         }
-        assert.ok(lab().pods.some((p) => p.name === DNS_POD && ipv6OnlyHosts().some((h) => h.name === p.host)), "CoreDNS should run on an IPv6-only host");
+        assert.ok(
+            lab().pods.some((p) => p.name === DNS_POD && ipv6OnlyHosts().some((h) => h.name === p.host)),
+            "CoreDNS should run on an IPv6-only host",
+        );
     });
 });

@@ -26,7 +26,17 @@ describe("6. fault: one host down, the others keep full connectivity; back up, i
         powerOff(lab(), down);
         assert.ok(!(await reaches({ ns: testPods()[0].ns }, oldPod.ula, 2_000)), `${down.name}'s pod still answers after the power cut`);
         const pods = testPods();
-        await assertReachable(lab(), pods, [...pods.map(podTarget), ...lab().hosts.filter((h) => h !== down).map(hostTarget)], `with ${down.name} down`);
+        await assertReachable(
+            lab(),
+            pods,
+            [
+                ...pods.map(podTarget),
+                ...lab()
+                    .hosts.filter((h) => h !== down)
+                    .map(hostTarget),
+            ],
+            `with ${down.name} down`,
+        );
         const v6only = pods.find((p) => ipv6OnlyHosts().some((h) => h.name === p.host));
         if (v6only) {
             const r = await tcpRequest({ ns: v6only.ns }, nat64Address(gateway().nat64!, INET4_SERVER), WHOAMI_PORT, 5);
@@ -41,6 +51,12 @@ describe("6. fault: one host down, the others keep full connectivity; back up, i
         assert.deepEqual(units.slice(0, 2), ["v6k8s-network.service", "wg-quick@wg0"], `boot ran ${units.join(", ")}`);
         await waitMesh(lab(), [down], 30_000);
         const pods = testPods();
-        await assertReachable(lab(), pods, [...pods.map(podTarget), ...lab().hosts.map(hostTarget)], `after ${down.name} came back`, 30_000);
+        await assertReachable(
+            lab(),
+            pods,
+            [...pods.map(podTarget), ...lab().hosts.map(hostTarget)],
+            `after ${down.name} came back`,
+            30_000,
+        );
     });
 });

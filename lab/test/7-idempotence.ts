@@ -12,14 +12,18 @@ describe("7. idempotence: re-applying every host's bootstrap changes nothing", (
         this.timeout(180_000);
         const hosts = lab().hosts;
         const keys = await Promise.all(hosts.map(wgPublicKey));
-        const rendered = renderStack(readStackFile(lab().stack), { publicKeys: Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]])) });
+        const rendered = renderStack(readStackFile(lab().stack), {
+            publicKeys: Object.fromEntries(hosts.map((h, i) => [h.name, keys[i]])),
+        });
         const before = await Promise.all(hosts.map(hostSnapshot));
-        const again = await Promise.all(hosts.map(async (h, i) => {
-            const key = await prepareHost(h, rendered[i]);
-            await meshHost(h, rendered[i]);
-            await nat64Host(h, "reapply");
-            return key;
-        }));
+        const again = await Promise.all(
+            hosts.map(async (h, i) => {
+                const key = await prepareHost(h, rendered[i]);
+                await meshHost(h, rendered[i]);
+                await nat64Host(h, "reapply");
+                return key;
+            }),
+        );
         assert.deepEqual(again, keys, "wireguard-key.sh printed a different key the second time");
         const after = await Promise.all(hosts.map(hostSnapshot));
         const changes = hosts.flatMap((h, i) => diffSnapshots(before[i], after[i]).map((d) => `${h.name} ${d}`));
@@ -28,6 +32,12 @@ describe("7. idempotence: re-applying every host's bootstrap changes nothing", (
 
     it("and the mesh still carries every pod pair after the re-apply", async () => {
         const pods = testPods();
-        await assertReachable(lab(), pods, [...pods.map(podTarget), ...lab().hosts.map(hostTarget)], "after re-applying the bootstrap", 10_000);
+        await assertReachable(
+            lab(),
+            pods,
+            [...pods.map(podTarget), ...lab().hosts.map(hostTarget)],
+            "after re-applying the bootstrap",
+            10_000,
+        );
     });
 });

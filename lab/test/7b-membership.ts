@@ -51,14 +51,25 @@ interface WgView {
 
 /** `wg show wg0 dump`: the interface line (private key, public key, port, fwmark), then one line per peer. */
 function parseDump(host: LabHost, dump: string): Pick<WgView, "publicKey" | "listenPort" | "peers"> {
-    const [iface, ...peerLines] = dump.trim().split("\n").filter(Boolean).map((l) => l.split("\t"));
+    const [iface, ...peerLines] = dump
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split("\t"));
     assert.ok(iface && iface.length === 4, `${host.name}: wg show wg0 dump has no interface line`);
     // The private key (iface[0]) is only checked for being set; it never goes into a message.
     assert.notEqual(iface[0], "(none)", `${host.name}'s wg0 has no private key`);
     const peers = new Map<string, Peer>();
     for (const f of peerLines) {
         assert.equal(f.length, 8, `${host.name}: unexpected wg dump peer line: ${f.slice(2).join(" ")}`);
-        peers.set(f[0], { publicKey: f[0], endpoint: f[2], allowedIps: f[3], latestHandshake: Number(f[4]), rx: Number(f[5]), tx: Number(f[6]) });
+        peers.set(f[0], {
+            publicKey: f[0],
+            endpoint: f[2],
+            allowedIps: f[3],
+            latestHandshake: Number(f[4]),
+            rx: Number(f[5]),
+            tx: Number(f[6]),
+        });
     }
     return { publicKey: iface[1], listenPort: iface[2], peers };
 }
@@ -91,21 +102,39 @@ const procId = (recs: readonly PidRecord[]) => recs.map((r) => `${r.name} pid ${
  * there with the same key, endpoint and allowed IPs, its session kept (latest handshake not reset,
  * counters not back); and, besides those, exactly the peers `added`.
  */
-function assertUpdatedInPlace(host: LabHost, before: WgView, after: WgView, change: { added: readonly string[]; gone: readonly string[] }): void {
+function assertUpdatedInPlace(
+    host: LabHost,
+    before: WgView,
+    after: WgView,
+    change: { added: readonly string[]; gone: readonly string[] },
+): void {
     const what = `${host.name}'s wg0`;
-    assert.ok(before.wireguardGo.length === 1, `${host.name}: expected one recorded wireguard-go, found ${procId(before.wireguardGo) || "none"}`);
+    assert.ok(
+        before.wireguardGo.length === 1,
+        `${host.name}: expected one recorded wireguard-go, found ${procId(before.wireguardGo) || "none"}`,
+    );
     assert.equal(procId(after.wireguardGo), procId(before.wireguardGo), `${what}: wireguard-go was restarted`);
     assert.equal(after.ifindex, before.ifindex, `${what} was recreated (interface index ${before.ifindex} -> ${after.ifindex})`);
     assert.equal(after.publicKey, before.publicKey, `${what}'s key changed`);
     assert.equal(after.listenPort, before.listenPort, `${what}'s listen port changed`);
     const kept = [...before.peers.keys()].filter((k) => !change.gone.includes(k));
-    assert.deepEqual([...after.peers.keys()].sort(), [...kept, ...change.added].sort(), `${what}: peers before ${[...before.peers.keys()].join(", ")}; expected ${change.added.length} added and ${change.gone.length} removed`);
+    assert.deepEqual(
+        [...after.peers.keys()].sort(),
+        [...kept, ...change.added].sort(),
+        `${what}: peers before ${[...before.peers.keys()].join(", ")}; expected ${change.added.length} added and ${change.gone.length} removed`,
+    );
     for (const key of kept) {
         const [b, a] = [before.peers.get(key)!, after.peers.get(key)!];
         assert.equal(a.endpoint, b.endpoint, `${what}: peer ${key}'s endpoint changed`);
         assert.equal(a.allowedIps, b.allowedIps, `${what}: peer ${key}'s allowed IPs changed`);
-        assert.ok(a.latestHandshake > 0 && a.latestHandshake >= b.latestHandshake, `${what}: the session with ${key} was reset (latest handshake ${b.latestHandshake} -> ${a.latestHandshake})`);
-        assert.ok(a.rx >= b.rx && a.tx >= b.tx, `${what}: peer ${key}'s counters went back (rx ${b.rx} -> ${a.rx}, tx ${b.tx} -> ${a.tx}): the peer was recreated`);
+        assert.ok(
+            a.latestHandshake > 0 && a.latestHandshake >= b.latestHandshake,
+            `${what}: the session with ${key} was reset (latest handshake ${b.latestHandshake} -> ${a.latestHandshake})`,
+        );
+        assert.ok(
+            a.rx >= b.rx && a.tx >= b.tx,
+            `${what}: peer ${key}'s counters went back (rx ${b.rx} -> ${a.rx}, tx ${b.tx} -> ${a.tx}): the peer was recreated`,
+        );
     }
 }
 
@@ -145,7 +174,14 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         const gua = `2001:db8:1:${index.toString(16)}::/64`;
         assert.ok(!existing.some((h) => h.name === newName || h.gua === gua), `${newName} or ${gua} is in the lab already`);
         // The lab reaches its hosts without SSH: a made-up host key satisfies the config.
-        withNew = stackWith(state.stack, { name: newName, index, kind: "dedicated", roles: ["worker"], gua, hostKey: fakeHostKey(newName) });
+        withNew = stackWith(state.stack, {
+            name: newName,
+            index,
+            kind: "dedicated",
+            roles: ["worker"],
+            gua,
+            hostKey: fakeHostKey(newName),
+        });
         for (const h of existing) keys[h.name] = await wgPublicKey(h);
         original = renderStack(without, { publicKeys: keys });
         // Every pair of hosts talks (so every peer has a session), then step 1: what every host has now.
@@ -156,7 +192,10 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         }
         for (const h of existing) {
             for (const p of beforeJoin.get(h.name)!.peers.values()) {
-                assert.ok(p.latestHandshake > 0, `precondition: ${h.name} has no session with ${p.publicKey}, so "the session was kept" would prove nothing`);
+                assert.ok(
+                    p.latestHandshake > 0,
+                    `precondition: ${h.name} has no session with ${p.publicKey}, so "the session was kept" would prove nothing`,
+                );
             }
         }
     });
@@ -175,9 +214,16 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         assert.equal(first.length, existing.length + 1);
         const withKeys = renderStack(withNew, { publicKeys: keys });
         existing.forEach((h, i) => {
-            assert.ok(sameNetworkFiles(withKeys[i], original[i]), `${h.name}'s files or activate command changed with the new node: production would re-run more than its mesh`);
+            assert.ok(
+                sameNetworkFiles(withKeys[i], original[i]),
+                `${h.name}'s files or activate command changed with the new node: production would re-run more than its mesh`,
+            );
             assert.equal(withKeys[i].commands.wireguardKey, original[i].commands.wireguardKey, `${h.name}'s wireguard-key command changed`);
-            assert.notEqual(withKeys[i].commands.mesh, original[i].commands.mesh, `${h.name}'s mesh command did not change: the new node is not its peer`);
+            assert.notEqual(
+                withKeys[i].commands.mesh,
+                original[i].commands.mesh,
+                `${h.name}'s mesh command did not change: the new node is not its peer`,
+            );
         });
     });
 
@@ -190,7 +236,10 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         // hosts run nothing else.
         const renderedWith = renderStack(withNew, { publicKeys: { ...keys, [newName]: publicKey } });
         const i = withNew.nodes.findIndex((n) => n.name === newName);
-        assert.ok(sameNetworkFiles(renderedWith[i], renderStack(withNew)[i]), `${newName}'s network files changed when the keys were added`);
+        assert.ok(
+            sameNetworkFiles(renderedWith[i], renderStack(withNew)[i]),
+            `${newName}'s network files changed when the keys were added`,
+        );
         await Promise.all([startLabHost(host, renderedWith[i]), ...existing.map((h, j) => meshHost(h, renderedWith[j]))]);
         // The existing hosts' wg0 right after the update, before any new traffic: a peer that was
         // recreated would show no handshake and zero counters here (later traffic would hide it).
@@ -199,7 +248,10 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         await waitSettled(state);
         await waitMesh(state, [host]);
         const pods = testPods();
-        assert.ok(pods.some((p) => p.host === newName), `${newName} has no pod`);
+        assert.ok(
+            pods.some((p) => p.host === newName),
+            `${newName} has no pod`,
+        );
         await assertReachable(state, pods, [...pods.map(podTarget), ...state.hosts.map(hostTarget)], `with ${newName} joined`);
     });
 
@@ -217,7 +269,10 @@ describe("7b. membership: a node added joins every existing host's mesh in place
             const peer = now.peers.get(newKey)!;
             assert.equal(peer.endpoint, `[${host.publicAddress}]:${WIREGUARD_PORT}`, `${h.name}: the new peer's endpoint`);
             assert.equal(peer.allowedIps, host.ula, `${h.name}: the new peer's allowed IPs`);
-            assert.ok(peer.latestHandshake > 0 && peer.rx > 0 && peer.tx > 0, `${h.name} has no session with ${newName} although their pods talked`);
+            assert.ok(
+                peer.latestHandshake > 0 && peer.rx > 0 && peer.tx > 0,
+                `${h.name} has no session with ${newName} although their pods talked`,
+            );
         }
         // And the new node has every existing host as its peer, nothing else.
         assert.deepEqual([...view.peers.keys()].sort(), existing.map((h) => keys[h.name]).sort(), `${newName}'s peers`);
@@ -230,7 +285,13 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         const host = joined;
         const newKey = (await wgView(host)).publicKey;
         const rendered = renderStack(without, { publicKeys: keys });
-        existing.forEach((h, i) => assert.equal(rendered[i].commands.mesh, original[i].commands.mesh, `${h.name}: the stack without ${newName} renders another mesh than before it joined`));
+        existing.forEach((h, i) =>
+            assert.equal(
+                rendered[i].commands.mesh,
+                original[i].commands.mesh,
+                `${h.name}: the stack without ${newName} renders another mesh than before it joined`,
+            ),
+        );
         await Promise.all(existing.map((h, i) => meshHost(h, rendered[i])));
         // Right after the update, before any new traffic (as for the join).
         const updated = await Promise.all(existing.map(wgView));
@@ -238,10 +299,19 @@ describe("7b. membership: a node added joins every existing host's mesh in place
         const unrecorded = removeHost(state, host);
         joined = undefined;
         assert.deepEqual(unrecorded, [], `processes ran in ${newName}'s namespaces without a PID record`);
-        assert.ok(!state.hosts.some((h) => h.name === newName) && !state.pods.some((p) => p.host === newName), "the state still lists the removed node");
+        assert.ok(
+            !state.hosts.some((h) => h.name === newName) && !state.pods.some((p) => p.host === newName),
+            "the state still lists the removed node",
+        );
         const namespaces = (await run(["ip", "netns", "list"])).stdout;
         for (const ns of netnsBefore) assert.doesNotMatch(namespaces, new RegExp(`^${ns}( |$)`, "m"), `${ns} is still there`);
-        assert.deepEqual(records().filter((r) => r.name.startsWith(`${newName}-`)).map((r) => r.name), [], `${newName}'s processes are still recorded`);
+        assert.deepEqual(
+            records()
+                .filter((r) => r.name.startsWith(`${newName}-`))
+                .map((r) => r.name),
+            [],
+            `${newName}'s processes are still recorded`,
+        );
 
         for (const [i, h] of existing.entries()) {
             const after = await wgView(h);
@@ -259,7 +329,8 @@ describe("7b. membership: a node added joins every existing host's mesh in place
     it("and every existing host is as before the node joined: addresses, links, routes, rules, ruleset, sysctls, WireGuard peers", async () => {
         assert.ok(!lab().hosts.some((h) => h.name === newName), "the node was not removed");
         const changes: string[] = [];
-        for (const h of existing) changes.push(...diffSnapshots(snapshotsBefore.get(h.name)!, await hostSnapshot(h)).map((d) => `${h.name} ${d}`));
+        for (const h of existing)
+            changes.push(...diffSnapshots(snapshotsBefore.get(h.name)!, await hostSnapshot(h)).map((d) => `${h.name} ${d}`));
         if (changes.length > 0) assert.fail(`adding and removing ${newName} left changes (- before, + after):\n  ${changes.join("\n  ")}`);
     });
 });

@@ -37,9 +37,20 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
     function etcdctl(host: LabHost, args: string[]) {
         const client = { cert: `${PATHS.apiserverEtcdClient.cert}`, key: `${PATHS.apiserverEtcdClient.key}` };
         const endpoints = members.map(clientUrl).join(",");
-        return run(inNs(host.ns, [IN_NS, roots.get(host.name)!, "etcdctl", `--endpoints=${endpoints}`,
-            `--cacert=${PATHS.etcdCa.cert}`, `--cert=${client.cert}`, `--key=${client.key}`, "--command-timeout=5s", ...args]),
-        { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 });
+        return run(
+            inNs(host.ns, [
+                IN_NS,
+                roots.get(host.name)!,
+                "etcdctl",
+                `--endpoints=${endpoints}`,
+                `--cacert=${PATHS.etcdCa.cert}`,
+                `--cert=${client.cert}`,
+                `--key=${client.key}`,
+                "--command-timeout=5s",
+                ...args,
+            ]),
+            { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 },
+        );
     }
 
     before(async () => {
@@ -53,7 +64,10 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
 
         const facts = clusterFacts(config.cluster, plan);
         const publicAddresses = config.nodes.map((n) => hostNamed(state, n.name).publicAddress);
-        const pki = issueWithOpenssl(fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")), certProfiles(pkiInput(config.cluster, plan, publicAddresses)));
+        const pki = issueWithOpenssl(
+            fs.mkdtempSync(path.join(os.tmpdir(), "v6l-etcd-pki-")),
+            certProfiles(pkiInput(config.cluster, plan, publicAddresses)),
+        );
         // Per-host /etc/kubernetes and /var/lib/etcd, bind-mounted where production has them.
         for (const dir of [K8S_DIR, ETCD_DATA_DIR]) {
             if (!fs.existsSync(dir)) {
@@ -70,13 +84,25 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
                 fs.chmodSync(root + target, mode);
             };
             put(PATHS.etcdCa.cert, pki.ca("etcd").cert, 0o644);
-            for (const [id, paths] of [[`${h.name}-etcd-server`, PATHS.etcdServer], [`${h.name}-etcd-peer`, PATHS.etcdPeer], [`${h.name}-${CLIENT}`, PATHS.apiserverEtcdClient]] as const) {
+            for (const [id, paths] of [
+                [`${h.name}-etcd-server`, PATHS.etcdServer],
+                [`${h.name}-etcd-peer`, PATHS.etcdPeer],
+                [`${h.name}-${CLIENT}`, PATHS.apiserverEtcdClient],
+            ] as const) {
                 put(paths.cert, pki.leaf(id).cert, 0o644);
                 put(paths.key, pki.leaf(id).key, 0o600);
             }
             fs.mkdirSync(root + ETCD_DATA_DIR, { recursive: true, mode: 0o700 });
             fs.writeFileSync(path.join(root, ".binds"), `${K8S_DIR}\n${ETCD_DATA_DIR}\n`);
-            const flags = etcdFlags(facts, nodeFacts(plan.nodes.find((n) => n.name === h.name)!, h.publicAddress, config.cluster.scheduleOnControlPlane), "new");
+            const flags = etcdFlags(
+                facts,
+                nodeFacts(
+                    plan.nodes.find((n) => n.name === h.name)!,
+                    h.publicAddress,
+                    config.cluster.scheduleOnControlPlane,
+                ),
+                "new",
+            );
             daemons.push(startDaemon(`${h.name}-etcd`, inNs(h.ns, [IN_NS, root, "etcd", ...flags])));
         }
         await Promise.all(daemons.map((d) => waitForLog(d, /ready to serve client requests|serving client/, 60_000)));
@@ -99,7 +125,12 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
         for (const h of members) {
             const r = await etcdctl(h, ["member", "list", "-w", "simple"]);
             assert.equal(r.code, 0, r.stderr);
-            for (const m of members) assert.match(r.stdout, new RegExp(`, ${m.name}, https://\\[${m.wireguardAddress}\\]:2380, `), `${h.name} does not list ${m.name}`);
+            for (const m of members)
+                assert.match(
+                    r.stdout,
+                    new RegExp(`, ${m.name}, https://\\[${m.wireguardAddress}\\]:2380, `),
+                    `${h.name} does not list ${m.name}`,
+                );
         }
     });
 
@@ -110,8 +141,19 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
     });
 
     it("refuses a client without a certificate from the etcd CA", async () => {
-        const r = await run(inNs(members[1].ns, [IN_NS, roots.get(members[1].name)!, "etcdctl", `--endpoints=${clientUrl(members[1])}`,
-            `--cacert=${PATHS.etcdCa.cert}`, "--command-timeout=3s", "get", "/v6k8s/lab"]), { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 });
+        const r = await run(
+            inNs(members[1].ns, [
+                IN_NS,
+                roots.get(members[1].name)!,
+                "etcdctl",
+                `--endpoints=${clientUrl(members[1])}`,
+                `--cacert=${PATHS.etcdCa.cert}`,
+                "--command-timeout=3s",
+                "get",
+                "/v6k8s/lab",
+            ]),
+            { env: { ETCDCTL_API: "3" }, allowFail: true, timeoutMs: 20_000 },
+        );
         assert.notEqual(r.code, 0, "etcd answered a client that presented no certificate");
     });
 

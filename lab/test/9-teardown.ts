@@ -15,12 +15,24 @@ describe("teardown", () => {
         const report = down();
         setSession(undefined);
         assert.equal(report.unrecorded, 0, "processes ran in lab namespaces without a PID record");
-        assert.deepEqual(recorded.filter(isRunning).map((r) => `${r.name} (${r.pid})`), [], "recorded processes still run");
+        assert.deepEqual(
+            recorded.filter(isRunning).map((r) => `${r.name} (${r.pid})`),
+            [],
+            "recorded processes still run",
+        );
         assert.deepEqual(ourNetns(), []);
         const others = otherNamespaces();
-        assert.deepEqual(otherNamespacesBefore().filter((n) => !others.includes(n)), [], "a namespace that is not the lab's is gone");
+        assert.deepEqual(
+            otherNamespacesBefore().filter((n) => !others.includes(n)),
+            [],
+            "a namespace that is not the lab's is gone",
+        );
         assert.ok(!fs.existsSync(STATE_DIR), `${STATE_DIR} is still there`);
-        assert.deepEqual(mountPoints.filter((d) => fs.existsSync(d)), [], "mount-point directories the lab created are still there");
+        assert.deepEqual(
+            mountPoints.filter((d) => fs.existsSync(d)),
+            [],
+            "mount-point directories the lab created are still there",
+        );
         const changes = diffSnapshots(rootSnapshotBefore(), rootSnapshot());
         if (changes.length > 0) assert.fail(`the root namespace changed (- before, + after):\n  ${changes.join("\n  ")}`);
     });

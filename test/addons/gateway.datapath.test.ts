@@ -108,9 +108,8 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
     let c4: Netns, gwNs: Netns, h6: Netns;
 
     /** A rendered file with host paths moved under the temp dir. */
-    const local = (p: string) => files.get(p)!.content
-        .split(TAYGA_CONF_PATH).join(path.join(dir, "tayga.conf"))
-        .split(TAYGA_DATA_DIR).join(path.join(dir, "tayga"));
+    const local = (p: string) =>
+        files.get(p)!.content.split(TAYGA_CONF_PATH).join(path.join(dir, "tayga.conf")).split(TAYGA_DATA_DIR).join(path.join(dir, "tayga"));
     const sh = (ns: Netns, script: string) => ns.exec(["bash", "-c", script]);
 
     before(async function () {
@@ -127,40 +126,72 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
         nss.push(c4, gwNs, h6);
         execFileSync("ip", ["-n", gwNs.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", c4.name]);
         execFileSync("ip", ["-n", gwNs.name, "link", "add", "mesh0", "type", "veth", "peer", "name", "eth0", "netns", h6.name]);
-        sh(c4, `ip link set eth0 up
+        sh(
+            c4,
+            `ip link set eth0 up
             ip addr add ${CLIENT_V4}/24 dev eth0 && ip addr add ${SERVER_V4}/32 dev eth0 && ip addr add ${METADATA_V4}/32 dev eth0
-            ip -6 addr add ${UPSTREAM_DNS}/64 dev eth0 nodad`);
-        sh(gwNs, `ip link set eth0 up && ip link set mesh0 up
+            ip -6 addr add ${UPSTREAM_DNS}/64 dev eth0 nodad`,
+        );
+        sh(
+            gwNs,
+            `ip link set eth0 up && ip link set mesh0 up
             ip addr add ${GW_V4}/24 dev eth0 && ip route add default via ${CLIENT_V4}
             ip -6 addr add ${GW_V6}/64 dev eth0 nodad
             ip -6 addr add ${gw.meshAddress}/64 dev mesh0 nodad
-            sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1`);
+            sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1`,
+        );
         // The mesh carries the gateway's /80 (and so its NAT64 /96) to it, as WireGuard's AllowedIPs do.
-        sh(h6, `ip link set eth0 up && ip -6 addr add ${HOST_V6}/64 dev eth0 nodad
-            ip -6 route add fd8a:31c2:7c1f:1:1::/80 via ${gw.meshAddress}`);
+        sh(
+            h6,
+            `ip link set eth0 up && ip -6 addr add ${HOST_V6}/64 dev eth0 nodad
+            ip -6 route add fd8a:31c2:7c1f:1:1::/80 via ${gw.meshAddress}`,
+        );
 
         fs.writeFileSync(path.join(dir, "tayga.conf"), local(TAYGA_CONF_PATH));
         fs.writeFileSync(path.join(dir, "nat64-up.sh"), local(NAT64_UP_PATH));
         fs.writeFileSync(path.join(dir, "nat64-inbound.sh"), local(NAT64_INBOUND_PATH));
-        fs.writeFileSync(path.join(dir, "unbound.conf"), files.get(DNS64_RESOLVER_CONF_PATH)!.content
-            .replace('directory: "/etc/unbound"', `directory: "${dir}"`).replace('username: "unbound"', 'username: ""'));
+        fs.writeFileSync(
+            path.join(dir, "unbound.conf"),
+            files
+                .get(DNS64_RESOLVER_CONF_PATH)!
+                .content.replace('directory: "/etc/unbound"', `directory: "${dir}"`)
+                .replace('username: "unbound"', 'username: ""'),
+        );
 
         // What v6k8s-nat64.service does: nat64-up.sh, Tayga, then (drop-in) nat64-inbound.sh.
         sh(gwNs, `bash ${path.join(dir, "nat64-up.sh")}`);
-        const tayga = spawn("ip", ["netns", "exec", gwNs.name, "tayga", "--nodetach", "--config", path.join(dir, "tayga.conf")], { stdio: "ignore" });
+        const tayga = spawn("ip", ["netns", "exec", gwNs.name, "tayga", "--nodetach", "--config", path.join(dir, "tayga.conf")], {
+            stdio: "ignore",
+        });
         processes.push(tayga);
         sh(gwNs, `bash ${path.join(dir, "nat64-inbound.sh")}`);
         const unbound = unboundBinary();
-        if (unbound) processes.push(spawn("ip", ["netns", "exec", gwNs.name, unbound, "-d", "-p", "-c", path.join(dir, "unbound.conf")], { stdio: "ignore" }));
+        if (unbound)
+            processes.push(
+                spawn("ip", ["netns", "exec", gwNs.name, unbound, "-d", "-p", "-c", path.join(dir, "unbound.conf")], { stdio: "ignore" }),
+            );
 
         await Promise.all([
             nodeIn(gwNs, echoServer(GW_V6, 80), processes),
             nodeIn(c4, echoServer(SERVER_V4, 80), processes),
             nodeIn(c4, echoServer(METADATA_V4, 80), processes),
             new Promise<void>((resolve, reject) => {
-                const dns = spawn("ip", ["netns", "exec", c4.name, process.execPath, "-r", "ts-node/register/transpile-only", path.join(__dirname, "miniDns.ts"),
-                    UPSTREAM_DNS, "example.org", JSON.stringify({ "v4only.example.org": { A: SERVER_V4 }, "dual.example.org": { A: SERVER_V4, AAAA: REAL_AAAA } })],
-                { stdio: ["ignore", "pipe", "inherit"], cwd: path.join(__dirname, "..", "..") });
+                const dns = spawn(
+                    "ip",
+                    [
+                        "netns",
+                        "exec",
+                        c4.name,
+                        process.execPath,
+                        "-r",
+                        "ts-node/register/transpile-only",
+                        path.join(__dirname, "miniDns.ts"),
+                        UPSTREAM_DNS,
+                        "example.org",
+                        JSON.stringify({ "v4only.example.org": { A: SERVER_V4 }, "dual.example.org": { A: SERVER_V4, AAAA: REAL_AAAA } }),
+                    ],
+                    { stdio: ["ignore", "pipe", "inherit"], cwd: path.join(__dirname, "..", "..") },
+                );
                 processes.push(dns);
                 dns.stdout!.once("data", () => resolve());
                 dns.on("exit", (code) => reject(new Error(`miniDns exited ${code}`)));
@@ -214,7 +245,10 @@ describe("NAT64 gateway datapath: Tayga, inbound DNAT and the DNS64 resolver for
         sh(gwNs, `bash ${path.join(dir, "nat64-inbound.sh")}; bash ${path.join(dir, "nat64-inbound.sh")}`);
         assert.equal(state(), before);
         assert.equal((before.match(new RegExp(`-j ${INBOUND_CHAIN}`, "g")) ?? []).length, 1);
-        fs.writeFileSync(path.join(dir, "none.sh"), renderNat64Inbound({ name: gw.name, nat64: gw.nat64 }, { publicIpv4: GW_V4, publicIpv6: GW_V6, ports: [] }, POOL));
+        fs.writeFileSync(
+            path.join(dir, "none.sh"),
+            renderNat64Inbound({ name: gw.name, nat64: gw.nat64 }, { publicIpv4: GW_V4, publicIpv6: GW_V6, ports: [] }, POOL),
+        );
         sh(gwNs, `bash ${path.join(dir, "none.sh")}`);
         const after = state();
         assert.doesNotMatch(after, /DNAT/);

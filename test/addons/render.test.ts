@@ -28,10 +28,7 @@ const helloObjects: KubernetesObject[] = [
 ];
 // Every host's public address: the dedicated ones from the file, the hcloud ones as hcloud would assign them.
 const HCLOUD_ADDRESSES = ["2001:db8:c10d:2::1", "2001:db8:c10d:3::1"];
-const hostAddresses = [
-    ...prod.nodes.flatMap((n) => (n.kind === "dedicated" ? [formatV6(n.publicAddress)] : [])),
-    ...HCLOUD_ADDRESSES,
-];
+const hostAddresses = [...prod.nodes.flatMap((n) => (n.kind === "dedicated" ? [formatV6(n.publicAddress)] : [])), ...HCLOUD_ADDRESSES];
 const policyObjects = externalIpPolicyObjects(hostAddresses);
 const all: KubernetesObject[] = [...objects.namespaces, ...objects.kubeProxy, ...objects.coredns, ...helloObjects, ...policyObjects];
 const find = <K extends KubernetesObject["kind"]>(list: readonly KubernetesObject[], kind: K) =>
@@ -41,9 +38,15 @@ describe("cluster services: rendered objects (golden)", () => {
     it("kube-proxy, CoreDNS and the example service of Pulumi.prod.yaml match the golden files", () => {
         expectGolden("addons/kube-proxy.yaml", renderManifests("kube-proxy (Pulumi.prod.yaml)", objects.kubeProxy));
         expectGolden("addons/coredns.yaml", renderManifests("CoreDNS (Pulumi.prod.yaml)", objects.coredns));
-        expectGolden("addons/public-service-hello.yaml", renderManifests("the example public service (Pulumi.prod.yaml)", [...objects.namespaces, ...helloObjects]));
+        expectGolden(
+            "addons/public-service-hello.yaml",
+            renderManifests("the example public service (Pulumi.prod.yaml)", [...objects.namespaces, ...helloObjects]),
+        );
         expectGolden("addons/Corefile", find(objects.coredns, "ConfigMap").data!.Corefile);
-        expectGolden("addons/external-ips-policy.yaml", renderManifests("the externalIPs admission policy (Pulumi.prod.yaml, hcloud addresses made up)", policyObjects));
+        expectGolden(
+            "addons/external-ips-policy.yaml",
+            renderManifests("the externalIPs admission policy (Pulumi.prod.yaml, hcloud addresses made up)", policyObjects),
+        );
     });
 
     it("every object has a unique Pulumi name and a class in the kind table", () => {
@@ -65,7 +68,13 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
             const c = config(raw);
             const o = clusterServiceObjects(clusterServiceInputs(c, planStack(c)));
             const web = c.services[0];
-            return [...o.namespaces, ...o.kubeProxy, ...o.coredns, publicServiceObject(web, ["2001:db8:a:3::2"]), ...externalIpPolicyObjects(["2001:db8:a:3::2"])];
+            return [
+                ...o.namespaces,
+                ...o.kubeProxy,
+                ...o.coredns,
+                publicServiceObject(web, ["2001:db8:a:3::2"]),
+                ...externalIpPolicyObjects(["2001:db8:a:3::2"]),
+            ];
         })(),
         "no IPv4 anywhere (no dns64)": (() => {
             const raw = twoGateways();
@@ -158,7 +167,15 @@ describe("CoreDNS", () => {
 
     it("tolerates the control-plane taint the kubelets register with (and CriticalAddonsOnly)", () => {
         const tolerations = dep.spec!.template.spec!.tolerations!;
-        assert.ok(tolerations.some((t) => t.key === CONTROL_PLANE_TAINT.key && t.effect === CONTROL_PLANE_TAINT.effect && (t.operator ?? "Equal") === "Equal" && !t.value));
+        assert.ok(
+            tolerations.some(
+                (t) =>
+                    t.key === CONTROL_PLANE_TAINT.key &&
+                    t.effect === CONTROL_PLANE_TAINT.effect &&
+                    (t.operator ?? "Equal") === "Equal" &&
+                    !t.value,
+            ),
+        );
         assert.ok(tolerations.some((t) => t.key === "CriticalAddonsOnly" && t.operator === "Exists"));
     });
 
@@ -199,10 +216,19 @@ describe("CoreDNS", () => {
     });
 
     it("the renderer refuses an upstream that is not an IPv6 address", () => {
-        assert.throws(() => corefileOf({
-            image: "x", serviceAddress: "fd00::a", clusterDomain: "cluster.local", dns64Prefix: null, upstreams: ["/etc/resolv.conf"],
-            replicas: 1, spread: "required",
-        }), /not an IPv6 address/);
+        assert.throws(
+            () =>
+                corefileOf({
+                    image: "x",
+                    serviceAddress: "fd00::a",
+                    clusterDomain: "cluster.local",
+                    dns64Prefix: null,
+                    upstreams: ["/etc/resolv.conf"],
+                    replicas: 1,
+                    spread: "required",
+                }),
+            /not an IPv6 address/,
+        );
     });
 });
 
@@ -222,7 +248,10 @@ describe("public services", () => {
             { name: "cp1", ipv6: "2001:db8:10a:1f2e::2", ipv4: "203.0.113.10" },
             { name: "w1", ipv6: "2001:db8:20a:5d00::2", ipv4: null },
         ]);
-        assert.deepEqual(records.records.map((r) => `${r.type} ${r.host}`), ["AAAA cp1", "AAAA w1", "A cp1"]);
+        assert.deepEqual(
+            records.records.map((r) => `${r.type} ${r.host}`),
+            ["AAAA cp1", "AAAA w1", "A cp1"],
+        );
         expectGolden("addons/dns-records-hello.zone", `${records.zone.join("\n")}\n`);
         assert.deepEqual(serviceRecords("a/b", null, [{ name: "x", ipv6: "2001:db8::2", ipv4: null }]).zone, []);
     });
@@ -236,18 +265,29 @@ describe("the externalIPs admission policy (CVE-2020-8554)", () => {
     const [policy, binding] = policyObjects;
 
     it("admits a Service only if each externalIP is one of the hosts' public addresses (RFC 5952, sorted, once each)", () => {
-        const allowed = ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2", ...HCLOUD_ADDRESSES].sort();
+        const allowed = [
+            "2001:db8:10a:1f2e::2",
+            "2001:db8:10b:2c41::2",
+            "2001:db8:10c:93a0::2",
+            "2001:db8:20a:5d00::2",
+            ...HCLOUD_ADDRESSES,
+        ].sort();
         assert.deepEqual(allowedExternalIps(hostAddresses), allowed);
         assert.deepEqual(allowedExternalIps(["2001:DB8:0:0::2", "2001:db8::2", "2001:db8::1"]), ["2001:db8::1", "2001:db8::2"]);
         const v = policy.spec!.validations![0];
-        assert.equal(v.expression, `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${allowed.map((a) => `'${a}'`).join(", ")}])`);
+        assert.equal(
+            v.expression,
+            `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${allowed.map((a) => `'${a}'`).join(", ")}])`,
+        );
         assert.equal(v.reason, "Forbidden");
         assert.match(v.message!, /only list the cluster hosts' public IPv6 addresses/);
         // Every address a public service uses is in the list.
         for (const ip of find(helloObjects, "Service").spec!.externalIPs!) assert.ok(allowed.includes(ip), ip);
         // Refuses on errors, on create and update of Services in the core group, in every namespace.
         assert.equal(policy.spec!.failurePolicy, "Fail");
-        assert.deepEqual(policy.spec!.matchConstraints!.resourceRules, [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }]);
+        assert.deepEqual(policy.spec!.matchConstraints!.resourceRules, [
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] },
+        ]);
         assert.deepEqual(binding.spec, { policyName: policy.metadata!.name, validationActions: ["Deny"] });
         assert.throws(() => externalIpPolicy([]), /no host address/);
         assert.throws(() => externalIpPolicy(["203.0.113.10"]), /not an IPv6 address/);
@@ -262,7 +302,8 @@ describe("the externalIPs admission policy (CVE-2020-8554)", () => {
 });
 
 describe("the provider's kubeconfig", () => {
-    const admin = "apiVersion: v1\nkind: Config\nclusters:\n  - name: v6k8s\n    cluster:\n      server: https://[2001:db8::2]:6443\n      certificate-authority-data: Q0E=\n";
+    const admin =
+        "apiVersion: v1\nkind: Config\nclusters:\n  - name: v6k8s\n    cluster:\n      server: https://[2001:db8::2]:6443\n      certificate-authority-data: Q0E=\n";
     it("is the admin kubeconfig, with another server only when kubernetesProviderServer is set", () => {
         assert.equal(withServer(admin, undefined), admin);
         assert.equal(parse(withServer(admin, "https://127.0.0.1:16443")).clusters[0].cluster.server, "https://127.0.0.1:16443");

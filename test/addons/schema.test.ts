@@ -39,8 +39,12 @@ function build(): string {
             cwd: SOURCE,
             stdio: ["ignore", "inherit", "inherit"],
             env: {
-                ...process.env, GOFLAGS: "-mod=mod", GOTOOLCHAIN: "local", CGO_ENABLED: "0",
-                GOMODCACHE: path.join(CACHE, "gomodcache"), GOCACHE: path.join(CACHE, "gocache"),
+                ...process.env,
+                GOFLAGS: "-mod=mod",
+                GOTOOLCHAIN: "local",
+                CGO_ENABLED: "0",
+                GOMODCACHE: path.join(CACHE, "gomodcache"),
+                GOCACHE: path.join(CACHE, "gocache"),
             },
         });
     }
@@ -76,10 +80,14 @@ describe("cluster services: strict decoding into the target release's Go types (
     const o = clusterServiceObjects(clusterServiceInputs(config, planStack(config)));
     const hello = config.services[0];
     const docs = [
-        ...o.namespaces, ...o.kubeProxy, ...o.coredns,
-        publicWorkloadObject(hello, hello.workload!), publicServiceObject(hello, ["2001:db8:10a:1f2e::2"]),
+        ...o.namespaces,
+        ...o.kubeProxy,
+        ...o.coredns,
+        publicWorkloadObject(hello, hello.workload!),
+        publicServiceObject(hello, ["2001:db8:10a:1f2e::2"]),
         ...externalIpPolicyObjects(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]),
-        kubeProxyConfiguration(), kubeProxyKubeconfig(7445),
+        kubeProxyConfiguration(),
+        kubeProxyKubeconfig(7445),
         // Host files of the control plane: a tainted control-plane kubelet, encryption, audit.
         kubeletConfiguration(cp.cluster, cp.node("cp1")),
         encryptionConfiguration([Buffer.alloc(32, "a").toString("base64"), Buffer.alloc(32, "b").toString("base64")]),
@@ -96,12 +104,26 @@ describe("cluster services: strict decoding into the target release's Go types (
 
     it("the externalIPs policy, in the apiserver's CEL: no externalIPs or only hosts' addresses pass; anything else fails", () => {
         const expression = externalIpPolicy(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]).spec!.validations![0].expression;
-        const svc = (externalIPs?: string[]) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "x" }, spec: { ports: [{ port: 53 }], ...(externalIPs && { externalIPs }) } });
-        assert.deepEqual(cel(bin, expression, [
-            svc(), svc([]), svc(["2001:db8:10a:1f2e::2"]), svc(["2001:db8:c10d:2::1", "2001:db8:10a:1f2e::2"]),
-            svc(["2a01:4ff:ff00::add:1"]), svc(["2001:db8:10a:1f2e::2", "2a01:4ff:ff00::add:1"]),
-            svc(["2001:DB8:10A:1F2E::2"]), svc(["2001:db8:10a:1f2e:0:0:0:2"]), svc(["203.0.113.10"]),
-        ]), ["true", "true", "true", "true", "false", "false", "false", "false", "false"]);
+        const svc = (externalIPs?: string[]) => ({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "x" },
+            spec: { ports: [{ port: 53 }], ...(externalIPs && { externalIPs }) },
+        });
+        assert.deepEqual(
+            cel(bin, expression, [
+                svc(),
+                svc([]),
+                svc(["2001:db8:10a:1f2e::2"]),
+                svc(["2001:db8:c10d:2::1", "2001:db8:10a:1f2e::2"]),
+                svc(["2a01:4ff:ff00::add:1"]),
+                svc(["2001:db8:10a:1f2e::2", "2a01:4ff:ff00::add:1"]),
+                svc(["2001:DB8:10A:1F2E::2"]),
+                svc(["2001:db8:10a:1f2e:0:0:0:2"]),
+                svc(["203.0.113.10"]),
+            ]),
+            ["true", "true", "true", "true", "false", "false", "false", "false", "false"],
+        );
     });
 
     it("rejects an unknown field, a misspelt component-config key and a kubeconfig without its user", () => {
@@ -110,11 +132,16 @@ describe("cluster services: strict decoding into the target release's Go types (
         const conf: Record<string, unknown> = { ...kubeProxyConfiguration(), detectLocalMod: "BridgeInterface" };
         const kc = structuredClone(kubeProxyKubeconfig(7445)) as { users: unknown[] };
         kc.users = [];
-        const vap = structuredClone(externalIpPolicyObjects(["2001:db8::2"])[0]) as unknown as { spec: { validations: Record<string, unknown>[] } };
+        const vap = structuredClone(externalIpPolicyObjects(["2001:db8::2"])[0]) as unknown as {
+            spec: { validations: Record<string, unknown>[] };
+        };
         vap.spec.validations[0].messageExpresion = "'x'";
         const r = check(bin, [svc, conf, kc, vap]);
         assert.equal(r.code, 1);
-        assert.match(r.lines[3], /^error 3 admissionregistration\.k8s\.io\/v1\/ValidatingAdmissionPolicy: .*unknown field "spec\.validations\[0\]\.messageExpresion"/);
+        assert.match(
+            r.lines[3],
+            /^error 3 admissionregistration\.k8s\.io\/v1\/ValidatingAdmissionPolicy: .*unknown field "spec\.validations\[0\]\.messageExpresion"/,
+        );
         assert.match(r.lines[0], /^error 0 v1\/Service: .*unknown field "spec\.clusterIp"/);
         assert.match(r.lines[1], /^error 1 .*unknown field "detectLocalMod"/);
         assert.match(r.lines[2], /^error 2 kubeconfig: .*user "default"/);

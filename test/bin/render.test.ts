@@ -26,7 +26,12 @@ describe("npm run render", () => {
         assert.doesNotMatch(fs.readFileSync(path.join(out, "cp1", "COMMANDS"), "utf8"), /NAT64 cleanup/);
         assert.match(fs.readFileSync(path.join(out, "w2/etc/cni/net.d/10-cluster.conflist"), "utf8"), /<hcloud-gua:w2>/);
         // Every step's files: Kubernetes everywhere, the NAT64 gateway on the IPv4 host, resolv.conf.
-        for (const f of ["cp1/etc/kubernetes/manifests/etcd.yaml", "cp1/etc/v6k8s/tayga.conf", "cp1/etc/resolv.conf", "w2/var/lib/kubelet/config.yaml"]) {
+        for (const f of [
+            "cp1/etc/kubernetes/manifests/etcd.yaml",
+            "cp1/etc/v6k8s/tayga.conf",
+            "cp1/etc/resolv.conf",
+            "w2/var/lib/kubelet/config.yaml",
+        ]) {
             assert.ok(fs.existsSync(path.join(out, f)), `${f} is rendered`);
         }
         assert.ok(!fs.existsSync(path.join(out, "w1/etc/kubernetes/manifests/etcd.yaml")), "no etcd on a worker");

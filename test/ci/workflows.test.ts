@@ -47,7 +47,10 @@ function pullRequest(headRepo: string, vars: Record<string, string> = {}): Conte
 }
 
 describe("CI workflows: the state passphrase never reaches a pull request's code by default", () => {
-    const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+    const files = fs
+        .readdirSync(DIR)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort();
     const all = files.map((f) => [f, workflow(f)] as const);
 
     it("knows the workflows it checks", () => {
@@ -64,7 +67,8 @@ describe("CI workflows: the state passphrase never reaches a pull request's code
         for (const [file, wf] of all) {
             assert.deepEqual(JSON.stringify(wf.env ?? {}).match(/secrets\./g), null, `${file}: workflow-level env holds a secret`);
             for (const [name, job] of Object.entries(wf.jobs)) {
-                if (secretsOf(job, wf).length > 0) assert.ok(environmentOf(job), `${file} ${name} reads ${secretsOf(job, wf).join(", ")} without an environment`);
+                if (secretsOf(job, wf).length > 0)
+                    assert.ok(environmentOf(job), `${file} ${name} reads ${secretsOf(job, wf).join(", ")} without an environment`);
             }
         }
     });
@@ -75,16 +79,28 @@ describe("CI workflows: the state passphrase never reaches a pull request's code
         assert.equal(wf.permissions?.contents, "read");
         assert.ok(!Object.values(wf.permissions ?? {}).includes("write"), "the workflow grants no write by default");
         const withSecrets = Object.entries(wf.jobs).filter(([, job]) => secretsOf(job, wf).length > 0);
-        assert.deepEqual(withSecrets.map(([n]) => n), ["pr-preview"], "the only job with secrets is the opt-in preview");
+        assert.deepEqual(
+            withSecrets.map(([n]) => n),
+            ["pr-preview"],
+            "the only job with secrets is the opt-in preview",
+        );
         for (const context of [pullRequest("someone/v6k8s-fork"), pullRequest(REPO)]) {
-            for (const [name, job] of withSecrets) assert.equal(runs(job.if, context), false, `${name} runs for ${JSON.stringify(context.github)}`);
+            for (const [name, job] of withSecrets)
+                assert.equal(runs(job.if, context), false, `${name} runs for ${JSON.stringify(context.github)}`);
         }
         // What does run for every pull request, a fork's included: tests, plan and render, no secret.
         const forked = pullRequest("someone/v6k8s-fork", { V6K8S_PR_PREVIEW: "true" });
-        const running = Object.entries(wf.jobs).filter(([, job]) => runs(job.if, forked)).map(([n]) => n).sort();
+        const running = Object.entries(wf.jobs)
+            .filter(([, job]) => runs(job.if, forked))
+            .map(([n]) => n)
+            .sort();
         assert.deepEqual(running, ["plan", "test"]);
         const commands = JSON.stringify(running.map((n) => wf.jobs[n].steps));
-        for (const what of [".ci/run", "npm run --silent plan -- --config Pulumi.prod.yaml", "npm run --silent render -- --config Pulumi.prod.yaml"]) {
+        for (const what of [
+            ".ci/run",
+            "npm run --silent plan -- --config Pulumi.prod.yaml",
+            "npm run --silent render -- --config Pulumi.prod.yaml",
+        ]) {
             assert.ok(commands.includes(what), `the secret-free jobs run ${what}`);
         }
     });
@@ -109,7 +125,10 @@ describe("CI workflows: the state passphrase never reaches a pull request's code
         const wf = workflow("up.yml");
         assert.deepEqual(Object.keys(wf.on).sort(), ["push", "workflow_dispatch"]);
         assert.deepEqual((wf.on.push as { branches: string[] }).branches, ["main"]);
-        assert.deepEqual(Object.fromEntries(Object.entries(wf.jobs).map(([n, j]) => [n, environmentOf(j)])), { preview: "preview", up: "production" });
+        assert.deepEqual(Object.fromEntries(Object.entries(wf.jobs).map(([n, j]) => [n, environmentOf(j)])), {
+            preview: "preview",
+            up: "production",
+        });
         assert.equal(wf.jobs.up.needs, "preview");
         const command = (job: Job) => job.steps?.find((s) => s.uses?.startsWith("pulumi/actions@"))?.with?.command;
         assert.equal(command(wf.jobs.preview), "preview");
@@ -121,7 +140,8 @@ describe("CI workflows: the state passphrase never reaches a pull request's code
         for (const [file, wf] of all) {
             for (const [name, job] of Object.entries(wf.jobs)) {
                 for (const step of job.steps ?? []) {
-                    if (step.uses?.startsWith("actions/checkout@")) assert.equal(step.with?.["persist-credentials"], false, `${file} ${name}`);
+                    if (step.uses?.startsWith("actions/checkout@"))
+                        assert.equal(step.with?.["persist-credentials"], false, `${file} ${name}`);
                 }
             }
         }

@@ -54,7 +54,10 @@ describe("stack files", () => {
     it("reports plain-text secrets together with other problems", () => {
         const { nodes } = baseConfig();
         const file = writeStack({ "v6k8s:nodes": nodes, "v6k8s:sshPrivateKey": "-----" });
-        assert.deepEqual(problems(file), ["sshPrivateKey: is in plain text: set it with `pulumi config set --secret sshPrivateKey`", "cluster: is required"]);
+        assert.deepEqual(problems(file), [
+            "sshPrivateKey: is in plain text: set it with `pulumi config set --secret sshPrivateKey`",
+            "cluster: is required",
+        ]);
     });
 
     it("names the file when it is not YAML or has no config map", () => {

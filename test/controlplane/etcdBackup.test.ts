@@ -7,7 +7,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    ETCD_BACKUP_KEEP, ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_SERVICE_PATH, ETCD_BACKUP_TIMER_PATH, renderEtcdBackupScript,
+    ETCD_BACKUP_KEEP,
+    ETCD_BACKUP_SCRIPT_PATH,
+    ETCD_BACKUP_SERVICE_PATH,
+    ETCD_BACKUP_TIMER_PATH,
+    renderEtcdBackupScript,
 } from "../../components/controlplane/render/etcdBackup";
 import { controlPlaneFiles } from "../../components/controlplane/render/files";
 import { renderStartKubelet } from "../../components/controlplane/render/activate";
@@ -68,10 +72,11 @@ describe("etcd-backup.sh in a scratch root (root)", function () {
         for (const f of [...names, "notes.txt", ".etcd-20250101T000000Z.db.part"]) fs.writeFileSync(path.join(dir, "backups", f), "old");
         return names;
     };
-    const run = (env = "") => inScratchRoot(
-        `${env} V6K8S_ETCD_BACKUP_DIR=${dir}/backups FAKE_LOG=${dir}/calls bash ${dir}/etcd-backup.sh`,
-        `mount -t tmpfs scratch /var/lib && mkdir /var/lib/etcd && cp ${dir}/ctr /usr/local/bin/ctr && `,
-    );
+    const run = (env = "") =>
+        inScratchRoot(
+            `${env} V6K8S_ETCD_BACKUP_DIR=${dir}/backups FAKE_LOG=${dir}/calls bash ${dir}/etcd-backup.sh`,
+            `mount -t tmpfs scratch /var/lib && mkdir /var/lib/etcd && cp ${dir}/ctr /usr/local/bin/ctr && `,
+        );
     const listing = () => fs.readdirSync(path.join(dir, "backups")).sort();
 
     it(`snapshots in the running etcd container, then keeps the ${ETCD_BACKUP_KEEP} newest`, async () => {
@@ -79,7 +84,10 @@ describe("etcd-backup.sh in a scratch root (root)", function () {
         const r = await run();
         assert.equal(r.status, 0, r.stderr);
         const calls = fs.readFileSync(path.join(dir, "calls"), "utf8");
-        assert.match(calls, /tasks exec --exec-id v6k8s-backup-\d+ live-etcd etcdctl --endpoints=https:\/\/\[::1\]:2379 .* snapshot save \/var\/lib\/etcd\/v6k8s-snapshot\.part/);
+        assert.match(
+            calls,
+            /tasks exec --exec-id v6k8s-backup-\d+ live-etcd etcdctl --endpoints=https:\/\/\[::1\]:2379 .* snapshot save \/var\/lib\/etcd\/v6k8s-snapshot\.part/,
+        );
         const made = listing().filter((f) => !old.includes(f) && /^etcd-\d{8}T\d{6}Z\.db$/.test(f));
         assert.equal(made.length, 1, listing().join(" "));
         assert.equal(fs.readFileSync(path.join(dir, "backups", made[0]), "utf8"), "SNAPSHOT\n");

@@ -1,12 +1,23 @@
 import { strict as assert } from "assert";
-import { IssuedExpiry, earliestExpiryByNode, earlyRenewalHours, insideRenewalWindow, renewalWarnings } from "../../components/controlplane/pki/expiry";
+import {
+    IssuedExpiry,
+    earliestExpiryByNode,
+    earlyRenewalHours,
+    insideRenewalWindow,
+    renewalWarnings,
+} from "../../components/controlplane/pki/expiry";
 
 const NOW = new Date("2027-06-01T00:00:00Z");
 const cert = (id: string, holders: string[], validityEndTime: string): IssuedExpiry => ({ id, holders, validityEndTime });
 
 describe("certificate expiry (pure)", () => {
     it("the early-renewal window is the last tenth of a certificate's life, in whole hours", () => {
-        for (const [validity, window] of [[8760, 876], [24, 2], [25, 2], [43800, 4380]]) {
+        for (const [validity, window] of [
+            [8760, 876],
+            [24, 2],
+            [25, 2],
+            [43800, 4380],
+        ]) {
             assert.equal(earlyRenewalHours(validity), window, `${validity} h`);
         }
     });
@@ -25,10 +36,7 @@ describe("certificate expiry (pure)", () => {
             },
             {
                 name: "each node only its own; nodes sorted by name",
-                certs: [
-                    cert("w1-kubelet-client", ["w1"], "2027-09-01T00:00:00Z"),
-                    cert("cp1-apiserver", ["cp1"], "2027-12-01T00:00:00Z"),
-                ],
+                certs: [cert("w1-kubelet-client", ["w1"], "2027-09-01T00:00:00Z"), cert("cp1-apiserver", ["cp1"], "2027-12-01T00:00:00Z")],
                 want: { cp1: "2027-12-01T00:00:00Z", w1: "2027-09-01T00:00:00Z" },
             },
             {
@@ -45,8 +53,10 @@ describe("certificate expiry (pure)", () => {
         for (const c of cases) it(c.name, () => assert.deepEqual(earliestExpiryByNode(c.certs), c.want));
 
         it("refuses a time that does not parse, naming the certificate", () => {
-            assert.throws(() => earliestExpiryByNode([cert("w1-kubelet-client", ["w1"], "soon")]),
-                (e: Error) => e instanceof RangeError && /certificate w1-kubelet-client validityEndTime: "soon"/.test(e.message));
+            assert.throws(
+                () => earliestExpiryByNode([cert("w1-kubelet-client", ["w1"], "soon")]),
+                (e: Error) => e instanceof RangeError && /certificate w1-kubelet-client validityEndTime: "soon"/.test(e.message),
+            );
         });
     });
 
@@ -64,14 +74,21 @@ describe("certificate expiry (pure)", () => {
     });
 
     it("warns once per node inside its window, naming the node and the expiry, and for the admin certificate", () => {
-        const warnings = renewalWarnings([
-            cert("cp1-apiserver", ["cp1"], "2028-05-01T00:00:00Z"),
-            cert("w1-kubelet-client", ["w1"], "2027-06-10T00:00:00Z"),
-            cert("w1-kubelet-serving", ["w1"], "2027-06-20T00:00:00Z"),
-            cert("admin", [], "2027-06-05T00:00:00Z"),
-        ], NOW, 876);
+        const warnings = renewalWarnings(
+            [
+                cert("cp1-apiserver", ["cp1"], "2028-05-01T00:00:00Z"),
+                cert("w1-kubelet-client", ["w1"], "2027-06-10T00:00:00Z"),
+                cert("w1-kubelet-serving", ["w1"], "2027-06-20T00:00:00Z"),
+                cert("admin", [], "2027-06-05T00:00:00Z"),
+            ],
+            NOW,
+            876,
+        );
         assert.equal(warnings.length, 2);
-        assert.match(warnings[0], /^node w1: a certificate expires at 2027-06-10T00:00:00Z, inside its 876 h renewal window; run `pulumi up`/);
+        assert.match(
+            warnings[0],
+            /^node w1: a certificate expires at 2027-06-10T00:00:00Z, inside its 876 h renewal window; run `pulumi up`/,
+        );
         assert.match(warnings[1], /^certificate admin expires at 2027-06-05T00:00:00Z/);
         assert.deepEqual(renewalWarnings([cert("cp1-apiserver", ["cp1"], "2028-05-01T00:00:00Z")], NOW, 876), []);
     });

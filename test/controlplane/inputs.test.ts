@@ -38,26 +38,47 @@ describe("control-plane renderers: inputs", () => {
 
     it("a node that is not a member, or disagrees on its address, cannot render control-plane files", () => {
         assert.throws(() => etcdFlags(f.cluster, f.node("w1"), "new"), /w1 is not a control-plane member/);
-        assert.throws(() => renderApiserverManifest(f.cluster, { ...cp1, meshAddress: "fd8a:31c2:7c1f:1:9::1" }), /differs from its control-plane entry/);
+        assert.throws(
+            () => renderApiserverManifest(f.cluster, { ...cp1, meshAddress: "fd8a:31c2:7c1f:1:9::1" }),
+            /differs from its control-plane entry/,
+        );
         const notMember = fixture({ members: ["cp2", "cp3"] });
         assert.throws(() => renderEtcdManifest(notMember.cluster, notMember.node("cp1"), "new"), RangeError);
-        assert.deepEqual([...kubernetesFiles(f.cluster, f.node("w1")).keys()].filter((p) => p.includes("etcd")), []);
+        assert.deepEqual(
+            [...kubernetesFiles(f.cluster, f.node("w1")).keys()].filter((p) => p.includes("etcd")),
+            [],
+        );
     });
 
     it("a broken member list is an error, not a silently odd cluster", () => {
         const cp = f.cluster.controlPlane;
         assert.throws(() => renderApiserverProxyConfig(withCluster({ controlPlane: [] })), /no control-plane member/);
         assert.throws(() => renderApiserverProxyConfig(withCluster({ controlPlane: [...cp, cp[0]] })), /cp1 is listed twice/);
-        assert.throws(() => renderApiserverProxyConfig(withCluster({ controlPlane: [...cp, { name: "cp4", meshAddress: cp[0].meshAddress }] })), /share/);
-        assert.throws(() => renderApiserverProxyConfig(withCluster({ controlPlane: [{ name: "cp1", meshAddress: "192.0.2.1" }] })), /controlPlane\[0\] \(cp1\)\.meshAddress/);
+        assert.throws(
+            () => renderApiserverProxyConfig(withCluster({ controlPlane: [...cp, { name: "cp4", meshAddress: cp[0].meshAddress }] })),
+            /share/,
+        );
+        assert.throws(
+            () => renderApiserverProxyConfig(withCluster({ controlPlane: [{ name: "cp1", meshAddress: "192.0.2.1" }] })),
+            /controlPlane\[0\] \(cp1\)\.meshAddress/,
+        );
     });
 
     it("the service range must be an IPv6 /108../124, and the DNS address inside it", () => {
         // IPv4 and host bits cannot get this far: the range is a Prefix, parsed once by the plan
         // (Prefix.parse refuses both, test/network/prefix.test.ts).
-        assert.throws(() => renderApiserverManifest(withCluster({ serviceRange: Prefix.parse("fd8a:31c2:7c1f:1::/64") }), cp1), /serviceRange: .*\/108 to \/124/);
-        assert.throws(() => renderApiserverManifest(withCluster({ serviceRange: Prefix.parse("fd8a:31c2:7c1f:1::/126") }), cp1), /serviceRange: .*\/108 to \/124/);
-        assert.throws(() => renderKubeletConfig(withCluster({ dnsAddress: "fd8a:31c2:7c1f:2::a" })), /dnsAddress: .* outside the service range/);
+        assert.throws(
+            () => renderApiserverManifest(withCluster({ serviceRange: Prefix.parse("fd8a:31c2:7c1f:1::/64") }), cp1),
+            /serviceRange: .*\/108 to \/124/,
+        );
+        assert.throws(
+            () => renderApiserverManifest(withCluster({ serviceRange: Prefix.parse("fd8a:31c2:7c1f:1::/126") }), cp1),
+            /serviceRange: .*\/108 to \/124/,
+        );
+        assert.throws(
+            () => renderKubeletConfig(withCluster({ dnsAddress: "fd8a:31c2:7c1f:2::a" })),
+            /dnsAddress: .* outside the service range/,
+        );
     });
 
     it("cluster-wide annotations reach every static pod (changing one restarts them all)", () => {
@@ -76,7 +97,9 @@ describe("control-plane renderers: inputs", () => {
 
 describe("image defaults", () => {
     it("every supported minor has a row, from the oldest the config accepts", () => {
-        const minors = Object.keys(COMPONENT_VERSIONS).map(Number).sort((a, b) => a - b);
+        const minors = Object.keys(COMPONENT_VERSIONS)
+            .map(Number)
+            .sort((a, b) => a - b);
         assert.equal(minors[0], MIN_KUBERNETES_MINOR);
         minors.forEach((m, i) => assert.equal(m, minors[0] + i, "no gaps"));
         for (const m of minors) {
@@ -92,7 +115,8 @@ describe("image defaults", () => {
         const rows = Object.entries(COMPONENT_VERSIONS).sort(([a], [b]) => Number(a) - Number(b));
         for (let i = 1; i < rows.length; i++) {
             const [prev, next] = [rows[i - 1][1].etcd, rows[i][1].etcd];
-            if (prev.startsWith("3.5.") && next.startsWith("3.6.")) assert.ok(Number(prev.split(".")[2].split("-")[0]) >= 20, `${prev} -> ${next}`);
+            if (prev.startsWith("3.5.") && next.startsWith("3.6."))
+                assert.ok(Number(prev.split(".")[2].split("-")[0]) >= 20, `${prev} -> ${next}`);
         }
     });
 
@@ -105,7 +129,12 @@ describe("image defaults", () => {
 
 describe("kubeconfig", () => {
     it("embeds PEM data base64-encoded for the admin, and refuses a non-https server", () => {
-        const text = renderAdminKubeconfig({ server: "https://[2001:db8:a:1::2]:6443", caPem: "CA PEM\n", certPem: "CERT PEM\n", keyPem: "KEY PEM\n" });
+        const text = renderAdminKubeconfig({
+            server: "https://[2001:db8:a:1::2]:6443",
+            caPem: "CA PEM\n",
+            certPem: "CERT PEM\n",
+            keyPem: "KEY PEM\n",
+        });
         const k = parse(text);
         const decode = (s: string) => Buffer.from(s, "base64").toString("utf8");
         assert.equal(new URL(k.clusters[0].cluster.server).hostname, "[2001:db8:a:1::2]");
@@ -113,15 +142,22 @@ describe("kubeconfig", () => {
         assert.equal(decode(k.users[0].user["client-certificate-data"]), "CERT PEM\n");
         assert.equal(decode(k.users[0].user["client-key-data"]), "KEY PEM\n");
         assert.equal(k["current-context"], k.contexts[0].name);
-        assert.throws(() => renderKubeconfig({ server: "http://[::1]:7445", ca: { caFile: "/x" }, user: "u", credentials: { cert: "/c", key: "/k" } }), /not https/);
-        assert.throws(() => renderKubeconfig({ server: "https://fd8a::1:6443", ca: { caFile: "/x" }, user: "u", credentials: { cert: "/c", key: "/k" } }));
+        assert.throws(
+            () =>
+                renderKubeconfig({ server: "http://[::1]:7445", ca: { caFile: "/x" }, user: "u", credentials: { cert: "/c", key: "/k" } }),
+            /not https/,
+        );
+        assert.throws(() =>
+            renderKubeconfig({ server: "https://fd8a::1:6443", ca: { caFile: "/x" }, user: "u", credentials: { cert: "/c", key: "/k" } }),
+        );
     });
 });
 
 describe("containerd config", () => {
     it("is TOML that sets the sandbox image, systemd cgroups for runc and Debian's CNI directories", function () {
         const py = spawnSync("python3", ["-c", "import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))"], {
-            input: renderContainerdConfig(f.cluster.images), encoding: "utf8",
+            input: renderContainerdConfig(f.cluster.images),
+            encoding: "utf8",
         });
         if (py.error || (py.status !== 0 && /tomllib/.test(py.stderr))) this.skip(); // no python3 >= 3.11 here
         assert.equal(py.status, 0, py.stderr);

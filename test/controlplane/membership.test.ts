@@ -16,7 +16,8 @@ const mesh = (i: number) => `fd8a:31c2:7c1f:1:${i}::1`;
 const peer = (name: string, i: number) => etcdPeerUrl({ name, meshAddress: mesh(i) });
 const client = (i: number) => `https://[${mesh(i)}]:2379`;
 /** A member line as `etcdctl member list -w simple` prints it. */
-const started = (id: string, name: string, i: number, learner = false) => `${id}, started, ${name}, ${peer(name, i)}, ${client(i)}, ${learner}`;
+const started = (id: string, name: string, i: number, learner = false) =>
+    `${id}, started, ${name}, ${peer(name, i)}, ${client(i)}, ${learner}`;
 const unstarted = (id: string, name: string, i: number) => `${id}, unstarted, , ${peer(name, i)}, , false`;
 const THREE = [started("8e9e05c52164694d", "cp1", 1), started("91bc3c398fb3c146", "cp2", 2), started("fd422379fda50e48", "cp3", 3)];
 
@@ -105,7 +106,12 @@ function runScript(script: string, stub: Stub) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-membership-"));
     try {
         fs.mkdirSync(path.join(dir, "bin"));
-        for (const [name, body] of [["ctr", CTR], ["fake-etcdctl", ETCDCTL], ["kubectl", KUBECTL]]) fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
+        for (const [name, body] of [
+            ["ctr", CTR],
+            ["fake-etcdctl", ETCDCTL],
+            ["kubectl", KUBECTL],
+        ])
+            fs.writeFileSync(path.join(dir, "bin", name), body, { mode: 0o755 });
         fs.writeFileSync(path.join(dir, "members"), (stub.members ?? THREE).map((l) => `${l}\n`).join(""));
         fs.writeFileSync(path.join(dir, "nodes"), (stub.nodes ?? ["cp1", "cp2", "cp3", "w1"]).map((n) => `${n}\n`).join(""));
         fs.writeFileSync(path.join(dir, "unhealthy"), (stub.unhealthy ?? []).map((i) => `${client(i)}\n`).join(""));
@@ -113,11 +119,15 @@ function runScript(script: string, stub: Stub) {
         for (const f of stub.flags ?? []) fs.writeFileSync(path.join(dir, f), "");
         fs.writeFileSync(path.join(dir, "script.sh"), script);
         const r = spawnSync("bash", [path.join(dir, "script.sh")], {
-            encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, STUB: dir },
+            encoding: "utf8",
+            timeout: 20_000,
+            env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, STUB: dir },
         });
         const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), "utf8") : "");
         return {
-            status: r.status, stdout: r.stdout, stderr: r.stderr,
+            status: r.status,
+            stdout: r.stdout,
+            stderr: r.stderr,
             calls: read("calls").split("\n").filter(Boolean),
             members: read("members").split("\n").filter(Boolean),
             nodes: read("nodes").split("\n").filter(Boolean),
@@ -128,7 +138,8 @@ function runScript(script: string, stub: Stub) {
 }
 
 const removeNode = (name: string) => renderRemoveNode(name, "cp1", { proxyPort: PROXY_PORT });
-const removeMember = (name: string, i: number) => renderRemoveEtcdMember({ name, peerUrl: peer(name, i) }, "cp1", { proxyPort: PROXY_PORT });
+const removeMember = (name: string, i: number) =>
+    renderRemoveEtcdMember({ name, peerUrl: peer(name, i) }, "cp1", { proxyPort: PROXY_PORT });
 const addMember = (name: string, i: number) => renderAddEtcdMember({ name, peerUrl: peer(name, i) }, "cp1");
 const mutations = (calls: string[]) => calls.filter((c) => /^(etcdctl member (add|remove)|kubectl (drain|delete|label|taint))/.test(c));
 
@@ -211,7 +222,10 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
         it("refuses, changing nothing, when the members left would lack a healthy quorum (cp2 down)", () => {
             const r = runScript(removeMember("cp3", 3), { unhealthy: [2] });
             assert.equal(r.status, 1);
-            assert.match(r.stderr, /^etcd: refusing to remove member cp3: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m);
+            assert.match(
+                r.stderr,
+                /^etcd: refusing to remove member cp3: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m,
+            );
             assert.deepEqual(mutations(r.calls), []);
             assert.deepEqual(r.members, THREE);
         });
@@ -250,7 +264,10 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
         });
 
         it("a member that never started (no name yet) is found by its peer URL", () => {
-            const r = runScript(removeMember("cp4", 4), { members: [...THREE, unstarted("1a2b3c4d5e6f7081", "cp4", 4)], nodes: ["cp1", "cp2", "cp3"] });
+            const r = runScript(removeMember("cp4", 4), {
+                members: [...THREE, unstarted("1a2b3c4d5e6f7081", "cp4", 4)],
+                nodes: ["cp1", "cp2", "cp3"],
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(mutations(r.calls), ["etcdctl member remove 1a2b3c4d5e6f7081"]);
             assert.deepEqual(r.members, THREE);
@@ -259,7 +276,10 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
         it("refuses when etcd cannot answer (no quorum) or does not run on this node", () => {
             const noQuorum = runScript(removeMember("cp3", 3), { flags: ["no-quorum"] });
             assert.equal(noQuorum.status, 1);
-            assert.match(noQuorum.stderr, /refusing to remove member cp3: the member list from .+ failed \(no quorum\?\): .*context deadline exceeded/);
+            assert.match(
+                noQuorum.stderr,
+                /refusing to remove member cp3: the member list from .+ failed \(no quorum\?\): .*context deadline exceeded/,
+            );
             const down = runScript(removeMember("cp3", 3), { flags: ["etcd-down"] });
             assert.equal(down.status, 1);
             assert.match(down.stderr, /refusing to remove member cp3: no running etcd container on /);

@@ -92,6 +92,9 @@ describe("PKI profiles, issued and verified with OpenSSL", function () {
         for (const p of profiles) {
             for (const holder of p.holders) assert.ok(p.id.startsWith(`${holder}-`), `${p.id} goes to ${holder}`);
         }
-        assert.deepEqual(profiles.filter((p) => p.holders.includes("w1")).map((p) => p.id), ["w1-kubelet-client", "w1-kubelet-serving"]);
+        assert.deepEqual(
+            profiles.filter((p) => p.holders.includes("w1")).map((p) => p.id),
+            ["w1-kubelet-client", "w1-kubelet-serving"],
+        );
     });
 });

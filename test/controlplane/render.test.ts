@@ -2,7 +2,11 @@ import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { ETCD_DATA_DIR, MANIFEST_DIR, PATHS, PKI_DIR } from "../../components/controlplane/paths";
 import { APISERVER_MANIFEST_PATH, apiserverFlags, etcdServers } from "../../components/controlplane/render/apiserver";
-import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "../../components/controlplane/render/apiserverProxy";
+import {
+    APISERVER_PROXY_MANIFEST_PATH,
+    renderApiserverProxyConfig,
+    renderApiserverProxyManifest,
+} from "../../components/controlplane/render/apiserverProxy";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, controllerManagerFlags } from "../../components/controlplane/render/controllerManager";
 import { ETCD_MANIFEST_PATH, etcdFlags, renderEtcdManifest } from "../../components/controlplane/render/etcd";
 import { kubernetesFiles } from "../../components/controlplane/render/files";
@@ -25,8 +29,15 @@ const yaml11 = (text: string) => parse(text, { version: "1.1" });
 
 type Container = { name: string; image: string; command: string[]; volumeMounts: { name: string; mountPath: string }[] };
 type Pod = {
-    apiVersion: string; kind: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> };
-    spec: { hostNetwork: boolean; priorityClassName: string; containers: Container[]; volumes: { name: string; hostPath: { path: string } }[] };
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace: string; annotations?: Record<string, string> };
+    spec: {
+        hostNetwork: boolean;
+        priorityClassName: string;
+        containers: Container[];
+        volumes: { name: string; hostPath: { path: string } }[];
+    };
 };
 
 function pod(node: string, path: string): Pod {
@@ -61,7 +72,12 @@ describe("control-plane renderers: golden files under test/golden/controlplane/<
 describe("control-plane renderers: properties", () => {
     it("the fixture comes from the address plan: mesh addresses are <cluster>:<index>::1", () => {
         assert.equal(CLUSTER_ULA, "fd8a:31c2:7c1f:1::/64");
-        assert.deepEqual(ALL.map(mesh), ["fd8a:31c2:7c1f:1:1::1", "fd8a:31c2:7c1f:1:2::1", "fd8a:31c2:7c1f:1:3::1", "fd8a:31c2:7c1f:1:b::1"]);
+        assert.deepEqual(ALL.map(mesh), [
+            "fd8a:31c2:7c1f:1:1::1",
+            "fd8a:31c2:7c1f:1:2::1",
+            "fd8a:31c2:7c1f:1:3::1",
+            "fd8a:31c2:7c1f:1:b::1",
+        ]);
         assert.equal(f.cluster.serviceRange.toString(), "fd8a:31c2:7c1f:1::/112");
     });
 
@@ -80,7 +96,10 @@ describe("control-plane renderers: properties", () => {
                 const volumes = new Set(p.spec.volumes.map((v) => v.name));
                 assert.equal(volumes.size, p.spec.volumes.length, "volume names are unique");
                 for (const c of p.spec.containers) {
-                    assert.ok(c.command.every((a) => typeof a === "string"), `${name}:${path}: every argument is a string`);
+                    assert.ok(
+                        c.command.every((a) => typeof a === "string"),
+                        `${name}:${path}: every argument is a string`,
+                    );
                     for (const m of c.volumeMounts) assert.ok(volumes.has(m.name), `${name}:${path}: mount ${m.name} has a volume`);
                 }
             }
@@ -126,12 +145,25 @@ describe("control-plane renderers: properties", () => {
 
     it("workers get the runtime, the kubelet and the proxy, and no control-plane file", () => {
         const worker = [...filesOf("w1").keys()];
-        for (const path of [ETCD_MANIFEST_PATH, APISERVER_MANIFEST_PATH, CONTROLLER_MANAGER_MANIFEST_PATH, SCHEDULER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig, PATHS.schedulerKubeconfig]) {
+        for (const path of [
+            ETCD_MANIFEST_PATH,
+            APISERVER_MANIFEST_PATH,
+            CONTROLLER_MANAGER_MANIFEST_PATH,
+            SCHEDULER_MANIFEST_PATH,
+            PATHS.controllerManagerKubeconfig,
+            PATHS.schedulerKubeconfig,
+        ]) {
             assert.ok(!worker.includes(path), path);
             for (const cp of CONTROL_PLANE) assert.ok(filesOf(cp).has(path), `${cp} lacks ${path}`);
         }
         for (const name of ALL) {
-            for (const path of [APISERVER_PROXY_MANIFEST_PATH, PATHS.apiserverProxyConfig, PATHS.kubeletConfig, PATHS.kubeletKubeconfig, KUBELET_UNIT_PATH]) {
+            for (const path of [
+                APISERVER_PROXY_MANIFEST_PATH,
+                PATHS.apiserverProxyConfig,
+                PATHS.kubeletConfig,
+                PATHS.kubeletKubeconfig,
+                KUBELET_UNIT_PATH,
+            ]) {
                 assert.ok(filesOf(name).has(path), `${name} lacks ${path}`);
             }
             for (const path of filesOf(name).keys()) assert.ok(path.startsWith("/"), path);
@@ -176,10 +208,25 @@ describe("etcd", () => {
     it("the pod runs exactly etcdFlags(), and those use only flags etcd 3.4, 3.5 and 3.6 all accept", () => {
         // Checked against etcd v3.4.23 (Debian 12), v3.5.24 and v3.6.8: present and not deprecated in all.
         const portable = new Set([
-            "name", "data-dir", "logger", "listen-client-urls", "advertise-client-urls", "listen-peer-urls",
-            "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
-            "client-cert-auth", "trusted-ca-file", "cert-file", "key-file", "peer-client-cert-auth",
-            "peer-trusted-ca-file", "peer-cert-file", "peer-key-file", "listen-metrics-urls",
+            "name",
+            "data-dir",
+            "logger",
+            "listen-client-urls",
+            "advertise-client-urls",
+            "listen-peer-urls",
+            "initial-advertise-peer-urls",
+            "initial-cluster",
+            "initial-cluster-state",
+            "initial-cluster-token",
+            "client-cert-auth",
+            "trusted-ca-file",
+            "cert-file",
+            "key-file",
+            "peer-client-cert-auth",
+            "peer-trusted-ca-file",
+            "peer-cert-file",
+            "peer-key-file",
+            "listen-metrics-urls",
         ]);
         for (const name of CONTROL_PLANE) {
             const flags = etcdFlags(f.cluster, f.node(name), "new");
@@ -189,7 +236,10 @@ describe("etcd", () => {
     });
 
     it("probes /health on [::1]:2381 over plain HTTP", () => {
-        const c = pod("cp1", ETCD_MANIFEST_PATH).spec.containers[0] as unknown as Record<string, { httpGet: { host: string; port: number; path: string; scheme: string } }>;
+        const c = pod("cp1", ETCD_MANIFEST_PATH).spec.containers[0] as unknown as Record<
+            string,
+            { httpGet: { host: string; port: number; path: string; scheme: string } }
+        >;
         for (const probe of ["livenessProbe", "startupProbe"]) {
             assert.equal(c[probe].httpGet.host, "::1");
             assert.equal(c[probe].httpGet.port, 2381);
@@ -225,7 +275,10 @@ describe("kube-apiserver", () => {
         assert.equal(flags.get("requestheader-client-ca-file"), PATHS.frontProxyCa.cert);
         assert.equal(flags.get("proxy-client-cert-file"), PATHS.frontProxyClient.cert);
         assert.equal(flags.get("anonymous-auth"), undefined, "the proxies' /readyz checks are anonymous");
-        assert.deepEqual(["kube-apiserver", ...apiserverFlags(f.cluster, f.node("cp2"))], pod("cp2", APISERVER_MANIFEST_PATH).spec.containers[0].command);
+        assert.deepEqual(
+            ["kube-apiserver", ...apiserverFlags(f.cluster, f.node("cp2"))],
+            pod("cp2", APISERVER_MANIFEST_PATH).spec.containers[0].command,
+        );
     });
 
     it("encrypts Secrets at rest with the PKI step's encryption config and writes a rotated audit log, both mounted", () => {
@@ -239,7 +292,9 @@ describe("kube-apiserver", () => {
             assert.equal(flags.get("audit-log-maxsize"), "100");
             const p = pod(name, APISERVER_MANIFEST_PATH);
             const volumes = new Map(p.spec.volumes.map((v) => [v.name, v.hostPath as { path: string; type: string }]));
-            const mounts = new Map(p.spec.containers[0].volumeMounts.map((m) => [m.name, m as unknown as { mountPath: string; readOnly: boolean }]));
+            const mounts = new Map(
+                p.spec.containers[0].volumeMounts.map((m) => [m.name, m as unknown as { mountPath: string; readOnly: boolean }]),
+            );
             // Every file a flag names is inside a mounted path, at the same place in the container.
             for (const file of [ENCRYPTION_CONFIG_PATH, AUDIT_POLICY_PATH, "/var/log/kubernetes/audit/audit.log"]) {
                 const mount = [...mounts.values()].find((m) => file === m.mountPath || file.startsWith(`${m.mountPath}/`));
@@ -279,8 +334,14 @@ describe("kube-apiserver", () => {
         assert.equal(conf.kind, "EncryptionConfiguration");
         assert.deepEqual(conf.resources[0].resources, ["secrets"]);
         const [secretbox, identity] = conf.resources[0].providers;
-        assert.deepEqual(secretbox.secretbox.keys.map((k: { secret: string }) => k.secret), [a, b]);
-        assert.deepEqual(secretbox.secretbox.keys.map((k: { name: string }) => k.name), [encryptionKeyName(a), encryptionKeyName(b)]);
+        assert.deepEqual(
+            secretbox.secretbox.keys.map((k: { secret: string }) => k.secret),
+            [a, b],
+        );
+        assert.deepEqual(
+            secretbox.secretbox.keys.map((k: { name: string }) => k.name),
+            [encryptionKeyName(a), encryptionKeyName(b)],
+        );
         assert.notEqual(encryptionKeyName(a), encryptionKeyName(b));
         assert.match(encryptionKeyName(a), /^v6k8s-[0-9a-f]{12}$/);
         assert.deepEqual(identity, { identity: {} });
@@ -292,25 +353,37 @@ describe("kube-apiserver", () => {
 describe("kube-controller-manager and kube-scheduler", () => {
     it("the controller-manager allocates no node CIDRs and signs nothing (no --cluster-signing-*)", () => {
         const flags = flagsOf("cp1", CONTROLLER_MANAGER_MANIFEST_PATH);
-        assert.deepEqual([...flags.keys()].filter((k) => k.startsWith("cluster-signing") || k === "cluster-cidr"), []);
+        assert.deepEqual(
+            [...flags.keys()].filter((k) => k.startsWith("cluster-signing") || k === "cluster-cidr"),
+            [],
+        );
         assert.equal(flags.get("allocate-node-cidrs"), "false");
         assert.equal(flags.get("use-service-account-credentials"), "true");
         assert.equal(flags.get("service-cluster-ip-range"), "fd8a:31c2:7c1f:1::/112");
         assert.equal(flags.get("root-ca-file"), PATHS.clusterCa.cert);
         assert.equal(flags.get("service-account-private-key-file"), PATHS.serviceAccount.privateKey);
-        assert.deepEqual(["kube-controller-manager", ...controllerManagerFlags(f.cluster)], pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.containers[0].command);
+        assert.deepEqual(
+            ["kube-controller-manager", ...controllerManagerFlags(f.cluster)],
+            pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.containers[0].command,
+        );
         // Certificates by directory (rotation replaces files by rename), the kubeconfig as a file.
         const mounted = pod("cp1", CONTROLLER_MANAGER_MANIFEST_PATH).spec.volumes.map((v) => v.hostPath.path);
         assert.deepEqual(mounted, [PKI_DIR, PATHS.controllerManagerKubeconfig]);
     });
 
-    for (const [path, kubeconfig] of [[CONTROLLER_MANAGER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig], [SCHEDULER_MANIFEST_PATH, PATHS.schedulerKubeconfig]]) {
+    for (const [path, kubeconfig] of [
+        [CONTROLLER_MANAGER_MANIFEST_PATH, PATHS.controllerManagerKubeconfig],
+        [SCHEDULER_MANIFEST_PATH, PATHS.schedulerKubeconfig],
+    ]) {
         it(`${path}: kubeconfig for all three roles, leader election, bound to ::1 and probed there`, () => {
             const flags = flagsOf("cp3", path);
             for (const k of ["kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig"]) assert.equal(flags.get(k), kubeconfig);
             assert.equal(flags.get("leader-elect"), "true");
             assert.equal(flags.get("bind-address"), "::1");
-            const c = pod("cp3", path).spec.containers[0] as unknown as Record<string, { httpGet: { host: string; scheme: string } } | undefined>;
+            const c = pod("cp3", path).spec.containers[0] as unknown as Record<
+                string,
+                { httpGet: { host: string; scheme: string } } | undefined
+            >;
             for (const probe of ["livenessProbe", "readinessProbe", "startupProbe"]) {
                 if (c[probe]) assert.deepEqual([c[probe]!.httpGet.host, c[probe]!.httpGet.scheme], ["::1", "HTTPS"]);
             }
@@ -327,7 +400,10 @@ describe("the node-local apiserver proxy", () => {
         assert.match(cfg, /^\s+mode tcp$/m);
         assert.match(cfg, /^\s+bind \[::1\]:7445$/m);
         const servers = [...cfg.matchAll(/^\s+server (\S+) (\S+)$/gm)].map((m) => [m[1], m[2]]);
-        assert.deepEqual(servers, CONTROL_PLANE.map((n) => [n, `[${mesh(n)}]:6443`]));
+        assert.deepEqual(
+            servers,
+            CONTROL_PLANE.map((n) => [n, `[${mesh(n)}]:6443`]),
+        );
         assert.match(cfg, /^\s+option httpchk GET \/readyz$/m);
         assert.match(cfg, /^\s+default-server check check-ssl verify none inter \d+s fall \d rise \d/m);
         assert.match(cfg, /^\s+timeout client 1h$/m);
@@ -340,7 +416,10 @@ describe("the node-local apiserver proxy", () => {
             const p = pod(name, APISERVER_PROXY_MANIFEST_PATH);
             assert.equal(p.spec.containers[0].image, f.cluster.images.apiserverProxy);
             assert.equal(p.metadata.annotations!["v6k8s.io/haproxy-cfg-sha256"], sha256(cfg));
-            assert.deepEqual(p.spec.volumes.map((v) => v.hostPath.path), ["/etc/kubernetes/apiserver-proxy"]);
+            assert.deepEqual(
+                p.spec.volumes.map((v) => v.hostPath.path),
+                ["/etc/kubernetes/apiserver-proxy"],
+            );
             assert.equal((p.spec.containers[0].volumeMounts[0] as { readOnly?: boolean }).readOnly, true);
         }
         const one = fixture({ members: ["cp1"] }).cluster;
@@ -359,7 +438,11 @@ describe("the kubelet", () => {
         assert.equal(k.cgroupDriver, "systemd");
         assert.deepEqual(k.clusterDNS, ["fd8a:31c2:7c1f:1::a"]);
         assert.equal(k.clusterDomain, "cluster.local");
-        assert.deepEqual(k.authentication, { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: PATHS.clusterCa.cert } });
+        assert.deepEqual(k.authentication, {
+            anonymous: { enabled: false },
+            webhook: { enabled: true },
+            x509: { clientCAFile: PATHS.clusterCa.cert },
+        });
         assert.deepEqual(k.authorization, { mode: "Webhook" });
         assert.equal(k.tlsCertFile, PATHS.kubeletServing.cert);
         assert.equal(k.containerRuntimeEndpoint, "unix:///run/containerd/containerd.sock");

@@ -22,14 +22,23 @@ describe("CNI conflist on the real plugins (root, containernetworking-plugins)",
     let pod: Netns | undefined;
     let dataDir: string;
     const conflist = JSON.parse(
-        renderStack(readStackFile(PROD)).find((h) => h.net.name === "cp1")!.files.get("/etc/cni/net.d/10-cluster.conflist")!.content,
+        renderStack(readStackFile(PROD))
+            .find((h) => h.net.name === "cp1")!
+            .files.get("/etc/cni/net.d/10-cluster.conflist")!.content,
     );
     const bridgeConf = { cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[1] };
 
     function plugin(ns: Netns, type: string, command: "ADD" | "DEL", conf: object): string {
         return ns.exec([`${CNI_BIN}/${type}`], {
             input: JSON.stringify(conf),
-            env: { ...process.env, CNI_COMMAND: command, CNI_CONTAINERID: `v6t-${process.pid}`, CNI_NETNS: pod!.path, CNI_IFNAME: "eth0", CNI_PATH: CNI_BIN },
+            env: {
+                ...process.env,
+                CNI_COMMAND: command,
+                CNI_CONTAINERID: `v6t-${process.pid}`,
+                CNI_NETNS: pod!.path,
+                CNI_IFNAME: "eth0",
+                CNI_PATH: CNI_BIN,
+            },
         });
     }
 

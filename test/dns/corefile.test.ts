@@ -10,8 +10,24 @@ const raw = {
     cluster: { ulaPrefix: "fd8a:31c2:7c1f:1::/64", kubernetesVersion: "1.34.2" },
     nodes: [
         { name: "cp1", index: 1, kind: "dedicated", hostKey: fakeHostKey("cp1"), roles: ["control-plane"], gua: "2001:db8:10a:1f2e::/64" },
-        { name: "gw7", index: 7, kind: "dedicated", hostKey: fakeHostKey("gw7"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64", ipv4: "203.0.113.10" },
-        { name: "gw3", index: 3, kind: "dedicated", hostKey: fakeHostKey("gw3"), roles: ["worker"], gua: "2001:db8:10c:93a0::/64", ipv4: "203.0.113.11" },
+        {
+            name: "gw7",
+            index: 7,
+            kind: "dedicated",
+            hostKey: fakeHostKey("gw7"),
+            roles: ["worker"],
+            gua: "2001:db8:10b:2c41::/64",
+            ipv4: "203.0.113.10",
+        },
+        {
+            name: "gw3",
+            index: 3,
+            kind: "dedicated",
+            hostKey: fakeHostKey("gw3"),
+            roles: ["worker"],
+            gua: "2001:db8:10c:93a0::/64",
+            ipv4: "203.0.113.11",
+        },
     ],
 };
 const plan = planStack(validateStackConfig(raw));
@@ -22,7 +38,9 @@ describe("CoreDNS Corefile rendering", () => {
     });
 
     it("has no dns64 when no node has IPv4", () => {
-        const v6only = planStack(validateStackConfig({ ...raw, nodes: [raw.nodes[0], { ...raw.nodes[1], roles: ["worker"], ipv4: undefined }] }));
+        const v6only = planStack(
+            validateStackConfig({ ...raw, nodes: [raw.nodes[0], { ...raw.nodes[1], roles: ["worker"], ipv4: undefined }] }),
+        );
         assert.equal(dns64PrefixOf(v6only), null);
         assert.ok(!renderCorefile({ dns64Prefix: null }).includes("dns64"));
     });
@@ -32,7 +50,10 @@ describe("CoreDNS Corefile rendering", () => {
     });
 
     it("renders explicit upstreams (golden)", () => {
-        expectGolden("dns/Corefile.upstreams", renderCorefile({ dns64Prefix: dns64PrefixOf(plan), upstreams: ["2001:db8:ffff::53", "2001:4860:4860::8888"] }));
+        expectGolden(
+            "dns/Corefile.upstreams",
+            renderCorefile({ dns64Prefix: dns64PrefixOf(plan), upstreams: ["2001:db8:ffff::53", "2001:4860:4860::8888"] }),
+        );
     });
 
     it("never uses translate_all, and the kubernetes plugin falls through only for the reverse zone", () => {
@@ -49,12 +70,18 @@ describe("CoreDNS Corefile rendering", () => {
         const swapped = stanzas.map((s) => (s.plugin === "kubernetes" ? { plugin: "hosts", lines: ["hosts"] } : s));
         const before = formatCorefile(stanzas).split("\n");
         const after = formatCorefile(swapped).split("\n");
-        assert.deepEqual(after.filter((l) => !before.includes(l)), ["    hosts"]);
+        assert.deepEqual(
+            after.filter((l) => !before.includes(l)),
+            ["    hosts"],
+        );
     });
 
     it("rejects a dns64 prefix that is not a /96 and an upstream that is not an address or a path", () => {
         assert.throws(() => renderCorefile({ dns64Prefix: Prefix.parse("fd8a:31c2:7c1f:1:3::/80") }), /must be a \/96/);
-        assert.throws(() => renderCorefile({ dns64Prefix: null, upstreams: ["dns.example"] }), /neither a resolv.conf path nor an IP address/);
+        assert.throws(
+            () => renderCorefile({ dns64Prefix: null, upstreams: ["dns.example"] }),
+            /neither a resolv.conf path nor an IP address/,
+        );
         assert.throws(() => renderCorefile({ dns64Prefix: null, upstreams: [] }), /at least one upstream/);
     });
 });

@@ -24,7 +24,13 @@ describe("hcloud user data: the SSH host key for cloud-init", () => {
     });
 
     it("refuses a public key that is not one ed25519 line", () => {
-        assert.throws(() => hostKeyUserData({ privateKey: PRIVATE, publicKey: "ecdsa-sha2-nistp256 AAAA" }), /not an ssh-ed25519 public key/);
-        assert.throws(() => hostKeyUserData({ privateKey: PRIVATE, publicKey: `${fakeHostKey("a")}\nssh-ed25519 AAAA` }), /not an ssh-ed25519 public key/);
+        assert.throws(
+            () => hostKeyUserData({ privateKey: PRIVATE, publicKey: "ecdsa-sha2-nistp256 AAAA" }),
+            /not an ssh-ed25519 public key/,
+        );
+        assert.throws(
+            () => hostKeyUserData({ privateKey: PRIVATE, publicKey: `${fakeHostKey("a")}\nssh-ed25519 AAAA` }),
+            /not an ssh-ed25519 public key/,
+        );
     });
 });

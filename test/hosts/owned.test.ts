@@ -32,7 +32,11 @@ function rendered(opts: { controlPlane: boolean }): Map<string, HostFile> {
     return files;
 }
 
-const removedLines = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("v6k8s: removing ")).map((l) => l.split(" ")[2]);
+const removedLines = (stdout: string) =>
+    stdout
+        .split("\n")
+        .filter((l) => l.startsWith("v6k8s: removing "))
+        .map((l) => l.split(" ")[2]);
 
 describe("owned lists: each file-writing step removes what it no longer renders (real shell, scratch root)", () => {
     it("first install: writes the files and the list in write order; with no list before, nothing is removed", () => {
@@ -140,12 +144,14 @@ describe("owned lists: each file-writing step removes what it no longer renders 
     for (const shell of ["sh", "bash"]) {
         it(`the pki installer (${shell}) removes the keys a node no longer holds, and only those`, () => {
             const s = scratchRoot();
-            const cpKeys = s.reroot(new Map([
-                ["/etc/kubernetes/pki/ca.crt", f("CA\n")],
-                ["/var/lib/kubelet/pki/kubelet-client.key", f("KUBELET KEY\n", "0600")],
-                ["/etc/kubernetes/pki/etcd/server.key", f("ETCD KEY\n", "0600")],
-                ["/etc/kubernetes/pki/sa.key", f("SA KEY\n", "0600")],
-            ]));
+            const cpKeys = s.reroot(
+                new Map([
+                    ["/etc/kubernetes/pki/ca.crt", f("CA\n")],
+                    ["/var/lib/kubelet/pki/kubelet-client.key", f("KUBELET KEY\n", "0600")],
+                    ["/etc/kubernetes/pki/etcd/server.key", f("ETCD KEY\n", "0600")],
+                    ["/etc/kubernetes/pki/sa.key", f("SA KEY\n", "0600")],
+                ]),
+            );
             const workerKeys = new Map([...cpKeys].filter(([p]) => !/etcd|sa\.key/.test(p)));
             const script = installStdinFilesCommand(OWNERS.kubernetesPki);
             s.run(script, { shell, input: filesOnStdin(cpKeys) });
@@ -154,7 +160,10 @@ describe("owned lists: each file-writing step removes what it no longer renders 
             s.run(script, { shell, input: filesOnStdin(cpKeys) });
             assert.deepEqual(fileStamps(s.root), before, "a re-run touches nothing");
             const r = s.run(script, { shell, input: filesOnStdin(workerKeys) });
-            assert.deepEqual(removedLines(r.stdout).sort(), [`${s.root}/etc/kubernetes/pki/etcd/server.key`, `${s.root}/etc/kubernetes/pki/sa.key`]);
+            assert.deepEqual(removedLines(r.stdout).sort(), [
+                `${s.root}/etc/kubernetes/pki/etcd/server.key`,
+                `${s.root}/etc/kubernetes/pki/sa.key`,
+            ]);
             for (const p of cpKeys.keys()) assert.equal(fs.existsSync(p), workerKeys.has(p), p);
             assert.deepEqual(s.list(OWNERS.kubernetesPki), [...workerKeys.keys()]);
             // A set cut short removes nothing either.
@@ -166,12 +175,24 @@ describe("owned lists: each file-writing step removes what it no longer renders 
     }
 
     it("refuses, at render time, paths a line-based list or a shell could misread", () => {
-        for (const bad of ["/etc/with space.conf", "/etc/tab\there", "/etc/new\nline", "relative/path", "/etc/../x", "/etc//x", "/etc/dir/", "/etc/./x"]) {
+        for (const bad of [
+            "/etc/with space.conf",
+            "/etc/tab\there",
+            "/etc/new\nline",
+            "relative/path",
+            "/etc/../x",
+            "/etc//x",
+            "/etc/dir/",
+            "/etc/./x",
+        ]) {
             assert.throws(() => checkHostPath(bad), RangeError, JSON.stringify(bad));
             assert.throws(() => installFilesCommand(new Map([[bad, f("x\n")]]), OWNER), RangeError, JSON.stringify(bad));
             assert.throws(() => filesOnStdin(new Map([[bad, f("x\n")]])), RangeError, JSON.stringify(bad));
         }
-        assert.equal(checkHostPath("/etc/systemd/system/v6k8s-nat64.service.d/inbound.conf"), "/etc/systemd/system/v6k8s-nat64.service.d/inbound.conf");
+        assert.equal(
+            checkHostPath("/etc/systemd/system/v6k8s-nat64.service.d/inbound.conf"),
+            "/etc/systemd/system/v6k8s-nat64.service.d/inbound.conf",
+        );
     });
 
     it("every step has its own list", () => {

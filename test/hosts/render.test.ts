@@ -28,14 +28,23 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
     it("renders the seed's CNI config: bridge cluster0, ULA range first, GUA second, firewall, the mesh MTU", () => {
         const cp1 = hosts.find((h) => h.net.name === "cp1")!;
         const conf = JSON.parse(cp1.files.get("/etc/cni/net.d/10-cluster.conflist")!.content);
-        assert.deepEqual(conf.plugins.map((p: { type: string }) => p.type), ["loopback", "bridge", "firewall"]);
+        assert.deepEqual(
+            conf.plugins.map((p: { type: string }) => p.type),
+            ["loopback", "bridge", "firewall"],
+        );
         const bridge = conf.plugins[1];
         assert.equal(bridge.bridge, "cluster0");
         assert.ok(bridge.isGateway && bridge.isDefaultGateway && bridge.hairpinMode && bridge.forceAddress);
         assert.equal(bridge.mtu, MESH_MTU);
         assert.deepEqual(bridge.ipam.ranges, [
             [{ subnet: "fd8a:31c2:7c1f:1:1:1::/96", rangeStart: "fd8a:31c2:7c1f:1:1:1:0:10", rangeEnd: "fd8a:31c2:7c1f:1:1:1:ffff:ffff" }],
-            [{ subnet: "2001:db8:10a:1f2e:0:1::/96", rangeStart: "2001:db8:10a:1f2e:0:1:0:10", rangeEnd: "2001:db8:10a:1f2e:0:1:ffff:ffff" }],
+            [
+                {
+                    subnet: "2001:db8:10a:1f2e:0:1::/96",
+                    rangeStart: "2001:db8:10a:1f2e:0:1:0:10",
+                    rangeEnd: "2001:db8:10a:1f2e:0:1:ffff:ffff",
+                },
+            ],
         ]);
         assert.equal(conf.plugins[2].backend, "iptables");
     });
@@ -59,7 +68,9 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
     });
 
     it("firewall opens a role's public ports only to the given sources", () => {
-        const fw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [{ protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" }]);
+        const fw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [
+            { protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" },
+        ]);
         assert.match(fw, /ip6 saddr \{ 2001:db8:aaaa::\/48 \} tcp dport 6443 accept/);
         assert.match(fw, /ip saddr \{ 198\.51\.100\.0\/24 \} tcp dport 6443 accept/);
         assert.doesNotMatch(renderFirewall("cp1", "2001:db8:0:1:0:1::/96"), /6443|2379|10250/);
@@ -79,7 +90,10 @@ describe("installFilesCommand, run by a real shell", () => {
         // The step's list of what it wrote goes to the scratch root, never the machine's /var/lib.
         const env = { ...process.env, [OWNED_DIR_ENV]: `${root}/owned` };
         // Temp files are hidden: the kubelet takes every other file in its manifest directory for a pod.
-        assert.ok(script.includes(`${root}/etc/.a.conf.v6k8s-new`) && !script.includes(`${root}/etc/a.conf.v6k8s-new`), "temp files must be dotfiles");
+        assert.ok(
+            script.includes(`${root}/etc/.a.conf.v6k8s-new`) && !script.includes(`${root}/etc/a.conf.v6k8s-new`),
+            "temp files must be dotfiles",
+        );
         const inodes = () => [...files.keys()].map((f) => fs.statSync(f).ino);
         let first: number[] = [];
         for (let run = 0; run < 2; run++) {
@@ -89,7 +103,10 @@ describe("installFilesCommand, run by a real shell", () => {
                 assert.equal(fs.readFileSync(file, "utf8"), content);
                 assert.equal((fs.statSync(file).mode & 0o777).toString(8).padStart(4, "0"), mode);
             }
-            assert.deepEqual(fs.readdirSync(`${root}/etc`).filter((f) => f.endsWith(".v6k8s-new")), []);
+            assert.deepEqual(
+                fs.readdirSync(`${root}/etc`).filter((f) => f.endsWith(".v6k8s-new")),
+                [],
+            );
             // The kubelet restarts a static pod whose manifest is replaced, even by the same bytes.
             if (run === 0) first = inodes();
             else assert.deepEqual(inodes(), first, "an unchanged file was replaced");
@@ -119,7 +136,11 @@ describe("installFilesCommand, run by a real shell", () => {
             fs.mkdirSync(shims);
             for (const bin of ["base64", "chmod", "mv", "mkdir"]) {
                 const real = spawnSync("sh", ["-c", `command -v ${bin}`], { encoding: "utf8" }).stdout.trim();
-                fs.writeFileSync(path.join(shims, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${bin === "chmod" ? `stat -c 'before-chmod %a' "$2" >> ${log}\n` : ""}exec ${real} "$@"\n`, { mode: 0o755 });
+                fs.writeFileSync(
+                    path.join(shims, bin),
+                    `#!/bin/sh\necho "${bin} $*" >> ${log}\n${bin === "chmod" ? `stat -c 'before-chmod %a' "$2" >> ${log}\n` : ""}exec ${real} "$@"\n`,
+                    { mode: 0o755 },
+                );
             }
             const env = { ...process.env, PATH: `${shims}:${process.env.PATH}`, [OWNED_DIR_ENV]: `${root}/owned` };
             const stdin = filesOnStdin(files);
@@ -138,7 +159,13 @@ describe("installFilesCommand, run by a real shell", () => {
             assert.doesNotMatch(argv, /SECRET-KEY-MATERIAL|PRIVATE[ ]KEY/);
             assert.ok(!argv.includes(Buffer.from(key).toString("base64").slice(0, 24)), "no base64 of the key in any argv");
             // The second run finds every file as it should be and writes (chmods) nothing.
-            assert.deepEqual(argv.split("\n").filter((l) => l.startsWith("before-chmod")).map((l) => l.split(" ")[1]), ["600", "600"]);
+            assert.deepEqual(
+                argv
+                    .split("\n")
+                    .filter((l) => l.startsWith("before-chmod"))
+                    .map((l) => l.split(" ")[1]),
+                ["600", "600"],
+            );
             assert.ok(!INSTALL_STDIN_FILES.includes("SECRET") && !INSTALL_STDIN_FILES.includes(root), "the command text is fixed");
             // A set cut short (no `end` line) writes nothing.
             const fresh = `${root}/other/x.key`;
@@ -153,7 +180,8 @@ describe("installFilesCommand, run by a real shell", () => {
     it("package installs wait for cloud-init, then for apt's lock (a new hcloud server runs apt itself)", () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-apt-"));
         const log = path.join(root, "calls.log");
-        const shim = (bin: string, body = "") => fs.writeFileSync(path.join(root, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${body}`, { mode: 0o755 });
+        const shim = (bin: string, body = "") =>
+            fs.writeFileSync(path.join(root, bin), `#!/bin/sh\necho "${bin} $*" >> ${log}\n${body}`, { mode: 0o755 });
         shim("dpkg-query", "exit 1\n"); // nothing installed
         shim("apt-get");
         shim("cloud-init");
@@ -162,7 +190,10 @@ describe("installFilesCommand, run by a real shell", () => {
             if (!withCloudInit) fs.rmSync(path.join(root, "cloud-init"), { force: true });
             const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${root}:/usr/bin:/bin` } });
             assert.equal(r.status, 0, r.stderr);
-            return fs.readFileSync(log, "utf8").split("\n").filter((l) => !l.startsWith("dpkg-query"));
+            return fs
+                .readFileSync(log, "utf8")
+                .split("\n")
+                .filter((l) => !l.startsWith("dpkg-query"));
         };
         for (const script of [renderInstallPackages(), gatewayActivateCommand().replace(/^systemctl[\s\S]*/m, "")]) {
             const calls = run(script, true);
@@ -171,7 +202,11 @@ describe("installFilesCommand, run by a real shell", () => {
             assert.match(calls[2], /^apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends /);
         }
         if (spawnSync("sh", ["-c", "PATH=/usr/bin:/bin command -v cloud-init"]).status !== 0) {
-            assert.match(run(renderInstallPackages(), false)[0], /^apt-get -o DPkg::Lock::Timeout=600 update/, "no cloud-init (Robot): straight to apt");
+            assert.match(
+                run(renderInstallPackages(), false)[0],
+                /^apt-get -o DPkg::Lock::Timeout=600 update/,
+                "no cloud-init (Robot): straight to apt",
+            );
         }
     });
 
@@ -184,7 +219,10 @@ describe("installFilesCommand, run by a real shell", () => {
         const stripped = "[Interface]\nListenPort = 51820\n\n[Peer]\nPublicKey = P=\nAllowedIPs = fd00::/80\n";
         const r = spawnSync("awk", ["-v", `key=${path.join(dir, "wg0.key")}`, awk[1]], { input: stripped, encoding: "utf8" });
         assert.equal(r.status, 0, r.stderr);
-        assert.equal(r.stdout, "[Interface]\nPrivateKey = KEY-FROM-FILE=\nListenPort = 51820\n\n[Peer]\nPublicKey = P=\nAllowedIPs = fd00::/80\n");
+        assert.equal(
+            r.stdout,
+            "[Interface]\nPrivateKey = KEY-FROM-FILE=\nListenPort = 51820\n\n[Peer]\nPublicKey = P=\nAllowedIPs = fd00::/80\n",
+        );
     });
 
     it("every rendered script is valid bash", () => {

@@ -72,7 +72,7 @@ describe("ShellCheck on every rendered script and command text", function () {
     it("would catch a broken script (a quoted variable left open is an error)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-shellcheck-"));
         try {
-            fs.writeFileSync(path.join(dir, "bad"), "#!/bin/bash\nif [ \"$x\" = y ] then echo; fi\n");
+            fs.writeFileSync(path.join(dir, "bad"), '#!/bin/bash\nif [ "$x" = y ] then echo; fi\n');
             assert.notEqual(spawnSync("shellcheck", ["--severity=warning", path.join(dir, "bad")]).status, 0);
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,15 @@ import { fakeHostKey } from "../support/hostKeys";
 const config = validateStackConfig({
     cluster: { ulaPrefix: "fd8a:31c2:7c1f:1::/64", kubernetesVersion: "1.34.2" },
     nodes: [
-        { name: "gw1", index: 1, kind: "dedicated", hostKey: fakeHostKey("gw1"), roles: ["control-plane", "worker"], gua: "2001:db8:10a:1f2e::/64", ipv4: "203.0.113.10" },
+        {
+            name: "gw1",
+            index: 1,
+            kind: "dedicated",
+            hostKey: fakeHostKey("gw1"),
+            roles: ["control-plane", "worker"],
+            gua: "2001:db8:10a:1f2e::/64",
+            ipv4: "203.0.113.10",
+        },
         { name: "w2", index: 2, kind: "dedicated", hostKey: fakeHostKey("w2"), roles: ["worker"], gua: "2001:db8:10b:2c41::/64" },
     ],
 });
@@ -44,14 +52,20 @@ describe("NAT64 rendering (Tayga)", () => {
         assert.match(script, /ip link show nat64 >\/dev\/null 2>&1 \|\| tayga --mktun/);
         assert.match(script, /ip -6 route replace fd8a:31c2:7c1f:1:1:64::\/96 dev nat64/);
         assert.match(script, /ip -4 route replace 192\.168\.255\.0\/24 dev nat64/);
-        assert.ok(script.includes(`iptables -t nat -C POSTROUTING -s 192.168.255.0/24 -o "$uplink" -m comment --comment "${MASQUERADE_COMMENT}" -j MASQUERADE 2>/dev/null || iptables -t nat -A`));
+        assert.ok(
+            script.includes(
+                `iptables -t nat -C POSTROUTING -s 192.168.255.0/24 -o "$uplink" -m comment --comment "${MASQUERADE_COMMENT}" -j MASQUERADE 2>/dev/null || iptables -t nat -A`,
+            ),
+        );
         assert.doesNotMatch(script, / add /, "no `ip ... add` that fails when the object exists");
     });
 
     it("the file set has the config, the script (executable) and the unit", () => {
         const files = nat64Files(gateway);
         assert.deepEqual([...files.keys()].sort(), [
-            "/etc/systemd/system/v6k8s-nat64.service", "/etc/v6k8s/tayga.conf", "/usr/local/lib/v6k8s/nat64-up.sh",
+            "/etc/systemd/system/v6k8s-nat64.service",
+            "/etc/v6k8s/tayga.conf",
+            "/usr/local/lib/v6k8s/nat64-up.sh",
         ]);
         assert.equal(files.get("/usr/local/lib/v6k8s/nat64-up.sh")?.mode, "0755");
     });

@@ -2,8 +2,16 @@ import { strict as assert } from "assert";
 import fc from "fast-check";
 import { Prefix, formatV6 } from "../../components/network/prefix";
 import {
-    NodePlanInput, nat64Prefix, nodeGuaPrefix, nodeUlaPrefix, planCluster, planNode, planToJson, podPrefix,
-    podRange, servicePrefix,
+    NodePlanInput,
+    nat64Prefix,
+    nodeGuaPrefix,
+    nodeUlaPrefix,
+    planCluster,
+    planNode,
+    planToJson,
+    podPrefix,
+    podRange,
+    servicePrefix,
 } from "../../components/network/plan";
 
 const CLUSTER = Prefix.parse("fd8a:31c2:7c1f:1::/64");
@@ -78,13 +86,17 @@ describe("address plan rules (seed: Networking)", () => {
     });
 
     it("a node without IPv4 has no NAT64 prefix; an hcloud node has no GUA yet", () => {
-        const json = planToJson(planCluster(CLUSTER, undefined, [
-            { name: "a", index: 1, roles: ["worker"], gua: null, ipv4: false },
-        ]));
+        const json = planToJson(planCluster(CLUSTER, undefined, [{ name: "a", index: 1, roles: ["worker"], gua: null, ipv4: false }]));
         assert.deepEqual(json.nodes[0], {
-            name: "a", index: 1, roles: ["worker"],
-            ula: "fd8a:31c2:7c1f:1:1::/80", wireguard: "fd8a:31c2:7c1f:1:1::1", podUla: "fd8a:31c2:7c1f:1:1:1::/96",
-            gua: null, podGua: null, nat64: null,
+            name: "a",
+            index: 1,
+            roles: ["worker"],
+            ula: "fd8a:31c2:7c1f:1:1::/80",
+            wireguard: "fd8a:31c2:7c1f:1:1::1",
+            podUla: "fd8a:31c2:7c1f:1:1:1::/96",
+            gua: null,
+            podGua: null,
+            nat64: null,
         });
     });
 });
@@ -122,47 +134,66 @@ function pairwiseDisjoint(prefixes: Prefix[]): boolean {
 
 describe("address plan properties", () => {
     it("no two allocated prefixes overlap; each /96 lies in its own node's /80", () => {
-        fc.assert(fc.property(nodesArb, (nodes) => {
-            const plan = planCluster(CLUSTER, undefined, nodes);
-            // Leaves: what is actually routed somewhere (services, pod and NAT64 /96s).
-            const leaves = [plan.cluster.services, ...plan.nodes.flatMap((n) => present([n.podUla, n.podGua, n.nat64]))];
-            // Node /80s, plus the services /80 the first index reserves.
-            const node80s = [CLUSTER.subnet(80, 0), ...plan.nodes.flatMap((n) => present([n.ula, n.gua]))];
-            if (!pairwiseDisjoint(leaves) || !pairwiseDisjoint(node80s)) return false;
-            return plan.nodes.every((n) =>
-                CLUSTER.contains(n.ula) &&
-                n.ula.contains(n.podUla) &&
-                (n.nat64 === null || n.ula.contains(n.nat64)) &&
-                (n.gua === null || (n.podGua !== null && n.gua.contains(n.podGua))),
-            );
-        }), { numRuns: 200 });
+        fc.assert(
+            fc.property(nodesArb, (nodes) => {
+                const plan = planCluster(CLUSTER, undefined, nodes);
+                // Leaves: what is actually routed somewhere (services, pod and NAT64 /96s).
+                const leaves = [plan.cluster.services, ...plan.nodes.flatMap((n) => present([n.podUla, n.podGua, n.nat64]))];
+                // Node /80s, plus the services /80 the first index reserves.
+                const node80s = [CLUSTER.subnet(80, 0), ...plan.nodes.flatMap((n) => present([n.ula, n.gua]))];
+                if (!pairwiseDisjoint(leaves) || !pairwiseDisjoint(node80s)) return false;
+                return plan.nodes.every(
+                    (n) =>
+                        CLUSTER.contains(n.ula) &&
+                        n.ula.contains(n.podUla) &&
+                        (n.nat64 === null || n.ula.contains(n.nat64)) &&
+                        (n.gua === null || (n.podGua !== null && n.gua.contains(n.podGua))),
+                );
+            }),
+            { numRuns: 200 },
+        );
     });
 
     it("adding a node never changes another node's addresses", () => {
-        fc.assert(fc.property(nodesArb, fc.integer({ min: 0, max: 1000 }), (nodes, pick) => {
-            const added = nodes[pick % nodes.length];
-            const others = nodes.filter((n) => n !== added);
-            const before = planToJson(planCluster(CLUSTER, undefined, others));
-            const after = planToJson(planCluster(CLUSTER, undefined, [...others.slice(0, pick % (others.length + 1)), added, ...others.slice(pick % (others.length + 1))]));
-            for (const node of before.nodes) {
-                assert.deepEqual(after.nodes.find((n) => n.name === node.name), node);
-            }
-            assert.deepEqual(after.cluster, before.cluster);
-        }), { numRuns: 200 });
+        fc.assert(
+            fc.property(nodesArb, fc.integer({ min: 0, max: 1000 }), (nodes, pick) => {
+                const added = nodes[pick % nodes.length];
+                const others = nodes.filter((n) => n !== added);
+                const before = planToJson(planCluster(CLUSTER, undefined, others));
+                const after = planToJson(
+                    planCluster(CLUSTER, undefined, [
+                        ...others.slice(0, pick % (others.length + 1)),
+                        added,
+                        ...others.slice(pick % (others.length + 1)),
+                    ]),
+                );
+                for (const node of before.nodes) {
+                    assert.deepEqual(
+                        after.nodes.find((n) => n.name === node.name),
+                        node,
+                    );
+                }
+                assert.deepEqual(after.cluster, before.cluster);
+            }),
+            { numRuns: 200 },
+        );
     });
 
     it("every address is printed in RFC 5952 form (lower case, longest zero run compressed)", () => {
-        fc.assert(fc.property(nodesArb, (nodes) => {
-            const json = planToJson(planCluster(CLUSTER, undefined, nodes));
-            for (const n of json.nodes) {
-                for (const text of [n.ula, n.wireguard, n.podUla, n.gua, n.podGua, n.nat64]) {
-                    if (text === null) continue;
-                    const addr = text.split("/")[0];
-                    assert.equal(addr, addr.toLowerCase());
-                    assert.equal(formatV6(Prefix.parse(`${addr}/128`).network), addr);
-                    assert.ok(!/(^|:)0[0-9a-f]/.test(addr), `leading zero in ${addr}`);
+        fc.assert(
+            fc.property(nodesArb, (nodes) => {
+                const json = planToJson(planCluster(CLUSTER, undefined, nodes));
+                for (const n of json.nodes) {
+                    for (const text of [n.ula, n.wireguard, n.podUla, n.gua, n.podGua, n.nat64]) {
+                        if (text === null) continue;
+                        const addr = text.split("/")[0];
+                        assert.equal(addr, addr.toLowerCase());
+                        assert.equal(formatV6(Prefix.parse(`${addr}/128`).network), addr);
+                        assert.ok(!/(^|:)0[0-9a-f]/.test(addr), `leading zero in ${addr}`);
+                    }
                 }
-            }
-        }), { numRuns: 100 });
+            }),
+            { numRuns: 100 },
+        );
     });
 });

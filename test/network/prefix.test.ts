@@ -25,7 +25,10 @@ describe("Prefix", () => {
     ];
     for (const [input, message] of rejects) {
         it(`rejects ${input}`, () => {
-            assert.throws(() => Prefix.parse(input), (e: Error) => e instanceof RangeError && message.test(e.message));
+            assert.throws(
+                () => Prefix.parse(input),
+                (e: Error) => e instanceof RangeError && message.test(e.message),
+            );
         });
     }
 

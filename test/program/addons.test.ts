@@ -55,9 +55,13 @@ describe("cluster services under Pulumi mocks", function () {
 
             it("every Kubernetes object uses that provider, so everything Kubernetes waits for the kubelets", () => {
                 const objects = kubernetesObjects(prod);
-                assert.deepEqual(objects.map((o) => o.type.split(":")[1]).filter((t, i, a) => a.indexOf(t) === i).sort(), [
-                    "admissionregistration.k8s.io/v1", "apps/v1", "core/v1", "policy/v1", "rbac.authorization.k8s.io/v1",
-                ]);
+                assert.deepEqual(
+                    objects
+                        .map((o) => o.type.split(":")[1])
+                        .filter((t, i, a) => a.indexOf(t) === i)
+                        .sort(),
+                    ["admissionregistration.k8s.io/v1", "apps/v1", "core/v1", "policy/v1", "rbac.authorization.k8s.io/v1"],
+                );
                 assert.ok(objects.length >= 14, `${objects.length} objects`);
                 // The engine creates a resource only after its provider: through the provider, every
                 // object waits for the control plane and the kubelets.
@@ -77,7 +81,8 @@ describe("cluster services under Pulumi mocks", function () {
                 const listed = [...expression.matchAll(/'([0-9a-f:]+)'/g)].map((m) => m[1]);
                 // Four dedicated hosts from the file, two hcloud servers as the mock assigns them.
                 assert.equal(listed.length, 6);
-                for (const a of ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2"]) assert.ok(listed.includes(a), a);
+                for (const a of ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2"])
+                    assert.ok(listed.includes(a), a);
                 assert.equal(listed.filter((a) => a.startsWith("2001:db8:c0de:")).length, 2);
             });
 
@@ -86,7 +91,9 @@ describe("cluster services under Pulumi mocks", function () {
             });
 
             it("NAT64 runs on the IPv4 host only, after its network activation and mesh; every host's DNS after the gateway", () => {
-                const gatewaySteps = prod.filter((r) => r.name.startsWith("nat64-") && r.type === "command:remote:Command").map((r) => r.name);
+                const gatewaySteps = prod
+                    .filter((r) => r.name.startsWith("nat64-") && r.type === "command:remote:Command")
+                    .map((r) => r.name);
                 // Every other host has the step that undoes a gateway it may have been (test/program/hostLosses.test.ts).
                 const cleanups = ["cp2", "cp3", "w1", "w2", "w3"].map((h) => `nat64-${h}-cleanup`);
                 assert.deepEqual(gatewaySteps.sort(), ["nat64-cp1-activate", "nat64-cp1-files", ...cleanups].sort());
@@ -102,7 +109,10 @@ describe("cluster services under Pulumi mocks", function () {
 
             it("exports the DNS records of the example service: AAAA for cp1 and w1, A for cp1", async () => {
                 const records = (await resolve(outputs.dnsRecords as object[])) as { service: string; zone: string[] }[];
-                assert.deepEqual(records.map((r) => r.service), ["hello/hello"]);
+                assert.deepEqual(
+                    records.map((r) => r.service),
+                    ["hello/hello"],
+                );
                 assert.deepEqual(records[0].zone, [
                     "hello.example.org. 300 IN AAAA 2001:db8:10a:1f2e::2",
                     "hello.example.org. 300 IN AAAA 2001:db8:20a:5d00::2",
@@ -121,14 +131,23 @@ describe("cluster services under Pulumi mocks", function () {
         });
 
         it("every IPv4 host is a gateway; its files map inbound IPv4 to its own public IPv6, hcloud's included", () => {
-            const names = rs.filter((r) => r.name.startsWith("nat64-") && r.name.endsWith("-files")).map((r) => r.name).sort();
+            const names = rs
+                .filter((r) => r.name.startsWith("nat64-") && r.name.endsWith("-files"))
+                .map((r) => r.name)
+                .sort();
             assert.deepEqual(names, ["nat64-gw3-files", "nat64-gw7-files", "nat64-h9-files"]);
             const files = (h: string) => decodeInstalledFiles(unwrap<string>(get(rs, `nat64-${h}-files`).inputs.create));
             assert.match(files("gw3").get("/etc/v6k8s/tayga.conf")!.content, /^map 192\.168\.255\.2 2001:db8:a:3::2$/m);
-            assert.match(files("gw3").get("/usr/local/lib/v6k8s/nat64-inbound.sh")!.content, /--dport 25 .*\n.*--dport 80 .*\n.*--dport 443 /);
+            assert.match(
+                files("gw3").get("/usr/local/lib/v6k8s/nat64-inbound.sh")!.content,
+                /--dport 25 .*\n.*--dport 80 .*\n.*--dport 443 /,
+            );
             assert.doesNotMatch(files("gw7").get("/etc/v6k8s/tayga.conf")!.content, /^map /m, "no ports, no map");
             assert.match(files("h9").get("/etc/v6k8s/tayga.conf")!.content, /^map 192\.168\.255\.2 2001:db8:c0de:[0-9a-f]+::1$/m);
-            assert.match(files("h9").get("/usr/local/lib/v6k8s/nat64-inbound.sh")!.content, /-d 198\.51\.100\.7\/32 -p tcp -m tcp --dport 80 /);
+            assert.match(
+                files("h9").get("/usr/local/lib/v6k8s/nat64-inbound.sh")!.content,
+                /-d 198\.51\.100\.7\/32 -p tcp -m tcp --dport 80 /,
+            );
         });
 
         it("the service's externalIPs are its hosts' public IPv6 addresses; the records add A for IPv4 hosts", async () => {
@@ -137,23 +156,38 @@ describe("cluster services under Pulumi mocks", function () {
             const spec = svc.inputs.spec as { externalIPs: string[] };
             assert.equal(spec.externalIPs.length, 3);
             assert.deepEqual(spec.externalIPs.slice(0, 2), ["2001:db8:a:3::2", "2001:db8:a:1::2"]);
-            const [records] = (await resolve(outputs.dnsRecords as object[])) as { records: { type: string; host: string }[]; zone: string[] }[];
-            assert.deepEqual(records.records.map((r) => `${r.type} ${r.host}`), ["AAAA gw3", "AAAA cp1", "AAAA h9", "A gw3", "A h9"]);
+            const [records] = (await resolve(outputs.dnsRecords as object[])) as {
+                records: { type: string; host: string }[];
+                zone: string[];
+            }[];
+            assert.deepEqual(
+                records.records.map((r) => `${r.type} ${r.host}`),
+                ["AAAA gw3", "AAAA cp1", "AAAA h9", "A gw3", "A h9"],
+            );
             assert.deepEqual(records.zone, [], "no dnsName, no zone lines");
         });
 
         it("the hcloud firewall opens the service's ports (h9 serves it); the host firewall opens ipv4Ports to the NAT64 /96 only", () => {
             const rules = get(rs, "hcloud-firewall").inputs.rules as { protocol: string; port?: string; sourceIps: string[] }[];
-            assert.deepEqual(rules.map((r) => `${r.protocol}/${r.port ?? "-"}`).sort(), ["icmp/-", "tcp/22", "tcp/443", "tcp/80", "udp/51820"]);
-            const fw = decodeInstalledFiles(unwrap<string>(get(rs, "node-gw3-files").inputs.create)).get("/etc/v6k8s/host-firewall.nft")!.content;
+            assert.deepEqual(rules.map((r) => `${r.protocol}/${r.port ?? "-"}`).sort(), [
+                "icmp/-",
+                "tcp/22",
+                "tcp/443",
+                "tcp/80",
+                "udp/51820",
+            ]);
+            const fw = decodeInstalledFiles(unwrap<string>(get(rs, "node-gw3-files").inputs.create)).get(
+                "/etc/v6k8s/host-firewall.nft",
+            )!.content;
             assert.match(fw, /ip6 saddr \{ fd8a:31c2:7c1f:1:3:64::\/96 \} tcp dport 25 accept/);
         });
 
         it("hosts resolve through two gateways' DNS64 resolvers, then an upstream", () => {
             const conf = decodeInstalledFiles(get(rs, "dns-cp1").inputs.create as string).get("/etc/resolv.conf")!.content;
-            assert.deepEqual(conf.split("\n").filter((l) => l.startsWith("nameserver")), [
-                "nameserver fd8a:31c2:7c1f:1:3::1", "nameserver fd8a:31c2:7c1f:1:7::1", "nameserver 2a01:4ff:ff00::add:1",
-            ]);
+            assert.deepEqual(
+                conf.split("\n").filter((l) => l.startsWith("nameserver")),
+                ["nameserver fd8a:31c2:7c1f:1:3::1", "nameserver fd8a:31c2:7c1f:1:7::1", "nameserver 2a01:4ff:ff00::add:1"],
+            );
             for (const gw of ["gw3", "gw7", "h9"]) assert.ok(get(rs, "dns-cp1").dependsOn.includes(`nat64-${gw}-activate`));
         });
     });
@@ -163,7 +197,11 @@ describe("cluster services under Pulumi mocks", function () {
         raw.cluster.kubernetesProviderServer = "https://127.0.0.1:16443";
         const { resources, outputs } = await sharedRun(raw);
         assert.match(unwrap<string>(get(resources, PROVIDER).inputs.kubeconfig), /server: https:\/\/127\.0\.0\.1:16443/);
-        assert.match((await resolve(outputs.kubeconfig as string))!, /server: https:\/\/\[2001:db8:10a:1f2e::2\]:6443/, "the admin kubeconfig is unchanged");
+        assert.match(
+            (await resolve(outputs.kubeconfig as string))!,
+            /server: https:\/\/\[2001:db8:10a:1f2e::2\]:6443/,
+            "the admin kubeconfig is unchanged",
+        );
     });
 
     it("adding a worker changes no gateway, DNS step or Kubernetes object but the externalIPs policy (which allows its address)", async function () {
@@ -173,7 +211,9 @@ describe("cluster services under Pulumi mocks", function () {
         const raw = prodRaw() as RawConfig;
         raw.nodes.push(dedicated("w4", 14, ["worker"], "2001:db8:20b::/64"));
         const after = (await sharedRun(raw)).resources;
-        const mine = before.filter((r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes" && r.name !== POLICY);
+        const mine = before.filter(
+            (r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes" && r.name !== POLICY,
+        );
         assert.ok(mine.length > 20);
         for (const r of mine) assert.deepEqual(get(after, r.name).inputs, r.inputs, `${r.name} changed`);
         assert.ok(after.some((r) => r.name === "dns-w4"));
@@ -184,6 +224,9 @@ describe("cluster services under Pulumi mocks", function () {
 
     it("the example stack's config is what the tests above assume", () => {
         const c = prodStackConfig();
-        assert.deepEqual(c.services.map((s) => [s.name, s.hosts]), [["hello", ["cp1", "w1"]]]);
+        assert.deepEqual(
+            c.services.map((s) => [s.name, s.hosts]),
+            [["hello", ["cp1", "w1"]]],
+        );
     });
 });

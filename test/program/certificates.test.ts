@@ -22,7 +22,9 @@ const LEAF = "tls:index/locallySignedCert:LocallySignedCert";
 async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: string[] }> {
     const warnings: string[] = [];
     const original = console.warn;
-    console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(" ")); };
+    console.warn = (...args: unknown[]) => {
+        warnings.push(args.map(String).join(" "));
+    };
     try {
         return { value: await fn(), warnings };
     } finally {
@@ -74,6 +76,9 @@ describe("certificate expiry under Pulumi mocks", function () {
             return resolve(run.outputs.certificateExpiry as Record<string, string>);
         });
         assert.equal(expiry, undefined);
-        assert.deepEqual(warnings.filter((w) => w.includes("renewal window")), []);
+        assert.deepEqual(
+            warnings.filter((w) => w.includes("renewal window")),
+            [],
+        );
     });
 });

@@ -10,7 +10,17 @@ import { projectKeys } from "../../components/config/stackFile";
 import { NOTHING_TO_REAPPLY } from "../../components/hosts/render/commands";
 import { sha256 } from "../../components/common/hash";
 import { fakeHostKey } from "../support/hostKeys";
-import { PROJECT, RecordedResource, SECRET_SIG, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, UNKNOWN, defaultOutputs, isMembershipCommand, runProgram } from "../support/pulumiMocks";
+import {
+    PROJECT,
+    RecordedResource,
+    SECRET_SIG,
+    TEST_ENCRYPTION_KEY,
+    TEST_SSH_KEY,
+    UNKNOWN,
+    defaultOutputs,
+    isMembershipCommand,
+    runProgram,
+} from "../support/pulumiMocks";
 
 const COMMAND = "command:remote:Command";
 
@@ -29,11 +39,15 @@ function secretsIn(value: unknown, at = ""): string[] {
     return [];
 }
 
-const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v);
+const unwrap = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
 
 /** The ways a key could show in a command's text: PEM markers, its PEM body, its base64. */
 function keyTraces(pem: string): string[] {
-    const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("\n");
+    const body = pem
+        .split("\n")
+        .filter((l) => l && !l.startsWith("-----"))
+        .join("\n");
     return [Buffer.from(pem).toString("base64"), body];
 }
 
@@ -73,7 +87,8 @@ describe("every remote command, under engine-like mocks", function () {
     });
 
     it("no command text (create, update, delete) holds key material; keys go on stdin, as a secret", () => {
-        const keys = runs.update.filter((r) => r.type === "tls:index/privateKey:PrivateKey")
+        const keys = runs.update
+            .filter((r) => r.type === "tls:index/privateKey:PrivateKey")
             .map((r) => String(defaultOutputs(r).privateKeyPem));
         assert.ok(keys.length > 30, "the mock PKI made its keys");
         const traces = [...keys, TEST_SSH_KEY].flatMap(keyTraces);
@@ -103,7 +118,8 @@ describe("every remote command, under engine-like mocks", function () {
             }
             const triggers = c.inputs.triggers as string[];
             assert.ok(triggers.includes(sha256(String(unwrap(c.inputs.create)))), `${c.name}: a trigger hashes its create`);
-            if (c.inputs.stdin !== undefined) assert.ok(triggers.includes(sha256(String(unwrap(c.inputs.stdin)))), `${c.name}: a trigger hashes its stdin`);
+            if (c.inputs.stdin !== undefined)
+                assert.ok(triggers.includes(sha256(String(unwrap(c.inputs.stdin)))), `${c.name}: a trigger hashes its stdin`);
             // The key step's stdout feeds the mesh: its update prints the key again (the script keeps it).
             const update = c.name.endsWith("-wireguard-key") ? unwrap(c.inputs.create) : NOTHING_TO_REAPPLY;
             assert.equal(unwrap(c.inputs.update), update, `${c.name}: update`);
@@ -111,12 +127,20 @@ describe("every remote command, under engine-like mocks", function () {
     });
 
     it("a new SSH key changes no command's triggers, create or stdin: only the connection (an update, which re-applies nothing)", async () => {
-        const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
-        const after = (await runProgram(prodConfig(), { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })).resources.filter((r) => r.type === COMMAND);
+        const otherKey = generateKeyPairSync("ed25519", {
+            privateKeyEncoding: { type: "pkcs8", format: "pem" },
+            publicKeyEncoding: { type: "spki", format: "pem" },
+        }).privateKey;
+        const after = (
+            await runProgram(prodConfig(), {
+                secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY },
+            })
+        ).resources.filter((r) => r.type === COMMAND);
         assert.equal(after.length, commands("update").length);
         for (const c of commands("update")) {
             const d = after.find((x) => x.name === c.name)!;
-            for (const field of ["triggers", "create", "stdin", "update"]) assert.deepEqual(d.inputs[field], c.inputs[field], `${c.name}.${field}`);
+            for (const field of ["triggers", "create", "stdin", "update"])
+                assert.deepEqual(d.inputs[field], c.inputs[field], `${c.name}.${field}`);
             assert.notDeepEqual(d.inputs.connection, c.inputs.connection, `${c.name}: the new key is used`);
             // Without an `update`, pulumi-command runs `create` again on any input change.
             assert.notEqual(d.inputs.update, undefined, `${c.name}: a connection change runs its update, not its create`);
@@ -128,14 +152,20 @@ describe("every remote command, under engine-like mocks", function () {
         const nodes = raw.nodes as Record<string, unknown>[];
         nodes.find((n) => n.name === "cp2")!.hostKey = `${fakeHostKey("cp2 reinstalled")} root@cp2`;
         const reinstalled = (await runProgram(raw)).resources.filter((r) => r.type === COMMAND);
-        const replaced = (await runProgram(prodConfig(), { id: (r) => (r.name === "hcloud-w3" ? "4242" : undefined) })).resources.filter((r) => r.type === COMMAND);
+        const replaced = (await runProgram(prodConfig(), { id: (r) => (r.name === "hcloud-w3" ? "4242" : undefined) })).resources.filter(
+            (r) => r.type === COMMAND,
+        );
         const onHost = (name: string, host: string) => name.endsWith(`-${host}`) || name.includes(`-${host}-`);
-        for (const [host, after] of [["cp2", reinstalled], ["w3", replaced]] as const) {
+        for (const [host, after] of [
+            ["cp2", reinstalled],
+            ["w3", replaced],
+        ] as const) {
             for (const c of commands("update")) {
                 const changed = JSON.stringify(after.find((x) => x.name === c.name)!.inputs.triggers) !== JSON.stringify(c.inputs.triggers);
                 // The cluster-wide readiness check re-runs after a control-plane node is re-applied.
                 // A new machine is the same member of the cluster: its membership commands stay.
-                const expected = (onHost(c.name, host) && !isMembershipCommand(c.name)) || (host === "cp2" && c.name === "k8s-control-plane-ready");
+                const expected =
+                    (onHost(c.name, host) && !isMembershipCommand(c.name)) || (host === "cp2" && c.name === "k8s-control-plane-ready");
                 assert.equal(changed, expected, `${host}: ${c.name} ${expected ? "re-runs" : "stays"}`);
             }
         }

@@ -25,8 +25,9 @@ function tsFiles(dir: string): string[] {
 }
 
 function extendsComponentResource(c: ts.ClassDeclaration): boolean {
-    return (c.heritageClauses ?? []).some((h) => h.token === ts.SyntaxKind.ExtendsKeyword
-        && h.types.some((t) => t.expression.getText() === "pulumi.ComponentResource"));
+    return (c.heritageClauses ?? []).some(
+        (h) => h.token === ts.SyntaxKind.ExtendsKeyword && h.types.some((t) => t.expression.getText() === "pulumi.ComponentResource"),
+    );
 }
 
 function components(): Component[] {
@@ -45,17 +46,21 @@ function components(): Component[] {
 }
 
 const hasJsDoc = (n: ts.Node) => ts.getJSDocCommentsAndTags(n).length > 0;
-const hasModifier = (n: ts.Node, kind: ts.SyntaxKind) => (ts.canHaveModifiers(n) ? ts.getModifiers(n) ?? [] : []).some((m) => m.kind === kind);
+const hasModifier = (n: ts.Node, kind: ts.SyntaxKind) =>
+    (ts.canHaveModifiers(n) ? (ts.getModifiers(n) ?? []) : []).some((m) => m.kind === kind);
 const nameOf = (n: ts.PropertyName) => (ts.isIdentifier(n) || ts.isStringLiteral(n) ? n.text : n.getText());
 
 /** Public readonly instance properties (no `private`, `protected`, `static`, `#name`). */
 function publicFields(c: ts.ClassDeclaration): ts.PropertyDeclaration[] {
-    return c.members.filter((m): m is ts.PropertyDeclaration => ts.isPropertyDeclaration(m)
-        && hasModifier(m, ts.SyntaxKind.ReadonlyKeyword)
-        && !hasModifier(m, ts.SyntaxKind.PrivateKeyword)
-        && !hasModifier(m, ts.SyntaxKind.ProtectedKeyword)
-        && !hasModifier(m, ts.SyntaxKind.StaticKeyword)
-        && !ts.isPrivateIdentifier(m.name));
+    return c.members.filter(
+        (m): m is ts.PropertyDeclaration =>
+            ts.isPropertyDeclaration(m) &&
+            hasModifier(m, ts.SyntaxKind.ReadonlyKeyword) &&
+            !hasModifier(m, ts.SyntaxKind.PrivateKeyword) &&
+            !hasModifier(m, ts.SyntaxKind.ProtectedKeyword) &&
+            !hasModifier(m, ts.SyntaxKind.StaticKeyword) &&
+            !ts.isPrivateIdentifier(m.name),
+    );
 }
 
 /** The interface named by the constructor's `args` parameter (declared in the same file). */
@@ -71,8 +76,12 @@ function argsInterface(c: Component): ts.InterfaceDeclaration | undefined {
 function registerOutputsCalls(c: ts.ClassDeclaration): ts.CallExpression[] {
     const calls: ts.CallExpression[] = [];
     const visit = (n: ts.Node) => {
-        if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression)
-            && n.expression.expression.kind === ts.SyntaxKind.ThisKeyword && n.expression.name.text === "registerOutputs") {
+        if (
+            ts.isCallExpression(n) &&
+            ts.isPropertyAccessExpression(n.expression) &&
+            n.expression.expression.kind === ts.SyntaxKind.ThisKeyword &&
+            n.expression.name.text === "registerOutputs"
+        ) {
             calls.push(n);
         }
         ts.forEachChild(n, visit);
@@ -96,8 +105,19 @@ describe("component shape (JSDoc and registerOutputs)", () => {
 
     it("finds the program's components", () => {
         const names = all.map((c) => c.name);
-        for (const expected of ["ClusterServices", "HostDns", "Nat64Gateway", "Nat64Cleanup", "PublicService", "KubernetesCluster",
-            "NodeKubernetes", "ClusterPki", "HcloudHosts", "Mesh", "NodeNetwork"]) {
+        for (const expected of [
+            "ClusterServices",
+            "HostDns",
+            "Nat64Gateway",
+            "Nat64Cleanup",
+            "PublicService",
+            "KubernetesCluster",
+            "NodeKubernetes",
+            "ClusterPki",
+            "HcloudHosts",
+            "Mesh",
+            "NodeNetwork",
+        ]) {
             assert.ok(names.includes(expected), `${expected} not found among ${names.join(", ")}`);
         }
     });
@@ -105,7 +125,9 @@ describe("component shape (JSDoc and registerOutputs)", () => {
     for (const c of all) {
         describe(`${c.name} (${c.file})`, () => {
             it("documents every public readonly field", () => {
-                const missing = publicFields(c.node).filter((f) => !hasJsDoc(f)).map((f) => nameOf(f.name));
+                const missing = publicFields(c.node)
+                    .filter((f) => !hasJsDoc(f))
+                    .map((f) => nameOf(f.name));
                 assert.deepEqual(missing, [], `${c.name}: public fields without a JSDoc comment`);
             });
 
@@ -122,8 +144,13 @@ describe("component shape (JSDoc and registerOutputs)", () => {
                 assert.equal(calls[0].arguments.length, 1, `${c.name}: registerOutputs without an object`);
                 const keys = literalKeys(calls[0].arguments[0]);
                 assert.ok(Array.isArray(keys), `${c.name}: ${keys}`);
-                assert.deepEqual([...keys].sort(), publicFields(c.node).map((f) => nameOf(f.name)).sort(),
-                    `${c.name}: registerOutputs keys vs public readonly fields`);
+                assert.deepEqual(
+                    [...keys].sort(),
+                    publicFields(c.node)
+                        .map((f) => nameOf(f.name))
+                        .sort(),
+                    `${c.name}: registerOutputs keys vs public readonly fields`,
+                );
             });
         });
     }

@@ -41,16 +41,26 @@ function strings(value: unknown, secret = false, out: { text: string; secret: bo
 
 /** The hcloud host keys the mock tls provider made: name -> { private, public }. */
 function hcloudHostKeys(resources: readonly RecordedResource[]) {
-    return new Map(resources.filter((r) => r.type === SERVER).map((s) => {
-        const key = byName(resources, `hcloud-${String(s.inputs.name)}-host-key`);
-        const out = defaultOutputs(key);
-        return [String(s.inputs.name), { key, privateKey: String(out.privateKeyOpenssh), publicKey: String(out.publicKeyOpenssh).trim() }];
-    }));
+    return new Map(
+        resources
+            .filter((r) => r.type === SERVER)
+            .map((s) => {
+                const key = byName(resources, `hcloud-${String(s.inputs.name)}-host-key`);
+                const out = defaultOutputs(key);
+                return [
+                    String(s.inputs.name),
+                    { key, privateKey: String(out.privateKeyOpenssh), publicKey: String(out.publicKeyOpenssh).trim() },
+                ];
+            }),
+    );
 }
 
 /** The ways a private key could show: its text, its body without the armour lines, its base64. */
 function traces(pem: string): string[] {
-    const body = pem.split("\n").filter((l) => l && !l.startsWith("-----")).join("\n");
+    const body = pem
+        .split("\n")
+        .filter((l) => l && !l.startsWith("-----"))
+        .join("\n");
     return [pem.trim(), body, Buffer.from(pem).toString("base64")];
 }
 
@@ -68,7 +78,8 @@ describe("SSH host keys under Pulumi mocks", function () {
             if (n.kind === "dedicated") expected.set(String(n.name), String(n.hostKey));
         }
         // The mock tls provider's public key of `hcloud-<node>-host-key`.
-        for (const s of prod.filter((r) => r.type === SERVER)) expected.set(String(s.inputs.name), fakeHostKey(`hcloud-${String(s.inputs.name)}-host-key`));
+        for (const s of prod.filter((r) => r.type === SERVER))
+            expected.set(String(s.inputs.name), fakeHostKey(`hcloud-${String(s.inputs.name)}-host-key`));
         assert.equal(expected.size, 6, "every prod node has an expected key");
         // Which host a command runs on, by the address it connects to.
         const nodes = (await resolve(prodOutputs.nodes as object[])) as { name: string; publicAddress: string; hostKey: string }[];
@@ -120,7 +131,8 @@ describe("SSH host keys under Pulumi mocks", function () {
         for (const c of prod.filter((r) => r.type === COMMAND)) {
             for (const field of ["create", "update", "delete", "stdin", "triggers", "connection", "environment"]) {
                 const text = JSON.stringify(c.inputs[field] ?? null);
-                for (const t of secrets) assert.ok(!text.includes(JSON.stringify(t).slice(1, -1)), `${c.name}.${field} carries a host private key`);
+                for (const t of secrets)
+                    assert.ok(!text.includes(JSON.stringify(t).slice(1, -1)), `${c.name}.${field} carries a host private key`);
             }
         }
         const outputs = JSON.stringify(await resolve(prodOutputs as never));
@@ -131,21 +143,38 @@ describe("SSH host keys under Pulumi mocks", function () {
         const raw = baseConfig();
         const before = (await sharedRun(raw)).resources;
         raw.nodes.push(hcloud("w9", 19, ["worker"]));
-        const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
-        const after = (await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })).resources;
+        const otherKey = generateKeyPairSync("ed25519", {
+            privateKeyEncoding: { type: "pkcs8", format: "pem" },
+            publicKeyEncoding: { type: "spki", format: "pem" },
+        }).privateKey;
+        const after = (
+            await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })
+        ).resources;
         assert.deepEqual(byName(after, "hcloud-w2").inputs.userData, byName(before, "hcloud-w2").inputs.userData);
         assert.deepEqual(byName(after, "hcloud-w2-host-key").inputs, byName(before, "hcloud-w2-host-key").inputs);
-        assert.notDeepEqual(byName(after, "hcloud-w9").inputs.userData, byName(after, "hcloud-w2").inputs.userData, "each server has its own key");
+        assert.notDeepEqual(
+            byName(after, "hcloud-w9").inputs.userData,
+            byName(after, "hcloud-w2").inputs.userData,
+            "each server has its own key",
+        );
     });
 
     it("a dedicated node without hostKey is a config error naming the key and where to read it, before any resource is declared", async () => {
         const raw = baseConfig();
         delete raw.nodes[1].hostKey;
         const declared: string[] = [];
-        await assert.rejects(runProgram(raw, { outputs: (r) => { declared.push(r.name); return {}; } }), (e: Error) => {
-            assert.match(e.message, /nodes\[1\]\.hostKey: is required: .*ssh-keyscan -t ed25519 2001:db8:a:2::2/);
-            return true;
-        });
+        await assert.rejects(
+            runProgram(raw, {
+                outputs: (r) => {
+                    declared.push(r.name);
+                    return {};
+                },
+            }),
+            (e: Error) => {
+                assert.match(e.message, /nodes\[1\]\.hostKey: is required: .*ssh-keyscan -t ed25519 2001:db8:a:2::2/);
+                return true;
+            },
+        );
         assert.deepEqual(declared, []);
     });
 });

@@ -15,7 +15,8 @@ import { sharedRun } from "../support/sharedRuns";
 import * as fs from "fs";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const unwrap = (v: unknown): string => (typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: string }).value : (v as string));
+const unwrap = (v: unknown): string =>
+    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: string }).value : (v as string);
 const COMMAND = "command:remote:Command";
 
 /** cp2 and cp3 are control-plane nodes, cp1 and cp3 NAT64 gateways. */
@@ -59,8 +60,9 @@ function upstream(rs: RecordedResource[], name: string, seen = new Set<string>()
     return seen;
 }
 
-const CONTROL_PLANE_MANIFESTS = ["etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml"]
-    .map((m) => `/etc/kubernetes/manifests/${m}`);
+const CONTROL_PLANE_MANIFESTS = ["etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml"].map(
+    (m) => `/etc/kubernetes/manifests/${m}`,
+);
 
 describe("what a host loses (the control-plane role, IPv4), under Pulumi mocks", function () {
     this.timeout(180_000);
@@ -97,7 +99,10 @@ describe("what a host loses (the control-plane role, IPv4), under Pulumi mocks",
         for (const p of old.keys()) assert.equal(fs.existsSync(`${s.root}${p}`), current.has(p), p);
         assert.ok(fs.existsSync(`${s.root}/etc/kubernetes/manifests/apiserver-proxy.yaml`), "the node-local proxy stays");
         // The static pods go first (the kubelet stops them), then what they used.
-        const removed = r.stdout.split("\n").filter((l) => l.startsWith("v6k8s: removing ")).map((l) => l.split(" ")[2].slice(s.root.length));
+        const removed = r.stdout
+            .split("\n")
+            .filter((l) => l.startsWith("v6k8s: removing "))
+            .map((l) => l.split(" ")[2].slice(s.root.length));
         assert.deepEqual(removed.slice(0, 4).sort(), [...CONTROL_PLANE_MANIFESTS].sort());
         assert.ok(removed.includes("/etc/kubernetes/controller-manager.conf") && removed.includes("/usr/local/lib/v6k8s/etcd-backup.sh"));
         assert.deepEqual(s.calls(), [
@@ -116,20 +121,45 @@ describe("what a host loses (the control-plane role, IPv4), under Pulumi mocks",
         const stdinOf = (rs: RecordedResource[]) => decodeStdinFiles(unwrap(get(rs, "k8s-cp2-pki").inputs.stdin));
         const [old, current] = [stdinOf(was), stdinOf(now)];
         const gone = [...old.keys()].filter((p) => !current.has(p));
-        for (const p of ["/etc/kubernetes/pki/etcd/server.key", "/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/encryption-config.yaml"]) {
+        for (const p of [
+            "/etc/kubernetes/pki/etcd/server.key",
+            "/etc/kubernetes/pki/apiserver.key",
+            "/etc/kubernetes/pki/sa.key",
+            "/etc/kubernetes/pki/encryption-config.yaml",
+        ]) {
             assert.ok(gone.includes(p), `${p} leaves the node`);
         }
         const s = scratchRoot();
         s.run(PKI_COMMAND, { input: filesOnStdin(s.reroot(old)) });
         s.run(PKI_COMMAND, { input: filesOnStdin(s.reroot(current)) });
         for (const p of old.keys()) assert.equal(fs.existsSync(`${s.root}${p}`), current.has(p), p);
-        assert.deepEqual(s.list(OWNERS.kubernetesPki), [...current.keys()].map((p) => `${s.root}${p}`));
+        assert.deepEqual(
+            s.list(OWNERS.kubernetesPki),
+            [...current.keys()].map((p) => `${s.root}${p}`),
+        );
     });
 
     it("IPv4 loss: the gateway's steps leave the graph, a cleanup step with the gateway's list takes their place, after every host's DNS and CoreDNS", () => {
-        const nat64 = (rs: RecordedResource[]) => rs.filter((r) => r.type === COMMAND && r.name.startsWith("nat64-")).map((r) => r.name).sort();
-        assert.deepEqual(nat64(was), ["nat64-cp1-activate", "nat64-cp1-files", "nat64-cp2-cleanup", "nat64-cp3-activate", "nat64-cp3-files", "nat64-w1-cleanup"]);
-        assert.deepEqual(nat64(now), ["nat64-cp1-activate", "nat64-cp1-files", "nat64-cp2-cleanup", "nat64-cp3-cleanup", "nat64-w1-cleanup"]);
+        const nat64 = (rs: RecordedResource[]) =>
+            rs
+                .filter((r) => r.type === COMMAND && r.name.startsWith("nat64-"))
+                .map((r) => r.name)
+                .sort();
+        assert.deepEqual(nat64(was), [
+            "nat64-cp1-activate",
+            "nat64-cp1-files",
+            "nat64-cp2-cleanup",
+            "nat64-cp3-activate",
+            "nat64-cp3-files",
+            "nat64-w1-cleanup",
+        ]);
+        assert.deepEqual(nat64(now), [
+            "nat64-cp1-activate",
+            "nat64-cp1-files",
+            "nat64-cp2-cleanup",
+            "nat64-cp3-cleanup",
+            "nat64-w1-cleanup",
+        ]);
         assert.equal(ownerOf(createOf(was, "nat64-cp3-files")), OWNERS.nat64);
         assert.equal(ownerOf(createOf(now, "nat64-cp3-cleanup")), OWNERS.nat64);
         // Tayga and the resolver stop only once nothing points at them any more.

@@ -7,7 +7,15 @@ import { projectKeys } from "../../components/config/stackFile";
 import { publicKeyOf } from "../../components/hosts/sshPublicKey";
 import { decodeInstalledFiles } from "../support/decodeFiles";
 import { RawConfig, dedicated, hcloud } from "../support/fixtures";
-import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, fakePublicKey, isMembershipCommand, resolve } from "../support/pulumiMocks";
+import {
+    PROJECT,
+    RecordedResource,
+    TEST_ENCRYPTION_KEY,
+    TEST_SSH_KEY,
+    fakePublicKey,
+    isMembershipCommand,
+    resolve,
+} from "../support/pulumiMocks";
 import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
 
@@ -67,7 +75,11 @@ describe("hosts and mesh under Pulumi mocks", function () {
         }
         const servers = prod.filter((r) => r.type === "hcloud:index/server:Server").map((r) => r.inputs.name);
         assert.deepEqual(servers.sort(), ["w2", "w3"]);
-        assert.equal(prod.filter((r) => r.type.startsWith("hcloud:index/placementGroup")).length, 0, "no hcloud control-plane -> no placement group");
+        assert.equal(
+            prod.filter((r) => r.type.startsWith("hcloud:index/placementGroup")).length,
+            0,
+            "no hcloud control-plane -> no placement group",
+        );
     });
 
     it("orders each host: server -> files -> activate -> wireguard-key -> mesh (after every key)", () => {
@@ -128,7 +140,12 @@ describe("hosts and mesh under Pulumi mocks", function () {
         const conf = decodeInstalledFiles(createOf(byName(prod, "mesh-cp1"))).get(WG_CONF)!.content;
         assert.match(conf, /^Address = fd8a:31c2:7c1f:1:1::1\/64$/m);
         assert.equal((conf.match(/^\[Peer\]$/gm) ?? []).length, 5);
-        assert.match(conf, new RegExp(`PublicKey = ${fakePublicKey("node-cp2-wireguard-key").replace(/[+/]/g, "\\$&")}\\nAllowedIPs = fd8a:31c2:7c1f:1:2::/80\\nEndpoint = \\[2001:db8:10b:2c41::2\\]:51820`));
+        assert.match(
+            conf,
+            new RegExp(
+                `PublicKey = ${fakePublicKey("node-cp2-wireguard-key").replace(/[+/]/g, "\\$&")}\\nAllowedIPs = fd8a:31c2:7c1f:1:2::/80\\nEndpoint = \\[2001:db8:10b:2c41::2\\]:51820`,
+            ),
+        );
         // hcloud peers use the address hcloud assigned (mock: 2001:db8:c0de:....::1).
         assert.match(conf, /# w2\nPublicKey = .*\nAllowedIPs = fd8a:31c2:7c1f:1:c::\/80\nEndpoint = \[2001:db8:c0de:[0-9a-f]+::1\]:51820/);
     });
@@ -143,11 +160,16 @@ describe("hosts and mesh under Pulumi mocks", function () {
     });
 
     it("replacements work on hcloud: a new SSH key gets a new name, a server is deleted before its successor", async () => {
-        const otherKey = generateKeyPairSync("ed25519", { privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
+        const otherKey = generateKeyPairSync("ed25519", {
+            privateKeyEncoding: { type: "pkcs8", format: "pem" },
+            publicKeyEncoding: { type: "spki", format: "pem" },
+        }).privateKey;
         const raw = threeNodes();
         raw.nodes.push(hcloud("h1", 4, ["worker"]));
         const before = (await sharedRun(raw)).resources;
-        const after = (await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })).resources;
+        const after = (
+            await sharedRun(raw, { secrets: { sshPrivateKey: otherKey, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY } })
+        ).resources;
         const [oldName, newName] = [before, after].map((rs) => byName(rs, "hcloud-ssh").inputs.name as string);
         assert.match(oldName, /^test-v6k8s-[0-9a-f]{8}$/);
         assert.match(newName, /^test-v6k8s-[0-9a-f]{8}$/);
@@ -194,11 +216,16 @@ describe("hosts and mesh under Pulumi mocks", function () {
             }
             const oldConf = decodeInstalledFiles(createOf(byName(before, `mesh-${host}`))).get(WG_CONF)!.content;
             const newConf = decodeInstalledFiles(createOf(byName(after, `mesh-${host}`))).get(WG_CONF)!.content;
-            assert.equal(newConf, `${oldConf}\n[Peer]\n# d\nPublicKey = ${fakePublicKey("node-d-wireguard-key")}\nAllowedIPs = fd8a:31c2:7c1f:1:4::/80\nEndpoint = [2001:db8:a:4::2]:51820\n`);
+            assert.equal(
+                newConf,
+                `${oldConf}\n[Peer]\n# d\nPublicKey = ${fakePublicKey("node-d-wireguard-key")}\nAllowedIPs = fd8a:31c2:7c1f:1:4::/80\nEndpoint = [2001:db8:a:4::2]:51820\n`,
+            );
         }
         // Every host must learn the new peer, so its mesh step runs again with its whole wg0.conf
         // (README, "Measured": N² bytes per membership change); no other step on the existing hosts does.
-        const changed = before.filter((r) => r.type === COMMAND && JSON.stringify(byName(after, r.name).inputs) !== JSON.stringify(r.inputs)).map((r) => r.name);
+        const changed = before
+            .filter((r) => r.type === COMMAND && JSON.stringify(byName(after, r.name).inputs) !== JSON.stringify(r.inputs))
+            .map((r) => r.name);
         assert.deepEqual(changed.sort(), ["mesh-a", "mesh-b", "mesh-c"]);
     });
 

@@ -46,10 +46,19 @@ describe("index.ts under Pulumi mocks (Pulumi.prod.yaml)", function () {
     });
 
     it("names a missing secret", async () => {
-        await assert.rejects(runProgram(baseConfig(), { secrets: { sshPrivateKey: "k" } }), /hcloudToken: is required: pulumi config set --secret hcloudToken/);
-        await assert.rejects(runProgram(baseConfig(), { secrets: { sshPrivateKey: "k", hcloudToken: "t" } }),
-            /encryptionKey: is required: head -c 32 \/dev\/urandom \| base64 \| pulumi config set --secret encryptionKey/);
-        await assert.rejects(runProgram(baseConfig(), { secrets: { sshPrivateKey: "k", hcloudToken: "t", encryptionKey: Buffer.alloc(24).toString("base64") } }),
-            /encryptionKey: the key is 24 bytes, secretbox needs exactly 32/);
+        await assert.rejects(
+            runProgram(baseConfig(), { secrets: { sshPrivateKey: "k" } }),
+            /hcloudToken: is required: pulumi config set --secret hcloudToken/,
+        );
+        await assert.rejects(
+            runProgram(baseConfig(), { secrets: { sshPrivateKey: "k", hcloudToken: "t" } }),
+            /encryptionKey: is required: head -c 32 \/dev\/urandom \| base64 \| pulumi config set --secret encryptionKey/,
+        );
+        await assert.rejects(
+            runProgram(baseConfig(), {
+                secrets: { sshPrivateKey: "k", hcloudToken: "t", encryptionKey: Buffer.alloc(24).toString("base64") },
+            }),
+            /encryptionKey: the key is 24 bytes, secretbox needs exactly 32/,
+        );
     });
 });

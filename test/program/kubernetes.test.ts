@@ -70,14 +70,20 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         assert.equal(ready.type, "command:local:Command");
         assert.equal(ready.inputs.create, undefined, "the barrier runs nothing");
         for (const m of ["cp1", "cp2", "cp3", "w1", "w2", "w3"]) {
-            assert.ok(ready.dependsOn.includes(`mesh-${m}`) && ready.dependsOn.includes(`dns-${m}`), `hosts-ready after mesh-${m} and dns-${m}`);
+            assert.ok(
+                ready.dependsOn.includes(`mesh-${m}`) && ready.dependsOn.includes(`dns-${m}`),
+                `hosts-ready after mesh-${m} and dns-${m}`,
+            );
         }
     });
 
     it("upgrades control-plane nodes one at a time, then waits for the control plane, then workers two at a time", () => {
         assert.ok(get(prod, "k8s-cp2-preflight").dependsOn.includes("k8s-cp1-start"));
         assert.ok(get(prod, "k8s-cp3-preflight").dependsOn.includes("k8s-cp2-start"));
-        assert.ok(!get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-(preflight|pki|files|binaries|start)$/.test(d)), "cp1 goes first");
+        assert.ok(
+            !get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-(preflight|pki|files|binaries|start)$/.test(d)),
+            "cp1 goes first",
+        );
         const ready = get(prod, "k8s-control-plane-ready").dependsOn;
         for (const cp of ["cp1", "cp2", "cp3"]) assert.ok(ready.includes(`k8s-${cp}-start`));
         for (const w of ["w1", "w2"]) {
@@ -94,7 +100,10 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         for (const cp of ["cp1", "cp2", "cp3"]) {
             assert.match(wait, new RegExp(`^k label node ${cp} node-role\\.kubernetes\\.io/control-plane= --overwrite$`, "m"));
             assert.match(wait, new RegExp(`^k taint node ${cp} node-role\\.kubernetes\\.io/control-plane:NoSchedule --overwrite$`, "m"));
-            assert.match(filesOf(prod, `k8s-${cp}-files`).get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints:\n {2}- key: node-role\.kubernetes\.io\/control-plane\n {4}effect: NoSchedule/);
+            assert.match(
+                filesOf(prod, `k8s-${cp}-files`).get("/var/lib/kubelet/config.yaml")!.content,
+                /registerWithTaints:\n {2}- key: node-role\.kubernetes\.io\/control-plane\n {4}effect: NoSchedule/,
+            );
         }
         assert.doesNotMatch(wait, /node w\d/);
         assert.doesNotMatch(filesOf(prod, "k8s-w1-files").get("/var/lib/kubelet/config.yaml")!.content, /registerWithTaints/);
@@ -104,16 +113,27 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         const w1 = stdinFilesOf(prod, "k8s-w1-pki");
         assert.deepEqual([...w1.keys()].sort(), [
             "/etc/kubernetes/pki/ca.crt",
-            "/var/lib/kubelet/pki/kubelet-client.crt", "/var/lib/kubelet/pki/kubelet-client.key",
-            "/var/lib/kubelet/pki/kubelet.crt", "/var/lib/kubelet/pki/kubelet.key",
+            "/var/lib/kubelet/pki/kubelet-client.crt",
+            "/var/lib/kubelet/pki/kubelet-client.key",
+            "/var/lib/kubelet/pki/kubelet.crt",
+            "/var/lib/kubelet/pki/kubelet.key",
         ]);
         assert.match(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.content, /FAKE k8s-pki-w1-kubelet-client-g0-key/);
         assert.equal(w1.get("/var/lib/kubelet/pki/kubelet-client.key")!.mode, "0600");
         const cp1 = stdinFilesOf(prod, "k8s-cp1-pki");
-        for (const f of ["/etc/kubernetes/pki/etcd/peer.key", "/etc/kubernetes/pki/sa.key", "/etc/kubernetes/pki/apiserver.key", "/etc/kubernetes/pki/etcd/ca.crt"]) {
+        for (const f of [
+            "/etc/kubernetes/pki/etcd/peer.key",
+            "/etc/kubernetes/pki/sa.key",
+            "/etc/kubernetes/pki/apiserver.key",
+            "/etc/kubernetes/pki/etcd/ca.crt",
+        ]) {
             assert.ok(cp1.has(f), `cp1 gets ${f}`);
         }
-        assert.match(cp1.get("/etc/kubernetes/pki/etcd/peer.key")!.content, /FAKE k8s-pki-cp1-etcd-peer-g0-key/, "cp1 gets its own key, not a peer's");
+        assert.match(
+            cp1.get("/etc/kubernetes/pki/etcd/peer.key")!.content,
+            /FAKE k8s-pki-cp1-etcd-peer-g0-key/,
+            "cp1 gets its own key, not a peer's",
+        );
         for (const r of prod.filter((x) => x.name.startsWith("k8s-") && x.type === "command:remote:Command")) {
             for (const [f, { content }] of r.inputs.stdin === undefined ? [] : stdinFilesOf(prod, r.name)) {
                 assert.doesNotMatch(content, /FAKE k8s-pki-ca-[a-z-]+-key/, `${r.name}:${f} must not be a CA key`);
@@ -132,23 +152,31 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
             assert.ok(f, `${cp} gets the encryption config`);
             assert.equal(f.mode, "0600");
             const conf = parse(f.content);
-            assert.deepEqual(conf.resources[0].providers[0].secretbox.keys.map((k: { secret: string }) => k.secret), [TEST_ENCRYPTION_KEY]);
+            assert.deepEqual(
+                conf.resources[0].providers[0].secretbox.keys.map((k: { secret: string }) => k.secret),
+                [TEST_ENCRYPTION_KEY],
+            );
             assert.ok(isSecret(get(prod, `k8s-${cp}-pki`).inputs.stdin));
         }
         assert.ok(!stdinFilesOf(prod, "k8s-w1-pki").has(ENCRYPTION_CONFIG_PATH));
         for (const r of prod.filter((x) => x.type === "command:remote:Command")) {
             const text = unwrap(r.inputs.create) ?? "";
             assert.ok(!text.includes(TEST_ENCRYPTION_KEY), `${r.name} carries the encryption key`);
-            for (const [p, { content }] of decodeInstalledFiles(text)) assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} carries the encryption key`);
+            for (const [p, { content }] of decodeInstalledFiles(text))
+                assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} carries the encryption key`);
             if (!/^k8s-cp\d-pki$/.test(r.name) && r.inputs.stdin !== undefined) {
-                for (const [p, { content }] of stdinFilesOf(prod, r.name)) assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} (stdin) carries the encryption key`);
+                for (const [p, { content }] of stdinFilesOf(prod, r.name))
+                    assert.ok(!content.includes(TEST_ENCRYPTION_KEY), `${r.name}:${p} (stdin) carries the encryption key`);
             }
         }
     });
 
     it("the pure step texts the lab runs give what the program sends: the wait with labels and taints, the encryption config in hostPkiFiles", () => {
         const config = validateStackConfig(prodConfig());
-        assert.equal(unwrap(get(prod, "k8s-control-plane-ready").inputs.create), waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config)));
+        assert.equal(
+            unwrap(get(prod, "k8s-control-plane-ready").inputs.create),
+            waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config)),
+        );
         const sent = stdinFilesOf(prod, "k8s-cp1-pki").get(ENCRYPTION_CONFIG_PATH)!;
         assert.equal(sent.content, renderEncryptionConfig([TEST_ENCRYPTION_KEY]));
         const pems = {
@@ -159,7 +187,10 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         const extras = { encryptionKeys: [TEST_ENCRYPTION_KEY] };
         assert.deepEqual(hostPkiFiles({ name: "cp1", controlPlane: true }, [], pems, extras).get(ENCRYPTION_CONFIG_PATH), sent);
         assert.ok(!hostPkiFiles({ name: "w1", controlPlane: false }, [], pems, extras).has(ENCRYPTION_CONFIG_PATH), "workers never get it");
-        assert.ok(!hostPkiFiles({ name: "cp1", controlPlane: true }, [], pems).has(ENCRYPTION_CONFIG_PATH), "without keys, no encryption config");
+        assert.ok(
+            !hostPkiFiles({ name: "cp1", controlPlane: true }, [], pems).has(ENCRYPTION_CONFIG_PATH),
+            "without keys, no encryption config",
+        );
     });
 
     it("sends exactly the files `npm run render` shows (but for the certificates' hash)", () => {
@@ -193,7 +224,9 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
 
     it("exports the apiserver endpoints and a secret admin kubeconfig for the first control-plane node", async () => {
         assert.deepEqual(await resolve(outputs.apiserverEndpoints as string[]), [
-            "https://[2001:db8:10a:1f2e::2]:6443", "https://[2001:db8:10b:2c41::2]:6443", "https://[2001:db8:10c:93a0::2]:6443",
+            "https://[2001:db8:10a:1f2e::2]:6443",
+            "https://[2001:db8:10b:2c41::2]:6443",
+            "https://[2001:db8:10c:93a0::2]:6443",
         ]);
         const kubeconfig = outputs.kubeconfig as { isSecret: Promise<boolean> };
         assert.equal(await kubeconfig.isSecret, true);
@@ -204,7 +237,8 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
 
     it("opens the apiserver port to adminPrefixes on control-plane nodes only", async () => {
         const { resources } = await sharedRun(small());
-        const fw = (n: string) => decodeInstalledFiles(unwrap(get(resources, `node-${n}-files`).inputs.create)).get("/etc/v6k8s/host-firewall.nft")!.content;
+        const fw = (n: string) =>
+            decodeInstalledFiles(unwrap(get(resources, `node-${n}-files`).inputs.create)).get("/etc/v6k8s/host-firewall.nft")!.content;
         assert.match(fw("cp1"), /ip6 saddr \{ 2001:db8:ad::\/48 \} tcp dport 6443 accept/);
         assert.doesNotMatch(fw("w1"), /6443/);
     });
@@ -223,10 +257,19 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
 
     it("a control-plane node with joinEtcd starts etcd as a member of the existing cluster", async () => {
         const raw = small();
-        raw.nodes.push(dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true }), dedicated("cp5", 5, ["control-plane"], "2001:db8:a:5::/64", { joinEtcd: true }));
+        raw.nodes.push(
+            dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true }),
+            dedicated("cp5", 5, ["control-plane"], "2001:db8:a:5::/64", { joinEtcd: true }),
+        );
         const { resources } = await sharedRun(raw);
-        assert.match(filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=existing/);
-        assert.match(filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content, /--initial-cluster-state=new/);
+        assert.match(
+            filesOf(resources, "k8s-cp4-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content,
+            /--initial-cluster-state=existing/,
+        );
+        assert.match(
+            filesOf(resources, "k8s-cp1-files").get("/etc/kubernetes/manifests/etcd.yaml")!.content,
+            /--initial-cluster-state=new/,
+        );
         // Joining members go first: they restore the quorum `member add` took away.
         assert.ok(!get(resources, "k8s-cp4-preflight").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
         assert.ok(get(resources, "k8s-cp5-preflight").dependsOn.includes("k8s-cp4-start"));

@@ -17,7 +17,8 @@ import { PROJECT, RecordedResource, SECRET_SIG, defaultOutputs } from "../suppor
 import { decodeInstalledFiles, withoutCertificatesHash } from "../support/decodeFiles";
 import { sharedRun } from "../support/sharedRuns";
 
-const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v);
+const unwrap = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
 
 describe("the lab stack under Pulumi mocks: the commands the cluster lab sends over SSH", function () {
     this.timeout(180_000);
@@ -31,15 +32,23 @@ describe("the lab stack under Pulumi mocks: the commands the cluster lab sends o
 
     const create = (name: string): string => {
         const r = resources.find((x) => x.name === name && x.type === "command:remote:Command");
-        assert.ok(r, `no command ${name} (commands: ${resources.filter((x) => x.type === "command:remote:Command").map((x) => x.name).join(", ")})`);
+        assert.ok(
+            r,
+            `no command ${name} (commands: ${resources
+                .filter((x) => x.type === "command:remote:Command")
+                .map((x) => x.name)
+                .join(", ")})`,
+        );
         return String(unwrap(r.inputs.create));
     };
 
     it("every host's network, mesh and Kubernetes steps, and the cluster-wide wait, are the lab's commands", () => {
-        const publicKeys = Object.fromEntries(config.nodes.map((n) => {
-            const key = resources.find((r) => r.name === `node-${n.name}-wireguard-key`)!;
-            return [n.name, String(defaultOutputs(key).stdout).trim()];
-        }));
+        const publicKeys = Object.fromEntries(
+            config.nodes.map((n) => {
+                const key = resources.find((r) => r.name === `node-${n.name}-wireguard-key`)!;
+                return [n.name, String(defaultOutputs(key).stdout).trim()];
+            }),
+        );
         const rendered = renderStack(config, { publicKeys });
         let compared = 0;
         for (const [i, node] of config.nodes.entries()) {
@@ -55,7 +64,8 @@ describe("the lab stack under Pulumi mocks: the commands the cluster lab sends o
                 const sent = create(`k8s-${node.name}-${step}`);
                 if (step === "files") {
                     // Base64 in transit: compare what lands on the host, path by path, mode and content.
-                    const files = (text: string) => [...decodeInstalledFiles(text)].map(([p, f]) => [p, f.mode, withoutCertificatesHash(f.content)]);
+                    const files = (text: string) =>
+                        [...decodeInstalledFiles(text)].map(([p, f]) => [p, f.mode, withoutCertificatesHash(f.content)]);
                     assert.deepEqual(files(sent), files(lab.files), `${node.name} files`);
                     assert.ok(files(sent).length > 10, `${node.name}: only ${files(sent).length} files decoded`);
                 } else assert.equal(sent, lab[step], `${node.name} ${step}`);
@@ -70,10 +80,16 @@ describe("the lab stack under Pulumi mocks: the commands the cluster lab sends o
         const gua = (name: string) => config.nodes.find((n) => n.name === name)!;
         for (const r of resources.filter((x) => x.type === "command:remote:Command")) {
             const c = unwrap(r.inputs.connection) as Record<string, unknown>;
-            const node = config.nodes.find((n) => String(unwrap(c.host)).startsWith(String(n.kind === "dedicated" ? n.gua : "").replace(/::\/64$/, ":")));
+            const node = config.nodes.find((n) =>
+                String(unwrap(c.host)).startsWith(String(n.kind === "dedicated" ? n.gua : "").replace(/::\/64$/, ":")),
+            );
             assert.ok(node, `${r.name}: connection to ${String(unwrap(c.host))} is not a lab node`);
             assert.equal(unwrap(c.user), "root");
-            assert.equal(unwrap(c.hostKey), gua(node.name).kind === "dedicated" ? (gua(node.name) as { hostKey?: string }).hostKey : undefined, `${r.name}: host key`);
+            assert.equal(
+                unwrap(c.hostKey),
+                gua(node.name).kind === "dedicated" ? (gua(node.name) as { hostKey?: string }).hostKey : undefined,
+                `${r.name}: host key`,
+            );
         }
     });
 });

@@ -52,12 +52,17 @@ function arrow(file: string, specifier: string): Arrow {
 /** Every module a file names: import and export declarations, `import x = require()`, `require()`, `import()`, `import("…").T`. */
 function specifiers(source: ts.SourceFile): string[] {
     const found: string[] = [];
-    const literal = (e: ts.Node | undefined) => { if (e && ts.isStringLiteral(e)) found.push(e.text); };
+    const literal = (e: ts.Node | undefined) => {
+        if (e && ts.isStringLiteral(e)) found.push(e.text);
+    };
     const visit = (n: ts.Node) => {
         if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier) literal(n.moduleSpecifier);
         else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) literal(n.moduleReference.expression);
-        else if (ts.isCallExpression(n) && (n.expression.kind === ts.SyntaxKind.ImportKeyword
-            || (ts.isIdentifier(n.expression) && n.expression.text === "require"))) literal(n.arguments[0]);
+        else if (
+            ts.isCallExpression(n) &&
+            (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === "require"))
+        )
+            literal(n.arguments[0]);
         else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) literal(n.argument.literal);
         ts.forEachChild(n, visit);
     };
@@ -87,13 +92,15 @@ const where = (a: Arrow) => `${a.file} imports "${a.specifier}"`;
 function downwardViolations(arrows: readonly Arrow[]): string[] {
     return arrows.flatMap((a) => {
         if (a.target === null) return [];
-        const from = layerOf(a.file), to = layerOf(a.target);
+        const from = layerOf(a.file),
+            to = layerOf(a.target);
         return FORBIDDEN.get(from)?.includes(to) ? [`${where(a)}: ${from} must not import ${to}`] : [];
     });
 }
 
 function compositionRootImports(arrows: readonly Arrow[]): string[] {
-    return arrows.filter((a) => a.target !== null && COMPOSITION_ROOTS.includes(a.target))
+    return arrows
+        .filter((a) => a.target !== null && COMPOSITION_ROOTS.includes(a.target))
         .map((a) => `${where(a)}: ${a.target}.ts composes every concern, nothing under components/ may import it`);
 }
 
@@ -102,7 +109,8 @@ function folderCycles(arrows: readonly Arrow[]): string[] {
     const edges = new Map<string, Map<string, Arrow>>();
     for (const a of arrows) {
         if (a.target === null) continue;
-        const from = layerOf(a.file), to = layerOf(a.target);
+        const from = layerOf(a.file),
+            to = layerOf(a.target);
         if (from === to || !from.endsWith("/") || !to.endsWith("/")) continue;
         if (!edges.has(from)) edges.set(from, new Map());
         if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, a);
@@ -112,7 +120,10 @@ function folderCycles(arrows: readonly Arrow[]): string[] {
         const todo = [start];
         while (todo.length > 0) {
             for (const next of edges.get(todo.pop()!)?.keys() ?? []) {
-                if (!seen.has(next)) { seen.add(next); todo.push(next); }
+                if (!seen.has(next)) {
+                    seen.add(next);
+                    todo.push(next);
+                }
             }
         }
         return seen;
@@ -133,7 +144,8 @@ function isPure(file: string): boolean {
 }
 
 function pulumiInPureModules(arrows: readonly Arrow[]): string[] {
-    return arrows.filter((a) => a.target === null && a.specifier.startsWith("@pulumi/") && isPure(a.file))
+    return arrows
+        .filter((a) => a.target === null && a.specifier.startsWith("@pulumi/") && isPure(a.file))
         .map((a) => `${where(a)}: a pure module (no Pulumi)`);
 }
 
@@ -145,7 +157,10 @@ describe("layering of components/: every import arrow points down", () => {
         const seen = (file: string, target: string) => arrows.some((a) => a.file === file && a.target === target);
         assert.ok(seen("components/config/types.ts", "components/network/prefix"), "config/ -> network/ not seen");
         assert.ok(seen("components/config/stackPlan.ts", "components/config/types"), "an `import type` not seen");
-        assert.ok(arrows.some((a) => a.specifier === "@pulumi/pulumi"), "no package import seen");
+        assert.ok(
+            arrows.some((a) => a.specifier === "@pulumi/pulumi"),
+            "no package import seen",
+        );
     });
 
     it("common/ and network/ import nothing from config/ or above, config/ nothing from the layers that render and create", () => {
@@ -168,11 +183,21 @@ describe("layering of components/: every import arrow points down", () => {
         assert.equal(downwardViolations([arrow("components/network/stackPlan.ts", "../config/types")]).length, 1);
         assert.equal(downwardViolations([arrow("components/common/net.ts", "../hosts/render/hostNet")]).length, 1);
         assert.equal(downwardViolations([arrow("components/config/load.ts", "../controlplane/render/defaults")]).length, 1);
-        assert.equal(downwardViolations([arrow("components/hosts/hosts.ts", "../config/types")]).length, 0, "upper layers may import config/");
+        assert.equal(
+            downwardViolations([arrow("components/hosts/hosts.ts", "../config/types")]).length,
+            0,
+            "upper layers may import config/",
+        );
         assert.equal(compositionRootImports([arrow("components/hosts/mesh.ts", "../offline")]).length, 1);
         assert.equal(compositionRootImports([arrow("components/addons/render/plan.ts", "../../../index")]).length, 1);
-        assert.equal(folderCycles([arrow("components/hosts/a.ts", "../nat64/b"), arrow("components/nat64/render/c.ts", "../../addons/d"),
-            arrow("components/addons/e.ts", "../hosts/f")]).length, 3);
+        assert.equal(
+            folderCycles([
+                arrow("components/hosts/a.ts", "../nat64/b"),
+                arrow("components/nat64/render/c.ts", "../../addons/d"),
+                arrow("components/addons/e.ts", "../hosts/f"),
+            ]).length,
+            3,
+        );
         assert.equal(folderCycles([arrow("components/hosts/a.ts", "../nat64/b")]).length, 0);
         assert.equal(pulumiInPureModules([arrow("components/hosts/render/files.ts", "@pulumi/pulumi")]).length, 1);
         assert.equal(pulumiInPureModules([arrow("components/config/pulumiConfig.ts", "@pulumi/pulumi")]).length, 0);

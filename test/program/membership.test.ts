@@ -12,7 +12,8 @@ import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
 import { RecordedResource, SECRET_SIG, runProgram } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
 
-const unwrap = (v: unknown): unknown => (typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v);
+const unwrap = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
 const get = (rs: readonly RecordedResource[], name: string) => {
     const r = rs.find((x) => x.name === name);
     assert.ok(r, `${name} was not declared`);
@@ -41,7 +42,13 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
     });
 
     it("every node has k8s-<node>-membership: its delete drains it and deletes its Node, on cp1 (cp1's own on cp2)", () => {
-        for (const [n, anchor] of [["cp1", "cp2"], ["cp2", "cp1"], ["cp3", "cp1"], ["w1", "cp1"], ["w2", "cp1"]]) {
+        for (const [n, anchor] of [
+            ["cp1", "cp2"],
+            ["cp2", "cp1"],
+            ["cp3", "cp1"],
+            ["w1", "cp1"],
+            ["w2", "cp1"],
+        ]) {
             const m = get(base, `k8s-${n}-membership`);
             assert.equal(m.inputs.delete, removeNode(n, anchor), `${n}: delete`);
             assert.equal(hostOf(m), addressOf(base, anchor), `${n}: runs on ${anchor}`);
@@ -52,7 +59,11 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
     });
 
     it("every control-plane node has k8s-<node>-etcd-member: its delete removes the member on another member; workers have none", () => {
-        for (const [n, i, anchor] of [["cp1", 1, "cp2"], ["cp2", 2, "cp1"], ["cp3", 3, "cp1"]] as const) {
+        for (const [n, i, anchor] of [
+            ["cp1", 1, "cp2"],
+            ["cp2", 2, "cp1"],
+            ["cp3", 3, "cp1"],
+        ] as const) {
             const e = get(base, `k8s-${n}-etcd-member`);
             assert.equal(e.inputs.delete, removeMember(n, i, anchor), `${n}: delete`);
             assert.equal(hostOf(e), addressOf(base, anchor), `${n}: runs on ${anchor}`);

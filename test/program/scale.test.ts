@@ -33,10 +33,12 @@ describe("the program at 6, 12 and 24 nodes, under Pulumi mocks", function () {
 
     it("lets only the aggregates depend on every host; every other resource has as many dependencies at 12 nodes as at 6", () => {
         const aggregates = ["mesh.peers", "hosts-ready", "dns-moved-on", "addons-provider"];
-        const growing = six.filter((r) => {
-            const other = twelve.find((x) => x.name === r.name && x.type === r.type);
-            return other !== undefined && other.dependsOn.length !== r.dependsOn.length;
-        }).map((r) => r.name);
+        const growing = six
+            .filter((r) => {
+                const other = twelve.find((x) => x.name === r.name && x.type === r.type);
+                return other !== undefined && other.dependsOn.length !== r.dependsOn.length;
+            })
+            .map((r) => r.name);
         assert.deepEqual(growing.sort(), [...aggregates].sort());
         const byName = (name: string) => twelve.find((r) => r.name === name)!;
         assert.equal(byName("mesh.peers").dependsOn.filter((d) => /^node-n\d+-wireguard-key$/.test(d)).length, 12);
@@ -44,15 +46,26 @@ describe("the program at 6, 12 and 24 nodes, under Pulumi mocks", function () {
         assert.equal(byName("dns-moved-on").dependsOn.filter((d) => /^dns-n\d+$/.test(d)).length, 12);
         for (const name of aggregates.slice(0, 3)) {
             assert.equal(byName(name).type, "command:local:Command");
-            assert.deepEqual(Object.keys(byName(name).inputs).filter((k) => ["create", "update", "delete"].includes(k)), [], `${name} runs nothing`);
+            assert.deepEqual(
+                Object.keys(byName(name).inputs).filter((k) => ["create", "update", "delete"].includes(k)),
+                [],
+                `${name} runs nothing`,
+            );
         }
     });
 
     it("sends each host the whole mesh: its bytes grow by one peer entry per node, the total as N², no faster", () => {
         // Each host's wg0.conf lists every other host (README, "Measured"): an unavoidable N² in all.
-        const [h6, h12, h24] = [[six, 6], [twelve, 12], [twentyFour, 24]].map(([rs, n]) => meshBytes(rs as RecordedResource[]) / (n as number));
+        const [h6, h12, h24] = [
+            [six, 6],
+            [twelve, 12],
+            [twentyFour, 24],
+        ].map(([rs, n]) => meshBytes(rs as RecordedResource[]) / (n as number));
         const [low, high] = [(h12 - h6) / 6, (h24 - h12) / 12];
-        assert.ok(low > 100 && high <= 1.1 * low, `mesh bytes per host ${h6}, ${h12}, ${h24} at 6, 12, 24 nodes: ${low.toFixed(0)} then ${high.toFixed(0)} per peer`);
+        assert.ok(
+            low > 100 && high <= 1.1 * low,
+            `mesh bytes per host ${h6}, ${h12}, ${h24} at 6, 12, 24 nodes: ${low.toFixed(0)} then ${high.toFixed(0)} per peer`,
+        );
     });
 });
 

@@ -16,7 +16,14 @@ export interface Run {
  */
 export function inScratchRoot(script: string, setup = ""): Promise<Run> {
     return new Promise((resolve) => {
-        const child = spawn("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount -t tmpfs scratch /usr/local && mkdir -p /usr/local/bin /usr/local/sbin && ${setup}${script}`]);
+        const child = spawn("unshare", [
+            "--mount",
+            "--propagation",
+            "private",
+            "bash",
+            "-c",
+            `mount -t tmpfs scratch /usr/local && mkdir -p /usr/local/bin /usr/local/sbin && ${setup}${script}`,
+        ]);
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

@@ -26,7 +26,11 @@ function buildReleases(root: string, opts: { corruptKubelet?: boolean } = {}): v
     };
     const stage = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-ctr-"));
     fs.mkdirSync(path.join(stage, "bin"));
-    fs.writeFileSync(path.join(stage, "bin", "containerd"), fakeBinary(`containerd github.com/containerd/containerd/v2 v${V.containerd} deadbeef`), { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(stage, "bin", "containerd"),
+        fakeBinary(`containerd github.com/containerd/containerd/v2 v${V.containerd} deadbeef`),
+        { mode: 0o755 },
+    );
     const tarball = `containerd-${V.containerd}-linux-amd64.tar.gz`;
     execFileSync("tar", ["-C", stage, "-czf", path.join(stage, tarball), "bin"]);
     const tgz = fs.readFileSync(path.join(stage, tarball));
@@ -48,9 +52,11 @@ function serve(root: string): Promise<{ server: http.Server; base: string; hits:
         if (!file.startsWith(root) || !fs.existsSync(file)) res.writeHead(404).end();
         else res.writeHead(200).end(fs.readFileSync(file));
     });
-    return new Promise((resolve) => server.listen(0, "::1", () => {
-        resolve({ server, base: `http://[::1]:${(server.address() as AddressInfo).port}`, hits });
-    }));
+    return new Promise((resolve) =>
+        server.listen(0, "::1", () => {
+            resolve({ server, base: `http://[::1]:${(server.address() as AddressInfo).port}`, hits });
+        }),
+    );
 }
 
 describe("runtime scripts in a scratch /usr/local (root)", function () {
@@ -68,9 +74,14 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         buildReleases(root);
         const { server, base, hits } = await serve(root);
         try {
-            const script = renderInstallBinaries(V, { kubectl: false, bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` } });
+            const script = renderInstallBinaries(V, {
+                kubectl: false,
+                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+            });
             fs.writeFileSync(path.join(root, "install.sh"), script);
-            const r = await inScratchRoot(`bash ${root}/install.sh && /usr/local/bin/kubelet --version && /usr/local/sbin/runc --version && /usr/local/bin/containerd --version && bash ${root}/install.sh`);
+            const r = await inScratchRoot(
+                `bash ${root}/install.sh && /usr/local/bin/kubelet --version && /usr/local/sbin/runc --version && /usr/local/bin/containerd --version && bash ${root}/install.sh`,
+            );
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stdout, /Kubernetes v1\.34\.2\nrunc version 1\.3\.0\ncontainerd .* v2\.1\.4 /);
             // First run: 2 files per artifact (binary + checksum) x 3; the second run fetched nothing.
@@ -85,7 +96,10 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         buildReleases(root, { corruptKubelet: true });
         const { server, base } = await serve(root);
         try {
-            const script = renderInstallBinaries(V, { kubectl: false, bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` } });
+            const script = renderInstallBinaries(V, {
+                kubectl: false,
+                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+            });
             fs.writeFileSync(path.join(root, "install.sh"), script);
             const r = await inScratchRoot(`bash ${root}/install.sh; echo "exit=$?"; ls /usr/local/bin`);
             assert.match(r.stdout, /exit=1/);
@@ -106,7 +120,9 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
     ];
     for (const [target, installed, ok] of skew) {
         it(`skew check: ${installed ?? "nothing"} -> ${target} is ${ok ? "allowed" : "refused"}`, async () => {
-            const fake = installed ? `printf '#!/bin/sh\\necho "Kubernetes v${installed}"\\n' > /usr/local/bin/kubelet && chmod +x /usr/local/bin/kubelet && ` : "";
+            const fake = installed
+                ? `printf '#!/bin/sh\\necho "Kubernetes v${installed}"\\n' > /usr/local/bin/kubelet && chmod +x /usr/local/bin/kubelet && `
+                : "";
             const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-skew-")), "skew.sh");
             fs.writeFileSync(file, renderSkewCheck(target));
             const r = await inScratchRoot(`${fake}bash ${file}`);
@@ -117,7 +133,27 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
 
     it("wait-control-plane prints progress while /readyz fails, returns once it answers, and on failure shows the pods and the kubelet journal", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-wait-"));
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                `${dir}/k`,
+                "-out",
+                `${dir}/c`,
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "1",
+            ],
+            { stdio: "ignore" },
+        );
         const readyAt = Date.now() + 2500;
         const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
             res.writeHead(req.url === "/readyz" ? (Date.now() >= readyAt ? 200 : 503) : 404).end("ok");
@@ -132,14 +168,21 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             fs.writeFileSync(down, renderWaitControlPlane({ proxyPort: 1, timeoutSeconds: 2, progressSeconds: 1 }));
             // Both wait on the clock, each in its own namespace: at once.
             // (An overlay's upper and work dirs serve one mount: the second run gets its own fakes.)
-            const [up, r] = await Promise.all([inScratchRoot(`bash ${ok}`, setup), inScratchRoot(`bash ${down}`, fakeHost(path.join(dir, "down")))]);
+            const [up, r] = await Promise.all([
+                inScratchRoot(`bash ${ok}`, setup),
+                inScratchRoot(`bash ${down}`, fakeHost(path.join(dir, "down"))),
+            ]);
             assert.equal(up.status, 0, up.stderr);
             assert.match(up.stdout, new RegExp(`^waiting for an apiserver through \\[::1\\]:${port} .*\\(\\ds of 10s\\)$`, "m"));
             assert.match(up.stdout, /: ready after \ds$/m);
             assert.equal(r.status, 1);
             assert.match(r.stderr, /an apiserver through \[::1\]:1 \(https:\/\/\[::1\]:1\/readyz\): not ready within 2s/);
             assert.match(r.stderr, /^FAKE-CRICTL-PS$/m);
-            for (const c of ["apiserver-proxy", "kube-apiserver", "etcd"]) assert.match(r.stderr, new RegExp(`^--- crictl logs --tail 50 c0ffee \\(${c}\\)\nFAKE-CRICTL-LOGS .*logs --tail 50 c0ffee$`, "m"));
+            for (const c of ["apiserver-proxy", "kube-apiserver", "etcd"])
+                assert.match(
+                    r.stderr,
+                    new RegExp(`^--- crictl logs --tail 50 c0ffee \\(${c}\\)\nFAKE-CRICTL-LOGS .*logs --tail 50 c0ffee$`, "m"),
+                );
             assert.match(r.stderr, /^FAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
         } finally {
             server.close();
@@ -148,7 +191,27 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
 
     it("wait-control-plane then labels each control-plane node with an admin credential, taints it or removes the taint (real bash, stub kubectl)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-roles-"));
-        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                `${dir}/k`,
+                "-out",
+                `${dir}/c`,
+                "-subj",
+                "/CN=localhost",
+                "-days",
+                "1",
+            ],
+            { stdio: "ignore" },
+        );
         const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
             res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
         });
@@ -156,7 +219,9 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         const port = (server.address() as AddressInfo).port;
         try {
             // cp2 registers only on the third look; cp3 carries the taint from before it took workloads.
-            fs.writeFileSync(path.join(dir, "kubectl"), `#!/bin/bash
+            fs.writeFileSync(
+                path.join(dir, "kubectl"),
+                `#!/bin/bash
 echo "$*" >> ${dir}/calls
 args=" $* "
 case "$args" in
@@ -165,19 +230,33 @@ case "$args" in
 *" get node nope "*) exit 1;;
 esac
 exit 0
-`, { mode: 0o755 });
+`,
+                { mode: 0o755 },
+            );
             fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
             const script = path.join(dir, "wait.sh");
-            fs.writeFileSync(script, renderWaitControlPlane({
-                proxyPort: port, timeoutSeconds: 5,
-                controlPlaneNodes: [{ name: "cp1", tainted: true }, { name: "cp2", tainted: true }, { name: "cp3", tainted: false }],
-            }));
+            fs.writeFileSync(
+                script,
+                renderWaitControlPlane({
+                    proxyPort: port,
+                    timeoutSeconds: 5,
+                    controlPlaneNodes: [
+                        { name: "cp1", tainted: true },
+                        { name: "cp2", tainted: true },
+                        { name: "cp3", tainted: false },
+                    ],
+                }),
+            );
             const r = await inScratchRoot(`PATH=${dir}:$PATH bash ${script}`);
             assert.equal(r.status, 0, r.stderr);
             const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
-            const creds = `--request-timeout=10s --server=https://[::1]:${port} --certificate-authority=/etc/kubernetes/pki/ca.crt `
-                + "--client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt --client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key";
-            assert.ok(calls.every((c) => c.startsWith(`${creds} `)), calls.join("\n"));
+            const creds =
+                `--request-timeout=10s --server=https://[::1]:${port} --certificate-authority=/etc/kubernetes/pki/ca.crt ` +
+                "--client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt --client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key";
+            assert.ok(
+                calls.every((c) => c.startsWith(`${creds} `)),
+                calls.join("\n"),
+            );
             const verbs = calls.map((c) => c.slice(creds.length + 1)).filter((c) => !c.startsWith("get "));
             assert.deepEqual(verbs, [
                 "label node cp1 node-role.kubernetes.io/control-plane= --overwrite",
@@ -189,7 +268,15 @@ exit 0
             ]);
             assert.equal(calls.filter((c) => / get node cp2$/.test(c)).length, 4, "cp2 is waited for until it registers");
 
-            fs.writeFileSync(script, renderWaitControlPlane({ proxyPort: port, timeoutSeconds: 5, registerTimeoutSeconds: 3, controlPlaneNodes: [{ name: "nope", tainted: true }] }));
+            fs.writeFileSync(
+                script,
+                renderWaitControlPlane({
+                    proxyPort: port,
+                    timeoutSeconds: 5,
+                    registerTimeoutSeconds: 3,
+                    controlPlaneNodes: [{ name: "nope", tainted: true }],
+                }),
+            );
             const missing = await inScratchRoot(`PATH=${dir}:$PATH bash ${script}`);
             assert.equal(missing.status, 1);
             assert.match(missing.stderr, /node nope did not register within 3s/);

@@ -9,7 +9,12 @@ import * as https from "https";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { ETCD_JOINED_MARKER, RETIRED_ETCD_DATA_PREFIX, StartOptions, renderStartKubelet } from "../../components/controlplane/render/activate";
+import {
+    ETCD_JOINED_MARKER,
+    RETIRED_ETCD_DATA_PREFIX,
+    StartOptions,
+    renderStartKubelet,
+} from "../../components/controlplane/render/activate";
 import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot } from "./scratch";
 import { Scenarios } from "../support/scenarios";
@@ -32,10 +37,31 @@ interface FakeNode {
     close: () => void;
 }
 
-const listen = (server: http.Server | https.Server) => new Promise<number>((r) => server.listen(0, "::1", () => r((server.address() as AddressInfo).port)));
+const listen = (server: http.Server | https.Server) =>
+    new Promise<number>((r) => server.listen(0, "::1", () => r((server.address() as AddressInfo).port)));
 
 async function fakeNode(dir: string, initial: NodeState): Promise<FakeNode> {
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${dir}/k`, "-out", `${dir}/c`, "-subj", "/CN=localhost", "-days", "1"], { stdio: "ignore" });
+    execFileSync(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            `${dir}/k`,
+            "-out",
+            `${dir}/c`,
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "1",
+        ],
+        { stdio: "ignore" },
+    );
     const node: FakeNode = { state: { ...initial }, log: [], opts: undefined as never, onRestart: () => undefined, close: () => undefined };
     const kubelet = http.createServer((req, res) => {
         // The fake systemctl reports the restart here.
@@ -48,15 +74,31 @@ async function fakeNode(dir: string, initial: NodeState): Promise<FakeNode> {
     });
     const apiserver = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
         node.log.push(`apiserver ${req.url}`);
-        if (req.url === "/version") res.writeHead(200).end(`{\n  "major": "1",\n  "gitVersion": "v${node.state.apiserverVersion}",\n  "platform": "linux/amd64"\n}`);
+        if (req.url === "/version")
+            res.writeHead(200).end(
+                `{\n  "major": "1",\n  "gitVersion": "v${node.state.apiserverVersion}",\n  "platform": "linux/amd64"\n}`,
+            );
         else if (req.url === "/readyz") res.writeHead(node.state.apiserverReady ? 200 : 503).end("ok");
         else res.writeHead(404).end();
     });
     const [kubeletPort, etcdPort, apiserverPort] = [await listen(kubelet), await listen(etcd), await listen(apiserver)];
-    node.opts = { kubernetesVersion: TARGET, apiserverPort, kubeletHealthzPort: kubeletPort, etcdMetricsPort: etcdPort, timeoutSeconds: 8, kubeletTimeoutSeconds: 8, progressSeconds: 1 };
+    node.opts = {
+        kubernetesVersion: TARGET,
+        apiserverPort,
+        kubeletHealthzPort: kubeletPort,
+        etcdMetricsPort: etcdPort,
+        timeoutSeconds: 8,
+        kubeletTimeoutSeconds: 8,
+        progressSeconds: 1,
+    };
     // systemctl restart kubelet.service tells the fake node (the other calls are only recorded).
     const systemctl = path.join(dir, "bin", "systemctl");
-    const body = fs.readFileSync(systemctl, "utf8").replace("#!/bin/bash\n", `#!/bin/bash\n[ "$*" = "restart kubelet.service" ] && curl -fs http://[::1]:${kubeletPort}/restart >/dev/null\n`);
+    const body = fs
+        .readFileSync(systemctl, "utf8")
+        .replace(
+            "#!/bin/bash\n",
+            `#!/bin/bash\n[ "$*" = "restart kubelet.service" ] && curl -fs http://[::1]:${kubeletPort}/restart >/dev/null\n`,
+        );
     fs.writeFileSync(systemctl, body);
     node.close = () => [kubelet, etcd, apiserver].forEach((s) => s.close());
     return node;
@@ -72,7 +114,11 @@ async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
         fs.writeFileSync(script, renderStartKubelet({ ...node.opts, controlPlane: true, ...overrides }));
         const started = Date.now();
         const r = await inScratchRoot(`${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
-        return { ...r, seconds: (Date.now() - started) / 1000, calls: fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "" };
+        return {
+            ...r,
+            seconds: (Date.now() - started) / 1000,
+            calls: fs.existsSync(`${dir}/calls`) ? fs.readFileSync(`${dir}/calls`, "utf8") : "",
+        };
     };
     return { node, run, dir, script: path.join(dir, "start-kubelet.sh") };
 }
@@ -82,7 +128,11 @@ const MARKED = `mkdir -p ${path.posix.dirname(ETCD_JOINED_MARKER)} && touch ${ET
 const SHOW_MARKER = `if [ -e ${ETCD_JOINED_MARKER} ]; then echo marker=yes; else echo marker=no; fi`;
 
 /** Sets up a fake node, runs `body` with it, and closes it. */
-async function withNode<T>(initial: NodeState, fakes: { crictl?: boolean }, body: (s: Awaited<ReturnType<typeof setUp>>) => Promise<T>): Promise<T> {
+async function withNode<T>(
+    initial: NodeState,
+    fakes: { crictl?: boolean },
+    body: (s: Awaited<ReturnType<typeof setUp>>) => Promise<T>,
+): Promise<T> {
     const s = await setUp(initial, fakes);
     try {
         return await body(s);
@@ -91,14 +141,15 @@ async function withNode<T>(initial: NodeState, fakes: { crictl?: boolean }, body
     }
 }
 
-const skipUnlessRoot = (what: string, scenarios: Scenarios) => function (this: Mocha.Context) {
-    if (process.getuid?.() !== 0) {
-        if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
-        console.warn(`\n  !!! SKIPPED ${what}: need root !!!\n`);
-        this.skip();
-    }
-    scenarios.startAll();
-};
+const skipUnlessRoot = (what: string, scenarios: Scenarios) =>
+    function (this: Mocha.Context) {
+        if (process.getuid?.() !== 0) {
+            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("needs root");
+            console.warn(`\n  !!! SKIPPED ${what}: need root !!!\n`);
+            this.skip();
+        }
+        scenarios.startAll();
+    };
 
 // Each scenario has its own scratch dir, mount namespace and fake node: all of this file's run at
 // once, started by whichever describe's `before` comes first.
@@ -108,12 +159,17 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
     this.timeout(60000);
     before(skipUnlessRoot("start-kubelet tests", scenarios));
 
-    const watcher = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ node, run }) => {
-        // etcd turns healthy (the other members arrived) a few seconds after the script returned.
-        node.onRestart = (s) => setTimeout(() => (s.etcdHealthy = true), 3000);
-        const r = await run(MEMBER_EXISTS, `${SHOW_MARKER}; for _ in $(seq 15); do [ -e ${ETCD_JOINED_MARKER} ] && break; sleep 1; done; ${SHOW_MARKER}`);
-        return { r, log: node.log };
-    }));
+    const watcher = scenarios.add(() =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ node, run }) => {
+            // etcd turns healthy (the other members arrived) a few seconds after the script returned.
+            node.onRestart = (s) => setTimeout(() => (s.etcdHealthy = true), 3000);
+            const r = await run(
+                MEMBER_EXISTS,
+                `${SHOW_MARKER}; for _ in $(seq 15); do [ -e ${ETCD_JOINED_MARKER} ] && break; sleep 1; done; ${SHOW_MARKER}`,
+            );
+            return { r, log: node.log };
+        }),
+    );
     it("a re-run while etcd has data but never had a quorum (cp1 before cp2/cp3 exist) does not wait; a watcher marks the member once it is healthy", async () => {
         const { r, log } = await watcher();
         assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
@@ -124,25 +180,29 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
         assert.match(r.calls, /^systemd-run .*--unit=v6k8s-etcd-joined-watch .*--mark-when-healthy$/m);
     });
 
-    const firstStart = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, ({ run }) => run(MARKED, SHOW_MARKER)));
+    const firstStart = scenarios.add(() =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, ({ run }) => run(MARKED, SHOW_MARKER)),
+    );
     it("a first start (no etcd data) drops a stale marker and does not wait", async () => {
         const r = await firstStart();
         assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
         assert.match(r.stdout, /^marker=no$/m);
     });
 
-    const upgrade = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, async ({ node, run }) => {
-        // After the restart the old apiserver pod still answers /readyz; etcd restarts first.
-        let restarted = 0;
-        node.onRestart = (s) => {
-            restarted = Date.now();
-            s.etcdHealthy = false;
-            setTimeout(() => (s.etcdHealthy = true), 2000);
-            setTimeout(() => (s.apiserverVersion = TARGET), 4000);
-        };
-        const r = await run(MEMBER_EXISTS, SHOW_MARKER);
-        return { r, restarted, log: node.log };
-    }));
+    const upgrade = scenarios.add(() =>
+        withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, async ({ node, run }) => {
+            // After the restart the old apiserver pod still answers /readyz; etcd restarts first.
+            let restarted = 0;
+            node.onRestart = (s) => {
+                restarted = Date.now();
+                s.etcdHealthy = false;
+                setTimeout(() => (s.etcdHealthy = true), 2000);
+                setTimeout(() => (s.apiserverVersion = TARGET), 4000);
+            };
+            const r = await run(MEMBER_EXISTS, SHOW_MARKER);
+            return { r, restarted, log: node.log };
+        }),
+    );
     it("an upgrade of a member seen healthy waits for etcd's health, then /version at the target, then /readyz, printing progress", async () => {
         const { r, restarted, log } = await upgrade();
         assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
@@ -158,20 +218,32 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
         assert.ok(firstReadyz > afterRestart.lastIndexOf("apiserver /version"), afterRestart.join(", "));
     });
 
-    const notBack = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, ({ run }) => run(MEMBER_EXISTS + MARKED, "", { timeoutSeconds: 3 })));
+    const notBack = scenarios.add(() =>
+        withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, ({ run }) =>
+            run(MEMBER_EXISTS + MARKED, "", { timeoutSeconds: 3 }),
+        ),
+    );
     it("a marked member that does not come back fails with the pods and their logs (crictl) and the kubelet journal", async () => {
         const r = await notBack();
         assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
         assert.match(r.stderr, /^the local apiserver at 1\.34\.2 \(https:\/\/\[::1\]:\d+\/version\): not ready within 3s$/m);
         assert.match(r.stdout, /^waiting for the local apiserver at 1\.34\.2 .*\(\ds of 3s\)$/m);
         assert.match(r.stderr, /^--- crictl ps -a\nFAKE-CRICTL-PS$/m);
-        assert.match(r.stderr, /^--- crictl logs --tail 50 c0ffee \(kube-apiserver\)\nFAKE-CRICTL-LOGS --runtime-endpoint unix:\/\/\/run\/containerd\/containerd.sock logs --tail 50 c0ffee$/m);
+        assert.match(
+            r.stderr,
+            /^--- crictl logs --tail 50 c0ffee \(kube-apiserver\)\nFAKE-CRICTL-LOGS --runtime-endpoint unix:\/\/\/run\/containerd\/containerd.sock logs --tail 50 c0ffee$/m,
+        );
         assert.match(r.stderr, /^--- journalctl -u kubelet -n 50 --no-pager\nFAKE-JOURNAL -u kubelet -n 50 --no-pager$/m);
     });
 
     const podLog = "/var/log/pods/kube-system_etcd-cp1_0123/etcd/0.log";
-    const noCrictl = scenarios.add(() => withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: true }, { crictl: false }, ({ run }) =>
-        run(`mkdir -p ${path.posix.dirname(podLog)} && echo ETCD-SAYS-NO-LEADER > ${podLog} && ${MEMBER_EXISTS}${MARKED}`, "", { timeoutSeconds: 2 })));
+    const noCrictl = scenarios.add(() =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: true }, { crictl: false }, ({ run }) =>
+            run(`mkdir -p ${path.posix.dirname(podLog)} && echo ETCD-SAYS-NO-LEADER > ${podLog} && ${MEMBER_EXISTS}${MARKED}`, "", {
+                timeoutSeconds: 2,
+            }),
+        ),
+    );
     it("without crictl the failure shows the kubelet's copy of the container log", async () => {
         const r = await noCrictl();
         assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
@@ -180,31 +252,38 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
         assert.match(r.stderr, new RegExp(`^--- tail -n 50 ${podLog}\\nETCD-SAYS-NO-LEADER$`, "m"));
     });
 
-    const reruns = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run, script }) => {
-        const again = `bash ${script}; echo "exit=$?"`;
-        return run(
-            `mkdir -p /var/lib/kubelet && echo 'kind: KubeletConfiguration' > ${PATHS.kubeletConfig} && export FAKE_ACTIVE=1 && `,
-            // 2nd: nothing changed; 3rd: the kubelet's config changed; 4th: nothing changed but neither runs.
-            `${again}; echo 'maxPods: 90' >> ${PATHS.kubeletConfig}; ${again}; FAKE_ACTIVE= ${again}`,
-            { controlPlane: false },
-        );
-    }));
+    const reruns = scenarios.add(() =>
+        withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run, script }) => {
+            const again = `bash ${script}; echo "exit=$?"`;
+            return run(
+                `mkdir -p /var/lib/kubelet && echo 'kind: KubeletConfiguration' > ${PATHS.kubeletConfig} && export FAKE_ACTIVE=1 && `,
+                // 2nd: nothing changed; 3rd: the kubelet's config changed; 4th: nothing changed but neither runs.
+                `${again}; echo 'maxPods: 90' >> ${PATHS.kubeletConfig}; ${again}; FAKE_ACTIVE= ${again}`,
+                { controlPlane: false },
+            );
+        }),
+    );
     it("a re-run restarts containerd and the kubelet only when what they read at start changed, or when they are not running", async () => {
         const r = await reruns();
         assert.deepEqual(r.stdout.match(/^exit=\d+$/gm), ["exit=0", "exit=0", "exit=0", "exit=0"], `${r.stdout}${r.stderr}`);
         const restarts = r.calls.split("\n").filter((l) => l.startsWith("systemctl restart"));
         assert.deepEqual(restarts, [
             // First start (no stamp yet): both.
-            "systemctl restart containerd.service", "systemctl restart kubelet.service",
+            "systemctl restart containerd.service",
+            "systemctl restart kubelet.service",
             // Second run: none. Third: the kubelet alone. Fourth (not running): both.
             "systemctl restart kubelet.service",
-            "systemctl restart containerd.service", "systemctl restart kubelet.service",
+            "systemctl restart containerd.service",
+            "systemctl restart kubelet.service",
         ]);
         assert.match(r.stdout, /^containerd.service: running, nothing it reads at start changed: left running$/m);
     });
 
-    const deafKubelet = scenarios.add(() => withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run }) =>
-        run("", "", { kubeletHealthzPort: 1, kubeletTimeoutSeconds: 2 })));
+    const deafKubelet = scenarios.add(() =>
+        withNode({ etcdHealthy: true, apiserverVersion: TARGET, apiserverReady: true }, {}, ({ run }) =>
+            run("", "", { kubeletHealthzPort: 1, kubeletTimeoutSeconds: 2 }),
+        ),
+    );
     it("a kubelet that does not answer /healthz fails with its journal", async () => {
         const r = await deafKubelet();
         assert.match(r.stdout, /^exit=1$/m, `${r.stdout}${r.stderr}`);
@@ -244,7 +323,10 @@ describe("start-kubelet.sh on a node that is no longer a control-plane node (roo
         const { r, dir } = await retire();
         assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
         assert.match(r.stdout, /^waiting for the etcd container of an earlier control-plane role to stop \(\ds of 120s\)$/m);
-        assert.match(r.stdout, /^this node is no longer a control-plane node: moved its etcd data aside to \/var\/lib\/etcd\.retired-\d{8}T\d{6}Z$/m);
+        assert.match(
+            r.stdout,
+            /^this node is no longer a control-plane node: moved its etcd data aside to \/var\/lib\/etcd\.retired-\d{8}T\d{6}Z$/m,
+        );
         assert.match(r.stdout, /No such file or directory/, "no /var/lib/etcd/member left");
         assert.match(r.stdout, /^\/var\/lib\/etcd\.retired-\d{8}T\d{6}Z\/member\/snap\/db$/m, "the data is kept");
         assert.match(r.stdout, /^marker=no$/m);
@@ -252,11 +334,16 @@ describe("start-kubelet.sh on a node that is no longer a control-plane node (roo
         assert.equal(fs.readFileSync(path.join(dir, "etcd-runs"), "utf8").trim(), "0");
     });
 
-    const manifestStays = scenarios.add(() => asWorker(`${DATA}mkdir -p /etc/kubernetes/manifests && touch /etc/kubernetes/manifests/etcd.yaml && `, SHOW));
+    const manifestStays = scenarios.add(() =>
+        asWorker(`${DATA}mkdir -p /etc/kubernetes/manifests && touch /etc/kubernetes/manifests/etcd.yaml && `, SHOW),
+    );
     it("leaves the data while the etcd manifest is still there (the file cleanup removes it)", async () => {
         const { r } = await manifestStays();
         assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
-        assert.match(r.stdout, /etcd data of an earlier control-plane role stays in \/var\/lib\/etcd while \/etc\/kubernetes\/manifests\/etcd\.yaml is there/);
+        assert.match(
+            r.stdout,
+            /etcd data of an earlier control-plane role stays in \/var\/lib\/etcd while \/etc\/kubernetes\/manifests\/etcd\.yaml is there/,
+        );
         assert.match(r.stdout, /^\/var\/lib\/etcd\/member$/m);
         assert.doesNotMatch(r.calls, /^ctr /m);
     });

@@ -28,7 +28,10 @@ describe("golden files", () => {
         assert.deepEqual(g.rewritten, ["a.txt", "b/c.txt"]);
         const [problem, ...rest] = goldenProblems(g, true);
         assert.deepEqual(rest, []);
-        assert.match(problem, /^UPDATE_GOLDEN=1 always fails the run: 2 golden files rewritten\n {2}rewrote .*a\.txt\n {2}rewrote .*b\/c\.txt\n/);
+        assert.match(
+            problem,
+            /^UPDATE_GOLDEN=1 always fails the run: 2 golden files rewritten\n {2}rewrote .*a\.txt\n {2}rewrote .*b\/c\.txt\n/,
+        );
         assert.equal(goldenProblems(new GoldenFiles(dir, true), false).length, 1, "even a recording that changed nothing fails");
     });
 
@@ -49,21 +52,38 @@ describe("golden files", () => {
         g.expect("read.txt", "r");
         assert.equal(g.readFile("also//read.txt"), "r");
         assert.deepEqual(g.orphans(), ["deep/er/orphan.yaml", "orphan.txt"]);
-        assert.deepEqual(goldenProblems(g, true), ["golden files no test reads (delete them, or read them from a test):\n  deep/er/orphan.yaml\n  orphan.txt"]);
+        assert.deepEqual(goldenProblems(g, true), [
+            "golden files no test reads (delete them, or read them from a test):\n  deep/er/orphan.yaml\n  orphan.txt",
+        ]);
         assert.deepEqual(goldenProblems(g, false), [], "a partial run reads only some goldens: no verdict");
     });
 
     it("merges the records of parallel workers: reads and rewrites of every spec file, no verdict if one is partial or missing", () => {
         const dir = scratch({ "a.txt": "a", "b.txt": "b", "orphan.txt": "o" });
-        const rec = (specFiles: string[], read: string[], partial: string | null = null, rewritten: string[] = []): GoldenRecord => ({ specFiles, partial, read, rewritten });
-        const whole = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], ["a.txt", "b.txt"], null, ["b.txt"])], ["/t/1.test.ts", "/t/2.test.ts"], dir, true);
+        const rec = (specFiles: string[], read: string[], partial: string | null = null, rewritten: string[] = []): GoldenRecord => ({
+            specFiles,
+            partial,
+            read,
+            rewritten,
+        });
+        const whole = mergeRecords(
+            [rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], ["a.txt", "b.txt"], null, ["b.txt"])],
+            ["/t/1.test.ts", "/t/2.test.ts"],
+            dir,
+            true,
+        );
         assert.equal(whole.partial, undefined);
         assert.deepEqual(whole.files.orphans(), ["orphan.txt"]);
         assert.deepEqual(whole.files.rewritten, ["b.txt"]);
         assert.equal(goldenProblems(whole.files, true).length, 2, "recording fails, and the orphan is named");
         const missing = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"])], ["/t/1.test.ts", "/t/2.test.ts"], dir, false);
         assert.equal(missing.partial, "1 spec files not run");
-        const failed = mergeRecords([rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], [], "a test failed")], ["/t/1.test.ts", "/t/2.test.ts"], dir, false);
+        const failed = mergeRecords(
+            [rec(["/t/1.test.ts"], ["a.txt"]), rec(["/t/2.test.ts"], [], "a test failed")],
+            ["/t/1.test.ts", "/t/2.test.ts"],
+            dir,
+            false,
+        );
         assert.equal(failed.partial, "a test failed");
     });
 });

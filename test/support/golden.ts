@@ -45,7 +45,8 @@ export class GoldenFiles {
 
     /** Files under dir that no test read in this run, sorted. Meaningful only after a full run. */
     orphans(): string[] {
-        const all = fs.readdirSync(this.dir, { recursive: true, withFileTypes: true })
+        const all = fs
+            .readdirSync(this.dir, { recursive: true, withFileTypes: true })
             .filter((e) => e.isFile())
             .map((e) => path.relative(this.dir, path.join(e.parentPath, e.name)));
         return all.filter((f) => !this.read.has(f)).sort();

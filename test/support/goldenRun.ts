@@ -29,7 +29,8 @@ function testsOf(suite: Mocha.Suite): Mocha.Test[] {
 }
 
 function specFilesOnDisk(): string[] {
-    return fs.readdirSync(TEST_DIR, { recursive: true, withFileTypes: true })
+    return fs
+        .readdirSync(TEST_DIR, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile() && e.name.endsWith(".test.ts"))
         .map((e) => path.join(e.parentPath, e.name));
 }
@@ -50,7 +51,12 @@ export function partialRun(root: Mocha.Suite): string | undefined {
  * The records of one run merged: the goldens read and rewritten, and why orphans cannot be told
  * (a record was partial, or a spec file on disk has no record: not loaded, or a single file run).
  */
-export function mergeRecords(records: GoldenRecord[], specFiles: string[], dir = GOLDEN_DIR, updating = goldens.updating): { files: GoldenFiles; partial?: string } {
+export function mergeRecords(
+    records: GoldenRecord[],
+    specFiles: string[],
+    dir = GOLDEN_DIR,
+    updating = goldens.updating,
+): { files: GoldenFiles; partial?: string } {
     const files = new GoldenFiles(dir, updating);
     for (const r of records) {
         r.read.forEach((f) => files.read.add(f));
@@ -58,7 +64,8 @@ export function mergeRecords(records: GoldenRecord[], specFiles: string[], dir =
     }
     const covered = new Set(records.flatMap((r) => r.specFiles));
     const missing = specFiles.filter((f) => !covered.has(f));
-    const partial = records.find((r) => r.partial !== null)?.partial ?? (missing.length > 0 ? `${missing.length} spec files not run` : undefined);
+    const partial =
+        records.find((r) => r.partial !== null)?.partial ?? (missing.length > 0 ? `${missing.length} spec files not run` : undefined);
     return { files, partial };
 }
 
@@ -69,7 +76,7 @@ export function goldenProblems(files: GoldenFiles, checkOrphans: boolean): strin
         const list = files.rewritten.map((f) => `\n  rewrote ${path.join(path.relative(process.cwd(), files.dir), f)}`).join("");
         problems.push(
             `UPDATE_GOLDEN=1 always fails the run: ${files.rewritten.length} golden files rewritten${list}\n` +
-            "  review `git diff test/golden`, then run npm test without UPDATE_GOLDEN",
+                "  review `git diff test/golden`, then run npm test without UPDATE_GOLDEN",
         );
     }
     if (checkOrphans) {
@@ -95,7 +102,10 @@ export const mochaHooks = {
         };
         // Reads accumulate in a worker's module across its files; records are merged as sets.
         goldens.rewritten.length = 0;
-        fs.writeFileSync(path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify(record));
+        fs.writeFileSync(
+            path.join(dir, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`),
+            JSON.stringify(record),
+        );
     },
 };
 

@@ -11,7 +11,11 @@ export interface IssuedPki {
     leaf(id: string): { cert: string; key: string };
 }
 
-const KEY_USAGE: Partial<Record<Usage, string>> = { digital_signature: "digitalSignature", key_encipherment: "keyEncipherment", cert_signing: "keyCertSign" };
+const KEY_USAGE: Partial<Record<Usage, string>> = {
+    digital_signature: "digitalSignature",
+    key_encipherment: "keyEncipherment",
+    cert_signing: "keyCertSign",
+};
 const EXT_USAGE: Partial<Record<Usage, string>> = { server_auth: "serverAuth", client_auth: "clientAuth" };
 
 function openssl(args: string[]): string {
@@ -29,13 +33,35 @@ export function issueWithOpenssl(dir: string, profiles: readonly CertProfile[]):
     const file = (id: string, ext: string) => path.join(dir, `${id}.${ext}`);
     for (const ca of CA_PROFILES) {
         openssl([
-            "req", "-x509", ...EC, "-keyout", file(`ca-${ca.id}`, "key"), "-out", file(`ca-${ca.id}`, "crt"),
-            "-subj", subject(ca.commonName), "-days", "3650",
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,digitalSignature,keyEncipherment",
+            "req",
+            "-x509",
+            ...EC,
+            "-keyout",
+            file(`ca-${ca.id}`, "key"),
+            "-out",
+            file(`ca-${ca.id}`, "crt"),
+            "-subj",
+            subject(ca.commonName),
+            "-days",
+            "3650",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,digitalSignature,keyEncipherment",
         ]);
     }
     for (const p of profiles) {
-        openssl(["req", "-new", ...EC, "-keyout", file(p.id, "key"), "-out", file(p.id, "csr"), "-subj", subject(p.commonName, p.organization)]);
+        openssl([
+            "req",
+            "-new",
+            ...EC,
+            "-keyout",
+            file(p.id, "key"),
+            "-out",
+            file(p.id, "csr"),
+            "-subj",
+            subject(p.commonName, p.organization),
+        ]);
         const san = [...p.dnsNames.map((d) => `DNS:${d}`), ...p.ipAddresses.map((ip) => `IP:${ip}`)];
         const ext = [
             "basicConstraints=critical,CA:FALSE",
@@ -45,8 +71,21 @@ export function issueWithOpenssl(dir: string, profiles: readonly CertProfile[]):
         ];
         fs.writeFileSync(file(p.id, "ext"), `${ext.join("\n")}\n`);
         openssl([
-            "x509", "-req", "-in", file(p.id, "csr"), "-CA", file(`ca-${p.signer}`, "crt"), "-CAkey", file(`ca-${p.signer}`, "key"),
-            "-CAcreateserial", "-out", file(p.id, "crt"), "-days", "365", "-extfile", file(p.id, "ext"),
+            "x509",
+            "-req",
+            "-in",
+            file(p.id, "csr"),
+            "-CA",
+            file(`ca-${p.signer}`, "crt"),
+            "-CAkey",
+            file(`ca-${p.signer}`, "key"),
+            "-CAcreateserial",
+            "-out",
+            file(p.id, "crt"),
+            "-days",
+            "365",
+            "-extfile",
+            file(p.id, "ext"),
         ]);
     }
     return {

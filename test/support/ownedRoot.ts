@@ -15,7 +15,10 @@ export interface ScratchRoot {
     /** `files` with every path under the root. */
     reroot(files: ReadonlyMap<string, HostFile>): HostFiles;
     /** Runs a step's script; fails the test on a non-zero exit unless `allowFail`. */
-    run(script: string, opts?: { shell?: string; input?: string; allowFail?: boolean; env?: Record<string, string> }): { status: number | null; stdout: string; stderr: string };
+    run(
+        script: string,
+        opts?: { shell?: string; input?: string; allowFail?: boolean; env?: Record<string, string> },
+    ): { status: number | null; stdout: string; stderr: string };
     /** The stubs' calls so far, one per line ("systemctl disable --now x.service [file present]"). */
     calls(): string[];
     /** The lines of a step's list, or null when it has none. */
@@ -34,24 +37,32 @@ export function scratchRoot(opts: { links?: readonly string[] } = {}): ScratchRo
     fs.writeFileSync(log, "");
     const unitDir = `${root}/etc/systemd/system`;
     // `SYSTEMCTL_FAIL=1` makes every call fail (a unit that does not stop).
-    fs.writeFileSync(path.join(bin, "systemctl"), [
-        "#!/bin/sh",
-        `unit="$(eval echo \\\${$#})"`,
-        `if [ -e "${unitDir}/$unit" ]; then where="file present"; else where="file absent"; fi`,
-        `echo "systemctl $* [$where]" >> ${log}`,
-        `[ "\${SYSTEMCTL_FAIL:-}" != 1 ]`,
-        "",
-    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(bin, "systemctl"),
+        [
+            "#!/bin/sh",
+            `unit="$(eval echo \\\${$#})"`,
+            `if [ -e "${unitDir}/$unit" ]; then where="file present"; else where="file absent"; fi`,
+            `echo "systemctl $* [$where]" >> ${log}`,
+            `[ "\${SYSTEMCTL_FAIL:-}" != 1 ]`,
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     const links = opts.links ?? [];
-    fs.writeFileSync(path.join(bin, "ip"), [
-        "#!/bin/sh",
-        `echo "ip $*" >> ${log}`,
-        `case "$*" in`,
-        ...links.map((l) => `    "link show ${l}") exit 0 ;;`),
-        `    "link show "*) exit 1 ;;`,
-        "esac",
-        "",
-    ].join("\n"), { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(bin, "ip"),
+        [
+            "#!/bin/sh",
+            `echo "ip $*" >> ${log}`,
+            `case "$*" in`,
+            ...links.map((l) => `    "link show ${l}") exit 0 ;;`),
+            `    "link show "*) exit 1 ;;`,
+            "esac",
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     const owned = path.join(root, "owned");
     return {
         root,

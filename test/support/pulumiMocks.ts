@@ -75,7 +75,12 @@ export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
     const pem = (kind: string) => `-----BEGIN ${kind}-----\nFAKE ${r.name}\n-----END ${kind}-----\n`;
     if (r.type === "tls:index/privateKey:PrivateKey") {
         // The OpenSSH forms too (hcloud host keys): a well-formed ed25519 public key per resource.
-        return { privateKeyPem: pem("PRIVATE KEY"), publicKeyPem: pem("PUBLIC KEY"), privateKeyOpenssh: pem("OPENSSH PRIVATE KEY"), publicKeyOpenssh: `${fakeHostKey(r.name)}\n` };
+        return {
+            privateKeyPem: pem("PRIVATE KEY"),
+            publicKeyPem: pem("PUBLIC KEY"),
+            privateKeyOpenssh: pem("OPENSSH PRIVATE KEY"),
+            publicKeyOpenssh: `${fakeHostKey(r.name)}\n`,
+        };
     }
     if (r.type === "tls:index/certRequest:CertRequest") return { certRequestPem: pem("CERTIFICATE REQUEST") };
     if (r.type === "tls:index/selfSignedCert:SelfSignedCert" || r.type === "tls:index/locallySignedCert:LocallySignedCert") {
@@ -138,18 +143,31 @@ export async function runProgram(
 ): Promise<ProgramRun> {
     const resources: RecordedResource[] = [];
     const deps = new Map<string, Partial<RecordedResource>>();
-    const { config, secretKeys } = engineConfig(raw, opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY });
+    const { config, secretKeys } = engineConfig(
+        raw,
+        opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY },
+    );
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(
         {
             newResource(args) {
                 // A provider reference is "<provider urn>::<provider id>".
                 const provider = args.provider ? urnName(args.provider.slice(0, args.provider.lastIndexOf("::"))) : undefined;
-                const rec: RecordedResource = { type: args.type, name: args.name, inputs: args.inputs, dependsOn: [], provider, ...deps.get(args.name) };
+                const rec: RecordedResource = {
+                    type: args.type,
+                    name: args.name,
+                    inputs: args.inputs,
+                    dependsOn: [],
+                    provider,
+                    ...deps.get(args.name),
+                };
                 resources.push(rec);
                 const unknowns = (opts.preview ?? false) && (opts.unknowns ?? false);
                 const computed = { ...defaultOutputs(rec), ...(opts.outputs?.(rec) ?? {}) };
-                return { id: unknowns ? undefined : (opts.id?.(rec) ?? `${args.name}-id`), state: engineState(rec, args.inputs, computed, unknowns) };
+                return {
+                    id: unknowns ? undefined : (opts.id?.(rec) ?? `${args.name}-id`),
+                    state: engineState(rec, args.inputs, computed, unknowns),
+                };
             },
             call(args) {
                 throw new Error(`unexpected provider call ${args.token}: the program must not use data sources`);

@@ -27,10 +27,7 @@ export interface ClusterServiceInputs {
  * A stack's ClusterServiceInputs: the one mapping from config and plan, used by the program
  * (index.ts), the lab and the tests, so the golden files show what the program creates.
  */
-export function clusterServiceInputs(
-    config: Pick<StackConfig, "cluster" | "services">,
-    plan: AddressPlan,
-): ClusterServiceInputs {
+export function clusterServiceInputs(config: Pick<StackConfig, "cluster" | "services">, plan: AddressPlan): ClusterServiceInputs {
     const c = config.cluster;
     return {
         kubernetesVersion: c.kubernetesVersion,
@@ -49,7 +46,11 @@ export function clusterServiceObjects(input: ClusterServiceInputs) {
     const gateway = input.dns64Gateway;
     const namespaces = [...new Set(input.serviceNamespaces)].filter((n) => !BUILTIN_NAMESPACES.includes(n)).sort();
     return {
-        kubeProxy: kubeProxyObjects({ image: images.kubeProxy, apiserverProxyPort: APISERVER_PROXY_PORT, conntrackMaxPerCore: input.kubeProxy.conntrackMaxPerCore }),
+        kubeProxy: kubeProxyObjects({
+            image: images.kubeProxy,
+            apiserverProxyPort: APISERVER_PROXY_PORT,
+            conntrackMaxPerCore: input.kubeProxy.conntrackMaxPerCore,
+        }),
         coredns: corednsObjects({
             image: images.coredns,
             serviceAddress: formatV6(input.dnsAddress),
@@ -59,7 +60,11 @@ export function clusterServiceObjects(input: ClusterServiceInputs) {
             replicas: input.coredns.replicas,
             spread: input.coredns.spread,
         }),
-        namespaces: namespaces.map((name): INamespace => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...MANAGED_BY } } })),
+        namespaces: namespaces.map((name): INamespace => ({
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name, labels: { ...MANAGED_BY } },
+        })),
         dns64Gateway: gateway,
     };
 }

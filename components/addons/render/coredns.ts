@@ -7,7 +7,14 @@ import { v6 } from "../../common/net";
 import { CONTROL_PLANE_TAINT } from "../../controlplane/render/nodeRoles";
 import { APP_LABEL, COREDNS_HEALTH_PORT, COREDNS_READY_PORT, DNS_PORT, MANAGED_BY, SYSTEM_NAMESPACE } from "./defaults";
 import type {
-    IClusterRole, IClusterRoleBinding, IConfigMap, IDeployment, IPodDisruptionBudget, IService, IServiceAccount, KubernetesObject,
+    IClusterRole,
+    IClusterRoleBinding,
+    IConfigMap,
+    IDeployment,
+    IPodDisruptionBudget,
+    IService,
+    IServiceAccount,
+    KubernetesObject,
 } from "./objects";
 
 export const COREDNS = "coredns";
@@ -37,7 +44,8 @@ export function corefileOf(inputs: CorednsInputs): string {
 }
 
 export function corednsObjects(inputs: CorednsInputs): KubernetesObject[] {
-    if (!Number.isInteger(inputs.replicas) || inputs.replicas < 1) throw new RangeError(`coredns replicas: ${inputs.replicas} is not a positive integer`);
+    if (!Number.isInteger(inputs.replicas) || inputs.replicas < 1)
+        throw new RangeError(`coredns replicas: ${inputs.replicas} is not a positive integer`);
     const clusterIP = v6(inputs.serviceAddress, "cluster DNS address");
     const serviceAccount: IServiceAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(COREDNS) };
     const role: IClusterRole = {
@@ -86,28 +94,33 @@ export function corednsObjects(inputs: CorednsInputs): KubernetesObject[] {
                         { key: CONTROL_PLANE_TAINT.key, effect: CONTROL_PLANE_TAINT.effect },
                     ],
                     topologySpreadConstraints: [spread],
-                    containers: [{
-                        name: COREDNS,
-                        image: inputs.image,
-                        imagePullPolicy: "IfNotPresent",
-                        args: ["-conf", `${CONFIG_DIR}/Corefile`],
-                        resources: { requests: { cpu: "100m", memory: "70Mi" }, limits: { memory: "170Mi" } },
-                        ports: [
-                            { name: "dns", containerPort: DNS_PORT, protocol: "UDP" },
-                            { name: "dns-tcp", containerPort: DNS_PORT, protocol: "TCP" },
-                        ],
-                        securityContext: {
-                            allowPrivilegeEscalation: false,
-                            capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] },
-                            readOnlyRootFilesystem: true,
+                    containers: [
+                        {
+                            name: COREDNS,
+                            image: inputs.image,
+                            imagePullPolicy: "IfNotPresent",
+                            args: ["-conf", `${CONFIG_DIR}/Corefile`],
+                            resources: { requests: { cpu: "100m", memory: "70Mi" }, limits: { memory: "170Mi" } },
+                            ports: [
+                                { name: "dns", containerPort: DNS_PORT, protocol: "UDP" },
+                                { name: "dns-tcp", containerPort: DNS_PORT, protocol: "TCP" },
+                            ],
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] },
+                                readOnlyRootFilesystem: true,
+                            },
+                            livenessProbe: {
+                                httpGet: { path: "/health", port: COREDNS_HEALTH_PORT, scheme: "HTTP" },
+                                initialDelaySeconds: 60,
+                                timeoutSeconds: 5,
+                                successThreshold: 1,
+                                failureThreshold: 5,
+                            },
+                            readinessProbe: { httpGet: { path: "/ready", port: COREDNS_READY_PORT, scheme: "HTTP" } },
+                            volumeMounts: [{ name: "config-volume", mountPath: CONFIG_DIR, readOnly: true }],
                         },
-                        livenessProbe: {
-                            httpGet: { path: "/health", port: COREDNS_HEALTH_PORT, scheme: "HTTP" },
-                            initialDelaySeconds: 60, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 5,
-                        },
-                        readinessProbe: { httpGet: { path: "/ready", port: COREDNS_READY_PORT, scheme: "HTTP" } },
-                        volumeMounts: [{ name: "config-volume", mountPath: CONFIG_DIR, readOnly: true }],
-                    }],
+                    ],
                     volumes: [{ name: "config-volume", configMap: { name: COREDNS, items: [{ key: "Corefile", path: "Corefile" }] } }],
                 },
             },

@@ -30,7 +30,12 @@ export interface ServiceRecords {
     readonly zone: string[];
 }
 
-export function serviceRecords(service: string, dnsName: string | null, hosts: readonly PublicHost[], ttl = DEFAULT_RECORD_TTL): ServiceRecords {
+export function serviceRecords(
+    service: string,
+    dnsName: string | null,
+    hosts: readonly PublicHost[],
+    ttl = DEFAULT_RECORD_TTL,
+): ServiceRecords {
     const records: DnsRecord[] = [
         ...hosts.map((h) => ({ type: "AAAA" as const, value: v6(h.ipv6, `${h.name} ipv6`), host: h.name })),
         ...hosts.flatMap((h) => {

@@ -38,11 +38,13 @@ export function externalIpPolicy(publicAddresses: readonly string[]): IValidatin
             matchConstraints: {
                 resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["services"] }],
             },
-            validations: [{
-                expression: externalIpsExpression(allowed),
-                message: `spec.externalIPs may only list the cluster hosts' public IPv6 addresses, in RFC 5952 form: ${allowed.join(", ")}`,
-                reason: "Forbidden",
-            }],
+            validations: [
+                {
+                    expression: externalIpsExpression(allowed),
+                    message: `spec.externalIPs may only list the cluster hosts' public IPv6 addresses, in RFC 5952 form: ${allowed.join(", ")}`,
+                    reason: "Forbidden",
+                },
+            ],
         },
     };
 }
@@ -58,6 +60,8 @@ export function externalIpPolicyBinding(): IValidatingAdmissionPolicyBinding {
 }
 
 /** Both objects, in creation order. */
-export function externalIpPolicyObjects(publicAddresses: readonly string[]): [IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding] {
+export function externalIpPolicyObjects(
+    publicAddresses: readonly string[],
+): [IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding] {
     return [externalIpPolicy(publicAddresses), externalIpPolicyBinding()];
 }

@@ -8,7 +8,13 @@ import { LOOPBACK, hostPort } from "../../common/net";
 import { ANNOTATION_PREFIX, SYSTEM_NODE_CRITICAL } from "../../controlplane/render/staticPod";
 import { sha256 } from "../../common/hash";
 import {
-    APP_LABEL, KUBE_PROXY_CONFIG_DIR, KUBE_PROXY_HEALTHZ_PORT, KUBE_PROXY_METRICS_PORT, MANAGED_BY, SERVICE_ACCOUNT_DIR, SYSTEM_NAMESPACE,
+    APP_LABEL,
+    KUBE_PROXY_CONFIG_DIR,
+    KUBE_PROXY_HEALTHZ_PORT,
+    KUBE_PROXY_METRICS_PORT,
+    MANAGED_BY,
+    SERVICE_ACCOUNT_DIR,
+    SYSTEM_NAMESPACE,
 } from "./defaults";
 import type { IClusterRoleBinding, IConfigMap, IDaemonSet, IServiceAccount, KubernetesObject } from "./objects";
 
@@ -51,7 +57,12 @@ export function kubeProxyKubeconfig(apiserverProxyPort: number) {
     return {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "default", cluster: { server: localProxyUrl(apiserverProxyPort), "certificate-authority": `${SERVICE_ACCOUNT_DIR}/ca.crt` } }],
+        clusters: [
+            {
+                name: "default",
+                cluster: { server: localProxyUrl(apiserverProxyPort), "certificate-authority": `${SERVICE_ACCOUNT_DIR}/ca.crt` },
+            },
+        ],
         users: [{ name: "default", user: { tokenFile: `${SERVICE_ACCOUNT_DIR}/token` } }],
         contexts: [{ name: "default", context: { cluster: "default", user: "default", namespace: SYSTEM_NAMESPACE } }],
         "current-context": "default",
@@ -97,29 +108,34 @@ export function kubeProxyObjects(inputs: KubeProxyInputs): KubernetesObject[] {
                     nodeSelector: { "kubernetes.io/os": "linux" },
                     // Every node, whatever its taints: without kube-proxy no service works there.
                     tolerations: [{ operator: "Exists" }],
-                    containers: [{
-                        name: KUBE_PROXY,
-                        image: inputs.image,
-                        imagePullPolicy: "IfNotPresent",
-                        command: [
-                            "/usr/local/bin/kube-proxy",
-                            `--config=${KUBE_PROXY_CONFIG_DIR}/${CONFIG_FILE}`,
-                            // The kubelet registers the node under its configured name, not the hostname.
-                            "--hostname-override=$(NODE_NAME)",
-                        ],
-                        env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                        securityContext: { privileged: true },
-                        resources: { requests: { cpu: "50m", memory: "32Mi" } },
-                        livenessProbe: {
-                            httpGet: { host: LOOPBACK, path: "/livez", port: KUBE_PROXY_HEALTHZ_PORT, scheme: "HTTP" },
-                            initialDelaySeconds: 15, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6,
+                    containers: [
+                        {
+                            name: KUBE_PROXY,
+                            image: inputs.image,
+                            imagePullPolicy: "IfNotPresent",
+                            command: [
+                                "/usr/local/bin/kube-proxy",
+                                `--config=${KUBE_PROXY_CONFIG_DIR}/${CONFIG_FILE}`,
+                                // The kubelet registers the node under its configured name, not the hostname.
+                                "--hostname-override=$(NODE_NAME)",
+                            ],
+                            env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+                            securityContext: { privileged: true },
+                            resources: { requests: { cpu: "50m", memory: "32Mi" } },
+                            livenessProbe: {
+                                httpGet: { host: LOOPBACK, path: "/livez", port: KUBE_PROXY_HEALTHZ_PORT, scheme: "HTTP" },
+                                initialDelaySeconds: 15,
+                                periodSeconds: 10,
+                                timeoutSeconds: 5,
+                                failureThreshold: 6,
+                            },
+                            volumeMounts: [
+                                { name: KUBE_PROXY, mountPath: KUBE_PROXY_CONFIG_DIR, readOnly: true },
+                                { name: "xtables-lock", mountPath: "/run/xtables.lock" },
+                                { name: "lib-modules", mountPath: "/lib/modules", readOnly: true },
+                            ],
                         },
-                        volumeMounts: [
-                            { name: KUBE_PROXY, mountPath: KUBE_PROXY_CONFIG_DIR, readOnly: true },
-                            { name: "xtables-lock", mountPath: "/run/xtables.lock" },
-                            { name: "lib-modules", mountPath: "/lib/modules", readOnly: true },
-                        ],
-                    }],
+                    ],
                     volumes: [
                         { name: KUBE_PROXY, configMap: { name: KUBE_PROXY } },
                         // Shared with the host's iptables users (the CNI firewall plugin): one lock.

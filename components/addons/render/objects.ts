@@ -16,8 +16,17 @@ import type { IService } from "kubernetes-models/v1/Service";
 import type { IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 
 export type {
-    IClusterRole, IClusterRoleBinding, IConfigMap, IDaemonSet, IDeployment, INamespace, IPodDisruptionBudget, IService, IServiceAccount,
-    IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding,
+    IClusterRole,
+    IClusterRoleBinding,
+    IConfigMap,
+    IDaemonSet,
+    IDeployment,
+    INamespace,
+    IPodDisruptionBudget,
+    IService,
+    IServiceAccount,
+    IValidatingAdmissionPolicy,
+    IValidatingAdmissionPolicyBinding,
 };
 
 /** Every kind the program creates. Adding one means adding it to components/addons/kinds.ts too. */
@@ -50,6 +59,9 @@ export function objectId(o: KubernetesObject): string {
 
 /** Objects as one multi-document YAML, in the order given (the order they are created in). */
 export function renderManifests(comment: string, objects: readonly KubernetesObject[]): string {
-    const header = comment.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n");
+    const header = comment
+        .split("\n")
+        .map((l) => `# ${l}`.trimEnd())
+        .join("\n");
     return `${header}\n${objects.map((o) => stringify(o, { lineWidth: 0, version: "1.1", aliasDuplicateObjects: false })).join("---\n")}`;
 }

@@ -36,10 +36,7 @@ export function gateways(plan: AddressPlan): Gateway[] {
  * no host has IPv4. If it dies, pods cannot reach IPv4-only names until the setting points at
  * another gateway (README, "DNS64 and NAT64").
  */
-export function dns64Gateway(
-    config: { readonly cluster: Pick<ClusterConfig, "dns64Gateway"> },
-    plan: AddressPlan,
-): Gateway | null {
+export function dns64Gateway(config: { readonly cluster: Pick<ClusterConfig, "dns64Gateway"> }, plan: AddressPlan): Gateway | null {
     const all = gateways(plan);
     const chosen = config.cluster.dns64Gateway;
     if (chosen === undefined) return all[0] ?? null;
@@ -127,8 +124,9 @@ export function hostPublicPorts(
 ): PublicPort[] {
     const n = config.nodes.find((x) => x.name === node);
     const admins = config.cluster.adminPrefixes;
-    const apiserver: PublicPort[] = n?.roles.includes("control-plane") && admins.length > 0
-        ? [{ protocol: "tcp", port: apiserverPort, from: admins, why: "apiserver for admins" }]
-        : [];
+    const apiserver: PublicPort[] =
+        n?.roles.includes("control-plane") && admins.length > 0
+            ? [{ protocol: "tcp", port: apiserverPort, from: admins, why: "apiserver for admins" }]
+            : [];
     return [...apiserver, ...ipv4FirewallPorts(config, plan, node)];
 }

@@ -56,18 +56,29 @@ export function publicWorkloadObject(spec: PublicServiceSpec, workload: Workload
             template: {
                 metadata: { labels: l },
                 spec: {
-                    topologySpreadConstraints: [{
-                        maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: l },
-                    }],
-                    containers: [{
-                        name: spec.name,
-                        image: workload.image,
-                        imagePullPolicy: "IfNotPresent",
-                        ...(workload.args.length > 0 && { args: [...workload.args] }),
-                        ports: spec.ports.map((p) => ({ name: portName(p), containerPort: p.targetPort ?? p.port, protocol: p.protocol })),
-                        securityContext: { allowPrivilegeEscalation: false },
-                        resources: { requests: { cpu: "10m", memory: "16Mi" } },
-                    }],
+                    topologySpreadConstraints: [
+                        {
+                            maxSkew: 1,
+                            topologyKey: "kubernetes.io/hostname",
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: l },
+                        },
+                    ],
+                    containers: [
+                        {
+                            name: spec.name,
+                            image: workload.image,
+                            imagePullPolicy: "IfNotPresent",
+                            ...(workload.args.length > 0 && { args: [...workload.args] }),
+                            ports: spec.ports.map((p) => ({
+                                name: portName(p),
+                                containerPort: p.targetPort ?? p.port,
+                                protocol: p.protocol,
+                            })),
+                            securityContext: { allowPrivilegeEscalation: false },
+                            resources: { requests: { cpu: "10m", memory: "16Mi" } },
+                        },
+                    ],
                 },
             },
         },

@@ -46,17 +46,23 @@ export class ClusterPki extends pulumi.ComponentResource {
         const child = { parent: this };
         const { config } = args;
 
-        this.cas = Object.fromEntries(CA_PROFILES.map((ca) => {
-            const key = new tls.PrivateKey(`${name}-ca-${ca.id}-key`, KEY, child);
-            const cert = new tls.SelfSignedCert(`${name}-ca-${ca.id}`, {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: ca.commonName },
-                isCaCertificate: true,
-                allowedUses: [...CA_USAGES],
-                validityPeriodHours: config.caValidityHours,
-            }, child);
-            return [ca.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
-        })) as Record<Signer, IssuedCert>;
+        this.cas = Object.fromEntries(
+            CA_PROFILES.map((ca) => {
+                const key = new tls.PrivateKey(`${name}-ca-${ca.id}-key`, KEY, child);
+                const cert = new tls.SelfSignedCert(
+                    `${name}-ca-${ca.id}`,
+                    {
+                        privateKeyPem: key.privateKeyPem,
+                        subject: { commonName: ca.commonName },
+                        isCaCertificate: true,
+                        allowedUses: [...CA_USAGES],
+                        validityPeriodHours: config.caValidityHours,
+                    },
+                    child,
+                );
+                return [ca.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
+            }),
+        ) as Record<Signer, IssuedCert>;
 
         const sa = new tls.PrivateKey(`${name}-service-account`, KEY, child);
         this.serviceAccount = { publicKeyPem: sa.publicKeyPem, privateKeyPem: sa.privateKeyPem };
@@ -74,28 +80,38 @@ export class ClusterPki extends pulumi.ComponentResource {
         const renewalHours = earlyRenewalHours(config.certificateValidityHours);
         const issued: tls.LocallySignedCert[] = [];
 
-        this.leaves = new Map(this.profiles.map((shape) => {
-            const p = resolved.apply((all) => all.find((x) => x.id === shape.id) as CertProfile);
-            const key = new tls.PrivateKey(`${name}-${shape.id}-${gen}-key`, KEY, child);
-            const csr = new tls.CertRequest(`${name}-${shape.id}-${gen}-csr`, {
-                privateKeyPem: key.privateKeyPem,
-                subject: { commonName: shape.commonName, organization: shape.organization },
-                dnsNames: p.apply((x) => [...x.dnsNames]),
-                ipAddresses: p.apply((x) => [...x.ipAddresses]),
-            }, child);
-            const ca = this.cas[shape.signer];
-            const cert = new tls.LocallySignedCert(`${name}-${shape.id}-${gen}`, {
-                certRequestPem: csr.certRequestPem,
-                caCertPem: ca.certPem,
-                caPrivateKeyPem: ca.keyPem,
-                allowedUses: [...shape.usages],
-                validityPeriodHours: config.certificateValidityHours,
-                // Re-issued on the first `pulumi up` in the last tenth of its life.
-                earlyRenewalHours: renewalHours,
-            }, child);
-            issued.push(cert);
-            return [shape.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
-        }));
+        this.leaves = new Map(
+            this.profiles.map((shape) => {
+                const p = resolved.apply((all) => all.find((x) => x.id === shape.id) as CertProfile);
+                const key = new tls.PrivateKey(`${name}-${shape.id}-${gen}-key`, KEY, child);
+                const csr = new tls.CertRequest(
+                    `${name}-${shape.id}-${gen}-csr`,
+                    {
+                        privateKeyPem: key.privateKeyPem,
+                        subject: { commonName: shape.commonName, organization: shape.organization },
+                        dnsNames: p.apply((x) => [...x.dnsNames]),
+                        ipAddresses: p.apply((x) => [...x.ipAddresses]),
+                    },
+                    child,
+                );
+                const ca = this.cas[shape.signer];
+                const cert = new tls.LocallySignedCert(
+                    `${name}-${shape.id}-${gen}`,
+                    {
+                        certRequestPem: csr.certRequestPem,
+                        caCertPem: ca.certPem,
+                        caPrivateKeyPem: ca.keyPem,
+                        allowedUses: [...shape.usages],
+                        validityPeriodHours: config.certificateValidityHours,
+                        // Re-issued on the first `pulumi up` in the last tenth of its life.
+                        earlyRenewalHours: renewalHours,
+                    },
+                    child,
+                );
+                issued.push(cert);
+                return [shape.id, { certPem: cert.certPem, keyPem: key.privateKeyPem }];
+            }),
+        );
 
         // A certificate still inside its window after an update was not re-issued (a targeted or
         // failed run): say so in the `pulumi up` output, naming the node and the time.

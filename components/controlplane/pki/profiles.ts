@@ -64,7 +64,15 @@ function apiserverNames(input: PkiInput, node: PkiNode) {
     const d = input.clusterDomain;
     const extra = input.apiserverExtraNames;
     return {
-        dnsNames: ["kubernetes", "kubernetes.default", "kubernetes.default.svc", `kubernetes.default.svc.${d}`, "localhost", node.name, ...extra.filter((n) => !isIp(n))],
+        dnsNames: [
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            `kubernetes.default.svc.${d}`,
+            "localhost",
+            node.name,
+            ...extra.filter((n) => !isIp(n)),
+        ],
         ipAddresses: [...LOOPBACK_IPS, input.apiserverServiceAddress, node.meshAddress, node.publicAddress, ...extra.filter(isIp)],
     };
 }
@@ -73,30 +81,85 @@ function controlPlaneProfiles(input: PkiInput, node: PkiNode): CertProfile[] {
     const on = [node.name];
     const etcdNames = { dnsNames: ["localhost", node.name], ipAddresses: [...LOOPBACK_IPS, node.meshAddress] };
     return [
-        { id: `${node.name}-etcd-server`, signer: "etcd", commonName: node.name, ...etcdNames, usages: PEER, holders: on, paths: PATHS.etcdServer },
-        { id: `${node.name}-etcd-peer`, signer: "etcd", commonName: node.name, ...etcdNames, usages: PEER, holders: on, paths: PATHS.etcdPeer },
-        { id: `${node.name}-apiserver`, signer: "cluster", commonName: "kube-apiserver", ...apiserverNames(input, node), usages: SERVER, holders: on, paths: PATHS.apiserver },
         {
-            id: `${node.name}-apiserver-etcd-client`, signer: "etcd", commonName: "kube-apiserver-etcd-client",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.apiserverEtcdClient,
+            id: `${node.name}-etcd-server`,
+            signer: "etcd",
+            commonName: node.name,
+            ...etcdNames,
+            usages: PEER,
+            holders: on,
+            paths: PATHS.etcdServer,
+        },
+        {
+            id: `${node.name}-etcd-peer`,
+            signer: "etcd",
+            commonName: node.name,
+            ...etcdNames,
+            usages: PEER,
+            holders: on,
+            paths: PATHS.etcdPeer,
+        },
+        {
+            id: `${node.name}-apiserver`,
+            signer: "cluster",
+            commonName: "kube-apiserver",
+            ...apiserverNames(input, node),
+            usages: SERVER,
+            holders: on,
+            paths: PATHS.apiserver,
+        },
+        {
+            id: `${node.name}-apiserver-etcd-client`,
+            signer: "etcd",
+            commonName: "kube-apiserver-etcd-client",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.apiserverEtcdClient,
         },
         {
             // system:masters: the apiserver may use every kubelet API without an RBAC binding that
             // would have to exist before the cluster does.
-            id: `${node.name}-apiserver-kubelet-client`, signer: "cluster", commonName: "kube-apiserver-kubelet-client", organization: "system:masters",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.apiserverKubeletClient,
+            id: `${node.name}-apiserver-kubelet-client`,
+            signer: "cluster",
+            commonName: "kube-apiserver-kubelet-client",
+            organization: "system:masters",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.apiserverKubeletClient,
         },
         {
-            id: `${node.name}-front-proxy-client`, signer: "front-proxy", commonName: "front-proxy-client",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.frontProxyClient,
+            id: `${node.name}-front-proxy-client`,
+            signer: "front-proxy",
+            commonName: "front-proxy-client",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.frontProxyClient,
         },
         {
-            id: `${node.name}-controller-manager`, signer: "cluster", commonName: "system:kube-controller-manager",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.controllerManagerClient,
+            id: `${node.name}-controller-manager`,
+            signer: "cluster",
+            commonName: "system:kube-controller-manager",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.controllerManagerClient,
         },
         {
-            id: `${node.name}-scheduler`, signer: "cluster", commonName: "system:kube-scheduler",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.schedulerClient,
+            id: `${node.name}-scheduler`,
+            signer: "cluster",
+            commonName: "system:kube-scheduler",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.schedulerClient,
         },
     ];
 }
@@ -105,12 +168,26 @@ function nodeProfiles(node: PkiNode): CertProfile[] {
     const on = [node.name];
     return [
         {
-            id: `${node.name}-kubelet-client`, signer: "cluster", commonName: `system:node:${node.name}`, organization: "system:nodes",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: on, paths: PATHS.kubeletClient,
+            id: `${node.name}-kubelet-client`,
+            signer: "cluster",
+            commonName: `system:node:${node.name}`,
+            organization: "system:nodes",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: on,
+            paths: PATHS.kubeletClient,
         },
         {
-            id: `${node.name}-kubelet-serving`, signer: "cluster", commonName: `system:node:${node.name}`, organization: "system:nodes",
-            dnsNames: [node.name], ipAddresses: [node.meshAddress, node.publicAddress], usages: SERVER, holders: on, paths: PATHS.kubeletServing,
+            id: `${node.name}-kubelet-serving`,
+            signer: "cluster",
+            commonName: `system:node:${node.name}`,
+            organization: "system:nodes",
+            dnsNames: [node.name],
+            ipAddresses: [node.meshAddress, node.publicAddress],
+            usages: SERVER,
+            holders: on,
+            paths: PATHS.kubeletServing,
         },
     ];
 }
@@ -126,8 +203,14 @@ export function certProfiles(input: PkiInput): CertProfile[] {
         ...input.nodes.filter((n) => n.controlPlane).flatMap((n) => controlPlaneProfiles(input, n)),
         ...input.nodes.flatMap(nodeProfiles),
         {
-            id: "admin", signer: "cluster", commonName: "v6k8s-admin", organization: "system:masters",
-            dnsNames: [], ipAddresses: [], usages: CLIENT, holders: [],
+            id: "admin",
+            signer: "cluster",
+            commonName: "v6k8s-admin",
+            organization: "system:masters",
+            dnsNames: [],
+            ipAddresses: [],
+            usages: CLIENT,
+            holders: [],
         },
     ];
 }

@@ -17,7 +17,6 @@ export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
 export const START_KUBELET_PATH = "/usr/local/lib/v6k8s/start-kubelet.sh";
 export const WAIT_CONTROL_PLANE_PATH = "/usr/local/lib/v6k8s/wait-control-plane.sh";
 
-
 /**
  * Refuses a kubelet version that skips a minor or goes back more than one (the version-skew
  * policy); runs before anything on the host changes.
@@ -51,8 +50,15 @@ fi
 export const START_INPUTS: Readonly<Record<"containerd.service" | "kubelet.service", readonly string[]>> = {
     "containerd.service": [CONTAINERD_UNIT_PATH, CONTAINERD_CONFIG_PATH, "/usr/local/bin/containerd"],
     "kubelet.service": [
-        KUBELET_UNIT_PATH, PATHS.kubeletConfig, PATHS.kubeletKubeconfig, "/usr/local/bin/kubelet", PATHS.clusterCa.cert,
-        PATHS.kubeletClient.cert, PATHS.kubeletClient.key, PATHS.kubeletServing.cert, PATHS.kubeletServing.key,
+        KUBELET_UNIT_PATH,
+        PATHS.kubeletConfig,
+        PATHS.kubeletKubeconfig,
+        "/usr/local/bin/kubelet",
+        PATHS.clusterCa.cert,
+        PATHS.kubeletClient.cert,
+        PATHS.kubeletClient.key,
+        PATHS.kubeletServing.cert,
+        PATHS.kubeletServing.key,
     ],
 };
 
@@ -153,9 +159,13 @@ ${renderWaitFunctions(opts.progressSeconds)}${controlPlaneFunctions}
 swapoff -a
 sed -i -E '/^[^#].*[[:space:]]swap[[:space:]]/s/^/# disabled by v6k8s: /' /etc/fstab
 systemctl daemon-reload
-systemctl enable containerd.service kubelet.service${opts.controlPlane ? `
+systemctl enable containerd.service kubelet.service${
+        opts.controlPlane
+            ? `
 # etcd snapshots (${ETCD_BACKUP_UNIT}.service); the first one waits for the timer.
-systemctl enable --now ${ETCD_BACKUP_UNIT}.timer` : ""}
+systemctl enable --now ${ETCD_BACKUP_UNIT}.timer`
+            : ""
+    }
 # Restart a daemon only if what it reads at start changed since its last start here, or it is
 # not running (START_INPUTS). The stamp is written after the restart: an interrupted run restarts again.
 restart_if_changed() {
@@ -225,7 +235,8 @@ export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
     const timeout = opts.timeoutSeconds ?? 900;
     const url = `https://[::1]:${opts.proxyPort}/readyz`;
     const roles = renderControlPlaneNodeRoles(opts.controlPlaneNodes ?? [], {
-        proxyPort: opts.proxyPort, registerTimeoutSeconds: opts.registerTimeoutSeconds,
+        proxyPort: opts.proxyPort,
+        registerTimeoutSeconds: opts.registerTimeoutSeconds,
     });
     return `#!/bin/bash
 # Rendered by v6k8s. Waits until the apiservers serve through the node-local proxy${roles ? "; labels and taints the control-plane nodes" : ""}.

@@ -23,7 +23,12 @@ export function serviceAccountIssuer(cluster: ClusterFacts): string {
 /** `--etcd-servers`: the local member over [::1] first, then the others by name over the mesh. */
 export function etcdServers(cluster: ClusterFacts, node: NodeFacts): string[] {
     const self = selfMember(cluster, node);
-    return [httpsUrl(LOOPBACK, ETCD_CLIENT_PORT), ...members(cluster).filter((m) => m.name !== self.name).map(etcdClientUrl)];
+    return [
+        httpsUrl(LOOPBACK, ETCD_CLIENT_PORT),
+        ...members(cluster)
+            .filter((m) => m.name !== self.name)
+            .map(etcdClientUrl),
+    ];
 }
 
 export function apiserverFlags(cluster: ClusterFacts, node: NodeFacts): string[] {

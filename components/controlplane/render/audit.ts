@@ -25,7 +25,13 @@ export function auditPolicy() {
             // Probes (the node-local proxies check /readyz every 2 s) and version checks.
             { level: "None", nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version"] },
             // Events are a log already; leases are renewed every few seconds by every kubelet and leader.
-            { level: "None", resources: [{ group: "", resources: ["events"] }, { group: "events.k8s.io", resources: ["events"] }] },
+            {
+                level: "None",
+                resources: [
+                    { group: "", resources: ["events"] },
+                    { group: "events.k8s.io", resources: ["events"] },
+                ],
+            },
             { level: "None", resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
             // Bodies of these carry key material or tokens: who and what, never the content.
             {

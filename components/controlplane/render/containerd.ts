@@ -41,12 +41,17 @@ ${withPath ? "  override_path = true\n" : ""}`;
 
 /** One hosts.toml per mirrored registry, by path. */
 export function registryHostsFiles(mirrors: Readonly<Record<string, string>>): [string, string][] {
-    return Object.keys(mirrors).sort().map((r) => [posix.join(CONTAINERD_CERTS_DIR, r, "hosts.toml"), renderRegistryHosts(r, mirrors[r])]);
+    return Object.keys(mirrors)
+        .sort()
+        .map((r) => [posix.join(CONTAINERD_CERTS_DIR, r, "hosts.toml"), renderRegistryHosts(r, mirrors[r])]);
 }
 
 /** `bin_dirs` needs containerd >= 2.1 (2.0 only knew `bin_dir`; 2.1+ refuses both at once). */
 export function renderContainerdConfig(images: Pick<Images, "pause">, mirrors: Readonly<Record<string, string>> = {}): string {
-    const registry = Object.keys(mirrors).length === 0 ? "" : `
+    const registry =
+        Object.keys(mirrors).length === 0
+            ? ""
+            : `
 [plugins.'io.containerd.cri.v1.images'.registry]
   # Mirrors: one hosts.toml per registry (pull-through mirror first, then the registry).
   config_path = ${str(CONTAINERD_CERTS_DIR)}

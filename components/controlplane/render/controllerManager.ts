@@ -10,7 +10,15 @@ import { renderControllerManagerKubeconfig } from "./kubeconfig";
 import { selfMember } from "./members";
 import { LOOPBACK } from "../../common/net";
 import { serviceRange } from "./serviceRange";
-import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, renderStaticPod, startupProbe, leaderElectedClientFlags } from "./staticPod";
+import {
+    ANNOTATION_PREFIX,
+    livenessProbe,
+    manifestPath,
+    podAnnotations,
+    renderStaticPod,
+    startupProbe,
+    leaderElectedClientFlags,
+} from "./staticPod";
 import { sha256 } from "../../common/hash";
 
 export const CONTROLLER_MANAGER_MANIFEST_PATH = manifestPath("kube-controller-manager");

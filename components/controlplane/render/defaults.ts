@@ -26,7 +26,9 @@ export function defaultImages(kubernetesVersion: string): Images {
     const minor = kubernetesMinor(kubernetesVersion);
     const v = COMPONENT_VERSIONS[minor];
     if (!v) {
-        const known = Object.keys(COMPONENT_VERSIONS).map((k) => `1.${k}`).join(", ");
+        const known = Object.keys(COMPONENT_VERSIONS)
+            .map((k) => `1.${k}`)
+            .join(", ");
         throw new RangeError(
             `kubernetesVersion: no etcd/pause versions known for 1.${minor} (known: ${known}); add a row to COMPONENT_VERSIONS`,
         );

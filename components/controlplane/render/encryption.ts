@@ -28,17 +28,22 @@ export function encryptionConfiguration(keys: readonly string[]) {
     return {
         apiVersion: "apiserver.config.k8s.io/v1",
         kind: "EncryptionConfiguration",
-        resources: [{
-            resources: [...ENCRYPTED_RESOURCES],
-            providers: [
-                { secretbox: { keys: keys.map((secret) => ({ name: encryptionKeyName(secret), secret })) } },
-                // Reads what was stored before encryption was turned on; never used for writes.
-                { identity: {} },
-            ],
-        }],
+        resources: [
+            {
+                resources: [...ENCRYPTED_RESOURCES],
+                providers: [
+                    { secretbox: { keys: keys.map((secret) => ({ name: encryptionKeyName(secret), secret })) } },
+                    // Reads what was stored before encryption was turned on; never used for writes.
+                    { identity: {} },
+                ],
+            },
+        ],
     };
 }
 
 export function renderEncryptionConfig(keys: readonly string[]): string {
-    return renderYaml("Rendered by v6k8s: encryption at rest for the apiserver. KEY MATERIAL: mode 0600, root only.", encryptionConfiguration(keys));
+    return renderYaml(
+        "Rendered by v6k8s: encryption at rest for the apiserver. KEY MATERIAL: mode 0600, root only.",
+        encryptionConfiguration(keys),
+    );
 }

@@ -25,7 +25,9 @@ export function etcdPeerUrl(m: ControlPlaneMember): string {
 
 /** `--initial-cluster`: every member, sorted by name. */
 export function etcdInitialCluster(cluster: ClusterFacts): string {
-    return members(cluster).map((m) => `${m.name}=${etcdPeerUrl(m)}`).join(",");
+    return members(cluster)
+        .map((m) => `${m.name}=${etcdPeerUrl(m)}`)
+        .join(",");
 }
 
 /** etcd's command-line flags for `node` (without the binary name). */
@@ -59,23 +61,20 @@ export function etcdFlags(cluster: ClusterFacts, node: NodeFacts, state: EtcdClu
 
 export function renderEtcdManifest(cluster: ClusterFacts, node: NodeFacts, state: EtcdClusterState): string {
     const flags = etcdFlags(cluster, node, state);
-    return renderStaticPod(
-        `Rendered by v6k8s: etcd member ${node.name} (initial-cluster-state ${state}), a static pod.`,
-        {
-            name: "etcd",
-            image: cluster.images.etcd,
-            command: ["etcd", ...flags],
-            requests: { cpu: "100m", memory: "100Mi" },
-            mounts: [
-                { name: "etcd-data", hostPath: ETCD_DATA_DIR, type: "DirectoryOrCreate", readOnly: false },
-                { name: "etcd-certs", hostPath: ETCD_PKI_DIR, type: "Directory", readOnly: true },
-            ],
-            annotations: podAnnotations(cluster),
-            // Liveness is serializable and ignores NOSPACE: a member that lost quorum or hit its quota
-            // is still alive, and restarting it would not help. Startup waits for a linearizable read,
-            // i.e. for the member to have joined a quorum.
-            liveness: livenessProbe(LOOPBACK, ETCD_METRICS_PORT, "/health?exclude=NOSPACE&serializable=true", "HTTP"),
-            startup: startupProbe(LOOPBACK, ETCD_METRICS_PORT, "/health?serializable=false", "HTTP"),
-        },
-    );
+    return renderStaticPod(`Rendered by v6k8s: etcd member ${node.name} (initial-cluster-state ${state}), a static pod.`, {
+        name: "etcd",
+        image: cluster.images.etcd,
+        command: ["etcd", ...flags],
+        requests: { cpu: "100m", memory: "100Mi" },
+        mounts: [
+            { name: "etcd-data", hostPath: ETCD_DATA_DIR, type: "DirectoryOrCreate", readOnly: false },
+            { name: "etcd-certs", hostPath: ETCD_PKI_DIR, type: "Directory", readOnly: true },
+        ],
+        annotations: podAnnotations(cluster),
+        // Liveness is serializable and ignores NOSPACE: a member that lost quorum or hit its quota
+        // is still alive, and restarting it would not help. Startup waits for a linearizable read,
+        // i.e. for the member to have joined a quorum.
+        liveness: livenessProbe(LOOPBACK, ETCD_METRICS_PORT, "/health?exclude=NOSPACE&serializable=true", "HTTP"),
+        startup: startupProbe(LOOPBACK, ETCD_METRICS_PORT, "/health?serializable=false", "HTTP"),
+    });
 }

@@ -54,7 +54,9 @@ etcdctl() {
  * this name or peer URL (an unstarted member has no name yet), empty if none. `die` is the
  * script's failure function (fail, refuse).
  */
-const lookUpMember = (die: string) => `etcd_id=$(etcd_container) || ${die} "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
+const lookUpMember = (
+    die: string,
+) => `etcd_id=$(etcd_container) || ${die} "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
 out=$(etcdctl member list -w simple 2>&1) || ${die} "the member list from $here failed (no quorum?): $out"
 members=$(grep -E '^[0-9a-f]+, (un)?started, ' <<<"$out") || ${die} "no member in etcd's answer: $out"
 sed 's/^/  member: /' <<<"$members"

@@ -6,11 +6,22 @@ import { MANIFEST_DIR, PATHS } from "../paths";
 import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
 import { AUDIT_POLICY_PATH, renderAuditPolicy } from "./audit";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
-import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH, registryHostsFiles, renderContainerdConfig, renderContainerdUnit } from "./containerd";
+import {
+    CONTAINERD_CONFIG_PATH,
+    CONTAINERD_UNIT_PATH,
+    registryHostsFiles,
+    renderContainerdConfig,
+    renderContainerdUnit,
+} from "./containerd";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
 import { ETCD_MANIFEST_PATH, EtcdClusterState, renderEtcdManifest } from "./etcd";
 import {
-    ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_SERVICE_PATH, ETCD_BACKUP_TIMER_PATH, renderEtcdBackupScript, renderEtcdBackupService, renderEtcdBackupTimer,
+    ETCD_BACKUP_SCRIPT_PATH,
+    ETCD_BACKUP_SERVICE_PATH,
+    ETCD_BACKUP_TIMER_PATH,
+    renderEtcdBackupScript,
+    renderEtcdBackupService,
+    renderEtcdBackupTimer,
 } from "./etcdBackup";
 import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderControllerManagerKubeconfig, renderKubeletKubeconfig, renderSchedulerKubeconfig } from "./kubeconfig";

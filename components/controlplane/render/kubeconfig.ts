@@ -36,12 +36,11 @@ const b64 = (pem: string) => Buffer.from(pem, "utf8").toString("base64");
 
 export function kubeconfig(spec: KubeconfigSpec) {
     const cluster = spec.clusterName ?? KUBECONFIG_CLUSTER_NAME;
-    const ca = "caFile" in spec.ca
-        ? { "certificate-authority": spec.ca.caFile }
-        : { "certificate-authority-data": b64(spec.ca.caPem) };
-    const user = "certPem" in spec.credentials
-        ? { "client-certificate-data": b64(spec.credentials.certPem), "client-key-data": b64(spec.credentials.keyPem) }
-        : { "client-certificate": spec.credentials.cert, "client-key": spec.credentials.key };
+    const ca = "caFile" in spec.ca ? { "certificate-authority": spec.ca.caFile } : { "certificate-authority-data": b64(spec.ca.caPem) };
+    const user =
+        "certPem" in spec.credentials
+            ? { "client-certificate-data": b64(spec.credentials.certPem), "client-key-data": b64(spec.credentials.keyPem) }
+            : { "client-certificate": spec.credentials.cert, "client-key": spec.credentials.key };
     const context = `${spec.user}@${cluster}`;
     return {
         apiVersion: "v1",
@@ -79,7 +78,13 @@ export function renderSchedulerKubeconfig(cluster: ClusterFacts): string {
 }
 
 /** The admin kubeconfig (a stack output): everything embedded, `server` as the caller reaches the API. */
-export function renderAdminKubeconfig(opts: { server: string; caPem: string; certPem: string; keyPem: string; clusterName?: string }): string {
+export function renderAdminKubeconfig(opts: {
+    server: string;
+    caPem: string;
+    certPem: string;
+    keyPem: string;
+    clusterName?: string;
+}): string {
     return renderKubeconfig({
         server: opts.server,
         ca: { caPem: opts.caPem },

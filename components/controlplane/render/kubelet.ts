@@ -84,7 +84,9 @@ StartLimitIntervalSec=0
 
 [Service]
 ExecStart=${KUBELET_BINARY} \\
-${kubeletArgs(node).map((a) => `    ${a}`).join(" \\\n")}
+${kubeletArgs(node)
+    .map((a) => `    ${a}`)
+    .join(" \\\n")}
 Restart=always
 RestartSec=5
 

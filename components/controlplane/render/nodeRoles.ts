@@ -49,8 +49,10 @@ export interface NodeRolesOptions {
  * certificate (system:masters, on control-plane nodes only), so no further admin key is put on a host.
  */
 export function adminKubectlFunction(proxyPort: number): string {
-    return `k() { kubectl --request-timeout=10s --server=${httpsUrl(LOOPBACK, proxyPort, "apiserverProxyPort")} --certificate-authority=${PATHS.clusterCa.cert} `
-        + `--client-certificate=${PATHS.apiserverKubeletClient.cert} --client-key=${PATHS.apiserverKubeletClient.key} "$@"; }`;
+    return (
+        `k() { kubectl --request-timeout=10s --server=${httpsUrl(LOOPBACK, proxyPort, "apiserverProxyPort")} --certificate-authority=${PATHS.clusterCa.cert} ` +
+        `--client-certificate=${PATHS.apiserverKubeletClient.cert} --client-key=${PATHS.apiserverKubeletClient.key} "$@"; }`
+    );
 }
 
 /** A shell line (with `k`) that removes the control-plane taint from Node `name` if it has it (removing an absent taint is an error). */
@@ -77,9 +79,7 @@ export function renderControlPlaneNodeRoles(nodes: readonly ControlPlaneNodeRole
             `for _ in $(seq ${timeout}); do k get node ${n.name} >/dev/null 2>&1 && break; sleep 1; done`,
             `k get node ${n.name} >/dev/null || { echo "node ${n.name} did not register within ${timeout}s" >&2; exit 1; }`,
             `k label node ${n.name} ${CONTROL_PLANE_ROLE_LABEL}= --overwrite`,
-            n.tainted
-                ? `k taint node ${n.name} ${taint} --overwrite`
-                : removeControlPlaneTaintLine(n.name),
+            n.tainted ? `k taint node ${n.name} ${taint} --overwrite` : removeControlPlaneTaintLine(n.name),
         );
     }
     return `${lines.join("\n")}\n`;

@@ -5,15 +5,22 @@ import { ClusterFacts, NodeFacts } from "./inputs";
 import { renderSchedulerKubeconfig } from "./kubeconfig";
 import { selfMember } from "./members";
 import { LOOPBACK } from "../../common/net";
-import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe, leaderElectedClientFlags } from "./staticPod";
+import {
+    ANNOTATION_PREFIX,
+    livenessProbe,
+    manifestPath,
+    podAnnotations,
+    readinessProbe,
+    renderStaticPod,
+    startupProbe,
+    leaderElectedClientFlags,
+} from "./staticPod";
 import { sha256 } from "../../common/hash";
 
 export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
 
 export function schedulerFlags(): string[] {
-    return [
-        ...leaderElectedClientFlags(PATHS.schedulerKubeconfig),
-    ];
+    return [...leaderElectedClientFlags(PATHS.schedulerKubeconfig)];
 }
 
 export function renderSchedulerManifest(cluster: ClusterFacts, node: NodeFacts): string {
@@ -36,4 +43,3 @@ export function renderSchedulerManifest(cluster: ClusterFacts, node: NodeFacts):
         startup: startupProbe(LOOPBACK, SCHEDULER_PORT, "/livez", "HTTPS"),
     });
 }
-

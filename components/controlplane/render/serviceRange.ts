@@ -14,7 +14,9 @@ export const SHORTEST_SERVICE_RANGE = 108;
 function checkedServiceRange(cluster: ClusterFacts): Prefix {
     const prefix = cluster.serviceRange;
     if (prefix.length < SHORTEST_SERVICE_RANGE || prefix.length > LONGEST_SERVICE_RANGE) {
-        throw new RangeError(`serviceRange: ${prefix} must be a /${SHORTEST_SERVICE_RANGE} to /${LONGEST_SERVICE_RANGE} (the plan uses /112)`);
+        throw new RangeError(
+            `serviceRange: ${prefix} must be a /${SHORTEST_SERVICE_RANGE} to /${LONGEST_SERVICE_RANGE} (the plan uses /112)`,
+        );
     }
     return prefix;
 }

@@ -63,7 +63,6 @@ export function startupProbe(host: string, port: number, path: string, scheme: S
 /** Annotation prefix of this project. */
 export const ANNOTATION_PREFIX = "v6k8s.io";
 
-
 /**
  * The cluster-wide annotations plus `own`. The kubelet names a static pod after a hash of its
  * manifest, so a changed annotation restarts the pod: used for files a component reads only at
@@ -113,7 +112,10 @@ export function staticPod(spec: StaticPodSpec) {
 
 /** YAML of any object, never folded (long flags stay on one line), with a leading comment. */
 export function renderYaml(comment: string, value: unknown): string {
-    const header = comment.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n");
+    const header = comment
+        .split("\n")
+        .map((l) => `# ${l}`.trimEnd())
+        .join("\n");
     return `${header}\n${stringify(value, { lineWidth: 0, version: "1.1" })}`;
 }
 

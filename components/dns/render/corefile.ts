@@ -56,7 +56,10 @@ export function corefileStanzas(opts: CorefileOptions): Stanza[] {
         { plugin: "errors", lines: ["errors"] },
         { plugin: "health", lines: block("health", ["lameduck 5s"]) },
         { plugin: "ready", lines: ["ready"] },
-        { plugin: "kubernetes", lines: block(`kubernetes ${domain} ${REVERSE_ZONE}`, ["pods insecure", `fallthrough ${REVERSE_ZONE}`, "ttl 30"]) },
+        {
+            plugin: "kubernetes",
+            lines: block(`kubernetes ${domain} ${REVERSE_ZONE}`, ["pods insecure", `fallthrough ${REVERSE_ZONE}`, "ttl 30"]),
+        },
     ];
     if (opts.dns64Prefix !== null) {
         const prefix = opts.dns64Prefix;
@@ -74,7 +77,10 @@ export function corefileStanzas(opts: CorefileOptions): Stanza[] {
 }
 
 export function formatCorefile(stanzas: readonly Stanza[], server = ".:53"): string {
-    return `${block(server, stanzas.flatMap((s) => s.lines)).join("\n")}\n`;
+    return `${block(
+        server,
+        stanzas.flatMap((s) => s.lines),
+    ).join("\n")}\n`;
 }
 
 export function renderCorefile(opts: CorefileOptions): string {

@@ -14,7 +14,8 @@ export interface HostKeyPair {
 
 export function hostKeyUserData(key: HostKeyPair): string {
     const publicKey = key.publicKey.trim();
-    if (!/^ssh-ed25519 [A-Za-z0-9+/]+={0,3}$/.test(publicKey)) throw new Error(`host key: not an ssh-ed25519 public key: ${publicKey.slice(0, 40)}`);
+    if (!/^ssh-ed25519 [A-Za-z0-9+/]+={0,3}$/.test(publicKey))
+        throw new Error(`host key: not an ssh-ed25519 public key: ${publicKey.slice(0, 40)}`);
     const config = {
         // Remove the image's host keys (cloud-init's default on a first boot; said here because it is the point).
         ssh_deletekeys: true,

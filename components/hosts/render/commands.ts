@@ -5,7 +5,6 @@ import { INSTALL_PACKAGES_PATH, MESH_UP_PATH, NETWORK_UNIT_PATH, NETWORK_UP_PATH
 import { WIREGUARD_INTERFACE } from "./hostNet";
 import { OWNERS, OWN_FUNCTION, Owner, checkHostPath, ownCommand } from "./owned";
 
-
 function shellQuote(text: string): string {
     return `'${text.replace(/'/g, `'\\''`)}'`;
 }
@@ -136,7 +135,12 @@ export function prepareCommands(networkFiles: HostFiles): PrepareCommands {
 
 /** Write the mesh config (all peers) and bring the mesh up, or update it in place. */
 export function meshCommand(meshFiles: HostFiles): string {
-    return [installFilesCommand(meshFiles, OWNERS.mesh).trimEnd(), MESH_UP_PATH, `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`, ""].join("\n");
+    return [
+        installFilesCommand(meshFiles, OWNERS.mesh).trimEnd(),
+        MESH_UP_PATH,
+        `systemctl enable wg-quick@${WIREGUARD_INTERFACE}`,
+        "",
+    ].join("\n");
 }
 
 export interface HostCommands extends PrepareCommands {

@@ -3,8 +3,16 @@ import { CNI_CONFLIST_PATH, renderCniConflist } from "./cni";
 import { HostNet, MeshPeer } from "./hostNet";
 import { FIREWALL_PATH, PublicPort, renderFirewall } from "./nftables";
 import {
-    INSTALL_PACKAGES_PATH, MESH_UP_PATH, NETWORK_UNIT_PATH, NETWORK_UP_PATH, WIREGUARD_KEY_SCRIPT_PATH,
-    renderInstallPackages, renderMeshUp, renderNetworkUnit, renderNetworkUp, renderWireguardKey,
+    INSTALL_PACKAGES_PATH,
+    MESH_UP_PATH,
+    NETWORK_UNIT_PATH,
+    NETWORK_UP_PATH,
+    WIREGUARD_KEY_SCRIPT_PATH,
+    renderInstallPackages,
+    renderMeshUp,
+    renderNetworkUnit,
+    renderNetworkUp,
+    renderWireguardKey,
 } from "./scripts";
 import { MODULES_PATH, SYSCTL_PATH, renderModules, renderSysctl } from "./sysctl";
 import { WIREGUARD_CONF_PATH, renderWireguardConf } from "./wireguard";

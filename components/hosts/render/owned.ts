@@ -44,10 +44,17 @@ export type Owner = (typeof OWNERS)[keyof typeof OWNERS];
  * anything else is a bug to stop at render time, not a file to half-handle on a host.
  */
 export function checkHostPath(path: string): string {
-    if (!path.startsWith("/") || path.endsWith("/")) throw new RangeError(`${JSON.stringify(path)}: a host file path must be absolute and name a file`);
+    if (!path.startsWith("/") || path.endsWith("/"))
+        throw new RangeError(`${JSON.stringify(path)}: a host file path must be absolute and name a file`);
     // eslint-disable-next-line no-control-regex
-    if (/[\s\x00-\x1f\x7f]/.test(path)) throw new RangeError(`${JSON.stringify(path)}: a host file path cannot contain whitespace or control characters`);
-    if (path.split("/").slice(1).some((s) => s === "" || s === "." || s === "..")) {
+    if (/[\s\x00-\x1f\x7f]/.test(path))
+        throw new RangeError(`${JSON.stringify(path)}: a host file path cannot contain whitespace or control characters`);
+    if (
+        path
+            .split("/")
+            .slice(1)
+            .some((s) => s === "" || s === "." || s === "..")
+    ) {
         throw new RangeError(`${JSON.stringify(path)}: a host file path must be normalised (no empty, "." or ".." segments)`);
     }
     return path;

@@ -9,11 +9,26 @@ import { nat64Files, NAT64_PACKAGES } from "./files";
 import { NAT64_UNIT_PATH } from "./nat64Up";
 import { DEFAULT_NAT64_POOL, NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "./tayga";
 import {
-    DHCLIENT_HOOK_PATH, DNS64_RESOLVER_CONF_PATH, LEGACY_DNS64_RESOLVER_CONF_PATH, DNS64_RESOLVER_PACKAGES, DNS64_RESOLVER_UNIT_PATH, Dns64ResolverInputs,
-    RESOLV_CONF_BACKUP_PATH, RESOLV_CONF_PATH, renderDhclientHook, renderDns64ResolverConf, renderDns64ResolverUnit, renderHostResolvConf,
+    DHCLIENT_HOOK_PATH,
+    DNS64_RESOLVER_CONF_PATH,
+    LEGACY_DNS64_RESOLVER_CONF_PATH,
+    DNS64_RESOLVER_PACKAGES,
+    DNS64_RESOLVER_UNIT_PATH,
+    Dns64ResolverInputs,
+    RESOLV_CONF_BACKUP_PATH,
+    RESOLV_CONF_PATH,
+    renderDhclientHook,
+    renderDns64ResolverConf,
+    renderDns64ResolverUnit,
+    renderHostResolvConf,
 } from "./hostDns";
 import {
-    NAT64_INBOUND_DROPIN_PATH, NAT64_INBOUND_PATH, Nat64Inbound, renderNat64Inbound, renderNat64InboundDropin, renderTaygaConfWithInbound,
+    NAT64_INBOUND_DROPIN_PATH,
+    NAT64_INBOUND_PATH,
+    Nat64Inbound,
+    renderNat64Inbound,
+    renderNat64InboundDropin,
+    renderTaygaConfWithInbound,
 } from "./inbound";
 import type { Gateway } from "../../addons/render/plan";
 import type { Prefix } from "../../network/prefix";
@@ -41,12 +56,7 @@ export interface GatewaySettings {
 }
 
 /** A gateway's inputs from its plan, the settings and the host's public addresses. */
-export function gatewayInputs(
-    gw: Gateway,
-    settings: GatewaySettings,
-    publicIpv6: string,
-    publicIpv4: string,
-): GatewayInputs {
+export function gatewayInputs(gw: Gateway, settings: GatewaySettings, publicIpv6: string, publicIpv4: string): GatewayInputs {
     return {
         gateway: { name: gw.name, nat64: gw.nat64 },
         inbound: { publicIpv4, publicIpv6, ports: settings.inboundPorts },

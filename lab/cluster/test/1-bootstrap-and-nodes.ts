@@ -6,12 +6,22 @@ import { shOnMachine } from "../machine";
 import { kubectlJson } from "../operator";
 import { cluster, interruptedBootstrap, labState, operator } from "../session";
 
-interface NodeList { items: { metadata: { name: string; labels?: Record<string, string> }; spec: { taints?: { key: string; effect: string }[] }; status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] } }[] }
+interface NodeList {
+    items: {
+        metadata: { name: string; labels?: Record<string, string> };
+        spec: { taints?: { key: string; effect: string }[] };
+        status: { addresses: { type: string; address: string }[]; conditions: { type: string; status: string }[] };
+    }[];
+}
 
 describe("cluster 1. bootstrap and nodes", () => {
     it("re-running the first control-plane node's steps right after its first start (no other member yet) completes", () => {
         const r = interruptedBootstrap();
-        assert.equal(r.code, 0, `the re-run on ${r.host} failed or hung (exit ${r.code} after ${r.seconds.toFixed(0)} s; limit ${RERUN_LIMIT_SECONDS} s):\n${r.output.slice(-2000)}`);
+        assert.equal(
+            r.code,
+            0,
+            `the re-run on ${r.host} failed or hung (exit ${r.code} after ${r.seconds.toFixed(0)} s; limit ${RERUN_LIMIT_SECONDS} s):\n${r.output.slice(-2000)}`,
+        );
         assert.ok(r.seconds < RERUN_LIMIT_SECONDS, `the re-run took ${r.seconds} s`);
     });
 
@@ -34,7 +44,11 @@ describe("cluster 1. bootstrap and nodes", () => {
             const node = nodes.items.find((x) => x.metadata.name === n.name)!;
             const labelled = "node-role.kubernetes.io/control-plane" in (node.metadata.labels ?? {});
             assert.equal(labelled, n.roles.includes("control-plane"), `${n.name}: label`);
-            assert.deepEqual((node.spec.taints ?? []).filter((t) => t.key === "node-role.kubernetes.io/control-plane"), [], `${n.name}: taint`);
+            assert.deepEqual(
+                (node.spec.taints ?? []).filter((t) => t.key === "node-role.kubernetes.io/control-plane"),
+                [],
+                `${n.name}: taint`,
+            );
         }
     });
 

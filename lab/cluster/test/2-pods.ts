@@ -8,24 +8,31 @@ import { TEST_NS, toolboxPod } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { labState, operator } from "../session";
 
-interface Pod { status: { phase: string; podIPs?: { ip: string }[] } }
+interface Pod {
+    status: { phase: string; podIPs?: { ip: string }[] };
+}
 
 describe("cluster 2. pods", () => {
     before(async () => {
         const c = operator();
         await kubectl(c, ["create", "namespace", TEST_NS], { allowFail: true });
         const pods = labState().hosts.map((h) => ({
-            apiVersion: "v1", kind: "Pod",
+            apiVersion: "v1",
+            kind: "Pod",
             metadata: { name: toolboxPod(h.name), namespace: TEST_NS, labels: { app: "toolbox" } },
             spec: {
                 nodeName: h.name,
                 tolerations: [{ operator: "Exists" }],
                 terminationGracePeriodSeconds: 1,
-                containers: [{ name: "toolbox", image: TOOLBOX_IMAGE, command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"] }],
+                containers: [
+                    { name: "toolbox", image: TOOLBOX_IMAGE, command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"] },
+                ],
             },
         }));
         await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: pods }) });
-        await kubectl(c, ["-n", TEST_NS, "wait", "--for=condition=Ready", "pod", "-l", "app=toolbox", "--timeout=240s"], { timeoutMs: 250_000 });
+        await kubectl(c, ["-n", TEST_NS, "wait", "--for=condition=Ready", "pod", "-l", "app=toolbox", "--timeout=240s"], {
+            timeoutMs: 250_000,
+        });
     });
 
     it("a pod on each node gets its ULA from <node ULA>:1::/96 first, then its GUA from <node GUA>:1::/96", async () => {
@@ -33,10 +40,33 @@ describe("cluster 2. pods", () => {
             const pod = await kubectlJson<Pod>(operator(), ["-n", TEST_NS, "get", "pod", toolboxPod(h.name)]);
             const ips = (pod.status.podIPs ?? []).map((p) => p.ip);
             assert.ok(ips.length >= 1 && inPrefix(ips[0], h.podUla), `${h.name}: pod IPs ${ips.join(", ")}, want the first in ${h.podUla}`);
-            const eth0 = (await kubectl(operator(), ["-n", TEST_NS, "exec", toolboxPod(h.name), "--", "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global"])).stdout;
+            const eth0 = (
+                await kubectl(operator(), [
+                    "-n",
+                    TEST_NS,
+                    "exec",
+                    toolboxPod(h.name),
+                    "--",
+                    "ip",
+                    "-6",
+                    "-o",
+                    "addr",
+                    "show",
+                    "dev",
+                    "eth0",
+                    "scope",
+                    "global",
+                ])
+            ).stdout;
             const addrs = [...eth0.matchAll(/inet6 ([0-9a-f:]+)\//g)].map((m) => m[1]);
-            assert.ok(addrs.some((a) => inPrefix(a, h.podUla)), `${h.name}: eth0 has no ULA in ${h.podUla}: ${addrs.join(", ")}`);
-            assert.ok(addrs.some((a) => inPrefix(a, h.podGua)), `${h.name}: eth0 has no GUA in ${h.podGua}: ${addrs.join(", ")}`);
+            assert.ok(
+                addrs.some((a) => inPrefix(a, h.podUla)),
+                `${h.name}: eth0 has no ULA in ${h.podUla}: ${addrs.join(", ")}`,
+            );
+            assert.ok(
+                addrs.some((a) => inPrefix(a, h.podGua)),
+                `${h.name}: eth0 has no GUA in ${h.podGua}: ${addrs.join(", ")}`,
+            );
         }
     });
 
@@ -48,10 +78,20 @@ describe("cluster 2. pods", () => {
             ips.set(h.name, pod.status.podIPs![0].ip);
         }
         const failed: string[] = [];
-        await Promise.all(hosts.flatMap((a) => hosts.filter((b) => b !== a).map(async (b) => {
-            const r = await kubectl(operator(), ["-n", TEST_NS, "exec", toolboxPod(a.name), "--", "ping", "-c", "1", "-W", "5", ips.get(b.name)!], { allowFail: true });
-            if (r.code !== 0) failed.push(`${a.name} -> ${b.name} (${ips.get(b.name)}): ${r.stdout}${r.stderr}`);
-        })));
+        await Promise.all(
+            hosts.flatMap((a) =>
+                hosts
+                    .filter((b) => b !== a)
+                    .map(async (b) => {
+                        const r = await kubectl(
+                            operator(),
+                            ["-n", TEST_NS, "exec", toolboxPod(a.name), "--", "ping", "-c", "1", "-W", "5", ips.get(b.name)!],
+                            { allowFail: true },
+                        );
+                        if (r.code !== 0) failed.push(`${a.name} -> ${b.name} (${ips.get(b.name)}): ${r.stdout}${r.stderr}`);
+                    }),
+            ),
+        );
         assert.deepEqual(failed, []);
     });
 

@@ -29,7 +29,10 @@ describe("cluster 3. services, DNS and DNS64", () => {
         const r = await exec(labState().hosts[1].name, ["nslookup", "-type=AAAA", "kubernetes.default.svc.cluster.local"]);
         const apiserver = cluster().plan.cluster.apiserverService;
         const answers = nslookupV6(r.stdout);
-        assert.ok(answers.some((a) => parseV6Address(a) === apiserver), `answers ${answers.join(", ")}:\n${r.stdout}${r.stderr}`);
+        assert.ok(
+            answers.some((a) => parseV6Address(a) === apiserver),
+            `answers ${answers.join(", ")}:\n${r.stdout}${r.stderr}`,
+        );
     });
 
     it("CoreDNS synthesises an AAAA inside the gateway's NAT64 /96 for an A-only name", async () => {
@@ -50,15 +53,21 @@ describe("cluster 3. services, DNS and DNS64", () => {
     });
 
     it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554), admits a host's", async () => {
-        const svc = (name: string, ip: string) => JSON.stringify({
-            apiVersion: "v1", kind: "Service", metadata: { name, namespace: TEST_NS },
-            spec: { selector: { app: "none" }, ports: [{ port: 53, protocol: "UDP" }], externalIPs: [ip] },
-        });
+        const svc = (name: string, ip: string) =>
+            JSON.stringify({
+                apiVersion: "v1",
+                kind: "Service",
+                metadata: { name, namespace: TEST_NS },
+                spec: { selector: { app: "none" }, ports: [{ port: 53, protocol: "UDP" }], externalIPs: [ip] },
+            });
         // The lab's upstream resolver: a Service on it would capture the cluster's DNS traffic.
         const foreign = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("capture-dns", INET6_DNS), allowFail: true });
         assert.notEqual(foreign.code, 0, "a Service with a foreign externalIP was admitted");
         assert.match(foreign.stderr, /v6k8s-external-ips/);
-        const own = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("on-a-host", labState().hosts[1].publicAddress), allowFail: true });
+        const own = await kubectl(operator(), ["apply", "-f", "-"], {
+            input: svc("on-a-host", labState().hosts[1].publicAddress),
+            allowFail: true,
+        });
         assert.equal(own.code, 0, own.stderr);
         await kubectl(operator(), ["-n", TEST_NS, "delete", "service", "on-a-host"]);
     });

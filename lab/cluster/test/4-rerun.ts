@@ -24,10 +24,12 @@ async function lostItsLease(key: string): Promise<boolean> {
 /** The kubelet's hash of each static pod's manifest: changes when a rewritten manifest differs. */
 async function configHashes(): Promise<Map<string, string>> {
     const pods = await kubectlJson<PodList>(operator(), ["-n", "kube-system", "get", "pods"]);
-    return new Map(pods.items.flatMap((p) => {
-        const h = p.metadata.annotations?.["kubernetes.io/config.hash"];
-        return h ? [[p.metadata.name, h] as [string, string]] : [];
-    }));
+    return new Map(
+        pods.items.flatMap((p) => {
+            const h = p.metadata.annotations?.["kubernetes.io/config.hash"];
+            return h ? [[p.metadata.name, h] as [string, string]] : [];
+        }),
+    );
 }
 
 async function containers(): Promise<Map<string, string>> {
@@ -39,7 +41,10 @@ describe("cluster 4. re-running every host's Kubernetes steps", () => {
         this.timeout(20 * 60_000);
         const before = await containers();
         const hashesBefore = await configHashes();
-        assert.ok([...before.keys()].some((k) => k.startsWith("kube-system/kube-apiserver-")), "no apiserver pod seen");
+        assert.ok(
+            [...before.keys()].some((k) => k.startsWith("kube-system/kube-apiserver-")),
+            "no apiserver pod seen",
+        );
         await bootstrapKubernetes(cluster().steps, () => undefined);
         await waitNodesReady(labState(), cluster().config);
         const after = await containers();
@@ -48,7 +53,7 @@ describe("cluster 4. re-running every host's Kubernetes steps", () => {
         const leaseLost: string[] = [];
         const unexplained: string[] = [];
         for (const [k, v] of changed) {
-            if (/\/kube-(controller-manager|scheduler)-/.test(k) && await lostItsLease(k)) leaseLost.push(k);
+            if (/\/kube-(controller-manager|scheduler)-/.test(k) && (await lostItsLease(k))) leaseLost.push(k);
             else unexplained.push(`${k}: ${v} -> ${after.get(k) ?? "gone"}`);
         }
         if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})`);

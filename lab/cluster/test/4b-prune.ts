@@ -18,11 +18,20 @@ const PROBE = "v6k8s-prune-probe";
 const PROBE_PATH = `${MANIFEST_DIR}/${PROBE}.yaml`;
 
 function probeManifest(image: string): string {
-    return JSON.stringify({
-        apiVersion: "v1", kind: "Pod",
-        metadata: { name: PROBE, namespace: "kube-system" },
-        spec: { hostNetwork: true, terminationGracePeriodSeconds: 1, containers: [{ name: "probe", image, imagePullPolicy: "IfNotPresent" }] },
-    }, null, 2);
+    return JSON.stringify(
+        {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: PROBE, namespace: "kube-system" },
+            spec: {
+                hostNetwork: true,
+                terminationGracePeriodSeconds: 1,
+                containers: [{ name: "probe", image, imagePullPolicy: "IfNotPresent" }],
+            },
+        },
+        null,
+        2,
+    );
 }
 
 /** Every container on `node` but the probe's: ID and restarts. */
@@ -46,11 +55,15 @@ describe("cluster 4b. a file the files step no longer renders", () => {
         assert.ok(worker, "the lab stack has a worker");
         const node = worker.host.name;
         const mirror = `${PROBE}-${node}`;
-        const phase = async () => (await kubectl(operator(), ["-n", "kube-system", "get", "pod", mirror, "-o", "jsonpath={.status.phase}"], { allowFail: true }));
+        const phase = async () =>
+            await kubectl(operator(), ["-n", "kube-system", "get", "pod", mirror, "-o", "jsonpath={.status.phase}"], { allowFail: true });
         const before = await containersOn(node);
 
         const withProbe = new Map(worker.rendered.kubernetes);
-        withProbe.set(PROBE_PATH, { content: probeManifest(defaultImages(cluster().config.cluster.kubernetesVersion).pause), mode: "0600" });
+        withProbe.set(PROBE_PATH, {
+            content: probeManifest(defaultImages(cluster().config.cluster.kubernetesVersion).pause),
+            mode: "0600",
+        });
         const first = await sshOnHost(worker.host, filesCommand(withProbe), { allowFail: true });
         assert.equal(first.code, 0, first.stderr);
         await until(`the kubelet on ${node} runs ${PROBE}`, 180, async () => (await phase()).stdout === "Running");

@@ -18,7 +18,9 @@ describe("cluster 5. power off a control-plane host", () => {
     it("the others still serve the API through their node-local proxy; powered on, it rejoins and etcd is healthy", async function () {
         this.timeout(15 * 60_000);
         const state = labState();
-        const cps = cluster().steps.filter((s) => s.controlPlane).map((s) => s.host);
+        const cps = cluster()
+            .steps.filter((s) => s.controlPlane)
+            .map((s) => s.host);
         // Not the first one: the operator's kubeconfig points at it.
         const victim = cps[cps.length - 1];
         powerOffCluster(victim);
@@ -33,16 +35,33 @@ describe("cluster 5. power off a control-plane host", () => {
         // A client retries through a failover (etcd may elect a new leader, HAProxy marks the
         // member down after its health checks): each read and write must succeed within a minute.
         const within = async (h: LabHost, args: string[]): Promise<RunResult> => {
-            const argv = machineArgv(h, [kubectlInMachines, `--kubeconfig=${c.kubeconfig}`, `--server=${NODE_LOCAL_APISERVER}`, "--request-timeout=10s", ...args]);
+            const argv = machineArgv(h, [
+                kubectlInMachines,
+                `--kubeconfig=${c.kubeconfig}`,
+                `--server=${NODE_LOCAL_APISERVER}`,
+                "--request-timeout=10s",
+                ...args,
+            ]);
             let last: RunResult = { code: 1, stdout: "", stderr: "not run" };
-            await eventually(async () => (last = await run(argv, { env: machineEnv(h), allowFail: true, timeoutMs: 30_000 })).code === 0, 60_000, 1000);
+            await eventually(
+                async () => (last = await run(argv, { env: machineEnv(h), allowFail: true, timeoutMs: 30_000 })).code === 0,
+                60_000,
+                1000,
+            );
             return last;
         };
         for (const h of others) {
             const get = await within(h, ["get", "nodes", "-o", "name"]);
             assert.equal(get.code, 0, `${h.name}: kubectl get nodes: ${get.stderr}`);
             assert.match(get.stdout, new RegExp(`node/${victim.name}`));
-            const write = await within(h, ["-n", TEST_NS, "create", "configmap", `written-from-${h.name}`, `--from-literal=during=${victim.name}-off`]);
+            const write = await within(h, [
+                "-n",
+                TEST_NS,
+                "create",
+                "configmap",
+                `written-from-${h.name}`,
+                `--from-literal=during=${victim.name}-off`,
+            ]);
             assert.equal(write.code, 0, `${h.name}: write: ${write.stderr}`);
         }
         await powerOnCluster(victim);
@@ -50,14 +69,34 @@ describe("cluster 5. power off a control-plane host", () => {
         // The member that was off catches up with the others before it reports healthy: ask
         // until every member is healthy, for at most three minutes.
         let last = "";
-        const healthy = await eventually(async () => {
-            const health = await kubectl(c, ["-n", "kube-system", "exec", `etcd-${cps[0].name}`, "--", "etcdctl", ...LOCAL_ETCDCTL,
-                "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
-            last = `${health.stdout}${health.stderr}`;
-            if (health.code !== 0) return false;
-            const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
-            return members.length === cps.length && members.every((m) => m.health);
-        }, 180_000, 5000);
+        const healthy = await eventually(
+            async () => {
+                const health = await kubectl(
+                    c,
+                    [
+                        "-n",
+                        "kube-system",
+                        "exec",
+                        `etcd-${cps[0].name}`,
+                        "--",
+                        "etcdctl",
+                        ...LOCAL_ETCDCTL,
+                        "endpoint",
+                        "health",
+                        "--cluster",
+                        "-w",
+                        "json",
+                    ],
+                    { allowFail: true, timeoutMs: 60_000 },
+                );
+                last = `${health.stdout}${health.stderr}`;
+                if (health.code !== 0) return false;
+                const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
+                return members.length === cps.length && members.every((m) => m.health);
+            },
+            180_000,
+            5000,
+        );
         assert.ok(healthy, `etcd did not report all ${cps.length} members healthy within 3 minutes: ${last}`);
     });
 });

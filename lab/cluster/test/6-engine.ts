@@ -40,18 +40,30 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         // Pulumi creates objects; it does not adopt the ones kubectl applied: delete those first
         // (foreground, so the old pods are gone too; kube-system itself is never touched).
         const c = cluster();
-        const objects = programObjects(c.config, c.plan, labState().hosts).filter((o) => !(o.kind === "Namespace" && o.metadata?.name === "kube-system"));
+        const objects = programObjects(c.config, c.plan, labState().hosts).filter(
+            (o) => !(o.kind === "Namespace" && o.metadata?.name === "kube-system"),
+        );
         const t0 = Date.now();
         // Right after check 5 a member may still be catching up: retry a failed delete a few times.
         const input = JSON.stringify({ apiVersion: "v1", kind: "List", items: objects });
         let last = "";
-        const deleted = await eventually(async () => {
-            const r = await kubectl(operator(), ["delete", "--ignore-not-found", "--cascade=foreground", "--wait=true", "--timeout=240s", "-f", "-"], {
-                input, timeoutMs: 300_000, allowFail: true,
-            });
-            last = r.stderr;
-            return r.code === 0;
-        }, 360_000, 5000);
+        const deleted = await eventually(
+            async () => {
+                const r = await kubectl(
+                    operator(),
+                    ["delete", "--ignore-not-found", "--cascade=foreground", "--wait=true", "--timeout=240s", "-f", "-"],
+                    {
+                        input,
+                        timeoutMs: 300_000,
+                        allowFail: true,
+                    },
+                );
+                last = r.stderr;
+                return r.code === 0;
+            },
+            360_000,
+            5000,
+        );
         assert.ok(deleted, `deleting the kubectl-applied objects failed: ${last}`);
         log(`engine: deleted the ${objects.length} kubectl-applied objects in ${seconds(t0)} s`);
         stack = new EngineStack(bin, "check");
@@ -65,11 +77,14 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         const r = await stack!.up();
         log(`engine: pulumi up ${seconds(t0)} s: ${JSON.stringify(resourceSummary(r.stdout))}`);
         assert.equal(r.code, 0, `pulumi up failed:\n${r.stdout}${r.stderr}`);
-        made = (await stack!.resources()).filter((x) => x.type.startsWith("kubernetes:") && x.id)
-            .map((x) => ({ type: x.type, id: x.id! }));
+        made = (await stack!.resources()).filter((x) => x.type.startsWith("kubernetes:") && x.id).map((x) => ({ type: x.type, id: x.id! }));
         const types = new Set(made.map((m) => `${m.type} ${m.id}`));
-        for (const want of ["kubernetes:apps/v1:DaemonSet kube-system/kube-proxy", "kubernetes:apps/v1:Deployment kube-system/coredns",
-            "kubernetes:core/v1:Service hello/hello", "kubernetes:apps/v1:Deployment hello/hello"]) {
+        for (const want of [
+            "kubernetes:apps/v1:DaemonSet kube-system/kube-proxy",
+            "kubernetes:apps/v1:Deployment kube-system/coredns",
+            "kubernetes:core/v1:Service hello/hello",
+            "kubernetes:apps/v1:Deployment hello/hello",
+        ]) {
             assert.ok(types.has(want), `not in the stack: ${want} (have ${[...types].join(", ")})`);
         }
         const s = resourceSummary(r.stdout);
@@ -77,20 +92,40 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         assert.ok(s.created >= made.length, `created ${s.created} < ${made.length} objects: ${r.stdout}`);
         const c = operator();
         // The engine's objects, not left-overs: the provider's server-side apply field manager owns them.
-        const ds = await kubectlJson<{ metadata: { managedFields?: { manager: string }[] } }>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy", "--show-managed-fields"]);
+        const ds = await kubectlJson<{ metadata: { managedFields?: { manager: string }[] } }>(c, [
+            "-n",
+            "kube-system",
+            "get",
+            "daemonset",
+            "kube-proxy",
+            "--show-managed-fields",
+        ]);
         const managers = (ds.metadata.managedFields ?? []).map((f) => f.manager);
-        assert.ok(managers.some((m) => m.startsWith("pulumi")) && !managers.includes("v6k8s-lab"), `field managers: ${managers.join(", ")}`);
+        assert.ok(
+            managers.some((m) => m.startsWith("pulumi")) && !managers.includes("v6k8s-lab"),
+            `field managers: ${managers.join(", ")}`,
+        );
         await kubectl(c, ["-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout=240s"], { timeoutMs: 250_000 });
-        const dsStatus = await kubectlJson<{ status: { numberReady: number; desiredNumberScheduled: number } }>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy"]);
+        const dsStatus = await kubectlJson<{ status: { numberReady: number; desiredNumberScheduled: number } }>(c, [
+            "-n",
+            "kube-system",
+            "get",
+            "daemonset",
+            "kube-proxy",
+        ]);
         assert.equal(dsStatus.status.numberReady, labState().hosts.length, "kube-proxy ready on every node");
         await kubectl(c, ["-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=240s"], { timeoutMs: 250_000 });
         await kubectl(c, ["-n", "hello", "rollout", "status", "deployment/hello", "--timeout=240s"], { timeoutMs: 250_000 });
         // kube-proxy: the ClusterIP from a pod on every node; CoreDNS: a cluster name; externalIPs: from the internet.
-        const clusterIP = (await kubectlJson<{ spec: { clusterIP: string } }>(c, ["-n", "hello", "get", "service", "hello"])).spec.clusterIP;
+        const clusterIP = (await kubectlJson<{ spec: { clusterIP: string } }>(c, ["-n", "hello", "get", "service", "hello"])).spec
+            .clusterIP;
         assert.deepEqual(await clusterIpFailures(labState().hosts, clusterIP), [], "ClusterIP through kube-proxy");
         const dns = await exec(labState().hosts[1].name, ["nslookup", "-type=AAAA", "hello.hello.svc.cluster.local"]);
         const answers = nslookupV6(dns.stdout);
-        assert.ok(answers.some((a) => parseV6Address(a) === parseV6Address(clusterIP)), `CoreDNS: ${answers.join(", ")}\n${dns.stdout}${dns.stderr}`);
+        assert.ok(
+            answers.some((a) => parseV6Address(a) === parseV6Address(clusterIP)),
+            `CoreDNS: ${answers.join(", ")}\n${dns.stdout}${dns.stderr}`,
+        );
         for (const h of helloHosts()) {
             const q = await fromInternet(h);
             assert.ok(q.stdout.includes(HELLO_PAGE), `${h.name} [${h.publicAddress}]:80: exit ${q.code} ${q.stdout}${q.stderr}`);
@@ -111,7 +146,13 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
 
     it("a CoreDNS replica change updates the Deployment in place (no replace, no delete)", async () => {
         const c = operator();
-        const before = await kubectlJson<{ metadata: { uid: string }; spec: { replicas: number } }>(c, ["-n", "kube-system", "get", "deployment", "coredns"]);
+        const before = await kubectlJson<{ metadata: { uid: string }; spec: { replicas: number } }>(c, [
+            "-n",
+            "kube-system",
+            "get",
+            "deployment",
+            "coredns",
+        ]);
         const replicas = before.spec.replicas + 1;
         await stack!.setConfig("v6k8s-lab-engine:corednsReplicas", String(replicas));
         const p = await stack!.previewSummary();
@@ -125,7 +166,13 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
         assert.deepEqual(Object.keys(s).sort(), ["unchanged", "updated"], r.stdout);
         assert.equal(s.updated, 1);
-        const after = await kubectlJson<{ metadata: { uid: string }; spec: { replicas: number }; status: { readyReplicas?: number } }>(c, ["-n", "kube-system", "get", "deployment", "coredns"]);
+        const after = await kubectlJson<{ metadata: { uid: string }; spec: { replicas: number }; status: { readyReplicas?: number } }>(c, [
+            "-n",
+            "kube-system",
+            "get",
+            "deployment",
+            "coredns",
+        ]);
         assert.equal(after.metadata.uid, before.metadata.uid, "the Deployment was replaced");
         assert.equal(after.spec.replicas, replicas);
         // The provider returned before the third replica was ready once (2 of 3): wait for the
@@ -145,7 +192,15 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
         const left: string[] = [];
         for (const m of made) {
             const [ns, name] = m.id.includes("/") ? m.id.split("/") : [undefined, m.id];
-            const q = await kubectl(operator(), ["get", kubectlResource(m.type), name, ...(ns ? ["-n", ns] : []), "--ignore-not-found", "-o", "name"]);
+            const q = await kubectl(operator(), [
+                "get",
+                kubectlResource(m.type),
+                name,
+                ...(ns ? ["-n", ns] : []),
+                "--ignore-not-found",
+                "-o",
+                "name",
+            ]);
             if (q.stdout.trim() !== "") left.push(`${m.type} ${m.id}`);
         }
         assert.deepEqual(left, [], "objects the engine made are still in the cluster");

@@ -29,7 +29,7 @@ async function allFacts(): Promise<Map<string, Map<string, FileFact | undefined>
 describe("cluster 7. each host as rendered, reached over SSH", () => {
     it("the steps reached every host through its sshd, with the pinned host key (no other way in is used)", async () => {
         for (const h of labState().hosts) {
-            const r = await sshOnHost(h, "hostname; echo \"$SSH_CONNECTION\"");
+            const r = await sshOnHost(h, 'hostname; echo "$SSH_CONNECTION"');
             const [name, connection] = r.stdout.trim().split("\n");
             assert.equal(name, h.name, "the session ran on another machine");
             assert.equal(connection.split(" ")[2], h.publicAddress, `${h.name}: the session did not arrive on the public address`);
@@ -48,17 +48,29 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
 
     it("every rendered file (network, mesh, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
         const facts = await allFacts();
-        const drift = cluster().steps.flatMap((s, i) => renderDrift(everyFile(i), facts.get(s.host.name)!).map((d) => `${s.host.name} ${d}`));
+        const drift = cluster().steps.flatMap((s, i) =>
+            renderDrift(everyFile(i), facts.get(s.host.name)!).map((d) => `${s.host.name} ${d}`),
+        );
         assert.deepEqual(drift, []);
-        assert.ok(cluster().steps.every((_, i) => everyFile(i).size > 20), "too few files compared");
+        assert.ok(
+            cluster().steps.every((_, i) => everyFile(i).size > 20),
+            "too few files compared",
+        );
     });
 
     it("every service a step enabled runs (oneshots ran to completion; timers are not emulated)", () => {
-        const notRunning = labState().hosts.flatMap((h) => unitFacts(h).filter((u) => u.state === "not running").map((u) => `${h.name} ${u.unit}`));
+        const notRunning = labState().hosts.flatMap((h) =>
+            unitFacts(h)
+                .filter((u) => u.state === "not running")
+                .map((u) => `${h.name} ${u.unit}`),
+        );
         assert.deepEqual(notRunning, []);
         for (const h of labState().hosts) {
-            const running = unitFacts(h).filter((u) => u.state === "running").map((u) => u.unit);
-            for (const u of ["containerd.service", "kubelet.service"]) assert.ok(running.includes(u), `${h.name}: ${u} is not among its running services (${running.join(", ")})`);
+            const running = unitFacts(h)
+                .filter((u) => u.state === "running")
+                .map((u) => u.unit);
+            for (const u of ["containerd.service", "kubelet.service"])
+                assert.ok(running.includes(u), `${h.name}: ${u} is not among its running services (${running.join(", ")})`);
         }
     });
 
@@ -67,11 +79,13 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
         const before = await allFacts();
         const unitsBefore = labState().hosts.map((h) => unitFacts(h));
         const c = cluster();
-        await Promise.all(c.steps.map(async (s) => {
-            const key = await prepareHost(s.host, s.rendered, sshOnHost);
-            assert.equal(key, labState().publicKeys?.[s.host.name], `${s.host.name}: its WireGuard key changed`);
-            await meshHost(s.host, s.rendered, sshOnHost);
-        }));
+        await Promise.all(
+            c.steps.map(async (s) => {
+                const key = await prepareHost(s.host, s.rendered, sshOnHost);
+                assert.equal(key, labState().publicKeys?.[s.host.name], `${s.host.name}: its WireGuard key changed`);
+                await meshHost(s.host, s.rendered, sshOnHost);
+            }),
+        );
         await bootstrapKubernetes(c.steps, () => undefined);
         await waitNodesReady(labState(), c.config);
         const after = await allFacts();
@@ -80,6 +94,10 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
             for (const [p, f] of files) if (JSON.stringify(after.get(host)!.get(p)) !== JSON.stringify(f)) changed.push(`${host} ${p}`);
         }
         assert.deepEqual(changed, [], "files rewritten by the second pass");
-        assert.deepEqual(labState().hosts.map((h) => unitFacts(h)), unitsBefore, "a service was restarted");
+        assert.deepEqual(
+            labState().hosts.map((h) => unitFacts(h)),
+            unitsBefore,
+            "a service was restarted",
+        );
     });
 });

@@ -25,7 +25,9 @@ import { powerOffCluster, powerOnCluster } from "../power";
 import { cluster, hostNamed, labState, operator } from "../session";
 import { TOOLBOX_IMAGE } from "../toolchain";
 import { waitNodesReady } from "../up";
-interface Deployment { status: { replicas?: number; availableReplicas?: number; updatedReplicas?: number } }
+interface Deployment {
+    status: { replicas?: number; availableReplicas?: number; updatedReplicas?: number };
+}
 
 const NS = "membership-check";
 
@@ -35,25 +37,44 @@ function spreadWorkload(): object[] {
     return [
         { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } },
         {
-            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "spread", namespace: NS },
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "spread", namespace: NS },
             spec: {
-                replicas: 4, selector: { matchLabels: labels },
+                replicas: 4,
+                selector: { matchLabels: labels },
                 template: {
                     metadata: { labels },
                     spec: {
-                        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: labels } }],
+                        topologySpreadConstraints: [
+                            {
+                                maxSkew: 1,
+                                topologyKey: "kubernetes.io/hostname",
+                                whenUnsatisfiable: "DoNotSchedule",
+                                labelSelector: { matchLabels: labels },
+                            },
+                        ],
                         containers: [{ name: "httpd", image: TOOLBOX_IMAGE, args: ["httpd", "-f", "-p", "8080", "-h", "/www"] }],
                     },
                 },
             },
         },
-        { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "spread", namespace: NS }, spec: { minAvailable: 3, selector: { matchLabels: labels } } },
+        {
+            apiVersion: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata: { name: "spread", namespace: NS },
+            spec: { minAvailable: 3, selector: { matchLabels: labels } },
+        },
     ];
 }
 
 /** Where the program runs `node`'s membership commands. */
 function anchorOf(node: string): LabHost {
-    const nodes = cluster().config.nodes.map((n) => ({ name: n.name, controlPlane: n.roles.includes("control-plane"), joining: n.joinEtcd }));
+    const nodes = cluster().config.nodes.map((n) => ({
+        name: n.name,
+        controlPlane: n.roles.includes("control-plane"),
+        joining: n.joinEtcd,
+    }));
     return hostNamed(membershipAnchor(node, nodes));
 }
 
@@ -61,13 +82,30 @@ function anchorOf(node: string): LabHost {
 const meshMember = (name: string) => ({ name, meshAddress: hostNamed(name).wireguardAddress });
 const member = (name: string) => ({ name, peerUrl: etcdPeerUrl(meshMember(name)) });
 /** The rendered text over SSH, as pulumi-command runs a delete (or create) on the anchor. */
-const onAnchor = (node: string, script: string): Promise<RunResult> => sshOnHost(anchorOf(node), script, { allowFail: true, timeoutMs: 15 * 60_000 });
+const onAnchor = (node: string, script: string): Promise<RunResult> =>
+    sshOnHost(anchorOf(node), script, { allowFail: true, timeoutMs: 15 * 60_000 });
 const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 /** `etcdctl member list` in lab1's etcd pod, as the operator sees it. */
 async function memberNames(): Promise<string[]> {
-    const r = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...LOCAL_ETCDCTL, "member", "list", "-w", "simple"]);
-    return r.stdout.trim().split("\n").map((l) => l.split(", ")[2]).sort();
+    const r = await kubectl(operator(), [
+        "-n",
+        "kube-system",
+        "exec",
+        "etcd-lab1",
+        "--",
+        "etcdctl",
+        ...LOCAL_ETCDCTL,
+        "member",
+        "list",
+        "-w",
+        "simple",
+    ]);
+    return r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(", ")[2])
+        .sort();
 }
 
 describe("cluster 8. membership: etcd members and removing a node", () => {
@@ -97,7 +135,11 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         try {
             const r = await onAnchor("lab2", renderRemoveEtcdMember(member("lab2"), "lab1", { proxyPort: APISERVER_PROXY_PORT }));
             assert.equal(r.code, 1, show(r));
-            assert.match(r.stderr, /^etcd: refusing to remove member lab2: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m, show(r));
+            assert.match(
+                r.stderr,
+                /^etcd: refusing to remove member lab2: 2 members would be left, 1 of them healthy, and etcd needs 2 of them for a quorum/m,
+                show(r),
+            );
             assert.ok(r.stdout.includes(`health: ${etcdClientUrl(meshMember("lab3"))} is unhealthy`), show(r));
         } finally {
             await powerOnCluster(lab3);
@@ -105,11 +147,32 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         await waitNodesReady(state, cluster().config, 600_000);
         assert.deepEqual(await memberNames(), ["lab1", "lab2", "lab3"]);
         let last = "";
-        const healthy = await eventually(async () => {
-            const h = await kubectl(operator(), ["-n", "kube-system", "exec", "etcd-lab1", "--", "etcdctl", ...LOCAL_ETCDCTL, "endpoint", "health", "--cluster", "-w", "json"], { allowFail: true, timeoutMs: 60_000 });
-            last = `${h.stdout}${h.stderr}`;
-            return h.code === 0 && (JSON.parse(h.stdout) as { health: boolean }[]).filter((m) => m.health).length === 3;
-        }, 180_000, 5000);
+        const healthy = await eventually(
+            async () => {
+                const h = await kubectl(
+                    operator(),
+                    [
+                        "-n",
+                        "kube-system",
+                        "exec",
+                        "etcd-lab1",
+                        "--",
+                        "etcdctl",
+                        ...LOCAL_ETCDCTL,
+                        "endpoint",
+                        "health",
+                        "--cluster",
+                        "-w",
+                        "json",
+                    ],
+                    { allowFail: true, timeoutMs: 60_000 },
+                );
+                last = `${h.stdout}${h.stderr}`;
+                return h.code === 0 && (JSON.parse(h.stdout) as { health: boolean }[]).filter((m) => m.health).length === 3;
+            },
+            180_000,
+            5000,
+        );
         assert.ok(healthy, `etcd is not healthy again: ${last}`);
     });
 
@@ -124,13 +187,22 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         // connection to lab3 reset once: apply (idempotent) until it takes, for up to two minutes.
         const input = JSON.stringify({ apiVersion: "v1", kind: "List", items: spreadWorkload() });
         let applied = await kubectl(c, ["apply", "-f", "-"], { input, allowFail: true });
-        await eventually(async () => applied.code === 0 || (applied = await kubectl(c, ["apply", "-f", "-"], { input, allowFail: true })).code === 0, 120_000, 3000);
+        await eventually(
+            async () => applied.code === 0 || (applied = await kubectl(c, ["apply", "-f", "-"], { input, allowFail: true })).code === 0,
+            120_000,
+            3000,
+        );
         assert.equal(applied.code, 0, show(applied));
-        const rollout = async () => kubectl(c, ["-n", NS, "rollout", "status", "deployment/spread", "--timeout=300s"], { allowFail: true, timeoutMs: 310_000 });
+        const rollout = async () =>
+            kubectl(c, ["-n", NS, "rollout", "status", "deployment/spread", "--timeout=300s"], { allowFail: true, timeoutMs: 310_000 });
         const first = await rollout();
         assert.equal(first.code, 0, show(first));
-        const podsOn = async (node: string) => (await kubectlJson<PodList>(c, ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node}`])).items;
-        assert.ok((await podsOn("w1")).some((p) => p.metadata.namespace === NS), "a spread pod runs on w1");
+        const podsOn = async (node: string) =>
+            (await kubectlJson<PodList>(c, ["get", "pods", "-A", "--field-selector", `spec.nodeName=${node}`])).items;
+        assert.ok(
+            (await podsOn("w1")).some((p) => p.metadata.namespace === NS),
+            "a spread pod runs on w1",
+        );
         // As pulumi up has it: the node is cut off before its delete runs, so nothing on it answers.
         const stop = await shOnMachine(w1, "systemctl stop kubelet.service", { allowFail: true });
         assert.equal(stop.code, 0, show(stop));
@@ -149,7 +221,10 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         assert.equal(gone.stdout.trim(), "", "the Node w1 is deleted");
         // The pod garbage collector removes what was left bound to the deleted Node.
         assert.ok(await eventually(async () => (await podsOn("w1")).length === 0, 180_000, 5000), "pods are still bound to w1");
-        const ready = await kubectl(c, ["wait", "--for=condition=Ready", "--timeout=300s", "node/lab1", "node/lab2", "node/lab3"], { allowFail: true, timeoutMs: 310_000 });
+        const ready = await kubectl(c, ["wait", "--for=condition=Ready", "--timeout=300s", "node/lab1", "node/lab2", "node/lab3"], {
+            allowFail: true,
+            timeoutMs: 310_000,
+        });
         assert.equal(ready.code, 0, show(ready));
         const again = await rollout();
         assert.equal(again.code, 0, `the workload is whole again on the three nodes left: ${show(again)}`);

@@ -15,17 +15,31 @@ describe("cluster teardown", () => {
         const hosts = labState().hosts.map((h) => h.name);
         const mountPoints = labState().mountPoints;
         const recorded = records();
-        assert.ok(recorded.some((r) => r.name.endsWith("-kubelet")), "no kubelet was recorded");
+        assert.ok(
+            recorded.some((r) => r.name.endsWith("-kubelet")),
+            "no kubelet was recorded",
+        );
         down();
         setCluster(undefined);
-        assert.deepEqual(recorded.filter(isRunning).map((r) => `${r.name} (${r.pid})`), [], "recorded processes still run");
+        assert.deepEqual(
+            recorded.filter(isRunning).map((r) => `${r.name} (${r.pid})`),
+            [],
+            "recorded processes still run",
+        );
         assert.deepEqual(cgroupPids(LAB_CGROUPS), [], "processes are left in the kubelets' cgroups");
         assert.deepEqual(hosts.flatMap(cgroupDirs), [], "cgroups are left");
         assert.deepEqual(ourNetns(), []);
-        const mounts = fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(STATE_DIR));
+        const mounts = fs
+            .readFileSync("/proc/self/mountinfo", "utf8")
+            .split("\n")
+            .filter((l) => l.includes(STATE_DIR));
         assert.deepEqual(mounts, [], "mounts of the lab's state are left");
         assert.ok(!fs.existsSync(STATE_DIR), `${STATE_DIR} (every host's disk, containerd state included) is still there`);
-        assert.deepEqual(mountPoints.filter((d) => fs.existsSync(d)), [], "mount-point directories the lab created are still there");
+        assert.deepEqual(
+            mountPoints.filter((d) => fs.existsSync(d)),
+            [],
+            "mount-point directories the lab created are still there",
+        );
         const changes = diffSnapshots(rootSnapshotBefore(), rootSnapshot());
         if (changes.length > 0) assert.fail(`the root namespace changed (- before, + after):\n  ${changes.join("\n  ")}`);
     });
