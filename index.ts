@@ -43,6 +43,7 @@ const gateways = createNat64Gateways(plan, hosts, mesh.commands, {
     clusterUla: ula,
     upstreamDns: config.cluster.upstreamDns,
     services: config.services,
+    pool: config.cluster.nat64Pool,
 });
 const hostDns = new HostDns("dns", {
     members: hosts.map((host, i) => ({ host, after: [mesh.commands[i]] })),

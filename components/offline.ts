@@ -73,6 +73,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
                               inboundPorts: inboundIpv4Ports(config, gw.name),
                               clusterUla: config.cluster.ulaPrefix,
                               upstreamDns: config.cluster.upstreamDns,
+                              pool: config.cluster.nat64Pool,
                           },
                           publicAddress[i],
                           node.ipv4,

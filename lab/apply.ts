@@ -10,7 +10,6 @@ import { gatewayFilesCommand } from "../components/nat64/render/gatewayFiles";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";
 import { Prefix } from "../components/network/prefix";
-import { LAB_NAT64_POOL } from "./config";
 import { shOnHost } from "./machines";
 import type { RunOptions, RunResult } from "./run";
 import type { LabHost } from "./state";
@@ -52,11 +51,11 @@ export async function meshHost(host: LabHost, rendered: RenderedHost, exec: Host
 export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {
     // The lab's state is JSON, so its prefixes come back as text: parsed here, at the lab's edge.
     const gateway = nat64Gateway({ name: host.name, nat64: host.nat64 === null ? null : Prefix.parse(host.nat64) });
-    return gateway === null ? new Map() : nat64Files(gateway, LAB_NAT64_POOL);
+    return gateway === null || host.nat64Pool === null ? new Map() : nat64Files(gateway, host.nat64Pool);
 }
 
 /**
- * The NAT64 gateway on an IPv4 host: components/nat64's files (the lab's pool) written by the
+ * The NAT64 gateway on an IPv4 host: components/nat64's files (the stack's pool) written by the
  * gateway's own files command, then what `systemctl enable --now` of the unit would do (nat64-up.sh,
  * then Tayga as a recorded daemon). Production's gateway step (nat64/gateway.ts) also writes the
  * inbound map and the DNS64 resolver and (re)starts both with gatewayActivateCommand; the lab has

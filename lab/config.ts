@@ -5,7 +5,6 @@ import * as path from "path";
 import * as ipaddr from "ipaddr.js";
 import { APISERVER_PORT, SSH_PORT } from "../components/common/ports";
 import { DEFAULT_CLUSTER_DOMAIN, ETCD_CLIENT_PORT } from "../components/controlplane/render/defaults";
-import type { Nat64Pool } from "../components/nat64/render/tayga";
 
 /** Every network namespace the lab creates starts with this; teardown deletes only these. */
 export const NS_PREFIX = "v6l-";
@@ -50,9 +49,6 @@ export const INET4_NS = `${NS_PREFIX}inet4`;
 export const INET4_ROUTER = "192.0.2.1";
 export const INET4_SERVER = "192.0.2.10";
 export const INET4_LENGTH = 24;
-
-/** Tayga's pool in the lab: TEST-NET-2 (production uses a private /24, see tayga.ts). */
-export const LAB_NAT64_POOL: Nat64Pool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/24" };
 
 /** The A-only name the lab DNS serves, and a name with both A and AAAA (must not be synthesised). */
 export const DNS_ZONE = "lab.example";

@@ -3,7 +3,7 @@
 // rendered commands; pods from the rendered CNI conflist; the NAT64 gateway; DNS.
 import * as fs from "fs";
 import { readStackFile } from "../components/config/stackFile";
-import type { NodeConfig, StackConfig } from "../components/config/types";
+import type { ClusterConfig, NodeConfig, StackConfig } from "../components/config/types";
 import { dns64PrefixOf } from "../components/dns/render/corefile";
 import { RenderedHost, renderStack } from "../components/offline";
 import { formatV6 } from "../components/network/prefix";
@@ -48,7 +48,7 @@ export interface UpOptions {
 }
 
 /** One lab host from its stack node and what renderStack made of it (addresses checked first). */
-function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
+function labHost(node: NodeConfig, cluster: ClusterConfig, rendered: RenderedHost, extraBinds: readonly string[] = []): LabHost {
     if (node.kind !== "dedicated") throw new Error(`lab: node ${node.name} is kind ${node.kind}; the lab has dedicated hosts only`);
     const net = rendered.net;
     const files = [...rendered.files.keys()];
@@ -67,6 +67,7 @@ function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly 
         podUla: net.podUla.subnet,
         podGua: net.podGua.subnet,
         nat64: net.nat64,
+        nat64Pool: net.nat64 === null ? null : cluster.nat64Pool,
     };
     // A Kubernetes host also gets its own directories for the Kubernetes files (and extraBinds).
     const kubernetesFiles = extraBinds.length > 0 ? [...rendered.kubernetes.keys()] : [];
@@ -79,6 +80,7 @@ function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly 
         host.podGua,
         ...(host.ipv4 ? [host.ipv4] : []),
         ...(host.nat64 ? [host.nat64] : []),
+        ...(host.nat64Pool ? [host.nat64Pool.ipv4Address, host.nat64Pool.dynamicPool] : []),
     ]) {
         assertLabAddress(a);
     }
@@ -86,7 +88,7 @@ function labHost(node: NodeConfig, rendered: RenderedHost, extraBinds: readonly 
 }
 
 function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraBinds: readonly string[]): LabHost[] {
-    return config.nodes.map((node, i) => labHost(node, rendered[i], extraBinds));
+    return config.nodes.map((node, i) => labHost(node, config.cluster, rendered[i], extraBinds));
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
@@ -114,7 +116,7 @@ export async function addHost(state: LabState, config: StackConfig, name: string
     if (i < 0) throw new Error(`lab: ${name} is not a node of the stack`);
     if (state.hosts.some((h) => h.name === name)) throw new Error(`lab: ${name} is already up`);
     const rendered = renderStack(config)[i];
-    const host = labHost(config.nodes[i], rendered);
+    const host = labHost(config.nodes[i], config.cluster, rendered);
     state.hosts.push(host);
     saveState(state);
     state.mountPoints.push(...ensureMountPoints(host.binds));

@@ -1,6 +1,7 @@
 // What a running lab is made of, saved in STATE_FILE so `lab:down` and the tests find it again.
 import * as fs from "fs";
 import { STATE_DIR, STATE_FILE } from "./config";
+import type { Nat64Pool } from "../components/config/types";
 
 export interface LabHost {
     readonly name: string;
@@ -18,6 +19,8 @@ export interface LabHost {
     readonly podUla: string;
     readonly podGua: string;
     readonly nat64: string | null;
+    /** The stack's cluster.nat64Pool on an IPv4 host (its Tayga's IPv4 side), else null. */
+    readonly nat64Pool: Nat64Pool | null;
 }
 
 export interface LabPod {

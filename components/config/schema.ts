@@ -4,7 +4,7 @@ import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
 import { parseHostKey } from "./hostKey";
-import { NODE_KINDS, ROLES } from "./types";
+import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
@@ -50,6 +50,50 @@ const sshHostKey = z.string().transform((text, ctx) => {
     ctx.addIssue({ code: "custom", message: key.problem });
     return z.NEVER;
 });
+
+/** Tayga's pool: an IPv4 prefix of /30 or shorter holding Tayga's own address. */
+const nat64PoolSchema = z
+    .object({
+        ipv4Address: z.string().refine((a) => ipaddr.IPv4.isValidFourPartDecimal(a), "must be a dotted-quad IPv4 address"),
+        dynamicPool: z.string().check((ctx) => {
+            let net: [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined;
+            try {
+                net = ipaddr.parseCIDR(ctx.value);
+            } catch {
+                net = undefined;
+            }
+            if (
+                !net ||
+                net[0].kind() !== "ipv4" ||
+                net[1] > 30 ||
+                net[0].toString() !== ipaddr.IPv4.networkAddressFromCIDR(ctx.value).toString()
+            ) {
+                ctx.issues.push({
+                    code: "custom",
+                    input: ctx.value,
+                    message: `"${ctx.value}" is not an IPv4 prefix of /30 or shorter like 192.168.255.0/24`,
+                });
+            }
+        }),
+    })
+    .strict()
+    .check((ctx) => {
+        const { ipv4Address, dynamicPool } = ctx.value;
+        if (!ipaddr.IPv4.isValidFourPartDecimal(ipv4Address)) return;
+        try {
+            const [net, bits] = ipaddr.parseCIDR(dynamicPool);
+            if (net.kind() === "ipv4" && !ipaddr.IPv4.parse(ipv4Address).match(net as ipaddr.IPv4, bits)) {
+                ctx.issues.push({
+                    code: "custom",
+                    input: ctx.value,
+                    path: ["ipv4Address"],
+                    message: `${ipv4Address} is not inside dynamicPool ${dynamicPool}`,
+                });
+            }
+        } catch {
+            // dynamicPool's own rule reports it.
+        }
+    });
 
 const ulaPrefix = ipv6Prefix.check((ctx) => {
     const p = ctx.value;
@@ -211,6 +255,8 @@ export const clusterSchema = z.strictObject({
             }
         })
         .default([...HETZNER_RESOLVERS]),
+    /** Tayga's IPv4 pool on every NAT64 gateway (never on the wire: masqueraded out of the uplink). */
+    nat64Pool: nat64PoolSchema.default({ ...DEFAULT_NAT64_POOL }),
     /** The IPv4 node whose NAT64 /96 CoreDNS synthesises into; default the IPv4 node with the lowest index. */
     dns64Gateway: z.string().optional(),
     coredns: corednsSchema.default({ replicas: 2, spread: "required" }),

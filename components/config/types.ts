@@ -24,6 +24,8 @@ export interface ClusterConfig {
     readonly runcVersion: string;
     /** IPv6 recursive resolvers (RFC 5952); default Hetzner's 2a01:4ff:ff00::add:1 and ::add:2. */
     readonly upstreamDns: readonly string[];
+    /** Tayga's IPv4 side on every NAT64 gateway; default DEFAULT_NAT64_POOL. */
+    readonly nat64Pool: Nat64Pool;
     /** Node whose NAT64 /96 CoreDNS's dns64 uses; default the IPv4 node with the lowest index. */
     readonly dns64Gateway?: string;
     readonly coredns: CorednsConfig;
@@ -45,6 +47,23 @@ export interface ClusterConfig {
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
 }
+
+/** The IPv4 side of a NAT64 gateway's translator; neither address is ever seen outside the host. */
+export interface Nat64Pool {
+    /** Tayga's own IPv4 address (ICMP errors come from it); inside `dynamicPool`. */
+    readonly ipv4Address: string;
+    /** IPv4 addresses handed to IPv6 sources, one per source, masqueraded out of the uplink. */
+    readonly dynamicPool: string;
+}
+
+/**
+ * The default pool, Tayga's documented one: a private /24 that exists only between the TUN and the
+ * MASQUERADE on the gateway itself, so it never collides with anything on the wire; its only cost
+ * is that the gateway cannot reach real hosts in 192.168.255.0/24 (set `cluster.nat64Pool` if you
+ * have some). 253 sources (pods and nodes that talk to IPv4 at the same time) fit before Tayga
+ * reuses idle mappings.
+ */
+export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
 
 export interface CorednsConfig {
     /** Pods; default 2. */

@@ -9,7 +9,7 @@ import { Host, hostStep } from "../hosts/host";
 import { sha256 } from "../common/hash";
 import type { AddressPlan } from "../network/plan";
 import type { Prefix } from "../network/prefix";
-import { DEFAULT_NAT64_POOL, Nat64Pool } from "./render/tayga";
+import type { Nat64Pool } from "./render/tayga";
 import { gatewayActivateCommand, gatewayCleanupCommand, gatewayFiles, gatewayFilesCommand, gatewayInputs } from "./render/gatewayFiles";
 import { Gateway, gateways, inboundIpv4Ports } from "../addons/render/plan";
 
@@ -28,8 +28,8 @@ export interface Nat64GatewayArgs {
     readonly clusterUla: Prefix;
     /** cluster.upstreamDns: where the DNS64 resolver forwards. */
     readonly upstreamDns: readonly string[];
-    /** Tayga's IPv4 side; default 192.168.255.0/24 (it never leaves the host). */
-    readonly pool?: Nat64Pool;
+    /** cluster.nat64Pool: Tayga's IPv4 side (it never leaves the host); a change rewrites the files and restarts Tayga. */
+    readonly pool: Nat64Pool;
     /** What must be done first: the host's network activation and its mesh (the resolver listens on wg0's address). */
     readonly after: pulumi.Input<pulumi.Resource>[];
 }
@@ -43,7 +43,7 @@ export class Nat64Gateway extends pulumi.ComponentResource {
         const { host, gateway } = args;
         const files = pulumi.all([host.publicAddress, host.ipv4]).apply(([publicIpv6, publicIpv4]) => {
             if (!publicIpv4) throw new RangeError(`nat64 gateway ${host.name}: the host has no IPv4 address`);
-            return gatewayFiles({ ...gatewayInputs(gateway, args, publicIpv6, publicIpv4), pool: args.pool ?? DEFAULT_NAT64_POOL });
+            return gatewayFiles(gatewayInputs(gateway, args, publicIpv6, publicIpv4));
         });
         const install = files.apply(gatewayFilesCommand);
         const filesHash = install.apply(sha256);
@@ -78,6 +78,8 @@ export interface Nat64Settings {
     readonly upstreamDns: readonly string[];
     /** The public services: a gateway forwards the IPv4 ports of those on its host. */
     readonly services: readonly ServiceConfig[];
+    /** cluster.nat64Pool: Tayga's IPv4 side on every gateway. */
+    readonly pool: Nat64Pool;
 }
 
 /** A gateway on every IPv4 host, after that host's mesh is up. `meshUp` is in `hosts` order. */
@@ -96,6 +98,7 @@ export function createNat64Gateways(
             inboundPorts: inboundIpv4Ports({ nodes, services: settings.services }, gw.name),
             clusterUla: settings.clusterUla,
             upstreamDns: settings.upstreamDns,
+            pool: settings.pool,
             after: [meshUp[at]],
         });
     });

@@ -26,7 +26,7 @@ import {
     ipv4FirewallPorts,
     servicePortsOn,
 } from "../../components/addons/render/plan";
-import { TAYGA_CONF_PATH } from "../../components/nat64/render/tayga";
+import { DEFAULT_NAT64_POOL, TAYGA_CONF_PATH } from "../../components/nat64/render/tayga";
 import { Prefix } from "../../components/network/prefix";
 import { planStack } from "../../components/config/stackPlan";
 import { decodeInstalledFiles } from "../support/decodeFiles";
@@ -46,6 +46,7 @@ const cp1Files = gatewayFiles({
         nat64: cp1.nat64,
         upstreams: prod.cluster.upstreamDns,
     },
+    pool: prod.cluster.nat64Pool,
 });
 
 describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", () => {
@@ -104,6 +105,7 @@ describe("NAT64 gateway and host DNS (golden files under test/golden/addons/)", 
                 nat64: cp1.nat64,
                 upstreams: ["2001:db8::53"],
             },
+            pool: DEFAULT_NAT64_POOL,
         });
         assert.doesNotMatch(files.get(TAYGA_CONF_PATH)!.content, /^map /m);
         assert.match(files.get(NAT64_INBOUND_PATH)!.content, new RegExp(`:${INBOUND_CHAIN} - \\[0:0\\]\\nCOMMIT`));

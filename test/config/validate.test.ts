@@ -572,6 +572,41 @@ const cases: Case[] = [
     ],
     // Cluster services (issue 6).
     [
+        "nat64Pool not an IPv4 prefix",
+        (c) => {
+            c.cluster.nat64Pool = { ipv4Address: "198.51.100.1", dynamicPool: "2001:db8::/120" };
+        },
+        /^cluster\.nat64Pool\.dynamicPool: "2001:db8::\/120" is not an IPv4 prefix of \/30 or shorter/,
+    ],
+    [
+        "nat64Pool smaller than a /30",
+        (c) => {
+            c.cluster.nat64Pool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/31" };
+        },
+        /^cluster\.nat64Pool\.dynamicPool: .* is not an IPv4 prefix of \/30 or shorter/,
+    ],
+    [
+        "nat64Pool with host bits",
+        (c) => {
+            c.cluster.nat64Pool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.7/24" };
+        },
+        /^cluster\.nat64Pool\.dynamicPool: "198\.51\.100\.7\/24" is not an IPv4 prefix/,
+    ],
+    [
+        "nat64Pool address outside the pool",
+        (c) => {
+            c.cluster.nat64Pool = { ipv4Address: "203.0.113.1", dynamicPool: "198.51.100.0/24" };
+        },
+        "cluster.nat64Pool.ipv4Address: 203.0.113.1 is not inside dynamicPool 198.51.100.0/24",
+    ],
+    [
+        "nat64Pool address not IPv4",
+        (c) => {
+            c.cluster.nat64Pool = { ipv4Address: "2001:db8::1", dynamicPool: "198.51.100.0/24" };
+        },
+        "cluster.nat64Pool.ipv4Address: must be a dotted-quad IPv4 address",
+    ],
+    [
         "upstreamDns with an IPv4 resolver",
         (c) => {
             c.cluster.upstreamDns = ["203.0.113.53"];
@@ -916,9 +951,10 @@ describe("config validation: what a valid config becomes", () => {
         assert.equal(validateStackConfig(baseConfig()).cluster.scheduleOnControlPlane, false);
     });
 
-    it("defaults the cluster-service keys: Hetzner's resolvers, 2 CoreDNS replicas spread strictly, no services", () => {
+    it("defaults the cluster-service keys: Hetzner's resolvers, 2 CoreDNS replicas spread strictly, Tayga's own pool, no services", () => {
         const cfg = validateStackConfig(baseConfig());
         assert.deepEqual(cfg.cluster.upstreamDns, ["2a01:4ff:ff00::add:1", "2a01:4ff:ff00::add:2"]);
+        assert.deepEqual(cfg.cluster.nat64Pool, { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" });
         assert.deepEqual(cfg.cluster.coredns, { replicas: 2, spread: "required" });
         assert.equal(cfg.cluster.dns64Gateway, undefined);
         assert.equal(cfg.cluster.kubernetesProviderServer, undefined);

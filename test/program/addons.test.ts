@@ -150,6 +150,23 @@ describe("cluster services under Pulumi mocks", function () {
             );
         });
 
+        it("cluster.nat64Pool reaches every gateway's Tayga, masquerade and inbound map; the default is 192.168.255.0/24", async () => {
+            const raw = twoGateways();
+            (raw.cluster as Record<string, unknown>).nat64Pool = { ipv4Address: "198.51.100.1", dynamicPool: "198.51.100.0/24" };
+            const { resources } = await sharedRun(raw);
+            for (const h of ["gw3", "gw7", "h9"]) {
+                const files = decodeInstalledFiles(unwrap<string>(get(resources, `nat64-${h}-files`).inputs.create));
+                const tayga = files.get("/etc/v6k8s/tayga.conf")!.content;
+                assert.match(tayga, /^ipv4-addr 198\.51\.100\.1$/m, h);
+                assert.match(tayga, /^dynamic-pool 198\.51\.100\.0\/24$/m, h);
+                assert.match(files.get("/usr/local/lib/v6k8s/nat64-up.sh")!.content, /POSTROUTING -s 198\.51\.100\.0\/24 /, h);
+                const before = decodeInstalledFiles(unwrap<string>(get(rs, `nat64-${h}-files`).inputs.create));
+                assert.match(before.get("/etc/v6k8s/tayga.conf")!.content, /^dynamic-pool 192\.168\.255\.0\/24$/m, `${h}: the default`);
+            }
+            const gw3 = decodeInstalledFiles(unwrap<string>(get(resources, "nat64-gw3-files").inputs.create));
+            assert.match(gw3.get("/etc/v6k8s/tayga.conf")!.content, /^map 198\.51\.100\.2 2001:db8:a:3::2$/m);
+        });
+
         it("the service's externalIPs are its hosts' public IPv6 addresses; the records add A for IPv4 hosts", async () => {
             const svc = get(rs, "svc-default-web-service");
             assert.equal(svc.provider, PROVIDER);

@@ -7,7 +7,7 @@ import { OWNERS } from "../../hosts/render/owned";
 import { APT_GET, WAIT_FOR_CLOUD_INIT } from "../../hosts/render/scripts";
 import { nat64Files, NAT64_PACKAGES } from "./files";
 import { NAT64_UNIT_PATH } from "./nat64Up";
-import { DEFAULT_NAT64_POOL, NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "./tayga";
+import { NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "./tayga";
 import {
     DHCLIENT_HOOK_PATH,
     DNS64_RESOLVER_CONF_PATH,
@@ -41,8 +41,8 @@ export interface GatewayInputs {
     readonly gateway: Nat64Gateway;
     readonly inbound: Nat64Inbound;
     readonly resolver: Dns64ResolverInputs;
-    /** Tayga's IPv4 side; default the private 192.168.255.0/24 (components/nat64). */
-    readonly pool?: Nat64Pool;
+    /** Tayga's IPv4 side (cluster.nat64Pool). */
+    readonly pool: Nat64Pool;
 }
 
 /** What a gateway's files take from the config, beside its plan and its host's addresses (as in Nat64GatewayArgs). */
@@ -53,6 +53,8 @@ export interface GatewaySettings {
     readonly clusterUla: Prefix;
     /** cluster.upstreamDns: where the DNS64 resolver forwards. */
     readonly upstreamDns: readonly string[];
+    /** cluster.nat64Pool: Tayga's IPv4 side. */
+    readonly pool: Nat64Pool;
 }
 
 /** A gateway's inputs from its plan, the settings and the host's public addresses. */
@@ -61,13 +63,13 @@ export function gatewayInputs(gw: Gateway, settings: GatewaySettings, publicIpv6
         gateway: { name: gw.name, nat64: gw.nat64 },
         inbound: { publicIpv4, publicIpv6, ports: settings.inboundPorts },
         resolver: { name: gw.name, listen: gw.meshAddress, clients: settings.clusterUla, nat64: gw.nat64, upstreams: settings.upstreamDns },
-        pool: DEFAULT_NAT64_POOL,
+        pool: settings.pool,
     };
 }
 
 /** components/nat64's files (tayga.conf with the inbound map), the inbound DNAT, the DNS64 resolver. */
 export function gatewayFiles(inputs: GatewayInputs): HostFiles {
-    const pool = inputs.pool ?? DEFAULT_NAT64_POOL;
+    const pool = inputs.pool;
     const files = new Map<string, HostFile>(nat64Files(inputs.gateway, pool));
     files.set(TAYGA_CONF_PATH, file(renderTaygaConfWithInbound(inputs.gateway, inputs.inbound, pool)));
     files.set(NAT64_INBOUND_PATH, script(renderNat64Inbound(inputs.gateway, inputs.inbound, pool)));

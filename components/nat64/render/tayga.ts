@@ -3,6 +3,7 @@
 // (nat64Up.ts). Inbound IPv4 is a DNAT to one static `map` address that Tayga turns into the
 // host's public IPv6 (inbound.ts).
 import * as ipaddr from "ipaddr.js";
+import { DEFAULT_NAT64_POOL, type Nat64Pool } from "../../config/types";
 import { Prefix } from "../../network/prefix";
 
 export const TAYGA_CONF_PATH = "/etc/v6k8s/tayga.conf";
@@ -11,22 +12,8 @@ export const TAYGA_DATA_DIR = "/var/lib/tayga";
 export const NAT64_TUN = "nat64";
 const NAT64_PREFIX_LENGTH = 96;
 
-/** The IPv4 side of the translator; neither address is ever seen outside the host. */
-export interface Nat64Pool {
-    /** Tayga's own IPv4 address (ICMP errors come from it); inside `dynamicPool`. */
-    readonly ipv4Address: string;
-    /** IPv4 addresses handed to IPv6 sources, one per source, masqueraded out of the uplink. */
-    readonly dynamicPool: string;
-}
-
-/**
- * The production pool, Tayga's documented default: a private /24 that exists only between the
- * TUN and the MASQUERADE on the gateway itself, so it never collides with anything on the wire;
- * its only cost is that the gateway cannot reach real hosts in 192.168.255.0/24. 253 sources
- * (pods and nodes that talk to IPv4 at the same time) fit before Tayga reuses idle mappings.
- * The lab cannot use private addresses and passes a TEST-NET pool instead (lab/config.ts).
- */
-export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
+// The pool's type and default live with the config (cluster.nat64Pool), which sets them.
+export { DEFAULT_NAT64_POOL, type Nat64Pool } from "../../config/types";
 
 /** A host that runs the gateway: its name and its NAT64 /96 from the address plan. */
 export interface Nat64Gateway {
