@@ -1,6 +1,6 @@
 // Runs bash as root in a private mount namespace with a scratch /usr/local, so the runtime scripts
 // install into a tmpfs instead of the machine they run on.
-import { spawn } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -89,4 +89,10 @@ export function fakeHost(dir: string, opts: { crictl?: boolean } = {}): string {
         "echo '/swapfile none swap sw 0 0' > /etc/fstab",
         "",
     ].join(" && ");
+}
+
+/** A throwaway P-256 key and self-signed certificate for localhost: `${dir}/k` and `${dir}/c` (the fake HTTPS servers'). */
+export function selfSignedLocalhost(dir: string): void {
+    const args = ["-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost"];
+    execFileSync("openssl", ["req", ...args, "-keyout", `${dir}/k`, "-out", `${dir}/c`], { stdio: "ignore" });
 }

@@ -11,7 +11,7 @@ import * as path from "path";
 import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
 import { renderSkewCheck, renderWaitControlPlane } from "../../components/controlplane/render/activate";
 import * as https from "https";
-import { fakeHost, inScratchRoot } from "./scratch";
+import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
 
 const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0" };
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -133,27 +133,7 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
 
     it("wait-control-plane prints progress while /readyz fails, returns once it answers, and on failure shows the pods and the kubelet journal", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-wait-"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                `${dir}/k`,
-                "-out",
-                `${dir}/c`,
-                "-subj",
-                "/CN=localhost",
-                "-days",
-                "1",
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedLocalhost(dir);
         const readyAt = Date.now() + 2500;
         const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
             res.writeHead(req.url === "/readyz" ? (Date.now() >= readyAt ? 200 : 503) : 404).end("ok");
@@ -191,27 +171,7 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
 
     it("wait-control-plane then labels each control-plane node with an admin credential, taints it or removes the taint (real bash, stub kubectl)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-roles-"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                `${dir}/k`,
-                "-out",
-                `${dir}/c`,
-                "-subj",
-                "/CN=localhost",
-                "-days",
-                "1",
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedLocalhost(dir);
         const server = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
             res.writeHead(req.url === "/readyz" ? 200 : 404).end("ok");
         });

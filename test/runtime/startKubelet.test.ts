@@ -2,7 +2,6 @@
 // systemctl/journalctl/crictl/systemd-run on PATH, tmpfs over /var/lib and /var/log, and the
 // kubelet, etcd and the apiserver played by local HTTP(S) servers whose answers the test scripts.
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
@@ -16,7 +15,7 @@ import {
     renderStartKubelet,
 } from "../../components/controlplane/render/activate";
 import { PATHS } from "../../components/controlplane/paths";
-import { fakeHost, inScratchRoot } from "./scratch";
+import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
 import { Scenarios } from "../support/scenarios";
 
 const TARGET = "1.34.2";
@@ -41,27 +40,7 @@ const listen = (server: http.Server | https.Server) =>
     new Promise<number>((r) => server.listen(0, "::1", () => r((server.address() as AddressInfo).port)));
 
 async function fakeNode(dir: string, initial: NodeState): Promise<FakeNode> {
-    execFileSync(
-        "openssl",
-        [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            `${dir}/k`,
-            "-out",
-            `${dir}/c`,
-            "-subj",
-            "/CN=localhost",
-            "-days",
-            "1",
-        ],
-        { stdio: "ignore" },
-    );
+    selfSignedLocalhost(dir);
     const node: FakeNode = { state: { ...initial }, log: [], opts: undefined as never, onRestart: () => undefined, close: () => undefined };
     const kubelet = http.createServer((req, res) => {
         // The fake systemctl reports the restart here.
