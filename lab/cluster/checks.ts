@@ -80,3 +80,19 @@ export const LOCAL_ETCDCTL = [
     `--key=${PATHS.etcdServer.key}`,
     `--endpoints=${httpsUrl(LOOPBACK, ETCD_CLIENT_PORT)}`,
 ];
+
+/** `etcdctl ARGS` in `node`'s etcd pod, through the operator's kubectl exec (its failures returned, not thrown). */
+export const etcdctlIn = (node: string, args: readonly string[]): Promise<RunResult> =>
+    kubectl(operator(), ["-n", "kube-system", "exec", `etcd-${node}`, "--", "etcdctl", ...LOCAL_ETCDCTL, ...args], {
+        allowFail: true,
+        timeoutMs: 60_000,
+    });
+
+/** Every member's health as `node`'s etcd sees it (`endpoint health --cluster`): null if etcdctl failed; its output in `raw`. */
+export async function etcdMemberHealth(node: string): Promise<{ members: { endpoint: string; health: boolean }[] | null; raw: string }> {
+    const r = await etcdctlIn(node, ["endpoint", "health", "--cluster", "-w", "json"]);
+    return {
+        members: r.code === 0 ? (JSON.parse(r.stdout) as { endpoint: string; health: boolean }[]) : null,
+        raw: `${r.stdout}${r.stderr}`,
+    };
+}

@@ -8,11 +8,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { STATE_DIR } from "../../config";
 import { machineArgv, machineEnv } from "../machine";
-import { kubectl } from "../operator";
 import { powerOffCluster, powerOnCluster } from "../power";
 import { cluster, labState, operator } from "../session";
 import { waitNodesReady } from "../up";
-import { LOCAL_ETCDCTL, NODE_LOCAL_APISERVER, TEST_NS } from "../checks";
+import { NODE_LOCAL_APISERVER, TEST_NS, etcdMemberHealth } from "../checks";
 
 describe("cluster 5. power off a control-plane host", () => {
     it("the others still serve the API through their node-local proxy; powered on, it rejoins and etcd is healthy", async function () {
@@ -71,28 +70,9 @@ describe("cluster 5. power off a control-plane host", () => {
         let last = "";
         const healthy = await eventually(
             async () => {
-                const health = await kubectl(
-                    c,
-                    [
-                        "-n",
-                        "kube-system",
-                        "exec",
-                        `etcd-${cps[0].name}`,
-                        "--",
-                        "etcdctl",
-                        ...LOCAL_ETCDCTL,
-                        "endpoint",
-                        "health",
-                        "--cluster",
-                        "-w",
-                        "json",
-                    ],
-                    { allowFail: true, timeoutMs: 60_000 },
-                );
-                last = `${health.stdout}${health.stderr}`;
-                if (health.code !== 0) return false;
-                const members = JSON.parse(health.stdout) as { endpoint: string; health: boolean }[];
-                return members.length === cps.length && members.every((m) => m.health);
+                const health = await etcdMemberHealth(cps[0].name);
+                last = health.raw;
+                return health.members !== null && health.members.length === cps.length && health.members.every((m) => m.health);
             },
             180_000,
             5000,

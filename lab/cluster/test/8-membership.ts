@@ -17,7 +17,7 @@ import { membershipAnchor, renderRemoveNode } from "../../../components/controlp
 import { testLog } from "../../owner";
 import { RunResult, eventually } from "../../run";
 import type { LabHost } from "../../state";
-import { LOCAL_ETCDCTL, PodList } from "../checks";
+import { PodList, etcdMemberHealth, etcdctlIn } from "../checks";
 import { shOnMachine } from "../machine";
 import { sshOnHost } from "../ssh";
 import { kubectl, kubectlJson } from "../operator";
@@ -88,19 +88,8 @@ const show = (r: RunResult) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
 
 /** `etcdctl member list` in lab1's etcd pod, as the operator sees it. */
 async function memberNames(): Promise<string[]> {
-    const r = await kubectl(operator(), [
-        "-n",
-        "kube-system",
-        "exec",
-        "etcd-lab1",
-        "--",
-        "etcdctl",
-        ...LOCAL_ETCDCTL,
-        "member",
-        "list",
-        "-w",
-        "simple",
-    ]);
+    const r = await etcdctlIn("lab1", ["member", "list", "-w", "simple"]);
+    if (r.code !== 0) throw new Error(`etcdctl member list in etcd-lab1: ${r.stderr}`);
     return r.stdout
         .trim()
         .split("\n")
@@ -149,26 +138,9 @@ describe("cluster 8. membership: etcd members and removing a node", () => {
         let last = "";
         const healthy = await eventually(
             async () => {
-                const h = await kubectl(
-                    operator(),
-                    [
-                        "-n",
-                        "kube-system",
-                        "exec",
-                        "etcd-lab1",
-                        "--",
-                        "etcdctl",
-                        ...LOCAL_ETCDCTL,
-                        "endpoint",
-                        "health",
-                        "--cluster",
-                        "-w",
-                        "json",
-                    ],
-                    { allowFail: true, timeoutMs: 60_000 },
-                );
-                last = `${h.stdout}${h.stderr}`;
-                return h.code === 0 && (JSON.parse(h.stdout) as { health: boolean }[]).filter((m) => m.health).length === 3;
+                const h = await etcdMemberHealth("lab1");
+                last = h.raw;
+                return h.members !== null && h.members.filter((m) => m.health).length === 3;
             },
             180_000,
             5000,
