@@ -6,7 +6,7 @@ import * as path from "path";
 import type { HostFile } from "../components/hosts/render/files";
 import type { RenderedHost } from "../components/offline";
 import { nat64Files } from "../components/nat64/render/files";
-import { gatewayFilesCommand } from "../components/nat64/render/gatewayFiles";
+import { gatewayActivateCommand, gatewayFilesCommand } from "../components/nat64/render/gatewayFiles";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";
 import { Prefix } from "../components/network/prefix";
@@ -70,4 +70,16 @@ export async function nat64Host(host: LabHost, mode: "start" | "reapply"): Promi
     // Re-applying runs the idempotent plumbing script again; Tayga itself keeps running.
     if (mode === "start") await startUnit(host, unit);
     else await shOnHost(host, NAT64_UP_PATH);
+}
+
+/**
+ * Production's NAT64 gateway step on an IPv4 host (nat64/gateway.ts): its files (Tayga with the
+ * inbound map, the inbound DNAT, the DNS64 resolver), then its activate command, both as sent.
+ * `activate: false` is a re-run whose files did not change: production's activate step, triggered
+ * by the files' hash, would not run either.
+ */
+export async function gatewayHost(host: LabHost, rendered: RenderedHost, exec: HostExec, opts: { activate?: boolean } = {}): Promise<void> {
+    assertBound(host, rendered.gateway);
+    await exec(host, gatewayFilesCommand(rendered.gateway));
+    if (opts.activate !== false) await exec(host, gatewayActivateCommand());
 }

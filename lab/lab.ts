@@ -21,7 +21,7 @@ import {
     hostUplinkLinkLocal,
 } from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
-import { HostExec, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
+import { HostExec, gatewayHost, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
 import { KUBERNETES_STATE_DIRS, bootMachine } from "./cluster/machine";
 import { startSshd, sshOnHost } from "./cluster/ssh";
 import { bindsFor, ensureMountPoints, prepareRoot } from "./machines";
@@ -69,8 +69,9 @@ function labHost(node: NodeConfig, cluster: ClusterConfig, rendered: RenderedHos
         nat64: net.nat64,
         nat64Pool: net.nat64 === null ? null : cluster.nat64Pool,
     };
-    // A Kubernetes host also gets its own directories for the Kubernetes files (and extraBinds).
-    const kubernetesFiles = extraBinds.length > 0 ? [...rendered.kubernetes.keys()] : [];
+    // A Kubernetes host also gets its own directories for the Kubernetes files (and extraBinds),
+    // and for production's whole gateway step (the DNS64 resolver's too) on an IPv4 host.
+    const kubernetesFiles = extraBinds.length > 0 ? [...rendered.kubernetes.keys(), ...rendered.gateway.keys()] : [];
     const withNat64 = [...files, ...labNat64Files(host).keys(), ...kubernetesFiles];
     for (const a of [
         host.gua,
@@ -97,10 +98,16 @@ async function prepareLabHost(host: LabHost, rendered: RenderedHost, exec?: Host
     return prepareHost(host, rendered, exec);
 }
 
-/** Step 4 on one host (the mesh), then what runs there: the NAT64 gateway (IPv4 hosts), the stand-in listeners. */
+/**
+ * Step 4 on one host (the mesh), then what runs there: the NAT64 gateway (IPv4 hosts), the
+ * stand-in listeners. Over SSH (the cluster lab) the gateway is production's own step, files then
+ * activate (Tayga, the inbound DNAT and the unbound DNS64 resolver, started by the unit glue); the
+ * network lab, whose systemctl glue only logs, runs its NAT64 part itself (nat64Host).
+ */
 export async function startLabHost(host: LabHost, rendered: RenderedHost, standIns = true, exec?: HostExec): Promise<void> {
     await meshHost(host, rendered, exec);
-    await nat64Host(host, "start");
+    if (exec && rendered.gateway.size > 0) await gatewayHost(host, rendered, exec);
+    else await nat64Host(host, "start");
     if (standIns) await startStandIns(host);
 }
 

@@ -4,11 +4,12 @@
 import { strict as assert } from "assert";
 import { parseV6Address } from "../../../components/network/prefix";
 import { inPrefix, ipv4Value } from "../../checks/addresses";
-import { INET4_SERVER, INET6_DNS, V4ONLY_NAME } from "../../config";
+import { DUAL_NAME, INET4_SERVER, INET6_DNS, INET6_SERVER, V4ONLY_NAME } from "../../config";
 import { gateway } from "../../session";
 import { HELLO_PAGE, TEST_NS, clusterIpFailures, fromInternet, helloHosts, nslookupV6, toolboxExec as exec } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, labState, operator } from "../session";
+import { sshOnHost } from "../ssh";
 
 describe("cluster 3. services, DNS and DNS64", () => {
     let clusterIP = "";
@@ -42,6 +43,27 @@ describe("cluster 3. services, DNS and DNS64", () => {
         const synthesised = answers.filter((a) => inPrefix(a, gw.nat64!));
         assert.ok(synthesised.length > 0, `no AAAA in ${gw.nat64}: ${answers.join(", ")}\n${r.stdout}${r.stderr}`);
         assert.equal(parseV6Address(synthesised[0]) & 0xffffffffn, ipv4Value(INET4_SERVER));
+    });
+
+    it("the gateway's own DNS64 resolver (production's unbound, from its gateway step) answers an IPv6-only host over the mesh", async () => {
+        const gw = gateway(labState());
+        const host = labState().hosts.find((h) => h.ipv4 === null)!;
+        const dig = (name: string) =>
+            sshOnHost(host, `dig +short +time=2 +tries=3 AAAA ${name} @${gw.wireguardAddress}`, { allowFail: true });
+        const v4only = await dig(V4ONLY_NAME);
+        const synthesised = v4only.stdout
+            .trim()
+            .split("\n")
+            .filter((a) => a.includes(":"));
+        assert.equal(
+            synthesised.length,
+            1,
+            `${host.name} asking ${gw.name}'s resolver for ${V4ONLY_NAME}: ${v4only.stdout}${v4only.stderr}`,
+        );
+        assert.ok(inPrefix(synthesised[0], gw.nat64!), `${synthesised[0]} is not in ${gw.nat64}`);
+        assert.equal(parseV6Address(synthesised[0]) & 0xffffffffn, ipv4Value(INET4_SERVER));
+        const dual = await dig(DUAL_NAME);
+        assert.equal(dual.stdout.trim(), INET6_SERVER, `a real AAAA passes unchanged: ${dual.stdout}${dual.stderr}`);
     });
 
     it("a pod on an IPv6-only node connects to the IPv4-only server by name (DNS64 + NAT64 on the gateway)", async () => {

@@ -7,7 +7,7 @@
 // kubernetes provider plugin from tools/pulumi-toolchain.sh; without them the check skips, loudly,
 // and with V6K8S_REQUIRE_ENGINE=1 (CI) it fails.
 import { strict as assert } from "assert";
-import { parseV6Address } from "../../../components/network/prefix";
+import { formatV6, parseV6Address } from "../../../components/network/prefix";
 import { EngineStack, engineToolchain, resourceSummary } from "../../engine/engine";
 import { testLog as log } from "../../owner";
 import { eventually } from "../../run";
@@ -65,6 +65,18 @@ describe("cluster 6. the real Pulumi engine applies the cluster services (lab/en
             5000,
         );
         assert.ok(deleted, `deleting the kubectl-applied objects failed: ${last}`);
+        // The DNS Service's fixed ClusterIP is released (its IPAddress object deleted) a moment after
+        // the Service: creating it again before fails with "provided IP is already allocated".
+        const dnsIp = formatV6(c.plan.cluster.dns);
+        const released = await eventually(
+            async () =>
+                (
+                    await kubectl(operator(), ["get", "ipaddresses.networking.k8s.io", dnsIp, "--ignore-not-found", "-o", "name"])
+                ).stdout.trim() === "",
+            120_000,
+            1000,
+        );
+        assert.ok(released, `the DNS service address ${dnsIp} was not released within 2 minutes of its Service's deletion`);
         log(`engine: deleted the ${objects.length} kubectl-applied objects in ${seconds(t0)} s`);
         stack = new EngineStack(bin, "check");
         await stack.init();

@@ -1,10 +1,10 @@
 // Cluster check 7: every host, read over SSH, is what the program renders (`npm run render`:
 // renderStack with the lab's WireGuard keys and certificate hashes), and a second pass of every
-// step over SSH (network, mesh, Kubernetes: what `pulumi up` runs when every trigger changed)
-// changes nothing. Not compared: the NAT64 gateway's and host DNS's files (the lab installs its own
-// NAT64 pool on lab1 and keeps the machine's resolv.conf; lab/README's glue table).
+// step over SSH (network, mesh, the NAT64 gateway's files, Kubernetes: what `pulumi up` runs when
+// every trigger changed) changes nothing. Not compared: the host DNS step's files (the lab keeps
+// the machine's resolv.conf; lab/README's glue table).
 import { strict as assert } from "assert";
-import { meshHost, prepareHost } from "../../apply";
+import { gatewayHost, meshHost, prepareHost } from "../../apply";
 import { bootstrapKubernetes } from "../bootstrap";
 import { FileFact, fileFacts, renderDrift, unitFacts } from "../hostFacts";
 import { cluster, labState } from "../session";
@@ -17,7 +17,7 @@ import { waitNodesReady } from "../up";
 
 const everyFile = (i: number) => {
     const s = cluster().steps[i];
-    return new Map([...s.rendered.files, ...s.rendered.kubernetes, ...s.pkiFiles]);
+    return new Map([...s.rendered.files, ...s.rendered.gateway, ...s.rendered.kubernetes, ...s.pkiFiles]);
 };
 
 async function allFacts(): Promise<Map<string, Map<string, FileFact | undefined>>> {
@@ -46,7 +46,7 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
         }
     });
 
-    it("every rendered file (network, mesh, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
+    it("every rendered file (network, mesh, NAT64 gateway, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
         const facts = await allFacts();
         const drift = cluster().steps.flatMap((s, i) =>
             renderDrift(everyFile(i), facts.get(s.host.name)!).map((d) => `${s.host.name} ${d}`),
@@ -69,7 +69,9 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
             const running = unitFacts(h)
                 .filter((u) => u.state === "running")
                 .map((u) => u.unit);
-            for (const u of ["containerd.service", "kubelet.service"])
+            // The gateway's Tayga and DNS64 resolver, started by production's activate step.
+            const expected = ["containerd.service", "kubelet.service", ...(h.ipv4 ? ["v6k8s-nat64.service", "v6k8s-dns64.service"] : [])];
+            for (const u of expected)
                 assert.ok(running.includes(u), `${h.name}: ${u} is not among its running services (${running.join(", ")})`);
         }
     });
@@ -84,6 +86,8 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
                 const key = await prepareHost(s.host, s.rendered, sshOnHost);
                 assert.equal(key, labState().publicKeys?.[s.host.name], `${s.host.name}: its WireGuard key changed`);
                 await meshHost(s.host, s.rendered, sshOnHost);
+                // Its files unchanged, the gateway's activate step (triggered by their hash) would not run.
+                if (s.rendered.gateway.size > 0) await gatewayHost(s.host, s.rendered, sshOnHost, { activate: false });
             }),
         );
         await bootstrapKubernetes(c.steps, () => undefined);

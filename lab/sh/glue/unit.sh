@@ -57,10 +57,13 @@ start() {
     local file=/etc/systemd/system/$unit
     [ -f "$file" ] || file=/lib/systemd/system/$unit
     [ -f "$file" ] || { echo "unit.sh: $unit not found" >&2; return 5; }
-    # [Service] lines, continuation lines joined.
-    local service
-    service=$(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$file" | awk '/^\[/{s=($0=="[Service]")} s')
-    local line pre=() exec_start="" type=simple restart=no restart_sec=0.1
+    # [Service] lines of the unit and then of its drop-ins (<unit>.d/*.conf, in name order, as
+    # systemd reads them), continuation lines joined.
+    local service f
+    service=$(for f in "$file" "/etc/systemd/system/$unit.d"/*.conf; do
+        if [ -f "$f" ]; then sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$f" | awk '/^\[/{s=($0=="[Service]")} s'; fi
+    done)
+    local line pre=() post=() exec_start="" type=simple restart=no restart_sec=0.1
     while IFS= read -r line; do
         case $line in
             Type=*) type=${line#Type=} ;;
@@ -68,6 +71,7 @@ start() {
             RestartSec=*) restart_sec=${line#RestartSec=} ;;
             Environment=*) eval "export ${line#Environment=}" ;;
             ExecStartPre=*) pre+=("${line#ExecStartPre=}") ;;
+            ExecStartPost=*) post+=("${line#ExecStartPost=}") ;;
             ExecStart=*) exec_start=${line#ExecStart=} ;;
         esac
     done <<<"$service"
@@ -103,10 +107,14 @@ start() {
     # Type=notify: systemd returns once the daemon says it is ready; the unit's ready check
     # (unit.d) stands in for the notification.
     if [ "$type" = notify ] && [ -n "$ready_check" ]; then
-        for _ in $(seq 600); do bash -c "$ready_check" >/dev/null 2>&1 && return 0; sleep 0.1; done
-        echo "unit.sh: $unit did not become ready within 60 s; see $log" >&2
-        return 1
+        local ready=no
+        for _ in $(seq 600); do bash -c "$ready_check" >/dev/null 2>&1 && { ready=yes; break; }; sleep 0.1; done
+        [ "$ready" = yes ] || { echo "unit.sh: $unit did not become ready within 60 s; see $log" >&2; return 1; }
     fi
+    # ExecStartPost: once the service has started (for Type=simple, once it was forked).
+    for p in "${post[@]}"; do
+        if [[ $p == -* ]]; then bash -c "${p#-}" >>"$log" 2>&1 || true; else bash -c "$p" >>"$log" 2>&1; fi
+    done
 }
 
 case $verb in
