@@ -39,8 +39,11 @@ export interface HostNet {
     readonly name: string;
     readonly index: number;
     readonly roles: readonly string[];
-    /** The cluster /64: the mesh interface carries an address with this length. */
-    readonly clusterUla: string;
+    /**
+     * `<wireguardAddress>/<the cluster prefix's length>`: what wg0 carries, so the whole cluster ULA
+     * routes into the mesh (formatted here once, from the plan's typed values).
+     */
+    readonly meshInterfaceAddress: string;
     readonly ula: string;
     readonly wireguardAddress: string;
     readonly podUla: PodRange;
@@ -54,7 +57,7 @@ export function hostNet(clusterUla: Prefix, node: NodePlan, providerGua: Prefix 
         name: node.name,
         index: node.index,
         roles: node.roles,
-        clusterUla: clusterUla.toString(),
+        meshInterfaceAddress: `${formatV6(node.wireguard)}/${clusterUla.length}`,
         ula: node.ula.toString(),
         wireguardAddress: formatV6(node.wireguard),
         podUla: podRangeOf(node.podUla),

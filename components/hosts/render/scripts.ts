@@ -86,7 +86,7 @@ if ip link show ${iface} >/dev/null 2>&1; then
     # it gets it on the way in, read by awk from the file (never on a command line).
     wg syncconf ${iface} <(wg-quick strip ${WIREGUARD_CONF_PATH} | awk -v key=${WIREGUARD_KEY_PATH} '{ print } /^\\[Interface\\]/ { getline k < key; print "PrivateKey = " k }')
     ip link set ${iface} mtu ${MESH_MTU} up
-    ip -6 addr replace ${host.wireguardAddress}/${host.clusterUla.split("/")[1]} dev ${iface}
+    ip -6 addr replace ${host.meshInterfaceAddress} dev ${iface}
 else
     wg-quick up ${WIREGUARD_CONF_PATH}
 fi

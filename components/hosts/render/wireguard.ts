@@ -8,13 +8,12 @@ export const WIREGUARD_CONF_PATH = `${WIREGUARD_DIR}/${WIREGUARD_INTERFACE}.conf
 export const WIREGUARD_KEY_PATH = `${WIREGUARD_DIR}/${WIREGUARD_INTERFACE}.key`;
 
 export function renderWireguardConf(host: HostNet, peers: readonly MeshPeer[]): string {
-    const clusterLength = host.clusterUla.split("/")[1];
     const lines = [
         `# ${WIREGUARD_INTERFACE} on ${host.name}, rendered by v6k8s. The private key stays in ${WIREGUARD_KEY_PATH} on this host.`,
         "[Interface]",
         // The /64 makes the whole cluster ULA reachable over the mesh; WireGuard then picks the peer
         // by AllowedIPs, so adding a peer needs no route change (Table = off).
-        `Address = ${host.wireguardAddress}/${clusterLength}`,
+        `Address = ${host.meshInterfaceAddress}`,
         `ListenPort = ${WIREGUARD_PORT}`,
         `MTU = ${MESH_MTU}`,
         "Table = off",
