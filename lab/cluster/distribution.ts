@@ -13,6 +13,7 @@ import { run, runSync } from "../run";
 import { nodeArgv, waitForLog } from "../servers";
 import { buildImage, ImageSpec } from "./images";
 import type { ToolchainDirs, Versions } from "./toolchain";
+import { RELEASE_LAYOUT } from "../../components/runtime/render/installBinaries";
 
 /** The mirror (registry) and the release site, on the lab's IPv6 internet. */
 export const MIRROR_ADDRESS = "2001:db8:ffff::5";
@@ -24,7 +25,7 @@ const sha256File = (file: string) => createHash("sha256").update(fs.readFileSync
 
 /** The containerd release tarball (bin/containerd, bin/containerd-shim-runc-v2, bin/ctr), made once. */
 function containerdTarball(dir: string, version: string): string {
-    const tarball = path.join(dir, `containerd-${version}-linux-amd64.tar.gz`);
+    const tarball = path.join(dir, RELEASE_LAYOUT.containerdTarball(version, "amd64"));
     if (!fs.existsSync(tarball)) {
         runSync(["tar", "-C", dir, "--owner=0", "--group=0", "-czf", `${tarball}.tmp`, "bin"], { timeoutMs: 300_000 });
         fs.renameSync(`${tarball}.tmp`, tarball);
@@ -47,17 +48,19 @@ function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
         fs.symlinkSync(src, dst);
     };
     const write = (rel: string, content: string) => fs.writeFileSync(path.join(root, rel), content);
-    const k = `kubernetes/v${v.kubernetes}/bin/linux/amd64`;
+    // Production's layout (RELEASE_LAYOUT) under one directory per base (labSources).
+    const L = RELEASE_LAYOUT;
     for (const b of ["kubelet", "kubectl"]) {
-        put(`${k}/${b}`, path.join(dirs.kubernetes, b));
-        write(`${k}/${b}.sha256`, sha256File(path.join(dirs.kubernetes, b)));
+        const k = `kubernetes/${L.kubernetes(v.kubernetes, "amd64", b)}`;
+        put(k, path.join(dirs.kubernetes, b));
+        write(`${k}.sha256`, sha256File(path.join(dirs.kubernetes, b)));
     }
     const tgz = containerdTarball(dirs.containerd, v.containerd);
-    const c = `containerd/v${v.containerd}/${path.basename(tgz)}`;
+    const c = `containerd/${L.containerd(v.containerd, path.basename(tgz))}`;
     put(c, tgz);
     write(`${c}.sha256sum`, `${sha256File(tgz)}  ${path.basename(tgz)}\n`);
-    put(`runc/v${v.runc}/runc.amd64`, path.join(dirs.runc, "runc"));
-    write(`runc/v${v.runc}/runc.sha256sum`, `${sha256File(path.join(dirs.runc, "runc"))}  runc.amd64\n`);
+    put(`runc/${L.runc(v.runc, "amd64")}`, path.join(dirs.runc, "runc"));
+    write(`runc/${L.runcSums(v.runc)}`, `${sha256File(path.join(dirs.runc, "runc"))}  runc.amd64\n`);
 }
 
 /** The stack's `releaseBases` and `registryMirrors` for the lab's sites. */

@@ -22,9 +22,25 @@ export const RELEASE_BASES = {
 
 export type ReleaseBases = { readonly [K in keyof typeof RELEASE_BASES]: string };
 
+/**
+ * Where each file sits under its base, as the publishers lay them out (and a mirror must): the
+ * script passes shell words (`$arch`, `$tarball`, `$bin`), a mirror builder real names.
+ */
+export const RELEASE_LAYOUT = {
+    containerdTarball: (version: string, arch: string) => `containerd-${version}-linux-${arch}.tar.gz`,
+    /** The tarball and, beside it, `<tarball>.sha256sum` ("<hash>  <tarball>"). */
+    containerd: (version: string, tarball: string) => `v${version}/${tarball}`,
+    /** The binary; `runc.sha256sum` beside it lists every architecture's ("<hash> *runc.<arch>"). */
+    runc: (version: string, arch: string) => `v${version}/runc.${arch}`,
+    runcSums: (version: string) => `v${version}/runc.sha256sum`,
+    /** The binary and, beside it, `<bin>.sha256` (the bare hash). */
+    kubernetes: (version: string, arch: string, bin: string) => `v${version}/bin/linux/${arch}/${bin}`,
+} as const;
+
 export function renderInstallBinaries(v: BinaryVersions, opts: { kubectl: boolean; bases?: Partial<ReleaseBases> }): string {
     const k = `v${v.kubernetes}`;
     const bases = { ...RELEASE_BASES, ...v.bases, ...opts.bases };
+    const L = RELEASE_LAYOUT;
     return `#!/bin/bash
 # Rendered by v6k8s. Installs containerd ${v.containerd}, runc ${v.runc}, kubelet ${k}${opts.kubectl ? " and kubectl" : ""}.
 # Every download is verified against its published sha256; nothing is replaced when already current.
@@ -43,16 +59,16 @@ fetch() { curl -fsSL --retry 5 --retry-delay 2 -o "$2" "$1"; }
 verify() { echo "$2  $1" | sha256sum --check --status || { echo "checksum mismatch for $1" >&2; exit 1; }; }
 
 if ! /usr/local/bin/containerd --version 2>/dev/null | grep -q " v${v.containerd} "; then
-    tarball=containerd-${v.containerd}-linux-$arch.tar.gz
-    fetch ${bases.containerd}/v${v.containerd}/$tarball "$work/$tarball"
-    fetch ${bases.containerd}/v${v.containerd}/$tarball.sha256sum "$work/sum"
+    tarball=${L.containerdTarball(v.containerd, "$arch")}
+    fetch ${bases.containerd}/${L.containerd(v.containerd, "$tarball")} "$work/$tarball"
+    fetch ${bases.containerd}/${L.containerd(v.containerd, "$tarball")}.sha256sum "$work/sum"
     verify "$work/$tarball" "$(cut -d' ' -f1 "$work/sum")"
     tar -C /usr/local -xzf "$work/$tarball"
 fi
 
 if ! /usr/local/sbin/runc --version 2>/dev/null | grep -q "^runc version ${v.runc}$"; then
-    fetch ${bases.runc}/v${v.runc}/runc.$arch "$work/runc"
-    fetch ${bases.runc}/v${v.runc}/runc.sha256sum "$work/sums"
+    fetch ${bases.runc}/${L.runc(v.runc, "$arch")} "$work/runc"
+    fetch ${bases.runc}/${L.runcSums(v.runc)} "$work/sums"
     verify "$work/runc" "$(awk -v f="runc.$arch" '$2 == f || $2 == "*"f {print $1}' "$work/sums")"
     install -m 0755 "$work/runc" /usr/local/sbin/runc
 fi
@@ -61,8 +77,8 @@ fi
 install_k8s() {
     local bin=$1; shift
     if ! /usr/local/bin/$bin "$@" 2>/dev/null | grep -q " ${k}$"; then
-        fetch ${bases.kubernetes}/${k}/bin/linux/$arch/$bin "$work/$bin"
-        fetch ${bases.kubernetes}/${k}/bin/linux/$arch/$bin.sha256 "$work/$bin.sha256"
+        fetch ${bases.kubernetes}/${L.kubernetes(v.kubernetes, "$arch", "$bin")} "$work/$bin"
+        fetch ${bases.kubernetes}/${L.kubernetes(v.kubernetes, "$arch", "$bin")}.sha256 "$work/$bin.sha256"
         verify "$work/$bin" "$(cat "$work/$bin.sha256")"
         install -m 0755 "$work/$bin" /usr/local/bin/$bin.new
         mv -f /usr/local/bin/$bin.new /usr/local/bin/$bin
