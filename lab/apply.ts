@@ -6,7 +6,10 @@ import * as path from "path";
 import type { HostFile } from "../components/hosts/render/files";
 import type { RenderedHost } from "../components/offline";
 import { nat64Files } from "../components/nat64/render/files";
-import { gatewayActivateCommand, gatewayFilesCommand } from "../components/nat64/render/gatewayFiles";
+import { gatewayActivateCommand, gatewayFilesCommand, hostDnsCommand } from "../components/nat64/render/gatewayFiles";
+import { hostNameservers } from "../components/addons/render/plan";
+import { planStack } from "../components/config/stackPlan";
+import type { StackConfig } from "../components/config/types";
 import { NAT64_UNIT_PATH, NAT64_UP_PATH } from "../components/nat64/render/nat64Up";
 import { nat64Gateway } from "../components/nat64/render/tayga";
 import { Prefix } from "../components/network/prefix";
@@ -82,4 +85,14 @@ export async function gatewayHost(host: LabHost, rendered: RenderedHost, exec: H
     assertBound(host, rendered.gateway);
     await exec(host, gatewayFilesCommand(rendered.gateway));
     if (opts.activate !== false) await exec(host, gatewayActivateCommand());
+}
+
+/**
+ * Production's host DNS step (nat64/hostDns.ts), the same text for every host: resolv.conf names the
+ * gateways' DNS64 resolvers, then an upstream (the original kept once), and a dhclient hook keeps it.
+ * Only over SSH, in the cluster lab: there each host's /etc is its machine's own overlay, so these
+ * files are the host's without a bind (the network lab's hosts share the machine's /etc).
+ */
+export function hostDnsStep(config: StackConfig): string {
+    return hostDnsCommand(hostNameservers(config, planStack(config)));
 }

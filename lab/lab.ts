@@ -21,7 +21,7 @@ import {
     hostUplinkLinkLocal,
 } from "./config";
 import { ensureCoredns, startClusterDns, startUpstreamDns } from "./coredns";
-import { HostExec, gatewayHost, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
+import { HostExec, gatewayHost, hostDnsStep, labNat64Files, meshHost, nat64Host, prepareHost } from "./apply";
 import { KUBERNETES_STATE_DIRS, bootMachine } from "./cluster/machine";
 import { startSshd, sshOnHost } from "./cluster/ssh";
 import { bindsFor, ensureMountPoints, prepareRoot } from "./machines";
@@ -225,6 +225,11 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
         const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
         if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
         await Promise.all([startUpstreamDns(coredns.binary), startInternetServers()]);
+        // Production's host DNS step, once the gateways' resolvers run (HostDns after the gateways).
+        const dnsStep = hostDnsStep(config);
+        await timed(state, "host DNS (resolv.conf to the gateways' DNS64 resolvers)", log, () =>
+            Promise.all(hosts.map((h) => sshOnHost(h, dnsStep))),
+        );
         return done();
     }
     const dnsHost = hosts.find((h) => h.ipv4 === null) ?? hosts[0];

@@ -1,10 +1,9 @@
 // Cluster check 7: every host, read over SSH, is what the program renders (`npm run render`:
 // renderStack with the lab's WireGuard keys and certificate hashes), and a second pass of every
-// step over SSH (network, mesh, the NAT64 gateway's files, Kubernetes: what `pulumi up` runs when
-// every trigger changed) changes nothing. Not compared: the host DNS step's files (the lab keeps
-// the machine's resolv.conf; lab/README's glue table).
+// step over SSH (network, mesh, the NAT64 gateway's files, host DNS, Kubernetes: what `pulumi up`
+// runs when every trigger changed) changes nothing.
 import { strict as assert } from "assert";
-import { gatewayHost, meshHost, prepareHost } from "../../apply";
+import { gatewayHost, hostDnsStep, meshHost, prepareHost } from "../../apply";
 import { bootstrapKubernetes } from "../bootstrap";
 import { FileFact, fileFacts, renderDrift, unitFacts } from "../hostFacts";
 import { cluster, labState } from "../session";
@@ -17,7 +16,7 @@ import { waitNodesReady } from "../up";
 
 const everyFile = (i: number) => {
     const s = cluster().steps[i];
-    return new Map([...s.rendered.files, ...s.rendered.gateway, ...s.rendered.kubernetes, ...s.pkiFiles]);
+    return new Map([...s.rendered.files, ...s.rendered.gateway, ...s.rendered.dns, ...s.rendered.kubernetes, ...s.pkiFiles]);
 };
 
 async function allFacts(): Promise<Map<string, Map<string, FileFact | undefined>>> {
@@ -46,7 +45,7 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
         }
     });
 
-    it("every rendered file (network, mesh, NAT64 gateway, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
+    it("every rendered file (network, mesh, NAT64 gateway, host DNS, Kubernetes) and every certificate and key is on its host, byte for byte, with its mode", async () => {
         const facts = await allFacts();
         const drift = cluster().steps.flatMap((s, i) =>
             renderDrift(everyFile(i), facts.get(s.host.name)!).map((d) => `${s.host.name} ${d}`),
@@ -88,6 +87,7 @@ describe("cluster 7. each host as rendered, reached over SSH", () => {
                 await meshHost(s.host, s.rendered, sshOnHost);
                 // Its files unchanged, the gateway's activate step (triggered by their hash) would not run.
                 if (s.rendered.gateway.size > 0) await gatewayHost(s.host, s.rendered, sshOnHost, { activate: false });
+                await sshOnHost(s.host, hostDnsStep(c.config));
             }),
         );
         await bootstrapKubernetes(c.steps, () => undefined);
