@@ -8,10 +8,8 @@ import { sharedRun } from "../support/sharedRuns";
 import * as fs from "fs";
 import { projectKeys } from "../../components/config/stackFile";
 import { PROD_FILE, prodConfig as prodStackConfig, twoGateways } from "../addons/support";
+import { isSecret, resourceNamed as get, unwrapSecret as unwrap } from "../support/recorded";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
-const unwrap = <T>(v: unknown): T => (isSecret(v) ? (v as unknown as { value: T }).value : (v as T));
 const PROVIDER = "addons-provider";
 const POLICY = "addons-validatingadmissionpolicy-v6k8s-external-ips";
 const BINDING = "addons-validatingadmissionpolicybinding-v6k8s-external-ips";
@@ -20,11 +18,6 @@ function prodRaw(): Record<string, unknown> {
     return projectKeys(parse(fs.readFileSync(PROD_FILE, "utf8")).config, "v6k8s");
 }
 
-const get = (rs: RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `${name} was not declared`);
-    return r;
-};
 const kubernetesObjects = (rs: RecordedResource[]) => rs.filter((r) => r.type.startsWith("kubernetes:"));
 
 describe("cluster services under Pulumi mocks", function () {

@@ -21,6 +21,7 @@ import {
     isMembershipCommand,
     runProgram,
 } from "../support/pulumiMocks";
+import { unwrapSecret as unwrap } from "../support/recorded";
 
 const COMMAND = "command:remote:Command";
 
@@ -38,9 +39,6 @@ function secretsIn(value: unknown, at = ""): string[] {
     }
     return [];
 }
-
-const unwrap = (v: unknown): unknown =>
-    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
 
 /** The ways a key could show in a command's text: PEM markers, its PEM body, its base64. */
 function keyTraces(pem: string): string[] {

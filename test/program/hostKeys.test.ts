@@ -9,8 +9,9 @@ import { parse } from "yaml";
 import { projectKeys } from "../../components/config/stackFile";
 import { baseConfig, hcloud } from "../support/fixtures";
 import { fakeHostKey } from "../support/hostKeys";
-import { PROJECT, RecordedResource, SECRET_SIG, TEST_ENCRYPTION_KEY, defaultOutputs, resolve, runProgram } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, TEST_ENCRYPTION_KEY, defaultOutputs, resolve, runProgram } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
+import { isSecret, resourceNamed as byName, stringsOf, unwrapSecret as unwrap } from "../support/recorded";
 
 const COMMAND = "command:remote:Command";
 const SERVER = "hcloud:index/server:Server";
@@ -18,25 +19,6 @@ const SERVER = "hcloud:index/server:Server";
 function prodConfig(): Record<string, unknown> {
     const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8"));
     return projectKeys(doc.config, PROJECT);
-}
-
-const isSecret = (v: unknown): v is { value: unknown } => typeof v === "object" && v !== null && SECRET_SIG in v;
-const unwrap = (v: unknown): unknown => (isSecret(v) ? v.value : v);
-const byName = (rs: readonly RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `resource ${name} was not declared`);
-    return r;
-};
-
-/** Every string in a value, with whether it sits under a secret wrapper. */
-function strings(value: unknown, secret = false, out: { text: string; secret: boolean }[] = []) {
-    if (typeof value === "string") out.push({ text: value, secret });
-    else if (Array.isArray(value)) value.forEach((v) => strings(v, secret, out));
-    else if (value && typeof value === "object") {
-        const s = secret || isSecret(value);
-        Object.values(value).forEach((v) => strings(v, s, out));
-    }
-    return out;
 }
 
 /** The hcloud host keys the mock tls provider made: name -> { private, public }. */
@@ -119,7 +101,7 @@ describe("SSH host keys under Pulumi mocks", function () {
         // Nowhere else: no resource input holds an hcloud host private key outside a secret.
         const secrets = [...keys.values()].flatMap((k) => traces(k.privateKey));
         for (const r of prod) {
-            for (const { text, secret } of strings(r.inputs)) {
+            for (const { text, secret } of stringsOf(r.inputs)) {
                 if (secrets.some((t) => text.includes(t))) assert.ok(secret, `${r.name} holds an hcloud host private key outside a secret`);
             }
         }

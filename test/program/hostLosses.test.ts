@@ -13,10 +13,9 @@ import { fileStamps, scratchRoot } from "../support/ownedRoot";
 import { RecordedResource } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
 import * as fs from "fs";
+import { resourceNamed as get, unwrapSecret } from "../support/recorded";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const unwrap = (v: unknown): string =>
-    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: string }).value : (v as string);
+const unwrap = (v: unknown) => unwrapSecret<string>(v);
 const COMMAND = "command:remote:Command";
 
 /** cp2 and cp3 are control-plane nodes, cp1 and cp3 NAT64 gateways. */
@@ -41,11 +40,6 @@ function lostRolesAndIpv4(): RawConfig {
     return raw;
 }
 
-const get = (rs: RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `${name} was not declared`);
-    return r;
-};
 const createOf = (rs: RecordedResource[], name: string) => unwrap(get(rs, name).inputs.create);
 const ownerOf = (script: string) => /^own ([a-z0-9-]+) /m.exec(script)?.[1];
 

@@ -18,9 +18,9 @@ import {
 } from "../support/pulumiMocks";
 import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
+import { isSecret, resourceNamed as byName, stringsOf } from "../support/recorded";
 
 const COMMAND = "command:remote:Command";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const WG_CONF = "/etc/wireguard/wg0.conf";
 
 function prodConfig(): Record<string, unknown> {
@@ -39,24 +39,7 @@ function threeNodes(): RawConfig {
     };
 }
 
-const byName = (rs: RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `resource ${name} was not declared`);
-    return r;
-};
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
 const createOf = (r: RecordedResource) => r.inputs.create as string;
-
-/** Every string in a value, with whether it sits under a secret wrapper. */
-function strings(value: unknown, secret = false, out: { text: string; secret: boolean }[] = []) {
-    if (typeof value === "string") out.push({ text: value, secret });
-    else if (Array.isArray(value)) value.forEach((v) => strings(v, secret, out));
-    else if (value && typeof value === "object") {
-        const s = secret || isSecret(value);
-        Object.values(value).forEach((v) => strings(v, s, out));
-    }
-    return out;
-}
 
 describe("hosts and mesh under Pulumi mocks", function () {
     // Each run declares the whole program; on a loaded machine two runs in one test exceed the default.
@@ -119,7 +102,7 @@ describe("hosts and mesh under Pulumi mocks", function () {
 
     it("keeps the SSH private key secret and never handles a WireGuard private key", () => {
         for (const r of prod) {
-            for (const { text, secret } of strings(r.inputs)) {
+            for (const { text, secret } of stringsOf(r.inputs)) {
                 if (text.includes("PRIVATE KEY")) assert.ok(secret, `${r.name} holds a private key outside a secret`);
             }
         }

@@ -16,10 +16,9 @@ import { hostPkiFiles } from "../../components/controlplane/pkiFiles";
 import { CA_PROFILES, Signer } from "../../components/controlplane/pki/profiles";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import { waitControlPlaneCommand } from "../../components/controlplane/steps";
+import { isSecret, resourceNamed as get, unwrapSecret } from "../support/recorded";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
-const unwrap = (v: unknown): string => (isSecret(v) ? (v as unknown as { value: string }).value : (v as string));
+const unwrap = (v: unknown) => unwrapSecret<string>(v);
 
 function prodConfig(): Record<string, unknown> {
     const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "Pulumi.prod.yaml"), "utf8"));
@@ -38,11 +37,6 @@ function small(): RawConfig {
     };
 }
 
-const get = (rs: RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `${name} was not declared`);
-    return r;
-};
 const filesOf = (rs: RecordedResource[], name: string) => decodeInstalledFiles(unwrap(get(rs, name).inputs.create));
 const stdinFilesOf = (rs: RecordedResource[], name: string) => decodeStdinFiles(unwrap(get(rs, name).inputs.stdin));
 

@@ -13,12 +13,10 @@ import { waitControlPlaneCommand } from "../../components/controlplane/steps";
 import { renderStack } from "../../components/offline";
 import { STEPS, kubernetesStepCommands } from "../../lab/cluster/bootstrap";
 import { CLUSTER_STACK } from "../../lab/config";
-import { PROJECT, RecordedResource, SECRET_SIG, defaultOutputs } from "../support/pulumiMocks";
+import { PROJECT, RecordedResource, defaultOutputs } from "../support/pulumiMocks";
 import { decodeInstalledFiles, withoutCertificatesHash } from "../support/decodeFiles";
 import { sharedRun } from "../support/sharedRuns";
-
-const unwrap = (v: unknown): unknown =>
-    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
+import { unwrapSecret as unwrap } from "../support/recorded";
 
 describe("the lab stack under Pulumi mocks: the commands the cluster lab sends over SSH", function () {
     this.timeout(180_000);

@@ -9,16 +9,10 @@ import { renderAddEtcdMember, renderRemoveEtcdMember } from "../../components/co
 import { renderRemoveNode, renderTeardownNotice } from "../../components/controlplane/render/nodeRemoval";
 import { NOTHING_TO_REAPPLY } from "../../components/hosts/render/commands";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
-import { RecordedResource, SECRET_SIG, runProgram } from "../support/pulumiMocks";
+import { RecordedResource, runProgram } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
+import { resourceNamed as get, unwrapSecret as unwrap } from "../support/recorded";
 
-const unwrap = (v: unknown): unknown =>
-    typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
-const get = (rs: readonly RecordedResource[], name: string) => {
-    const r = rs.find((x) => x.name === name);
-    assert.ok(r, `${name} was not declared`);
-    return r;
-};
 const hostOf = (r: RecordedResource) => (unwrap(r.inputs.connection) as { host: string }).host;
 /** The address a host's own steps connect to. */
 const addressOf = (rs: readonly RecordedResource[], node: string) => hostOf(get(rs, `node-${node}-files`));
