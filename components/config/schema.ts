@@ -4,6 +4,7 @@ import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
 import { parseHostKey } from "./hostKey";
+import { nat64PoolProblems } from "./nat64Pool";
 import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
 
@@ -51,48 +52,13 @@ const sshHostKey = z.string().transform((text, ctx) => {
     return z.NEVER;
 });
 
-/** Tayga's pool: an IPv4 prefix of /30 or shorter holding Tayga's own address. */
+/** Tayga's pool (rules in nat64Pool.ts), each problem on the key at fault. */
 const nat64PoolSchema = z
-    .object({
-        ipv4Address: z.string().refine((a) => ipaddr.IPv4.isValidFourPartDecimal(a), "must be a dotted-quad IPv4 address"),
-        dynamicPool: z.string().check((ctx) => {
-            let net: [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined;
-            try {
-                net = ipaddr.parseCIDR(ctx.value);
-            } catch {
-                net = undefined;
-            }
-            if (
-                !net ||
-                net[0].kind() !== "ipv4" ||
-                net[1] > 30 ||
-                net[0].toString() !== ipaddr.IPv4.networkAddressFromCIDR(ctx.value).toString()
-            ) {
-                ctx.issues.push({
-                    code: "custom",
-                    input: ctx.value,
-                    message: `"${ctx.value}" is not an IPv4 prefix of /30 or shorter like 192.168.255.0/24`,
-                });
-            }
-        }),
-    })
+    .object({ ipv4Address: z.string(), dynamicPool: z.string() })
     .strict()
     .check((ctx) => {
-        const { ipv4Address, dynamicPool } = ctx.value;
-        if (!ipaddr.IPv4.isValidFourPartDecimal(ipv4Address)) return;
-        try {
-            const [net, bits] = ipaddr.parseCIDR(dynamicPool);
-            if (net.kind() === "ipv4" && !ipaddr.IPv4.parse(ipv4Address).match(net as ipaddr.IPv4, bits)) {
-                ctx.issues.push({
-                    code: "custom",
-                    input: ctx.value,
-                    path: ["ipv4Address"],
-                    message: `${ipv4Address} is not inside dynamicPool ${dynamicPool}`,
-                });
-            }
-        } catch {
-            // dynamicPool's own rule reports it.
-        }
+        for (const p of nat64PoolProblems(ctx.value))
+            ctx.issues.push({ code: "custom", input: ctx.value, path: [p.key], message: p.message });
     });
 
 const ulaPrefix = ipv6Prefix.check((ctx) => {

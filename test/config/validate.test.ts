@@ -597,7 +597,7 @@ const cases: Case[] = [
         (c) => {
             c.cluster.nat64Pool = { ipv4Address: "203.0.113.1", dynamicPool: "198.51.100.0/24" };
         },
-        "cluster.nat64Pool.ipv4Address: 203.0.113.1 is not inside dynamicPool 198.51.100.0/24",
+        "cluster.nat64Pool.ipv4Address: 203.0.113.1 is outside the dynamic pool 198.51.100.0/24",
     ],
     [
         "nat64Pool address not IPv4",

@@ -2,7 +2,7 @@
 // The translated sources come from a dynamic pool that the host masquerades out of its uplink
 // (nat64Up.ts). Inbound IPv4 is a DNAT to one static `map` address that Tayga turns into the
 // host's public IPv6 (inbound.ts).
-import * as ipaddr from "ipaddr.js";
+import { nat64PoolProblems } from "../../config/nat64Pool";
 import { DEFAULT_NAT64_POOL, type Nat64Pool } from "../../config/types";
 import { Prefix } from "../../network/prefix";
 
@@ -32,21 +32,8 @@ export function checkNat64(gateway: Nat64Gateway, pool: Nat64Pool): void {
     if (prefix.length !== NAT64_PREFIX_LENGTH) {
         throw new RangeError(`NAT64 prefix of ${gateway.name} must be a /96, got ${prefix}`);
     }
-    let net: [ipaddr.IPv4 | ipaddr.IPv6, number];
-    try {
-        net = ipaddr.parseCIDR(pool.dynamicPool);
-    } catch {
-        throw new RangeError(`dynamic pool "${pool.dynamicPool}" is not an IPv4 prefix`);
-    }
-    if (net[0].kind() !== "ipv4" || net[1] > 30) {
-        throw new RangeError(`dynamic pool "${pool.dynamicPool}" must be an IPv4 prefix of /30 or shorter`);
-    }
-    if (!ipaddr.IPv4.isValidFourPartDecimal(pool.ipv4Address)) {
-        throw new RangeError(`Tayga address "${pool.ipv4Address}" is not a dotted-quad IPv4 address`);
-    }
-    if (!ipaddr.IPv4.parse(pool.ipv4Address).match(net as [ipaddr.IPv4, number])) {
-        throw new RangeError(`Tayga address ${pool.ipv4Address} is outside the dynamic pool ${pool.dynamicPool}`);
-    }
+    const problems = nat64PoolProblems(pool);
+    if (problems.length > 0) throw new RangeError(`NAT64 pool: ${problems.map((p) => `${p.key}: ${p.message}`).join("; ")}`);
 }
 
 export function renderTaygaConf(gateway: Nat64Gateway, pool: Nat64Pool = DEFAULT_NAT64_POOL): string {
