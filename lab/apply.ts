@@ -58,11 +58,10 @@ export function labNat64Files(host: LabHost): ReadonlyMap<string, HostFile> {
 }
 
 /**
- * The NAT64 gateway on an IPv4 host: components/nat64's files (the stack's pool) written by the
- * gateway's own files command, then what `systemctl enable --now` of the unit would do (nat64-up.sh,
- * then Tayga as a recorded daemon). Production's gateway step (nat64/gateway.ts) also writes the
- * inbound map and the DNS64 resolver and (re)starts both with gatewayActivateCommand; the lab has
- * no unbound, and its systemctl glue only logs.
+ * The network lab's NAT64 gateway on an IPv4 host: components/nat64's files (the stack's pool)
+ * written by the gateway's own files command, then what `systemctl enable --now` of the unit would
+ * do (nat64-up.sh, then Tayga as a recorded daemon): the network lab's systemctl glue only logs.
+ * The cluster lab runs production's whole gateway step instead (gatewayHost).
  */
 export async function nat64Host(host: LabHost, mode: "start" | "reapply"): Promise<void> {
     const files = labNat64Files(host);
