@@ -1,5 +1,7 @@
 // Probes run inside a namespace: ping (optionally full-size, don't fragment), a TCP request to a
 // whoami server (bash's /dev/tcp, so names go through the namespace's own resolv.conf), a UDP datagram.
+// Each runs in a process group of its own that is killed when it returns: a probe never outlives
+// its check (the teardown check counts any process left in a lab namespace).
 import { IN_NS } from "./config";
 import { inNs } from "./netns";
 import { RunResult, eventually, run } from "./run";
@@ -29,7 +31,7 @@ export function ping(from: Place, to: string, opts: PingOptions = {}): Promise<R
     const argv = ["ping", family, "-n", "-c", String(opts.count ?? 1), "-W", String(opts.waitSeconds ?? 1)];
     if (opts.size !== undefined) argv.push("-s", String(opts.size));
     if (opts.dontFragment) argv.push("-M", "do");
-    return run(argvIn(from, [...argv, to]), { allowFail: true, timeoutMs: 30_000 });
+    return run(argvIn(from, [...argv, to]), { allowFail: true, timeoutMs: 30_000, killGroup: true });
 }
 
 /** True once a ping gets an answer, retrying for `timeoutMs` (a mesh handshake may be under way). */
@@ -45,12 +47,13 @@ export async function tcpRequest(
     timeoutSeconds = 3,
 ): Promise<{ reply: string | null; error: string }> {
     const script = 'exec 3<>"/dev/tcp/$1/$2" && cat <&3';
-    const r = await run(argvIn(from, ["timeout", String(timeoutSeconds), "bash", "-c", script, "_", host, String(port)]), {
+    const r = await run(argvIn(from, ["timeout", "-k", "1", String(timeoutSeconds), "bash", "-c", script, "_", host, String(port)]), {
         allowFail: true,
+        killGroup: true,
     });
     return r.code === 0 ? { reply: r.stdout.trim(), error: "" } : { reply: null, error: r.code === 124 ? "timed out" : r.stderr.trim() };
 }
 
 export async function udpSend(from: Place, host: string, port: number): Promise<void> {
-    await run(argvIn(from, ["bash", "-c", 'echo v6k8s-lab-probe > "/dev/udp/$1/$2"', "_", host, String(port)]));
+    await run(argvIn(from, ["bash", "-c", 'echo v6k8s-lab-probe > "/dev/udp/$1/$2"', "_", host, String(port)]), { killGroup: true });
 }

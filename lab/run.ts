@@ -14,6 +14,13 @@ export interface RunOptions {
     readonly timeoutMs?: number;
     /** Resolve with the result instead of throwing on a non-zero exit. */
     readonly allowFail?: boolean;
+    /**
+     * Run in a process group of its own and kill whatever of that group is left once the command
+     * ended (or timed out): a probe leaves nothing behind in the namespace it ran in.
+     */
+    readonly killGroup?: boolean;
+    /** Called with each complete line of stdout and stderr as it arrives (the output is still collected). */
+    readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
 export interface RunResult {
@@ -57,23 +64,60 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         const child = spawn(argv[0], argv.slice(1), {
             env: { ...process.env, ...opts.env },
             stdio: [stdin, "pipe", "pipe"],
+            detached: opts.killGroup === true,
         });
         closeStdin(stdin);
         let stdout = "";
         let stderr = "";
-        child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+        const lines = { stdout: "", stderr: "" };
+        const collect = (stream: "stdout" | "stderr") => (d: Buffer) => {
+            const text = d.toString();
+            if (stream === "stdout") stdout += text;
+            else stderr += text;
+            if (!opts.onLine) return;
+            const parts = (lines[stream] + text).split("\n");
+            lines[stream] = parts.pop() ?? "";
+            for (const l of parts) opts.onLine(l, stream);
+        };
+        child.stdout?.on("data", collect("stdout"));
+        child.stderr?.on("data", collect("stderr"));
+        const killGroup = () => {
+            if (opts.killGroup && child.pid !== undefined) {
+                try {
+                    process.kill(-child.pid, "SIGKILL");
+                } catch {
+                    // the group is empty already
+                }
+            }
+        };
+        const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            killGroup();
+        }, opts.timeoutMs ?? 60_000);
         child.on("error", (e) => {
             clearTimeout(timer);
             reject(e);
         });
         child.on("close", (code, signal) => {
             clearTimeout(timer);
+            killGroup();
+            for (const stream of ["stdout", "stderr"] as const) if (opts.onLine && lines[stream]) opts.onLine(lines[stream], stream);
             const result = { code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}killed by ${signal}` : stderr };
             if (result.code !== 0 && !opts.allowFail) reject(new CommandError(argv, result));
             else resolve(result);
         });
+    });
+}
+
+/**
+ * Runs with this process's stdin, stdout and stderr (an operator's command: `kubectl apply -f -`
+ * reads what was piped in, output is not captured); resolves with the exit code.
+ */
+export function runInherited(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: "inherit" });
+        child.on("error", reject);
+        child.on("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
     });
 }
 

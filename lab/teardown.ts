@@ -17,6 +17,15 @@ export interface TeardownReport {
     readonly namespaces: number;
 }
 
+/** What a process runs (for the report of one nobody recorded). */
+function commandLine(pid: number): string {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ").slice(0, 300) || "?";
+    } catch {
+        return "(gone)";
+    }
+}
+
 export function down(): TeardownReport {
     const state = loadState();
     const stopped = stopRecorded().length;
@@ -30,7 +39,7 @@ export function down(): TeardownReport {
     const namespaces = ourNetns();
     for (const ns of namespaces) {
         for (const pid of netnsPids(ns)) {
-            process.stderr.write(`lab: stopping pid ${pid} found in ${ns} without a record\n`);
+            process.stderr.write(`lab: stopping pid ${pid} found in ${ns} without a record: ${commandLine(pid)}\n`);
             stopUnrecorded(pid);
             unrecorded++;
         }

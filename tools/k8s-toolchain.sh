@@ -15,7 +15,10 @@
 # A piece whose directory holds a `.done` stamp is not built again (warm run: no work).
 #
 # Usage: tools/k8s-toolchain.sh --kubernetes 1.34.2 --etcd 3.6.8 --containerd 2.1.4 --runc 1.3.0 \
-#          --pause 3.10.1 --coredns 1.12.1 [--only PIECE[,PIECE...]] [--print-dir PIECE]
+#          --pause 3.10.1 --coredns 1.12.1 [--only PIECE[,PIECE...]] [--print-dir PIECE] [--status]
+# --status prints one line per piece, "<piece> <version> cached|missing <dir>", and builds nothing.
+# A build prints "[i/N] building <piece> ..." and "[i/N] built <piece> in Ns" for the N pieces it
+# builds (cached ones are not counted), and a line per Kubernetes binary.
 # Versions come from the caller (lab/toolchain.ts reads them from the stack config and the
 # project's version tables), never from this file.
 set -euo pipefail
@@ -26,12 +29,13 @@ die() { echo "k8s-toolchain: $*" >&2; exit 1; }
 log() { echo "k8s-toolchain: $*" >&2; }
 
 declare -A V=()
-ONLY="" PRINT=""
+ONLY="" PRINT="" STATUS=no
 while [[ $# -gt 0 ]]; do
   case $1 in
     --kubernetes|--etcd|--containerd|--runc|--pause|--coredns) V[${1#--}]=${2:?$1 needs a version}; shift ;;
     --only) ONLY=${2:?--only needs a list}; shift ;;
     --print-dir) PRINT=${2:?--print-dir needs a piece}; shift ;;
+    --status) STATUS=yes ;;
     -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
@@ -45,6 +49,13 @@ for p in $PIECES ${PRINT}; do
 done
 dir_of() { echo "$ROOT/$1-${V[$1]}"; }
 if [[ -n $PRINT ]]; then dir_of "$PRINT"; exit 0; fi
+if [[ $STATUS == yes ]]; then
+  for p in $PIECES; do
+    d=$(dir_of "$p"); if [[ -f $d/.done ]]; then s=cached; else s=missing; fi
+    echo "$p ${V[$p]} $s $d"
+  done
+  exit 0
+fi
 
 command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is needed)"
 export GOMODCACHE="$CACHE/gomodcache" GOCACHE="$CACHE/gocache"
@@ -80,7 +91,7 @@ build_kubernetes() { # out
   for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
     local t0; t0=$(date +%s)
     (cd "$w" && go build -ldflags "$ld" -o "$1/$c" "k8s.io/kubernetes/cmd/$c")
-    log "  $c in $(( $(date +%s) - t0 ))s"
+    log "  kubernetes: $c in $(( $(date +%s) - t0 ))s"
   done
 }
 
@@ -140,16 +151,17 @@ build_coredns() {
     go build -ldflags "-s -w" -o "$1/coredns" github.com/coredns/coredns )
 }
 
-T_ALL=$(date +%s) BUILT=()
-for p in $PIECES; do
-  d=$(dir_of "$p")
-  if [[ -f $d/.done ]]; then continue; fi
-  log "building $p ${V[$p]} into $d ..."
+T_ALL=$(date +%s) BUILT=() TODO=()
+for p in $PIECES; do [[ -f $(dir_of "$p")/.done ]] || TODO+=("$p"); done
+i=0
+for p in "${TODO[@]}"; do
+  d=$(dir_of "$p"); i=$((i + 1))
+  log "[$i/${#TODO[@]}] building $p ${V[$p]} into $d ..."
   t0=$(date +%s); rm -rf "$d.tmp"; mkdir -p "$d.tmp"
   "build_$p" "$d.tmp"
   printf 'version %s\nbuilt %s\nseconds %s\n' "${V[$p]}" "$(date -u +%FT%TZ)" "$(( $(date +%s) - t0 ))" > "$d.tmp/.done"
   rm -rf "$d"; mv "$d.tmp" "$d"
-  log "built $p ${V[$p]} in $(( $(date +%s) - t0 ))s"
+  log "[$i/${#TODO[@]}] built $p ${V[$p]} in $(( $(date +%s) - t0 ))s"
   BUILT+=("$p")
 done
 log "done in $(( $(date +%s) - T_ALL ))s; built: ${BUILT[*]:-nothing (all cached)}"

@@ -1,10 +1,13 @@
 // npm run lab:cluster              a real IPv6-only Kubernetes cluster from the cluster stack, left running
-// npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdout untouched)
+// npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdin, stdout
+//                                  and stderr are the caller's; its exit code)
 // npm run lab:down                 removes everything (any lab)
 import { exitWith } from "../owner";
 import { AlreadyUpError, requireRoot } from "../preflight";
 import { requireState } from "../state";
 import { down, teardownOnSignals } from "../teardown";
+import { inNs } from "../netns";
+import { runInherited } from "../run";
 import { kubectl } from "./operator";
 import { upCluster } from "./up";
 
@@ -47,10 +50,9 @@ async function kubectlCli(args: string[]): Promise<number> {
         process.stderr.write("lab: the running lab has no cluster (npm run lab:cluster brings one up)\n");
         return 1;
     }
-    const r = await kubectl(state.cluster, args, { allowFail: true, timeoutMs: 600_000 });
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-    return r.code;
+    // stdin, stdout and stderr are the caller's: `apply -f -` reads what is piped in, `exec -i` too.
+    const c = state.cluster;
+    return runInherited(inNs(c.operatorNs, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, ...args]));
 }
 
 async function main([command, ...rest]: string[]): Promise<number> {

@@ -57,18 +57,62 @@ function toolchainArgs(v: Versions): string[] {
 export type Piece = keyof Versions;
 export type ToolchainDirs = Readonly<Record<Piece, string>>;
 
-/** Builds what is missing (cold: tens of minutes on 2 cores; warm: nothing) and returns each piece's dir. */
+/** Each piece's version, whether it is cached, and its directory (the script's --status). */
+export async function toolchainStatus(v: Versions): Promise<{ piece: Piece; version: string; cached: boolean; dir: string }[]> {
+    const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v), "--status"]);
+    return r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => {
+            const [piece, version, state, dir] = l.split(" ");
+            return { piece: piece as Piece, version, cached: state === "cached", dir };
+        });
+}
+
+const minutes = (ms: number) => `${Math.floor(ms / 60_000)}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}s`;
+
+/**
+ * Builds what is missing and returns each piece's dir. Says first what is cached and what will be
+ * built (and what that costs), then shows the build as it goes: the script's own lines with the
+ * elapsed time, and a line a minute while one piece builds quietly.
+ */
 export async function ensureToolchain(v: Versions, log: (l: string) => void): Promise<ToolchainDirs> {
-    log(
-        `lab: toolchain (Kubernetes ${v.kubernetes}, etcd ${v.etcd}, containerd ${v.containerd}, runc ${v.runc}, CoreDNS ${v.coredns}) from Go modules; cached`,
-    );
-    const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v)], { timeoutMs: 80 * 60_000, allowFail: true });
-    if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
-    const dirs = {} as Record<Piece, string>;
-    for (const p of Object.keys(v) as Piece[]) {
-        dirs[p] = (await run(["bash", TOOLCHAIN, ...toolchainArgs(v), "--print-dir", p])).stdout.trim();
+    const status = await toolchainStatus(v);
+    const what = `Kubernetes ${v.kubernetes}, etcd ${v.etcd}, containerd ${v.containerd}, runc ${v.runc}, pause ${v.pause}, CoreDNS ${v.coredns}`;
+    const missing = status.filter((s) => !s.cached);
+    const cacheRoot = path.dirname(status[0].dir);
+    if (missing.length === 0) {
+        log(`lab: toolchain (${what}): all ${status.length} pieces cached in ${cacheRoot}`);
+    } else {
+        log(
+            `lab: toolchain (${what}): building ${missing.length} of ${status.length} pieces from Go modules (${missing.map((m) => m.piece).join(", ")}). ` +
+                `Cold, all of them take about 15 to 40 minutes on 2 cores; each is then cached in ${cacheRoot}/<piece>-<version>, and a warm run builds nothing.`,
+        );
     }
-    return dirs;
+    const t0 = Date.now();
+    let current: Piece | "" = missing[0]?.piece ?? "";
+    let lastLine = Date.now();
+    const heartbeat = setInterval(() => {
+        if (Date.now() - lastLine >= 55_000) log(`lab: toolchain: still building ${current} (${minutes(Date.now() - t0)} elapsed)`);
+    }, 60_000);
+    try {
+        const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v)], {
+            timeoutMs: 80 * 60_000,
+            allowFail: true,
+            onLine: (line, stream) => {
+                if (stream !== "stderr" || !line.startsWith("k8s-toolchain: ")) return;
+                lastLine = Date.now();
+                const building = /\] building (\S+) /.exec(line);
+                if (building) current = building[1] as Piece;
+                log(`lab: ${line} (${minutes(Date.now() - t0)} elapsed)`);
+            },
+        });
+        if (r.code !== 0)
+            throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
+    } finally {
+        clearInterval(heartbeat);
+    }
+    return Object.fromEntries(status.map((s) => [s.piece, s.dir])) as Record<Piece, string>;
 }
 
 const bin = (dir: string, name: string, dst = `/usr/local/bin/${name}`) => ({ src: path.join(dir, name), dst });
