@@ -28,7 +28,7 @@ fi
 packages=(iproute2 iputils-ping wireguard-go wireguard-tools containernetworking-plugins tayga
     iptables nftables iperf3 dnsutils procps util-linux etcd-server etcd-client
     docker-registry umoci skopeo busybox-static haproxy conntrack curl libseccomp-dev gcc libc6-dev
-    openssh-server openssh-client unbound)
+    openssh-server openssh-client unbound openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

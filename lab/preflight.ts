@@ -18,32 +18,89 @@ export function requireRoot(): void {
     }
 }
 
-const TOOLS = [
-    "ip",
-    "wg",
-    "wg-quick",
-    "wireguard-go",
-    "tayga",
-    "nft",
-    "iptables",
-    "ip6tables",
-    "ping",
-    "iperf3",
-    "dig",
-    "setsid",
-    "mount",
-    ...["bridge", "host-local", "firewall", "loopback"].map((p) => `${CNI_BIN_DIR}/${p}`),
-];
+/**
+ * Every program the labs run, and where it comes from: the Debian package lab/install-deps.sh
+ * installs, or "toolchain" (built from Go modules by tools/k8s-toolchain.sh into the cache, or the
+ * npm package node@22). test/lab/programs.test.ts reads the labs' sources and fails on a program
+ * this table does not name, and on a package install-deps.sh does not install.
+ */
+export const LAB_PROGRAMS: Readonly<Record<string, string>> = {
+    ip: "iproute2",
+    ping: "iputils-ping",
+    wg: "wireguard-tools",
+    "wg-quick": "wireguard-tools",
+    "wireguard-go": "wireguard-go",
+    tayga: "tayga",
+    nft: "nftables",
+    iptables: "iptables",
+    ip6tables: "iptables",
+    "/usr/sbin/xtables-nft-multi": "iptables",
+    iperf3: "iperf3",
+    dig: "dnsutils",
+    nslookup: "dnsutils",
+    setsid: "util-linux",
+    mount: "mount",
+    nsenter: "util-linux",
+    unshare: "util-linux",
+    pgrep: "procps",
+    etcd: "etcd-server",
+    etcdctl: "etcd-client",
+    "docker-registry": "docker-registry",
+    umoci: "umoci",
+    skopeo: "skopeo",
+    "/bin/busybox": "busybox-static",
+    "/usr/sbin/haproxy": "haproxy",
+    haproxy: "haproxy",
+    "/usr/sbin/conntrack": "conntrack",
+    curl: "curl",
+    gcc: "gcc",
+    "/usr/sbin/sshd": "openssh-server",
+    ssh: "openssh-client",
+    "ssh-keygen": "openssh-client",
+    "ssh-keyscan": "openssh-client",
+    "/usr/sbin/unbound": "unbound",
+    openssl: "openssl",
+    ldd: "libc-bin",
+    "dpkg-query": "dpkg",
+    ...Object.fromEntries(
+        ["bridge", "host-local", "firewall", "loopback", "portmap"].map((p) => [`${CNI_BIN_DIR}/${p}`, "containernetworking-plugins"]),
+    ),
+    // Essential on every Debian (coreutils, bash, tar), never missing.
+    bash: "bash",
+    sh: "dash",
+    timeout: "coreutils",
+    cat: "coreutils",
+    tar: "tar",
+    // Not Debian's: built or installed by the project.
+    go: "toolchain",
+    kubectl: "toolchain",
+    coredns: "toolchain",
+    pulumi: "toolchain",
+    node: "toolchain",
+};
 
-/** Throws naming every missing tool or Debian package (the rendered install script would need apt). */
+/** Packages every Debian has (Priority: required); install-deps.sh need not name them. */
+export const ESSENTIAL_PACKAGES = ["bash", "dash", "coreutils", "tar", "mount", "util-linux", "libc-bin", "dpkg"];
+
+function present(program: string): boolean {
+    if (program.startsWith("/")) return fs.existsSync(program);
+    return runSync(["bash", "-c", `command -v '${program}'`], { allowFail: true }).code === 0;
+}
+
+/**
+ * Before anything is created: every program the labs run from Debian, and the packages the
+ * rendered install script would fetch with apt (the lab refuses apt on its hosts). Throws naming
+ * each missing program with its package.
+ */
 export function checkTools(): void {
-    const missing = TOOLS.filter((t) => runSync(["bash", "-c", `command -v ${t}`], { allowFail: true }).code !== 0);
+    const absent = Object.entries(LAB_PROGRAMS).filter(([program, pkg]) => pkg !== "toolchain" && !present(program));
     const packages = NODE_PACKAGES.filter(
         (p) => !runSync(["dpkg-query", "-W", "-f=${Status}", p], { allowFail: true }).stdout.includes("install ok installed"),
     );
-    if (missing.length + packages.length > 0) {
+    if (absent.length + packages.length > 0) {
         throw new Error(
-            `lab: missing ${[...missing, ...packages.map((p) => `package ${p}`)].join(", ")}: run lab/install-deps.sh as root first`,
+            `lab: missing ${[...absent.map(([p, pkg]) => `${p} (package ${pkg})`), ...packages.map((p) => `package ${p}`)].join(", ")}: ` +
+                "run `sudo bash lab/install-deps.sh` first",
         );
     }
 }
