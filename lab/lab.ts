@@ -45,6 +45,11 @@ export interface UpOptions {
      * DNS only upstream (the cluster's CoreDNS is a real Deployment then).
      */
     readonly kubernetes?: boolean;
+    /**
+     * With kubernetes: the machines only (their namespaces, uplinks, sshd) and the internet's
+     * servers; every step of the program is left to `pulumi up` (lab/engine/labStack.ts).
+     */
+    readonly machinesOnly?: boolean;
 }
 
 /** One lab host from its stack node and what renderStack made of it (addresses checked first). */
@@ -133,6 +138,28 @@ export async function addHost(state: LabState, config: StackConfig, name: string
     return { host, publicKey: await prepareLabHost(host, rendered) };
 }
 
+/**
+ * One more machine for a node of `config` in a running cluster lab, as hcloud creates a server:
+ * recorded in the state first (so `lab:down` knows it at any point), its mount points, namespace
+ * and provider link, its machine and sshd. Nothing of the program runs on it: that is `pulumi up`'s.
+ */
+export async function addMachine(state: LabState, config: StackConfig, name: string): Promise<LabHost> {
+    const i = config.nodes.findIndex((n) => n.name === name);
+    if (i < 0) throw new Error(`lab: ${name} is not a node of the stack`);
+    if (state.hosts.some((h) => h.name === name)) throw new Error(`lab: ${name} already has a machine`);
+    const host = labHost(config.nodes[i], config.cluster, renderStack(config)[i], KUBERNETES_STATE_DIRS);
+    state.hosts.push(host);
+    saveState(state);
+    state.mountPoints.push(...ensureMountPoints(host.binds));
+    saveState(state);
+    await addNetns(host.ns);
+    await plugHost(host);
+    prepareRoot(host.root, host.binds);
+    await bootMachine(host);
+    await startSshd(host);
+    return host;
+}
+
 /** Runs a phase of a bring-up: its seconds go into the state's timings and the log (`digits` decimals). */
 export async function timed<T>(state: LabState, phase: string, log: (l: string) => void, work: () => Promise<T>, digits = 2): Promise<T> {
     const t0 = process.hrtime.bigint();
@@ -206,6 +233,14 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
                 }),
             ),
         );
+    }
+    if (k8s && opts.machinesOnly) {
+        const coredns = await (corednsBuild ?? Promise.resolve({ reason: "DNS not requested" }));
+        if ("reason" in coredns) throw new Error(`lab: the lab's upstream DNS needs CoreDNS: ${coredns.reason}`);
+        await timed(state, "the internet's DNS and web servers", log, () =>
+            Promise.all([startUpstreamDns(coredns.binary), startInternetServers()]),
+        );
+        return done();
     }
     // Production's order per host; all hosts at once (Promise.all), as Pulumi runs them.
     const keys = await timed(state, "hosts: files, activate, wireguard-key", log, async () =>

@@ -21,6 +21,8 @@ export interface RunOptions {
     readonly killGroup?: boolean;
     /** Called with each complete line of stdout and stderr as it arrives (the output is still collected). */
     readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
+    /** Sends the command SIGINT (once) at the first line for which this is true: an operator's Ctrl-C. */
+    readonly interruptWhen?: (line: string) => boolean;
 }
 
 export interface RunResult {
@@ -74,11 +76,18 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
             const text = d.toString();
             if (stream === "stdout") stdout += text;
             else stderr += text;
-            if (!opts.onLine) return;
+            if (!opts.onLine && !opts.interruptWhen) return;
             const parts = (lines[stream] + text).split("\n");
             lines[stream] = parts.pop() ?? "";
-            for (const l of parts) opts.onLine(l, stream);
+            for (const l of parts) {
+                opts.onLine?.(l, stream);
+                if (!interrupted && opts.interruptWhen?.(l)) {
+                    interrupted = true;
+                    child.kill("SIGINT");
+                }
+            }
         };
+        let interrupted = false;
         child.stdout?.on("data", collect("stdout"));
         child.stderr?.on("data", collect("stderr"));
         const killGroup = () => {

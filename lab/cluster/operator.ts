@@ -2,36 +2,19 @@
 // adminPrefixes) against the first control-plane node's public address, as an admin or the Pulumi
 // runner reaches production. Also the cluster services, applied from exactly the objects the
 // program creates.
-import * as fs from "fs";
 import * as path from "path";
 import { clusterServiceInputs, clusterServiceObjects } from "../../components/addons/render/clusterObjects";
 import { externalIpPolicyObjects } from "../../components/addons/render/externalIps";
 import type { KubernetesObject } from "../../components/addons/render/objects";
 import { publicServiceObject, publicWorkloadObject } from "../../components/addons/render/publicService";
 import type { StackConfig } from "../../components/config/types";
-import { renderAdminKubeconfig } from "../../components/controlplane/render/kubeconfig";
-import { httpsUrl } from "../../components/common/net";
 import type { AddressPlan } from "../../components/network/plan";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";
 import { RunOptions, RunResult, run } from "../run";
 import type { ClusterState, LabHost } from "../state";
-import type { LabPki } from "./pki";
-import { APISERVER_PORT } from "../../components/common/ports";
 
 export const KUBECONFIG = path.join(STATE_DIR, "admin.kubeconfig");
-
-/** Writes the admin kubeconfig (server: the first control-plane node's public address). */
-export function writeAdminKubeconfig(pki: LabPki, firstControlPlane: LabHost): string {
-    const text = renderAdminKubeconfig({
-        server: httpsUrl(firstControlPlane.publicAddress, APISERVER_PORT, "apiserverPort"),
-        caPem: pki.admin.ca,
-        certPem: pki.admin.cert,
-        keyPem: pki.admin.key,
-    });
-    fs.writeFileSync(KUBECONFIG, text, { mode: 0o600 });
-    return KUBECONFIG;
-}
 
 /** kubectl ARGS as the operator; `server` overrides the kubeconfig's apiserver. */
 export function kubectl(cluster: ClusterState, args: readonly string[], opts: RunOptions & { ns?: string } = {}): Promise<RunResult> {

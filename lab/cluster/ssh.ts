@@ -124,7 +124,7 @@ function pinHostKey(host: LabHost, hostKey: string): void {
  * ssh from the operator's namespace: the lab key only, the pinned host key only (no agent, no
  * config file, no prompt), and the script as ONE argument, so the server gets it byte for byte.
  */
-function sshArgv(host: LabHost, script: string): string[] {
+export function sshArgv(host: LabHost, script: string): string[] {
     return inNs(INET6_NS, [
         "ssh",
         "-F",
@@ -160,21 +160,32 @@ export function sshOnHost(host: LabHost, script: string, opts: RunOptions = {}):
 /** Where the lab writes its stack for `pulumi up --stack lab`: the cluster stack with the hosts' real keys. */
 export const LAB_STACK_FILE = path.join(STATE_DIR, "Pulumi.lab.yaml");
 
+/** The host's SSH host public key (`ssh-ed25519 AAAA…`), as its sshd presents it. */
+export const hostKeyOf = (host: LabHost): Promise<string> => hostPublicKey(host);
+
 /**
  * Pulumi.lab.yaml: the cluster lab's stack file with each node's `hostKey` set to the key its sshd
- * presents (made per lab, so it cannot be committed). Copied to the project root, it is the stack a
- * `pulumi up --stack lab` from the operator's namespace would drive (README, "The lab stack").
+ * presents (made per lab, so it cannot be committed): the stack `npm run lab:cluster` applies, and
+ * the file later applies start from (README, "The lab stack"). `only`: set only these nodes' keys
+ * (the others keep the file's); `out`: where to write (default Pulumi.lab.yaml).
  */
-export async function writeLabStack(stackFile: string, hosts: readonly LabHost[]): Promise<string> {
+export async function writeLabStack(
+    stackFile: string,
+    hosts: readonly LabHost[],
+    opts: { only?: readonly string[]; out?: string } = {},
+): Promise<string> {
     const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
     const key = `${projectName()}:nodes`;
     const nodes = doc.getIn(["config", key]) as { items: unknown[] } | undefined;
     if (!nodes) throw new Error(`lab: ${stackFile} has no config.${key}`);
     for (const [i, n] of (doc.toJS().config[key] as { name: string }[]).entries()) {
         const host = hosts.find((h) => h.name === n.name);
-        if (host) doc.setIn(["config", key, i, "hostKey"], await hostPublicKey(host));
+        if (host && (opts.only === undefined || opts.only.includes(n.name)))
+            doc.setIn(["config", key, i, "hostKey"], await hostPublicKey(host));
     }
-    doc.commentBefore = ` Written by the cluster lab (lab/cluster/ssh.ts) from ${path.relative(path.join(__dirname, "..", ".."), stackFile)}: each\n hostKey is the key that host's sshd presents in this lab. Secrets: see README, "The lab stack".`;
-    fs.writeFileSync(LAB_STACK_FILE, doc.toString());
-    return LAB_STACK_FILE;
+    if (opts.out === undefined)
+        doc.commentBefore = ` Written by the cluster lab (lab/cluster/ssh.ts) from ${path.relative(path.join(__dirname, "..", ".."), stackFile)}: each\n hostKey is the key that host's sshd presents in this lab. Secrets: see README, "The lab stack".`;
+    const out = opts.out ?? LAB_STACK_FILE;
+    fs.writeFileSync(out, doc.toString());
+    return out;
 }

@@ -7,6 +7,7 @@ import type { StackConfig } from "../../components/config/types";
 import { COREDNS_VERSIONS, addonImages } from "../../components/addons/render/defaults";
 import { defaultImages } from "../../components/controlplane/render/defaults";
 import { REPO_DIR } from "../config";
+import { runWithProgress } from "../progress";
 import { run } from "../run";
 import type { ImageSpec } from "./images";
 import { COMPONENT_VERSIONS, kubernetesMinor } from "../../components/common/releases";
@@ -69,12 +70,9 @@ export async function toolchainStatus(v: Versions): Promise<{ piece: Piece; vers
         });
 }
 
-const minutes = (ms: number) => `${Math.floor(ms / 60_000)}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}s`;
-
 /**
  * Builds what is missing and returns each piece's dir. Says first what is cached and what will be
- * built (and what that costs), then shows the build as it goes: the script's own lines with the
- * elapsed time, and a line a minute while one piece builds quietly.
+ * built (and what that costs), then shows the build as it goes (lab/progress.ts).
  */
 export async function ensureToolchain(v: Versions, log: (l: string) => void): Promise<ToolchainDirs> {
     const status = await toolchainStatus(v);
@@ -83,37 +81,24 @@ export async function ensureToolchain(v: Versions, log: (l: string) => void): Pr
     const cacheRoot = path.dirname(status[0].dir);
     if (missing.length === 0) {
         log(`lab: toolchain (${what}): all ${status.length} pieces cached in ${cacheRoot}`);
-    } else {
-        log(
-            `lab: toolchain (${what}): building ${missing.length} of ${status.length} pieces from Go modules (${missing.map((m) => m.piece).join(", ")}). ` +
-                `Cold, all of them take about 15 to 40 minutes on 2 cores; each is then cached in ${cacheRoot}/<piece>-<version>, and a warm run builds nothing.`,
-        );
+        return dirsOf(status);
     }
-    const t0 = Date.now();
-    let current: Piece | "" = missing[0]?.piece ?? "";
-    let lastLine = Date.now();
-    const heartbeat = setInterval(() => {
-        if (Date.now() - lastLine >= 55_000) log(`lab: toolchain: still building ${current} (${minutes(Date.now() - t0)} elapsed)`);
-    }, 60_000);
-    try {
-        const r = await run(["bash", TOOLCHAIN, ...toolchainArgs(v)], {
-            timeoutMs: 80 * 60_000,
-            allowFail: true,
-            onLine: (line, stream) => {
-                if (stream !== "stderr" || !line.startsWith("k8s-toolchain: ")) return;
-                lastLine = Date.now();
-                const building = /\] building (\S+) /.exec(line);
-                if (building) current = building[1] as Piece;
-                log(`lab: ${line} (${minutes(Date.now() - t0)} elapsed)`);
-            },
-        });
-        if (r.code !== 0)
-            throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
-    } finally {
-        clearInterval(heartbeat);
-    }
-    return Object.fromEntries(status.map((s) => [s.piece, s.dir])) as Record<Piece, string>;
+    log(
+        `lab: toolchain (${what}): building ${missing.length} of ${status.length} pieces from Go modules (${missing.map((m) => m.piece).join(", ")}). ` +
+            `Cold, all of them take about 15 to 40 minutes on 2 cores; each is then cached in ${cacheRoot}/<piece>-<version>, and a warm run builds nothing.`,
+    );
+    const r = await runWithProgress(["bash", TOOLCHAIN, ...toolchainArgs(v)], {
+        prefix: "k8s-toolchain: ",
+        current: (line) => /\] building (\S+ \S+)/.exec(line)?.[1],
+        log,
+        timeoutMs: 80 * 60_000,
+    });
+    if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
+    return dirsOf(status);
 }
+
+const dirsOf = (status: readonly { piece: Piece; dir: string }[]): ToolchainDirs =>
+    Object.fromEntries(status.map((s) => [s.piece, s.dir])) as Record<Piece, string>;
 
 const bin = (dir: string, name: string, dst = `/usr/local/bin/${name}`) => ({ src: path.join(dir, name), dst });
 

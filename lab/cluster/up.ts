@@ -1,28 +1,25 @@
-// `npm run lab:cluster`: the lab becomes a real IPv6-only Kubernetes cluster. The network lab
-// first (hosts, mesh, NAT64, upstream DNS; lab.ts), then what production does next: the release
-// site and the registry mirror on the lab's IPv6 internet, each host's machine (its own mount and
-// UTS namespaces), the PKI, every host's Kubernetes steps as the program sends them, and the
-// cluster services from the program's own objects.
+// `npm run lab:cluster`: the lab becomes a real IPv6-only Kubernetes cluster, the way an operator
+// makes one: the machines first (network namespaces on a provider network, each host a machine
+// with its own mount and UTS namespaces and its sshd; the release site, the registry mirror and the
+// DNS on the lab's IPv6 internet), then `pulumi up` of the program (lab/engine/labStack.ts) with the
+// real engine, which does everything else in its own order: the PKI (tls), every host's steps over
+// SSH (command), the cluster services (kubernetes).
+import * as fs from "fs";
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
 import type { AddressPlan } from "../../components/network/plan";
 import { planStack } from "../../components/config/stackPlan";
 import { CLUSTER_STACK } from "../config";
+import { ensureEngine } from "../engine/engine";
+import { ApplyOptions, ApplyResult, LabEngine } from "../engine/labStack";
 import { timed, up as upNetwork } from "../lab";
 import { eventually } from "../run";
-import { LabState, hostNamed, saveState } from "../state";
-import { HostSteps, bootstrapKubernetes, hostSteps } from "./bootstrap";
+import { LabState, saveState } from "../state";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
-import { applyObjects, kubectl, operatorState, programObjects, writeAdminKubeconfig } from "./operator";
-import { issueLabPki } from "./pki";
-import { writeLabStack } from "./ssh";
+import { KUBECONFIG, kubectl, operatorState } from "./operator";
+import { LAB_STACK_FILE, writeLabStack } from "./ssh";
+import { HostSteps, hostStepsFromState } from "./steps";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
-
-export interface ClusterUp {
-    readonly state: LabState;
-    readonly config: StackConfig;
-    readonly steps: HostSteps[];
-}
 
 /** The stack must send the hosts to the lab's release site and mirror, nowhere else. */
 function checkSources(config: StackConfig): void {
@@ -46,16 +43,24 @@ export interface ClusterUpOptions {
     readonly log?: (l: string) => void;
 }
 
-export interface PreparedCluster extends ClusterUp {
-    readonly plan: AddressPlan;
+/** The cluster lab: its machines, the stack it was applied with, and each host's steps as the engine sent them. */
+export interface PreparedCluster {
+    readonly state: LabState;
+    /** The stack last applied (Pulumi.lab.yaml's, or a later lab:apply's). */
+    config: StackConfig;
+    plan: AddressPlan;
+    /** Each host's steps from the engine's state (empty before the first apply). */
+    steps: HostSteps[];
+    readonly engine: LabEngine;
     readonly log: (l: string) => void;
     /** Runs `work`, timing it as a phase of the bring-up. */
     phase<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 /**
- * Everything before the first Kubernetes step: the toolchain, the network lab, the release site
- * and the mirror, every host's machine, the PKI and each host's steps.
+ * Everything before the program runs: the toolchain and the engine, the lab's machines with their
+ * sshd, the release site, the mirror and the internet's DNS, and /run/v6k8s-lab/Pulumi.lab.yaml
+ * (the stack file with each machine's host key).
  */
 export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<PreparedCluster> {
     const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -66,8 +71,10 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     const t0 = Date.now();
     // The slow part on a cold machine; done before any namespace exists.
     const dirs = await ensureToolchain(versions, log);
+    await ensureEngine(log);
     const toolchainSeconds = (Date.now() - t0) / 1000;
-    const state = await upNetwork({ stack, kubernetes: true, log });
+    const state = await upNetwork({ stack, kubernetes: true, machinesOnly: true, log });
+    const engine = await LabEngine.open(log);
     state.timings.toolchain = toolchainSeconds;
     const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => timed(state, name, log, work, 1);
     await phase("release site and registry mirror", async () => {
@@ -75,34 +82,56 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
         await startMirror(imageSpecs(config, dirs), log);
     });
     await writeLabStack(stack, state.hosts);
-    const plan = planStack(config);
-    const pki = issueLabPki(
-        config,
-        plan,
-        config.nodes.map((n) => hostNamed(state, n.name).publicAddress),
-    );
-    const steps = hostSteps(config, state.hosts, pki, state.publicKeys ?? {});
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
-    writeAdminKubeconfig(pki, steps.find((s) => s.controlPlane)!.host);
     saveState(state);
-    return { state, config, steps, plan, log, phase };
+    return { state, config, plan: planStack(config), steps: [], engine, log, phase };
 }
 
-/** From a prepared lab: every host's steps, the cluster services, every node Ready. */
+/**
+ * `pulumi up` of a stack file on the lab (default: Pulumi.lab.yaml), the engine's output shown as
+ * it runs; then the admin kubeconfig from the stack's output and each host's steps from its state.
+ * Throws when the engine fails, with the end of its output.
+ */
+export async function applyStack(c: PreparedCluster, stackFile = LAB_STACK_FILE, opts: ApplyOptions = {}): Promise<ApplyResult> {
+    const r = await c.engine.apply(stackFile, opts);
+    if (r.code !== 0) {
+        const tail = (r.stdout + r.stderr).trim().split("\n").slice(-40).join("\n");
+        throw Object.assign(new Error(`lab: pulumi up of ${stackFile} failed (exit ${r.code}):\n${tail}`), { result: r });
+    }
+    await refresh(c, stackFile);
+    return r;
+}
+
+/** After an apply: the stack it applied, the admin kubeconfig, each host's steps. */
+export async function refresh(c: PreparedCluster, stackFile = LAB_STACK_FILE): Promise<void> {
+    c.config = readStackFile(stackFile);
+    c.plan = planStack(c.config);
+    const outputs = await c.engine.outputs();
+    fs.writeFileSync(KUBECONFIG, String(outputs.kubeconfig), { mode: 0o600 });
+    const resources = await c.engine.resources();
+    c.steps = hostStepsFromState(c.config, c.state.hosts, resources);
+    c.state.publicKeys = Object.fromEntries(c.steps.map((s) => [s.host.name, keyOf(resources, s.host.name)]));
+    saveState(c.state);
+}
+
+const keyOf = (resources: Awaited<ReturnType<LabEngine["resources"]>>, name: string): string =>
+    String(resources.find((r) => r.name === `node-${name}-wireguard-key`)?.outputs.stdout ?? "").trim();
+
+/** From a prepared lab: `pulumi up` of Pulumi.lab.yaml, then every node Ready. */
 export async function finishCluster(c: PreparedCluster): Promise<void> {
-    const { state, config, steps, plan, phase } = c;
-    await phase("kubernetes: every host's steps, control plane first", () => bootstrapKubernetes(steps, c.log));
-    await phase("cluster services (kubectl apply of the program's objects)", async () => {
-        await applyObjects(state.cluster!, programObjects(config, plan, state.hosts));
+    const { state, phase } = c;
+    await phase("pulumi up (the real engine: PKI, every host's steps over SSH, the cluster services)", async () => {
+        const r = await applyStack(c, LAB_STACK_FILE, { onLine: (l) => c.log(`pulumi: ${l}`) });
+        c.log(`lab: pulumi up: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
     });
-    await phase("nodes Ready", () => waitNodesReady(state, config));
+    await phase("nodes Ready", () => waitNodesReady(state, c.config));
     state.timings.total = Object.entries(state.timings)
         .filter(([k]) => k !== "total")
         .reduce((a, [, v]) => a + v, 0);
     saveState(state);
 }
 
-export async function upCluster(opts: ClusterUpOptions = {}): Promise<ClusterUp> {
+export async function upCluster(opts: ClusterUpOptions = {}): Promise<PreparedCluster> {
     const c = await prepareCluster(opts);
     await finishCluster(c);
     return c;

@@ -1,25 +1,71 @@
 // The real Pulumi engine for the lab: the CLI, the Node.js language host and the kubernetes provider
-// plugin built by tools/pulumi-toolchain.sh (found on PATH, never downloaded), a file backend and
-// PULUMI_HOME in a temp dir, passphrase secrets. Every pulumi command runs in the operator's network
-// namespace (the lab's IPv6 internet, inside adminPrefixes): the only place the apiserver at the first
-// control-plane node's public address is reachable, as for the Pulumi runner in production.
+// plugin built by tools/pulumi-toolchain.sh, and the lab's stand-ins for the command and tls
+// plugins (lab/plugins, built by lab/plugins/build.sh), all found on PATH, never downloaded; a file
+// backend and PULUMI_HOME in a directory of the lab, passphrase secrets. Every pulumi command runs in
+// the operator's network namespace (the lab's IPv6 internet, inside adminPrefixes): the only place
+// the hosts' sshd and the apiserver at the first control-plane node's public address are reachable,
+// as for the Pulumi runner in production.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { INET6_NS, REPO_DIR } from "../config";
 import { inNs } from "../netns";
-import { RunResult, run, runSync } from "../run";
+import { runWithProgress } from "../progress";
+import { RunOptions, RunResult, run, runSync } from "../run";
 
 const ENGINE_PROJECT = __dirname;
 /** The binaries `pulumi up` of this stack needs. */
 const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;
 const TOOLCHAIN = path.join(REPO_DIR, "tools", "pulumi-toolchain.sh");
+/** The lab's stand-ins for the plugins the module proxy refuses (lab/plugins). */
+export const STAND_INS = ["pulumi-resource-command", "pulumi-resource-tls"] as const;
+const STAND_INS_BUILD = path.join(REPO_DIR, "lab", "plugins", "build.sh");
 
 /** The toolchain's bin directory and the engine binaries missing from it (built by the script). */
 export function engineToolchain(): { bin: string; missing: string[] } {
     const bin = runSync(["bash", TOOLCHAIN, "--print-path"]).stdout.trim();
     const missing = ENGINE_BINARIES.filter((b) => !fs.existsSync(path.join(bin, b)) || !fs.existsSync(path.join(bin, `.${b}.stamp`)));
     return { bin, missing };
+}
+
+/**
+ * The engine for the lab's own `pulumi up`: builds what is missing (the CLI, language host and
+ * kubernetes plugin from Go modules; the stand-in plugins from lab/plugins), showing progress, and
+ * returns the toolchain's bin directory and the stand-ins' directory.
+ */
+export async function ensureEngine(log: (l: string) => void): Promise<{ bin: string; standIns: string }> {
+    const { bin, missing } = engineToolchain();
+    if (missing.length > 0) {
+        log(
+            `lab: the Pulumi engine lacks ${missing.join(", ")} in ${bin}: building it from Go modules (cold, about 20 minutes on 2 cores; ` +
+                "cached by version, a warm run builds nothing)",
+        );
+        const r = await runWithProgress(["bash", TOOLCHAIN, "--only", "pulumi,language-nodejs,kubernetes"], {
+            prefix: "pulumi-toolchain: ",
+            current: (line) => /building (\S+)/.exec(line)?.[1],
+            log,
+            timeoutMs: 60 * 60_000,
+        });
+        const after = engineToolchain();
+        if (after.missing.length > 0) {
+            throw new Error(`lab: could not build ${after.missing.join(", ")}:\n${r.stderr.trim().split("\n").slice(-10).join("\n")}`);
+        }
+    }
+    const standIns = runSync(["bash", STAND_INS_BUILD, "--print-dir"]).stdout.trim();
+    if (!STAND_INS.every((b) => fs.existsSync(path.join(standIns, b)))) {
+        const r = await runWithProgress(["bash", STAND_INS_BUILD], { prefix: "lab/plugins/build.sh: ", log, timeoutMs: 20 * 60_000 });
+        if (r.code !== 0) throw new Error(`lab: lab/plugins/build.sh failed:\n${r.stderr.trim().split("\n").slice(-10).join("\n")}`);
+    }
+    return { bin, standIns };
+}
+
+export interface EngineStackOptions {
+    /** The Pulumi project directory (default: lab/engine, the services stack). */
+    readonly project?: string;
+    /** Directories put first on PATH (the stand-in plugins). */
+    readonly pluginDirs?: readonly string[];
+    /** A file holding the passphrase (default: a fixed passphrase for throw-away stacks). */
+    readonly passphraseFile?: string;
 }
 
 /** The preview/up summary of `--json` output or of the engine's event stream: op -> count. */
@@ -30,21 +76,27 @@ export class EngineStack {
     readonly env: Record<string, string>;
 
     /** Stack `name` of the lab engine project, backend and PULUMI_HOME in `dir` (default: a fresh temp dir). */
+    readonly project: string;
+
     constructor(
-        bin: string,
+        readonly bin: string,
         readonly name = "lab",
         dir?: string,
+        opts: EngineStackOptions = {},
     ) {
+        this.project = opts.project ?? ENGINE_PROJECT;
         this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
         fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
         fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
         // Node 22 (the npm package node@22) for the language host; the toolchain's binaries first.
         const node = path.join(REPO_DIR, "node_modules", "node", "bin");
         this.env = {
-            PATH: [bin, ...(fs.existsSync(node) ? [node] : []), process.env.PATH ?? ""].join(":"),
+            PATH: [...(opts.pluginDirs ?? []), bin, ...(fs.existsSync(node) ? [node] : []), process.env.PATH ?? ""].join(":"),
             PULUMI_HOME: path.join(this.dir, "home"),
             PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "v6k8s-lab-engine",
+            ...(opts.passphraseFile
+                ? { PULUMI_CONFIG_PASSPHRASE_FILE: opts.passphraseFile }
+                : { PULUMI_CONFIG_PASSPHRASE: "v6k8s-lab-engine" }),
             PULUMI_SKIP_UPDATE_CHECK: "1",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             // The program is type-checked by `npm run typecheck`; the engine only transpiles it.
@@ -54,23 +106,23 @@ export class EngineStack {
         };
     }
 
-    /** `pulumi ARGS --cwd <project> --stack <name>` in the operator's namespace. */
-    pulumi(args: readonly string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<RunResult> {
+    /** `pulumi ARGS --cwd <project> --non-interactive` in the operator's namespace. */
+    pulumi(args: readonly string[], opts: Omit<RunOptions, "env"> & { cwd?: string } = {}): Promise<RunResult> {
         const argv = [
             "env",
             ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
-            path.join(this.env.PATH.split(":")[0], "pulumi"),
+            path.join(this.bin, "pulumi"),
             ...args,
             "--cwd",
-            ENGINE_PROJECT,
+            opts.cwd ?? this.project,
             "--non-interactive",
         ];
-        return run(inNs(INET6_NS, argv), { timeoutMs: opts.timeoutMs ?? 900_000, allowFail: opts.allowFail });
+        return run(inNs(INET6_NS, argv), { ...opts, timeoutMs: opts.timeoutMs ?? 900_000 });
     }
 
     /** The stack's config file, next to Pulumi.yaml (git-ignored): its salt and config overrides. */
     get configFile(): string {
-        return path.join(ENGINE_PROJECT, `Pulumi.${this.name}.yaml`);
+        return path.join(this.project, `Pulumi.${this.name}.yaml`);
     }
 
     /** Creates the stack, dropping a config file a stack of this name left (its salt is of another backend). */

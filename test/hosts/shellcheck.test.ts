@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { readStackFile } from "../../components/config/stackFile";
 import { renderStack } from "../../components/offline";
-import { kubernetesStepCommands } from "../../lab/cluster/bootstrap";
+import { kubernetesStepCommands } from "../../lab/cluster/steps";
 
 const ROOT = path.join(__dirname, "..", "..");
 const STACKS = ["Pulumi.prod.yaml", "lab/stacks/cluster.yaml"];

@@ -1,6 +1,6 @@
 // The lab stack under Pulumi mocks: `pulumi up --stack lab` (the cluster lab's stack file, the
 // nodes as dedicated servers at the lab's addresses) would send each host exactly the commands the
-// cluster lab sends it over SSH (lab/cluster/bootstrap.ts, lab/apply.ts). Only the certificates'
+// cluster lab sends it over SSH (lab/cluster/steps.ts, lab/apply.ts). Only the certificates'
 // hash differs (the mocks' PKI is not the lab's OpenSSL one) and the WireGuard keys (made on the
 // hosts), which both sides take from the same place here: the key steps' stdout.
 import { strict as assert } from "assert";
@@ -11,7 +11,7 @@ import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defau
 import { controlPlaneNodeRoles } from "../../components/controlplane/facts";
 import { waitControlPlaneCommand } from "../../components/controlplane/steps";
 import { renderStack } from "../../components/offline";
-import { STEPS, kubernetesStepCommands } from "../../lab/cluster/bootstrap";
+import { STEPS, kubernetesStepCommands } from "../../lab/cluster/steps";
 import { CLUSTER_STACK } from "../../lab/config";
 import { PROJECT, RecordedResource, defaultOutputs } from "../support/pulumiMocks";
 import { decodeInstalledFiles, withoutCertificatesHash } from "../support/decodeFiles";
