@@ -7,6 +7,7 @@ import { isRunning, records } from "../processes";
 import type { LabHost } from "../state";
 import { enabledUnits, serviceSpec } from "../units";
 import { sshOnHost } from "./ssh";
+import type { HostSteps } from "./steps";
 
 export interface FileFact {
     readonly mode: string;
@@ -67,4 +68,15 @@ export function unitFacts(host: LabHost): UnitFact[] {
         const rec = recs.find((r) => r.name === name && isRunning(r));
         return rec ? { unit, state: "running", pid: rec.pid } : { unit, state: "not running" };
     });
+}
+
+/** Every file the program writes on the host (network, mesh, NAT64 gateway, host DNS, Kubernetes) and its PKI. */
+export const everyFile = (s: HostSteps): HostFiles =>
+    new Map([...s.rendered.files, ...s.rendered.gateway, ...s.rendered.dns, ...s.rendered.kubernetes, ...s.pkiFiles]);
+
+/** Each host's facts of every file the program writes there. */
+export async function allFacts(steps: readonly HostSteps[]): Promise<Map<string, Map<string, FileFact | undefined>>> {
+    const out = new Map<string, Map<string, FileFact | undefined>>();
+    for (const s of steps) out.set(s.host.name, await fileFacts(s.host, [...everyFile(s).keys()]));
+    return out;
 }

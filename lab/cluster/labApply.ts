@@ -2,7 +2,10 @@
 // machines the stack needs first (a node without one gets one, as hcloud would create a server,
 // its host key written into the file the engine gets; a node the stack drops keeps its machine, as
 // a Robot server does), then `pulumi up` (up.ts applyStack).
+import * as fs from "fs";
 import * as path from "path";
+import { Document, parseDocument } from "yaml";
+import { projectName } from "../../components/config/stackFile";
 import { readStackFile } from "../../components/config/stackFile";
 import { planStack } from "../../components/config/stackPlan";
 import { ApplyOptions, ApplyResult, LabEngine, PULUMI_DIR } from "../engine/labStack";
@@ -56,4 +59,18 @@ export async function applyToLab(c: PreparedCluster, stackFile: string, opts: Ap
         await refresh(c, file).catch(() => undefined);
         return result;
     }
+}
+
+/**
+ * A variant of Pulumi.lab.yaml (a check's stack edit): `edit` gets the YAML document and the
+ * config key prefix ("v6k8s:"); the file is written under /run/v6k8s-lab/pulumi/stacks/NAME.yaml.
+ */
+export function stackVariant(name: string, edit: (doc: Document, key: (k: string) => string) => void, from = LAB_STACK_FILE): string {
+    const doc = parseDocument(fs.readFileSync(from, "utf8"));
+    edit(doc, (k) => `${projectName()}:${k}`);
+    const dir = path.join(PULUMI_DIR, "stacks");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(file, doc.toString());
+    return file;
 }

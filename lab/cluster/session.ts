@@ -3,8 +3,12 @@ import { ClusterState, LabHost, LabState, hostNamed as hostOf } from "../state";
 import type { PreparedCluster } from "./up";
 
 export interface InterruptedBootstrap {
-    /** The first control-plane node, whose steps ran once before the "interruption". */
+    /** The first control-plane node, whose steps ran once before the interruption. */
     readonly host: string;
+    /** The first `pulumi up` was stopped (Ctrl-C) after that node's start step. */
+    readonly interrupted: boolean;
+    /** How many of its steps the re-run replaced. */
+    readonly steps: number;
     /** The re-run of its steps: exit code and seconds. */
     readonly code: number;
     readonly seconds: number;

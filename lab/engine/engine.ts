@@ -6,14 +6,12 @@
 // the hosts' sshd and the apiserver at the first control-plane node's public address are reachable,
 // as for the Pulumi runner in production.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { INET6_NS, REPO_DIR } from "../config";
 import { inNs } from "../netns";
 import { runWithProgress } from "../progress";
 import { RunOptions, RunResult, run, runSync } from "../run";
 
-const ENGINE_PROJECT = __dirname;
 /** The binaries `pulumi up` of this stack needs. */
 const ENGINE_BINARIES = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"] as const;
 const TOOLCHAIN = path.join(REPO_DIR, "tools", "pulumi-toolchain.sh");
@@ -59,49 +57,36 @@ export async function ensureEngine(log: (l: string) => void): Promise<{ bin: str
     return { bin, standIns };
 }
 
-export interface EngineStackOptions {
-    /** The Pulumi project directory (default: lab/engine, the services stack). */
-    readonly project?: string;
-    /** Directories put first on PATH (the stand-in plugins). */
-    readonly pluginDirs?: readonly string[];
-    /** A file holding the passphrase (default: a fixed passphrase for throw-away stacks). */
-    readonly passphraseFile?: string;
-}
-
-/** The preview/up summary of `--json` output or of the engine's event stream: op -> count. */
+/** The preview/up summary: op -> count. */
 export type ChangeSummary = Record<string, number>;
 
+/**
+ * The pulumi CLI for one project: backend and PULUMI_HOME in `dir`, the passphrase from a file,
+ * the toolchain's binaries (and `pluginDirs` first) on PATH, in the operator's namespace.
+ */
 export class EngineStack {
-    readonly dir: string;
     readonly env: Record<string, string>;
-
-    /** Stack `name` of the lab engine project, backend and PULUMI_HOME in `dir` (default: a fresh temp dir). */
-    readonly project: string;
 
     constructor(
         readonly bin: string,
-        readonly name = "lab",
-        dir?: string,
-        opts: EngineStackOptions = {},
+        readonly dir: string,
+        readonly project: string,
+        opts: { pluginDirs: readonly string[]; passphraseFile: string },
     ) {
-        this.project = opts.project ?? ENGINE_PROJECT;
-        this.dir = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-engine-"));
         fs.mkdirSync(path.join(this.dir, "state"), { recursive: true });
         fs.mkdirSync(path.join(this.dir, "home"), { recursive: true });
         // Node 22 (the npm package node@22) for the language host; the toolchain's binaries first.
         const node = path.join(REPO_DIR, "node_modules", "node", "bin");
         this.env = {
-            PATH: [...(opts.pluginDirs ?? []), bin, ...(fs.existsSync(node) ? [node] : []), process.env.PATH ?? ""].join(":"),
+            PATH: [...opts.pluginDirs, bin, ...(fs.existsSync(node) ? [node] : []), process.env.PATH ?? ""].join(":"),
             PULUMI_HOME: path.join(this.dir, "home"),
             PULUMI_BACKEND_URL: `file://${path.join(this.dir, "state")}`,
-            ...(opts.passphraseFile
-                ? { PULUMI_CONFIG_PASSPHRASE_FILE: opts.passphraseFile }
-                : { PULUMI_CONFIG_PASSPHRASE: "v6k8s-lab-engine" }),
+            PULUMI_CONFIG_PASSPHRASE_FILE: opts.passphraseFile,
             PULUMI_SKIP_UPDATE_CHECK: "1",
+            // A missing plugin is an error naming it, never a download attempt.
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             // The program is type-checked by `npm run typecheck`; the engine only transpiles it.
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
             NO_COLOR: "1",
         };
     }
@@ -118,55 +103,6 @@ export class EngineStack {
             "--non-interactive",
         ];
         return run(inNs(INET6_NS, argv), { ...opts, timeoutMs: opts.timeoutMs ?? 900_000 });
-    }
-
-    /** The stack's config file, next to Pulumi.yaml (git-ignored): its salt and config overrides. */
-    get configFile(): string {
-        return path.join(this.project, `Pulumi.${this.name}.yaml`);
-    }
-
-    /** Creates the stack, dropping a config file a stack of this name left (its salt is of another backend). */
-    async init(): Promise<void> {
-        fs.rmSync(this.configFile, { force: true });
-        await this.pulumi(["stack", "init", this.name, "--secrets-provider", "passphrase"]);
-    }
-
-    /** `pulumi up --yes`; returns the output (the summary is at the end). */
-    async up(): Promise<RunResult> {
-        return this.pulumi(["up", "--yes", "--skip-preview", "--stack", this.name, "--suppress-progress"], { allowFail: true });
-    }
-
-    /** `pulumi preview --json`: the change summary (op -> count, "same" included). */
-    async previewSummary(extra: readonly string[] = []): Promise<{ summary: ChangeSummary; result: RunResult }> {
-        const result = await this.pulumi(["preview", "--json", "--stack", this.name, ...extra], { allowFail: true });
-        let summary: ChangeSummary = {};
-        try {
-            summary = (JSON.parse(result.stdout) as { changeSummary?: ChangeSummary }).changeSummary ?? {};
-        } catch {
-            // not JSON: the caller reports the output
-        }
-        return { summary, result };
-    }
-
-    async setConfig(key: string, value: string): Promise<void> {
-        await this.pulumi(["config", "set", "--stack", this.name, key, value]);
-    }
-
-    async destroy(): Promise<RunResult> {
-        return this.pulumi(["destroy", "--yes", "--skip-preview", "--stack", this.name, "--suppress-progress"], { allowFail: true });
-    }
-
-    /** The URNs and Kubernetes identities in the stack's state (`pulumi stack export`). */
-    async resources(): Promise<{ urn: string; type: string; id?: string }[]> {
-        const r = await this.pulumi(["stack", "export", "--stack", this.name]);
-        const dep = (JSON.parse(r.stdout) as { deployment: { resources?: { urn: string; type: string; id?: string }[] } }).deployment;
-        return dep.resources ?? [];
-    }
-
-    /** Removes the backend, PULUMI_HOME and the stack's config file. */
-    remove(): void {
-        fs.rmSync(this.configFile, { force: true });
-        fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }
 

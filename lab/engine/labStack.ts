@@ -80,7 +80,7 @@ export class LabEngine {
         fs.mkdirSync(PULUMI_DIR, { recursive: true, mode: 0o700 });
         once(PASSPHRASE, () => randomBytes(24).toString("base64"));
         once(ENCRYPTION_KEY, () => randomBytes(32).toString("base64"));
-        const stack = new EngineStack(bin, LAB_STACK, PULUMI_DIR, { project: REPO_DIR, pluginDirs: [standIns], passphraseFile: PASSPHRASE });
+        const stack = new EngineStack(bin, PULUMI_DIR, REPO_DIR, { pluginDirs: [standIns], passphraseFile: PASSPHRASE });
         const engine = new LabEngine(stack);
         if (!fs.existsSync(path.join(INIT_DIR, `Pulumi.${LAB_STACK}.yaml`))) {
             fs.mkdirSync(INIT_DIR, { recursive: true });
@@ -111,9 +111,12 @@ export class LabEngine {
             ["sshPrivateKey", fs.readFileSync(LAB_SSH_KEY, "utf8")],
             ["encryptionKey", fs.readFileSync(ENCRYPTION_KEY, "utf8")],
         ]) {
-            await this.stack.pulumi(["config", "set", "--secret", "--stack", LAB_STACK, "--config-file", WORK_CONFIG, `${project}:${key}`], {
-                input: value,
-            });
+            await this.stack.pulumi(
+                ["config", "set", "--secret", "--stack", LAB_STACK, "--config-file", WORK_CONFIG, `${project}:${key}`],
+                {
+                    input: value,
+                },
+            );
         }
         return WORK_CONFIG;
     }
@@ -148,7 +151,10 @@ export class LabEngine {
 
     /** Every resource of the state, secrets decrypted. */
     async resources(): Promise<StateResource[]> {
-        const r = await this.stack.pulumi(["stack", "export", "--show-secrets", "--stack", LAB_STACK], { cwd: INIT_DIR, timeoutMs: 120_000 });
+        const r = await this.stack.pulumi(["stack", "export", "--show-secrets", "--stack", LAB_STACK], {
+            cwd: INIT_DIR,
+            timeoutMs: 120_000,
+        });
         const dep = (JSON.parse(r.stdout) as { deployment: { resources?: Omit<StateResource, "name">[] } }).deployment;
         return (dep.resources ?? []).map((x) => ({
             ...x,

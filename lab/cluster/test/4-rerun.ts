@@ -1,13 +1,15 @@
-// Cluster check 4: re-running every host's Kubernetes steps (pulumi up with nothing changed would
-// not even run them; a changed trigger would) changes nothing that runs: the same containers,
-// no restarts, every node still Ready.
+// Cluster check 4: `pulumi up` with every step re-run (every remote command without a delete
+// replaced: what `pulumi up` does when every trigger changed, in the engine's order) changes
+// nothing on the hosts: the same files (inode, mtime, content), the same service processes, the
+// same WireGuard keys, the same containers (no restarts), every node still Ready.
 import { strict as assert } from "assert";
 import { testLog } from "../../owner";
-import { bootstrapKubernetes } from "../bootstrap";
 import { PodList, containerStates } from "../checks";
+import { allFacts, unitFacts } from "../hostFacts";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, labState, operator } from "../session";
-import { waitNodesReady } from "../up";
+import { LAB_STACK_FILE } from "../ssh";
+import { applyStack, waitNodesReady } from "../up";
 
 /**
  * The controller-manager and the scheduler exit by design when they cannot renew their leader
@@ -36,19 +38,40 @@ async function containers(): Promise<Map<string, string>> {
     return containerStates((await kubectlJson<PodList>(operator(), ["get", "pods", "-A"])).items);
 }
 
-describe("cluster 4. re-running every host's Kubernetes steps", () => {
-    it("leaves every container as it was (same IDs, no restarts) and every node Ready", async function () {
+describe("cluster 4. pulumi up with every step re-run (replaced)", () => {
+    it("changes no file, restarts no service or container, keeps every WireGuard key; every node Ready", async function () {
         this.timeout(20 * 60_000);
+        const c = cluster();
         const before = await containers();
         const hashesBefore = await configHashes();
+        const filesBefore = await allFacts(c.steps);
+        const unitsBefore = labState().hosts.map((h) => unitFacts(h));
+        const keysBefore = { ...labState().publicKeys };
         assert.ok(
             [...before.keys()].some((k) => k.startsWith("kube-system/kube-apiserver-")),
             "no apiserver pod seen",
         );
-        await bootstrapKubernetes(cluster().steps, () => undefined);
-        await waitNodesReady(labState(), cluster().config);
-        const after = await containers();
+        const steps = (await c.engine.resources()).filter((r) => r.type === "command:remote:Command" && !r.outputs.delete);
+        const r = await applyStack(c, LAB_STACK_FILE, { args: steps.flatMap((s) => ["--replace", s.urn]) });
+        testLog(`pulumi up replacing ${steps.length} steps: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
+        assert.equal(r.summary.replaced, steps.length, r.stdout.slice(-3000));
+        await waitNodesReady(labState(), c.config);
+
+        const filesAfter = await allFacts(c.steps);
+        const rewritten: string[] = [];
+        for (const [host, files] of filesBefore) {
+            for (const [p, f] of files)
+                if (JSON.stringify(filesAfter.get(host)!.get(p)) !== JSON.stringify(f)) rewritten.push(`${host} ${p}`);
+        }
+        assert.deepEqual(rewritten, [], "files rewritten by the re-run");
+        assert.deepEqual(
+            labState().hosts.map((h) => unitFacts(h)),
+            unitsBefore,
+            "a service was restarted",
+        );
+        assert.deepEqual(labState().publicKeys, keysBefore, "a WireGuard key changed");
         assert.deepEqual(await configHashes(), hashesBefore, "a static pod's manifest changed");
+        const after = await containers();
         const changed = [...before].filter(([k, v]) => after.get(k) !== v);
         const leaseLost: string[] = [];
         const unexplained: string[] = [];
