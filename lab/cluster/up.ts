@@ -117,13 +117,19 @@ export async function refresh(c: PreparedCluster, stackFile = LAB_STACK_FILE): P
 const keyOf = (resources: Awaited<ReturnType<LabEngine["resources"]>>, name: string): string =>
     String(resources.find((r) => r.name === `node-${name}-wireguard-key`)?.outputs.stdout ?? "").trim();
 
-/** From a prepared lab: `pulumi up` of Pulumi.lab.yaml, then every node Ready. */
-export async function finishCluster(c: PreparedCluster): Promise<void> {
+/**
+ * From a prepared lab: `pulumi up` of Pulumi.lab.yaml (`apply: false`: the caller's apply did it,
+ * only the lab's view is read from the state), then every node Ready.
+ */
+export async function finishCluster(c: PreparedCluster, opts: { apply?: boolean } = {}): Promise<void> {
     const { state, phase } = c;
-    await phase("pulumi up (the real engine: PKI, every host's steps over SSH, the cluster services)", async () => {
-        const r = await applyStack(c, LAB_STACK_FILE, { onLine: (l) => c.log(`pulumi: ${l}`) });
-        c.log(`lab: pulumi up: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-    });
+    if (opts.apply === false) await refresh(c);
+    else {
+        await phase("pulumi up (the real engine: PKI, every host's steps over SSH, the cluster services)", async () => {
+            const r = await applyStack(c, LAB_STACK_FILE, { onLine: (l) => c.log(`pulumi: ${l}`) });
+            c.log(`lab: pulumi up: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
+        });
+    }
     await phase("nodes Ready", () => waitNodesReady(state, c.config));
     state.timings.total = Object.entries(state.timings)
         .filter(([k]) => k !== "total")

@@ -111,7 +111,7 @@ export function resourceSummary(output: string): ChangeSummary {
     const block = output.slice(output.lastIndexOf("Resources:"));
     const summary: ChangeSummary = {};
     for (const m of block.matchAll(
-        /^\s+(?:[+~\-±]+\s+)?(\d+) (created|updated|deleted|replaced|unchanged|to create|to update|to delete|to replace)/gm,
+        /^\s+(?:[+~\-±]+\s*)?(\d+) (created|updated|deleted|replaced|unchanged|to create|to update|to delete|to replace)/gm,
     )) {
         summary[m[2]] = Number(m[1]);
     }

@@ -20,6 +20,7 @@ describe("cluster 6. the program under the real engine", function () {
 
     it("made the cluster services: kube-proxy and CoreDNS are the engine's (its field manager), ready on every node", async () => {
         const c = operator();
+        await kubectl(c, ["-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout=240s"], { timeoutMs: 250_000 });
         const ds = await kubectlJson<{ metadata: { managedFields?: { manager: string }[] }; status: { numberReady: number } }>(c, [
             "-n",
             "kube-system",

@@ -1,0 +1,22 @@
+// The lab's reading of the engine's output: the "Resources:" summary of `pulumi up` as the CLI
+// prints it (replacements are "+-N replaced", without a space).
+import { strict as assert } from "assert";
+import { resourceSummary } from "../../lab/engine/engine";
+
+describe("lab engine: pulumi up's resource summary", () => {
+    it("reads created, updated, replaced, deleted and unchanged counts from the last Resources block", () => {
+        assert.deepEqual(
+            resourceSummary("Previewing...\nResources:\n    + 3 to create\n\nUpdating...\nResources:\n    + 198 created\n\nDuration: 1m"),
+            {
+                created: 198,
+            },
+        );
+        assert.deepEqual(resourceSummary("Resources:\n    +-46 replaced\n    152 unchanged\n"), { replaced: 46, unchanged: 152 });
+        assert.deepEqual(resourceSummary("Resources:\n    ~ 1 updated\n    - 2 deleted\n    195 unchanged\n"), {
+            updated: 1,
+            deleted: 2,
+            unchanged: 195,
+        });
+        assert.deepEqual(resourceSummary("no summary at all"), {});
+    });
+});
