@@ -11,7 +11,6 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE_ROOT=${V6K8S_TOOLCHAIN_CACHE:-$HOME/.cache/v6k8s/toolchain}
-command -v go >/dev/null || { echo "lab/plugins/build.sh: go is not on PATH (Go >= 1.26 is needed)" >&2; exit 1; }
 export GOMODCACHE="$CACHE_ROOT/gomodcache" GOCACHE="$CACHE_ROOT/gocache"
 export GOFLAGS="-mod=readonly -trimpath" GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0
 
@@ -20,10 +19,12 @@ key=$(cd "$here" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name 
 out="$CACHE_ROOT/lab-plugins/$key"
 case ${1:-} in
   --print-dir) echo "$out"; exit 0 ;;
-  --test) cd "$here" && exec go test ./... ;;
+  --test) command -v go >/dev/null || { echo "lab/plugins/build.sh: go is not on PATH" >&2; exit 1; }
+    cd "$here" && exec go test ./... ;;
   "") ;;
   *) echo "lab/plugins/build.sh: unknown argument $1" >&2; exit 2 ;;
 esac
+command -v go >/dev/null || { echo "lab/plugins/build.sh: go is not on PATH (Go >= 1.26 is needed)" >&2; exit 1; }
 if [[ ! -f $out/.done ]]; then
   t0=$(date +%s)
   echo "lab/plugins/build.sh: building the lab's stand-in plugins into $out ..." >&2

@@ -1,7 +1,9 @@
 // Cluster check 4: `pulumi up` with every step re-run (every remote command without a delete
 // replaced: what `pulumi up` does when every trigger changed, in the engine's order) changes
 // nothing on the hosts: the same files (inode, mtime, content), the same service processes, the
-// same WireGuard keys, the same containers (no restarts), every node still Ready.
+// same WireGuard keys, the same containers (no restarts), every node still Ready. Not replaced: the
+// NAT64 gateway's activate step, whose job is to restart Tayga and the DNS64 resolver (its trigger
+// is the gateway files' hash, so it runs only when they changed).
 import { strict as assert } from "assert";
 import { testLog } from "../../owner";
 import { PodList, containerStates } from "../checks";
@@ -51,7 +53,9 @@ describe("cluster 4. pulumi up with every step re-run (replaced)", () => {
             [...before.keys()].some((k) => k.startsWith("kube-system/kube-apiserver-")),
             "no apiserver pod seen",
         );
-        const steps = (await c.engine.resources()).filter((r) => r.type === "command:remote:Command" && !r.outputs.delete);
+        const steps = (await c.engine.resources()).filter(
+            (r) => r.type === "command:remote:Command" && !r.outputs.delete && !/^nat64-.+-activate$/.test(r.name),
+        );
         const r = await applyStack(c, LAB_STACK_FILE, { args: steps.flatMap((s) => ["--replace", s.urn]) });
         testLog(`pulumi up replacing ${steps.length} steps: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.summary.replaced, steps.length, r.stdout.slice(-3000));
