@@ -85,24 +85,22 @@ export class EngineStack {
             PULUMI_SKIP_UPDATE_CHECK: "1",
             // A missing plugin is an error naming it, never a download attempt.
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            // The program is type-checked by `npm run typecheck`; the engine only transpiles it.
-            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             NO_COLOR: "1",
         };
     }
 
     /** `pulumi ARGS --cwd <project> --non-interactive` in the operator's namespace. */
-    pulumi(args: readonly string[], opts: Omit<RunOptions, "env"> & { cwd?: string } = {}): Promise<RunResult> {
+    pulumi(args: readonly string[], opts: RunOptions & { cwd?: string } = {}): Promise<RunResult> {
         const argv = [
             "env",
-            ...Object.entries(this.env).map(([k, v]) => `${k}=${v}`),
+            ...Object.entries({ ...this.env, ...opts.env }).map(([k, v]) => `${k}=${v}`),
             path.join(this.bin, "pulumi"),
             ...args,
             "--cwd",
             opts.cwd ?? this.project,
             "--non-interactive",
         ];
-        return run(inNs(INET6_NS, argv), { ...opts, timeoutMs: opts.timeoutMs ?? 900_000 });
+        return run(inNs(INET6_NS, argv), { ...opts, env: undefined, timeoutMs: opts.timeoutMs ?? 900_000 });
     }
 }
 

@@ -134,12 +134,13 @@ export class LabEngine {
         return { ...r, summary: resourceSummary(r.stdout), seconds: (Date.now() - t0) / 1000 };
     }
 
-    /** `pulumi preview` of the stack file (`--expect-no-changes` and such in args). */
-    async preview(stackFile: string, args: readonly string[] = []): Promise<RunResult> {
+    /** `pulumi preview` of the stack file (`--expect-no-changes` and such in args; env: e.g. PULUMI_NODEJS_TRANSPILE_ONLY). */
+    async preview(stackFile: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
         await this.configure(stackFile);
         return this.stack.pulumi(["preview", "--stack", LAB_STACK, "--config-file", WORK_CONFIG, ...args], {
             allowFail: true,
             timeoutMs: 20 * 60_000,
+            env,
         });
     }
 
