@@ -1,8 +1,8 @@
-// The lab stack under Pulumi mocks: `pulumi up --stack lab` (the cluster lab's stack file, the
-// nodes as dedicated servers at the lab's addresses) would send each host exactly the commands the
-// cluster lab sends it over SSH (lab/cluster/steps.ts, lab/apply.ts). Only the certificates'
-// hash differs (the mocks' PKI is not the lab's OpenSSL one) and the WireGuard keys (made on the
-// hosts), which both sides take from the same place here: the key steps' stdout.
+// The lab stack under Pulumi mocks: the commands `pulumi up --stack lab` sends each host are what
+// the renderers make for it (renderStack, kubernetesStepCommands: what the cluster lab's checks
+// compare the hosts with and re-send over SSH). Only the certificates' hash differs (made from the
+// certificates the run issues) and the WireGuard keys (made on the hosts), which both sides take
+// from the same place here: the key steps' stdout.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { parse } from "yaml";
@@ -18,7 +18,7 @@ import { decodeInstalledFiles, withoutCertificatesHash } from "../support/decode
 import { sharedRun } from "../support/sharedRuns";
 import { unwrapSecret as unwrap } from "../support/recorded";
 
-describe("the lab stack under Pulumi mocks: the commands the cluster lab sends over SSH", function () {
+describe("the lab stack under Pulumi mocks: the commands are the renderers' (what the cluster lab compares hosts with)", function () {
     this.timeout(180_000);
     let resources: readonly RecordedResource[];
     const config = readStackFile(CLUSTER_STACK);
