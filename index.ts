@@ -77,6 +77,7 @@ const services = new ClusterServices("addons", {
     // Every apiserver serves and every kubelet runs before the provider talks to the cluster.
     dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.nodes.map((n) => n.started)],
     publicAddresses: hosts.map((h) => h.publicAddress),
+    policyCheck: { host: kubernetes.adminHost, apiservers: kubernetes.apiserverMeshEndpoints },
 });
 const publicServices = createPublicServices(config.services, hosts, services);
 // Hosts without IPv4 undo a NAT64 gateway they may have been (a node that lost `ipv4`), once

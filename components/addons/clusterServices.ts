@@ -3,12 +3,16 @@
 // limits externalIPs to the hosts' public addresses. The Kubernetes provider
 // is built from the cluster's admin kubeconfig, so one `pulumi up` goes from servers to a cluster
 // with its services: nothing here talks to the cluster before every kubelet runs.
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "../common/hash";
 import type { ClusterConfig, CorednsConfig } from "../config/types";
+import { Host, hostStep } from "../hosts/host";
 import { createObject } from "./kinds";
 import { clusterServiceObjects } from "./render/clusterObjects";
-import { EXTERNAL_IPS_POLICY, externalIpPolicy, externalIpPolicyBinding } from "./render/externalIps";
+import { EXTERNAL_IPS_POLICY, allowedExternalIps, externalIpPolicy, externalIpPolicyBinding } from "./render/externalIps";
+import { renderExternalIpsInForce } from "./render/externalIpsInForce";
 import { KubernetesObject, objectId } from "./render/objects";
 import type { Gateway } from "./render/plan";
 import { withServer } from "./render/providerKubeconfig";
@@ -50,14 +54,21 @@ export interface ClusterServicesArgs {
     readonly dependsOn: readonly pulumi.Input<pulumi.Resource>[];
     /** Every host's public IPv6 address: the only externalIPs a Service may use (hcloud's known after creation). */
     readonly publicAddresses: readonly pulumi.Input<string>[];
+    /**
+     * Where the policy is confirmed in force before a Service needs it (render/externalIpsInForce.ts):
+     * a control-plane host (KubernetesCluster.adminHost) asks every apiserver
+     * (KubernetesCluster.apiserverMeshEndpoints) to admit the allowed externalIPs.
+     */
+    readonly policyCheck: { readonly host: Host; readonly apiservers: readonly string[] };
 }
 
 export class ClusterServices extends pulumi.ComponentResource {
     /** The Kubernetes provider every object of the program uses (PublicService too); its kubeconfig is a secret. */
     public readonly provider: k8s.Provider;
     /**
-     * The externalIPs admission policy's binding: done when Services are checked against the
-     * current host addresses. Public services wait for it (a new host's address must be allowed first).
+     * Done when every apiserver enforces the externalIPs admission policy with the current host
+     * addresses (after its binding). Public services wait for it: a new host's address must be
+     * allowed everywhere first.
      */
     public readonly externalIpPolicy: pulumi.CustomResource;
     /** Namespaces created for public services, by name (createPublicServices puts each service in its own). */
@@ -115,8 +126,18 @@ export class ClusterServices extends pulumi.ComponentResource {
             { metadata: policy.metadata, spec: policy.spec },
             { provider: this.provider, parent: this },
         );
-        const binding = externalIpPolicyBinding();
-        this.externalIpPolicy = create(binding, { dependsOn: [policyResource] });
+        const binding = create(externalIpPolicyBinding(), { dependsOn: [policyResource] });
+        // Done only when every apiserver enforces the new list (it applies policies from its own watch).
+        const inForce = pulumi
+            .all([...args.publicAddresses])
+            .apply((addresses) =>
+                renderExternalIpsInForce({ allowed: allowedExternalIps(addresses), apiservers: args.policyCheck.apiservers }),
+            );
+        this.externalIpPolicy = new command.remote.Command(
+            `${name}-external-ips-in-force`,
+            hostStep(args.policyCheck.host, { create: inForce, triggers: [inForce.apply(sha256)] }),
+            { parent: this, dependsOn: [policyResource, binding] },
+        );
         this.dns64Prefix = objects.dns64Gateway?.nat64.toString() ?? null;
         this.dns64Gateway = objects.dns64Gateway?.name ?? null;
         this.registerOutputs({

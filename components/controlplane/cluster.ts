@@ -82,6 +82,13 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     public readonly adminKubeconfig: pulumi.Output<string>;
     /** Done when every apiserver serves; cluster services wait on this. */
     public readonly controlPlaneReady: command.remote.Command;
+    /**
+     * The control-plane host that runs the cluster-wide steps (the first in start order): it has
+     * kubectl and the apiserver's kubelet client certificate (system:masters).
+     */
+    public readonly adminHost: Host;
+    /** `https://[<mesh address>]:6443` of every control-plane node (known before anything exists). */
+    public readonly apiserverMeshEndpoints: string[];
     /** Per node, its Kubernetes steps: control-plane nodes in the order they run, then workers. */
     public readonly nodes: NodeKubernetes[];
     /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
@@ -158,6 +165,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             controlPlane.push(nodeOf(h, [...args.after, ...(previous ? [previous] : []), etcdMember]));
         }
         const first = cpOrder[0];
+        this.adminHost = first;
+        this.apiserverMeshEndpoints = facts.controlPlane.map((m) => httpsUrl(m.meshAddress, facts.apiserverPort, "apiserverPort"));
         // Then the control-plane nodes get their role label (and their taint converges): this is
         // the first step with the apiservers up, and it re-runs whenever a control-plane node changed.
         const wait = waitControlPlaneCommand(
@@ -214,6 +223,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             apiserverEndpoints: this.apiserverEndpoints,
             adminKubeconfig: this.adminKubeconfig,
             controlPlaneReady: this.controlPlaneReady.urn,
+            adminHost: this.adminHost.name,
+            apiserverMeshEndpoints: this.apiserverMeshEndpoints,
             nodes: this.nodes.map((n) => n.urn),
             certificateExpiry: this.certificateExpiry,
         });

@@ -13,6 +13,7 @@ import { isSecret, resourceNamed as get, unwrapSecret as unwrap } from "../suppo
 const PROVIDER = "addons-provider";
 const POLICY = "addons-validatingadmissionpolicy-v6k8s-external-ips";
 const BINDING = "addons-validatingadmissionpolicybinding-v6k8s-external-ips";
+const IN_FORCE = "addons-external-ips-in-force";
 
 function prodRaw(): Record<string, unknown> {
     return projectKeys(parse(fs.readFileSync(PROD_FILE, "utf8")).config, "v6k8s");
@@ -68,7 +69,15 @@ describe("cluster services under Pulumi mocks", function () {
                 const binding = get(prod, BINDING);
                 assert.ok(binding.dependsOn.includes(POLICY));
                 assert.deepEqual((binding.inputs.spec as { validationActions: string[] }).validationActions, ["Deny"]);
-                assert.ok(get(prod, "svc-hello-hello-service").dependsOn.includes(BINDING));
+                // Public services wait until every apiserver enforces the policy (not just until it is written).
+                const inForce = get(prod, IN_FORCE);
+                assert.ok(inForce.dependsOn.includes(BINDING) && inForce.dependsOn.includes(POLICY), inForce.dependsOn.join(", "));
+                assert.ok(get(prod, "svc-hello-hello-service").dependsOn.includes(IN_FORCE));
+                assert.equal(
+                    (unwrap(inForce.inputs.connection) as { host: string }).host,
+                    "2001:db8:10a:1f2e::2",
+                    "on the first control-plane node",
+                );
                 if (preview) return;
                 const expression = (policy.inputs.spec as { validations: { expression: string }[] }).validations[0].expression;
                 const listed = [...expression.matchAll(/'([0-9a-f:]+)'/g)].map((m) => m[1]);
@@ -222,7 +231,11 @@ describe("cluster services under Pulumi mocks", function () {
         raw.nodes.push(dedicated("w4", 14, ["worker"], "2001:db8:20b::/64"));
         const after = (await sharedRun(raw)).resources;
         const mine = before.filter(
-            (r) => /^(nat64-|dns-|addons-|svc-)/.test(r.name) && r.type !== "pulumi:providers:kubernetes" && r.name !== POLICY,
+            (r) =>
+                /^(nat64-|dns-|addons-|svc-)/.test(r.name) &&
+                r.type !== "pulumi:providers:kubernetes" &&
+                r.name !== POLICY &&
+                r.name !== IN_FORCE,
         );
         assert.ok(mine.length > 20);
         for (const r of mine) assert.deepEqual(get(after, r.name).inputs, r.inputs, `${r.name} changed`);
@@ -230,6 +243,9 @@ describe("cluster services under Pulumi mocks", function () {
         const expression = (r: RecordedResource) => (r.inputs.spec as { validations: { expression: string }[] }).validations[0].expression;
         assert.doesNotMatch(expression(get(before, POLICY)), /'2001:db8:20b::2'/);
         assert.match(expression(get(after, POLICY)), /'2001:db8:20b::2'/);
+        // The in-force check asks for the new address too, so it runs again (its trigger changed).
+        assert.match(String(unwrap(get(after, IN_FORCE).inputs.create)), /"2001:db8:20b::2"/);
+        assert.notDeepEqual(get(after, IN_FORCE).inputs.triggers, get(before, IN_FORCE).inputs.triggers);
     });
 
     it("the example stack's config is what the tests above assume", () => {
