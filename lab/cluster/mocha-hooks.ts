@@ -5,6 +5,7 @@
 // start step is done, before any other member exists; the next `pulumi up` re-runs that node's
 // steps (`--replace` each, as an operator re-runs steps that may be half done) before anything
 // else of the control plane (the next member waits for that start step), then finishes the bootstrap.
+import { diagnostics } from "../engine/engine";
 import { controlPlaneStartOrder } from "../../components/controlplane/facts";
 import { guardRun, takeOverLab, testLog as log } from "../owner";
 import { recordRootSnapshot } from "../snapshot";
@@ -58,7 +59,7 @@ export const mochaHooks = {
             log(`lab: ${first}'s ${urns.length} steps re-run in ${rerunSeconds?.toFixed(1)} s; the bootstrap finished: exit ${rerun.code}`);
             if (rerun.code !== 0) {
                 throw new Error(
-                    `the pulumi up after the interruption failed (exit ${rerun.code}):\n${rerun.stdout.slice(-4000)}${rerun.stderr}`,
+                    `the pulumi up after the interruption failed (exit ${rerun.code}):\n${diagnostics(rerun.stdout + rerun.stderr)}`,
                 );
             }
             await finishCluster(c, { apply: false });

@@ -4,6 +4,7 @@
 // DNS on the lab's IPv6 internet), then `pulumi up` of the program (lab/engine/labStack.ts) with the
 // real engine, which does everything else in its own order: the PKI (tls), every host's steps over
 // SSH (command), the cluster services (kubernetes).
+import { diagnostics } from "../engine/engine";
 import * as fs from "fs";
 import { readStackFile } from "../../components/config/stackFile";
 import type { StackConfig } from "../../components/config/types";
@@ -95,8 +96,9 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
 export async function applyStack(c: PreparedCluster, stackFile = LAB_STACK_FILE, opts: ApplyOptions = {}): Promise<ApplyResult> {
     const r = await c.engine.apply(stackFile, opts);
     if (r.code !== 0) {
-        const tail = (r.stdout + r.stderr).trim().split("\n").slice(-40).join("\n");
-        throw Object.assign(new Error(`lab: pulumi up of ${stackFile} failed (exit ${r.code}):\n${tail}`), { result: r });
+        throw Object.assign(new Error(`lab: pulumi up of ${stackFile} failed (exit ${r.code}):\n${diagnostics(r.stdout + r.stderr)}`), {
+            result: r,
+        });
     }
     await refresh(c, stackFile);
     return r;

@@ -115,3 +115,19 @@ export function resourceSummary(output: string): ChangeSummary {
     }
     return summary;
 }
+
+/**
+ * What an operator reads first when `pulumi up` failed: its Diagnostics block (up to Outputs or
+ * Resources), without the warnings about plugins found on PATH; the output's end when there is none.
+ */
+export function diagnostics(output: string): string {
+    const start = output.lastIndexOf("Diagnostics:");
+    if (start < 0) return output.slice(-3000);
+    const rest = output.slice(start);
+    const end = rest.search(/\n(Outputs:|Resources:)/);
+    return (end < 0 ? rest : rest.slice(0, end))
+        .split("\n")
+        .filter((l) => !/warning: using pulumi-resource-\S+ from \$PATH/.test(l))
+        .join("\n")
+        .trim();
+}

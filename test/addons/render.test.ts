@@ -277,7 +277,8 @@ describe("the externalIPs admission policy (CVE-2020-8554)", () => {
         const v = policy.spec!.validations![0];
         assert.equal(
             v.expression,
-            `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${allowed.map((a) => `'${a}'`).join(", ")}])`,
+            `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${allowed.map((a) => `'${a}'`).join(", ")}] || ` +
+                "(oldObject != null && has(oldObject.spec.externalIPs) && ip in oldObject.spec.externalIPs))",
         );
         assert.equal(v.reason, "Forbidden");
         assert.match(v.message!, /only list the cluster hosts' public IPv6 addresses/);

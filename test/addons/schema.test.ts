@@ -102,7 +102,7 @@ describe("cluster services: strict decoding into the target release's Go types (
         assert.equal(r.lines.length, docs.length + 2);
     });
 
-    it("the externalIPs policy, in the apiserver's CEL: no externalIPs or only hosts' addresses pass; anything else fails", () => {
+    it("the externalIPs policy, in the apiserver's CEL: no externalIPs or only hosts' addresses pass, an update may keep an address it had; anything else fails", () => {
         const expression = externalIpPolicy(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]).spec!.validations![0].expression;
         const svc = (externalIPs?: string[]) => ({
             apiVersion: "v1",
@@ -121,8 +121,14 @@ describe("cluster services: strict decoding into the target release's Go types (
                 svc(["2001:DB8:10A:1F2E::2"]),
                 svc(["2001:db8:10a:1f2e:0:0:0:2"]),
                 svc(["203.0.113.10"]),
+                // Updates: a Service may keep an address it had (a host leaving: the policy drops it first) ...
+                { object: svc(["2001:db8:10a:1f2e::2", "2001:db8:ff::2"]), oldObject: svc(["2001:db8:ff::2"]) },
+                { object: svc(["2001:db8:10a:1f2e::2"]), oldObject: svc(["2001:db8:ff::2"]) },
+                // ... but never add one that is not allowed, nor keep one it did not have.
+                { object: svc(["2001:db8:ff::2", "2a01:4ff:ff00::add:1"]), oldObject: svc(["2001:db8:ff::2"]) },
+                { object: svc(["2a01:4ff:ff00::add:1"]), oldObject: svc() },
             ]),
-            ["true", "true", "true", "true", "false", "false", "false", "false", "false"],
+            ["true", "true", "true", "true", "false", "false", "false", "false", "false", "true", "true", "false", "false"],
         );
     });
 

@@ -5,7 +5,12 @@
 // are exactly externalIPs on the hosts' public addresses (publicService.ts). So a
 // ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30) admits a Service only if
 // each of its externalIPs is one of the hosts' public IPv6 addresses, compared as text in RFC 5952
-// form (any other spelling is refused, never let through).
+// form (any other spelling is refused, never let through), or was already on the Service before
+// this update. The second clause is what makes a host's leaving safe in one `pulumi up`: the policy
+// drops the host's address before the Service does, and every write to the Service in between
+// (the Kubernetes provider's own patches included) still carries it; an update may keep an address
+// it had, never add one that is not allowed. (Adding a host is the other order, handled by
+// externalIpsInForce.ts: the new address is allowed everywhere before the Service names it.)
 import { v6 } from "../../common/net";
 import { MANAGED_BY } from "./defaults";
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from "./objects";
@@ -18,11 +23,12 @@ export function allowedExternalIps(publicAddresses: readonly string[]): string[]
     return [...new Set(all)].sort();
 }
 
-/** The CEL condition: no externalIPs, or each one is in the list. */
+/** The CEL condition: no externalIPs, or each one is in the list or was on the Service already (an update). */
 export function externalIpsExpression(allowed: readonly string[]): string {
     // Addresses passed v6(): only hex digits and colons, safe inside a CEL string literal.
     const list = allowed.map((a) => `'${a}'`).join(", ");
-    return `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${list}])`;
+    const kept = "(oldObject != null && has(oldObject.spec.externalIPs) && ip in oldObject.spec.externalIPs)";
+    return `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${list}] || ${kept})`;
 }
 
 export function externalIpPolicy(publicAddresses: readonly string[]): IValidatingAdmissionPolicy {

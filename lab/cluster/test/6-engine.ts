@@ -2,6 +2,7 @@
 // labStack.ts): the cluster services are the engine's objects; `pulumi up` of the unchanged stack
 // changes nothing; a CoreDNS replica change in the stack file is one update in place.
 import { strict as assert } from "assert";
+import { diagnostics } from "../../engine/engine";
 import { testLog as log } from "../../owner";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, labState, operator } from "../session";
@@ -52,7 +53,7 @@ describe("cluster 6. the program under the real engine", function () {
         assert.equal(p.code, 0, `preview --expect-no-changes:\n${p.stdout.slice(-3000)}${p.stderr}`);
         const r = await applyStack(cluster(), LAB_STACK_FILE);
         log(`engine: pulumi up of the unchanged stack: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.deepEqual(Object.keys(r.summary), ["unchanged"], r.stdout.slice(-3000));
+        assert.deepEqual(Object.keys(r.summary), ["unchanged"], diagnostics(r.stdout));
     });
 
     it("a CoreDNS replica change in the stack file updates the Deployment in place (no replace, nothing else changes)", async () => {
@@ -64,13 +65,13 @@ describe("cluster 6. the program under the real engine", function () {
         );
         const r = await applyStack(cluster(), edited);
         log(`engine: coredns.replicas=${replicas}: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.deepEqual(Object.keys(r.summary).sort(), ["unchanged", "updated"], r.stdout.slice(-3000));
+        assert.deepEqual(Object.keys(r.summary).sort(), ["unchanged", "updated"], diagnostics(r.stdout));
         assert.equal(r.summary.updated, 1);
         await kubectl(c, ["-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s"], { timeoutMs: 190_000 });
         const after = await kubectlJson<Deployment>(c, ["-n", "kube-system", "get", "deployment", "coredns"]);
         assert.equal(after.metadata.uid, before.metadata.uid, "the Deployment was replaced");
         assert.equal(after.status.readyReplicas, replicas, "the new replica never became ready");
         const back = await applyStack(cluster(), LAB_STACK_FILE);
-        assert.deepEqual(back.summary.updated, 1, back.stdout.slice(-3000));
+        assert.deepEqual(back.summary.updated, 1, diagnostics(back.stdout));
     });
 });

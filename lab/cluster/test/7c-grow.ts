@@ -6,6 +6,7 @@
 // policy update, by an apiserver still on the old list): one apply must do. Then the stack as it
 // was is applied again, and w2 leaves (its machine stays, as a Robot server's would).
 import { strict as assert } from "assert";
+import { diagnostics } from "../../engine/engine";
 import { Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { testLog } from "../../owner";
 import { eventually } from "../../run";
@@ -47,7 +48,7 @@ describe("cluster 7c. growing: a worker that is also a public service's host, in
         const c = cluster();
         const r = await applyToLab(c, withW2());
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.equal(r.code, 0, `the first pulumi up failed:\n${(r.stdout + r.stderr).slice(-4000)}`);
+        assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assert.ok(r.summary.created > 0, JSON.stringify(r.summary));
         await waitNodesReady(labState(), c.config);
         const w2 = hostNamed(NEW);
@@ -60,7 +61,7 @@ describe("cluster 7c. growing: a worker that is also a public service's host, in
         const c = cluster();
         const r = await applyToLab(c, LAB_STACK_FILE);
         testLog(`pulumi up without w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.equal(r.code, 0, (r.stdout + r.stderr).slice(-4000));
+        assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
         assert.ok(r.summary.deleted > 0, JSON.stringify(r.summary));
         const nodes = await kubectl(operator(), ["get", "nodes", "-o", "name"]);
         assert.doesNotMatch(nodes.stdout, new RegExp(`node/${NEW}\\b`));

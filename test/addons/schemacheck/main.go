@@ -134,7 +134,7 @@ func celCheck(data []byte) {
 	}
 	envSet, err := environment.MustBaseEnvSet(version.MajorMinor(1, 34), true).Extend(environment.VersionedOptions{
 		IntroducedVersion: version.MajorMinor(1, 0),
-		EnvOptions:        []cel.EnvOption{cel.Variable("object", cel.DynType)},
+		EnvOptions:        []cel.EnvOption{cel.Variable("object", cel.DynType), cel.Variable("oldObject", cel.DynType)},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -159,8 +159,13 @@ func celCheck(data []byte) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	// Each entry is the object (a CREATE: oldObject is null), or {"object": ..., "oldObject": ...} (an UPDATE).
 	for _, o := range in.Objects {
-		out, _, err := prg.Eval(map[string]interface{}{"object": o})
+		vars := map[string]interface{}{"object": o, "oldObject": nil}
+		if obj, ok := o["object"]; ok {
+			vars = map[string]interface{}{"object": obj, "oldObject": o["oldObject"]}
+		}
+		out, _, err := prg.Eval(vars)
 		if err != nil {
 			fmt.Printf("error %v\n", err)
 		} else {
