@@ -11,6 +11,7 @@ import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
 import { barrier } from "./components/hosts/barrier";
 import { createHosts } from "./components/hosts/hosts";
+import { previousOutputs, removalsChecked } from "./components/hosts/removals";
 import { Mesh } from "./components/hosts/mesh";
 import { NodeNetwork } from "./components/hosts/nodeNetwork";
 import { nodeOutput } from "./components/hosts/outputs";
@@ -22,7 +23,11 @@ const { config, secrets } = loadConfig();
 const plan = planStack(config);
 const ula = config.cluster.ulaPrefix;
 
+// A node dropped from `nodes` must have left in an earlier run (config/removals.ts): checked
+// against the previous run's `nodes` output before any host changes.
+const checked = removalsChecked(config.nodes, previousOutputs());
 const hosts = createHosts(config.nodes, plan, secrets, {
+    after: [checked],
     apiserverPort: APISERVER_PORT,
     adminPrefixes: config.cluster.adminPrefixes,
     hcloudPublicPorts: hcloudPublicPorts(config),
@@ -53,8 +58,10 @@ const hostDns = new HostDns("dns", {
 // Kubernetes on any host starts once every host's mesh and DNS are done: one barrier, so each
 // node's first step has one dependency instead of 2N (barrier.ts).
 const hostsReady = barrier("hosts-ready", [...mesh.commands, ...hostDns.commands]);
+// A node `leaving` stays a host (in the mesh, with its DNS) for this run, but not a Kubernetes
+// node: its Kubernetes resources go, and their deletes drain it and wipe it (membership.ts).
 const kubernetes = new KubernetesCluster("k8s", {
-    hosts,
+    hosts: hosts.filter((h) => !h.config.leaving),
     serviceAddresses: plan.cluster,
     kubernetesVersion: config.cluster.kubernetesVersion,
     containerdVersion: config.cluster.containerdVersion,

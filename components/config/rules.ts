@@ -113,19 +113,41 @@ function joinRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     const lines = nodes
         .filter((p) => p.node.joinEtcd && !p.node.roles.includes("control-plane"))
         .map((p) => problem(["nodes", p.at, "joinEtcd"], "only a control-plane node runs etcd"));
-    const cps = nodes.filter((p) => p.node.roles.includes("control-plane"));
+    lines.push(
+        ...nodes
+            .filter((p) => p.node.joinEtcd && p.node.leaving)
+            .map((p) => problem(["nodes", p.at, "leaving"], "a node cannot join etcd and leave in the same run")),
+    );
+    const leavingCps = nodes.filter((p) => p.node.leaving && p.node.roles.includes("control-plane"));
+    lines.push(
+        ...leavingCps
+            .slice(1)
+            .map((p) =>
+                problem(["nodes", p.at, "leaving"], "only one control-plane node may leave per run (etcd changes one member at a time)"),
+            ),
+    );
+    const cps = nodes.filter((p) => p.node.roles.includes("control-plane") && !p.node.leaving);
     if (cps.length > 0 && cps.every((p) => p.node.joinEtcd)) {
         lines.push(problem(["nodes"], "every control-plane node has joinEtcd: there is no etcd cluster to join"));
     }
     return lines;
 }
 
-function roleRules(nodes: readonly Positioned<NodeConfig>[], scheduleOnControlPlane: boolean): string[] {
+/** The rules of the cluster a run leaves behind are about the nodes that stay (`leaving` ones go). */
+function roleRules(all: readonly Positioned<NodeConfig>[], scheduleOnControlPlane: boolean): string[] {
+    const nodes = all.filter((p) => !p.node.leaving);
     const controlPlanes = nodes.filter((p) => p.node.roles.includes("control-plane")).length;
     const workers = nodes.filter((p) => p.node.roles.includes("worker")).length;
     const lines: string[] = [];
     if (controlPlanes === 0) {
-        lines.push(problem(["nodes"], "no node has the control-plane role"));
+        lines.push(
+            problem(
+                ["nodes"],
+                all.some((p) => p.node.leaving && p.node.roles.includes("control-plane"))
+                    ? "no control-plane node would stay: the last one cannot leave"
+                    : "no node has the control-plane role",
+            ),
+        );
     } else if (controlPlanes % 2 === 0 && !nodes.some((p) => p.node.joinEtcd)) {
         // An even count is only a step while growing one member at a time (1 -> 2 -> 3).
         lines.push(
@@ -223,6 +245,7 @@ export function serviceRules(services: readonly Positioned<ServiceConfig>[], nod
             const path = ["services", at, "hosts", i];
             if (!byName.has(h)) lines.push(problem(path, `no node is named "${h}"`));
             else if (hosts.has(h)) lines.push(problem(path, `"${h}" is listed twice`));
+            else if (byName.get(h)!.leaving) lines.push(problem(path, `"${h}" is leaving the cluster: its kube-proxy stops in this run`));
             hosts.add(h);
         });
         const ports = new Set<string>();

@@ -276,6 +276,8 @@ const common = {
         .refine((r) => new Set(r).size === r.length, "lists a role twice"),
     /** A control-plane node added to a running cluster: its etcd joins (after `etcdctl member add`). */
     joinEtcd: z.boolean().default(false),
+    /** The node leaves the cluster in this run (drained, its etcd member removed, Kubernetes stopped and its keys deleted); remove it from `nodes` in the next. */
+    leaving: z.boolean().default(false),
 };
 
 export const dedicatedNodeSchema = z.strictObject({

@@ -97,6 +97,13 @@ interface NodeCommon {
     readonly roles: readonly Role[];
     /** A control-plane node joining a running etcd (`--initial-cluster-state=existing`); default false. */
     readonly joinEtcd: boolean;
+    /**
+     * The node leaves the cluster in this `pulumi up` (README, Day-2 "Remove a node"): drained, a
+     * control-plane node's etcd member removed, its kubelet and containerd stopped and its keys,
+     * certificates, kubeconfigs and manifests deleted, while it is still in the mesh; it is removed
+     * from `nodes` in the next run. Default false.
+     */
+    readonly leaving: boolean;
     /** Host-network ports IPv4 clients reach through this node's NAT64 gateway; default none. IPv4 nodes only. */
     readonly ipv4Ports: readonly PortConfig[];
 }

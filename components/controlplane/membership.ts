@@ -3,24 +3,34 @@
 // removal: pulumi runs it when a node leaves the config (or loses its role), before the server
 // itself is deleted (each depends on the node's server: dependents are deleted first).
 //
+// - `k8s-<node>-leave` (every node), on the node's own connection: delete = stop Kubernetes there
+//   and delete its keys, certificates, kubeconfigs and manifests (render/leave.ts).
 // - `k8s-<node>-membership` (every node): delete = drain, then delete the Node object.
 // - `k8s-<node>-etcd-member` (control-plane nodes): create = `etcdctl member add` for a node joining a
 //   running etcd (joinEtcd), before its own steps; delete = `etcdctl member remove`, refused while
 //   it would break the quorum. It depends on the node's membership, so a removed control-plane
 //   node leaves etcd (or the removal is refused, with nothing changed) before it is drained.
 //
-// Both run on another control-plane node, the anchor (render/nodeRemoval.ts says why), with the
-// connection stored at their last create or update: a new anchor (its node removed) or SSH key
-// reaches them as an update whose command is a no-op, as for every step (hostStep).
+// Pulumi deletes dependents first, so the dependencies are the removal's order reversed: leave <-
+// membership <- etcd-member. A node leaving (`leaving: true`; its other resources go with it) is
+// therefore: its etcd member removed (quorum checked), drained, then stopped and wiped; at the end
+// of that run, while it is still in every host's mesh (it leaves the mesh in the next run, once
+// it is removed from `nodes`: the program refuses a removal without that first run).
+//
+// membership and etcd-member run on another control-plane node, the anchor (render/nodeRemoval.ts
+// says why); all three use the connection stored at their last create or update: a new anchor (its
+// node removed) or SSH key reaches them as an update whose command is a no-op, as for every step
+// (hostStep).
 //
 // They have no triggers, unlike every other step: a replacement would run the delete, i.e. drain
-// a node that stays. A changed script (or anchor) is only stored, by that no-op update; a new
+// (or wipe) a node that stays. A changed script (or anchor) is only stored, by that no-op update; a new
 // machine for the node (its identity) does not touch them either: it is the same member.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { NOTHING_TO_REAPPLY } from "../hosts/render/commands";
 import type { Host } from "../hosts/host";
 import { renderAddEtcdMember, renderRemoveEtcdMember } from "./render/etcdMembers";
+import { renderLeaveNode } from "./render/leave";
 import { renderRemoveNode, renderTeardownNotice } from "./render/nodeRemoval";
 
 export interface NodeMembershipArgs {
@@ -38,15 +48,17 @@ export interface NodeMembershipArgs {
 }
 
 export interface NodeMembership {
+    /** Its delete stops Kubernetes on the node and deletes its keys (the last of a removal). */
+    readonly leave: command.remote.Command;
     readonly node: command.remote.Command;
     /** Control-plane nodes only. */
     readonly etcd?: command.remote.Command;
 }
 
-/** The arguments of a command on the anchor: no triggers (never replaced), a no-op update. */
-function anchoredStep(anchor: Host, step: { create?: string; delete: string }): command.remote.CommandArgs {
+/** The arguments of a command on `on` (the anchor, or the node): no triggers (never replaced), a no-op update. */
+function anchoredStep(on: Host, step: { create?: string; delete: string }): command.remote.CommandArgs {
     return {
-        connection: anchor.connection,
+        connection: on.connection,
         ...(step.create === undefined ? {} : { create: step.create }),
         update: NOTHING_TO_REAPPLY,
         delete: step.delete,
@@ -55,6 +67,11 @@ function anchoredStep(anchor: Host, step: { create?: string; delete: string }): 
 
 export function createNodeMembership(name: string, args: NodeMembershipArgs, parent: pulumi.Resource): NodeMembership {
     const { host, anchor, teardown } = args;
+    const leave = new command.remote.Command(
+        `${name}-${host.name}-leave`,
+        anchoredStep(host, { delete: teardown ? renderTeardownNotice(`Kubernetes on ${host.name}`) : renderLeaveNode(host.name) }),
+        { parent, dependsOn: [...host.ready] },
+    );
     const node = new command.remote.Command(
         `${name}-${host.name}-membership`,
         anchoredStep(anchor, {
@@ -62,9 +79,9 @@ export function createNodeMembership(name: string, args: NodeMembershipArgs, par
                 ? renderTeardownNotice(`node ${host.name}`)
                 : renderRemoveNode(host.name, anchor.name, { proxyPort: args.proxyPort }),
         }),
-        { parent, dependsOn: [...host.ready, ...anchor.ready] },
+        { parent, dependsOn: [leave, ...host.ready, ...anchor.ready] },
     );
-    if (!args.etcd) return { node };
+    if (!args.etcd) return { leave, node };
     const member = { name: host.name, peerUrl: args.etcd.peerUrl };
     const etcd = new command.remote.Command(
         `${name}-${host.name}-etcd-member`,
@@ -77,5 +94,5 @@ export function createNodeMembership(name: string, args: NodeMembershipArgs, par
         }),
         { parent, dependsOn: [node, ...(args.etcdAfter ?? [])] },
     );
-    return { node, etcd };
+    return { leave, node, etcd };
 }

@@ -6,7 +6,12 @@ import type { NodePlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { Host, sshConnection } from "./host";
 
-export function dedicatedHost(node: DedicatedNodeConfig, plan: NodePlan, sshPrivateKey: pulumi.Input<string>): Host {
+export function dedicatedHost(
+    node: DedicatedNodeConfig,
+    plan: NodePlan,
+    sshPrivateKey: pulumi.Input<string>,
+    after: readonly pulumi.Resource[] = [],
+): Host {
     const publicAddress = pulumi.output(formatV6(node.publicAddress));
     return {
         name: node.name,
@@ -17,7 +22,7 @@ export function dedicatedHost(node: DedicatedNodeConfig, plan: NodePlan, sshPriv
         ipv4: pulumi.output(node.ipv4),
         connection: sshConnection(publicAddress, sshPrivateKey, node.hostKey),
         hostKey: pulumi.output(node.hostKey),
-        ready: [],
+        ready: [...after],
         identity: pulumi.output(`ssh host key ${node.hostKey}`),
     };
 }

@@ -26,6 +26,8 @@ export interface HcloudHostsArgs {
     readonly apiserverPort?: number;
     /** Ports open to everyone (public services on hcloud hosts, IPv4 ports); default none. */
     readonly publicPorts?: readonly { port: number; protocol: "TCP" | "UDP" }[];
+    /** What must be done before any server is created (the removal check). */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
@@ -141,7 +143,13 @@ export class HcloudHosts extends pulumi.ComponentResource {
                         // The server's name is the node's hostname, which hcloud allows only once: a replaced
                         // server (new image or location) must be gone before its successor is created.
                     },
-                    { ...child, ignoreChanges: ["sshKeys"], deleteBeforeReplace: true, additionalSecretOutputs: ["userData"] },
+                    {
+                        ...child,
+                        dependsOn: [...(args.after ?? [])],
+                        ignoreChanges: ["sshKeys"],
+                        deleteBeforeReplace: true,
+                        additionalSecretOutputs: ["userData"],
+                    },
                 ),
         );
 

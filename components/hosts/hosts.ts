@@ -19,6 +19,8 @@ export interface HostOptions {
     readonly adminPrefixes: readonly string[];
     /** Ports the hcloud firewall opens to everyone (public services, IPv4 ports on hcloud hosts); default none. */
     readonly hcloudPublicPorts?: readonly { port: number; protocol: "TCP" | "UDP" }[];
+    /** What must be done before any server is created or any step runs on a host (the removal check). */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 /** Hosts in config (index) order: `nodes` are the config's, `plan` is planStack's of the same config. */
@@ -35,10 +37,11 @@ export function createHosts(nodes: readonly NodeConfig[], plan: AddressPlan, sec
             adminPrefixes: opts.adminPrefixes,
             apiserverPort: opts.apiserverPort,
             publicPorts: opts.hcloudPublicPorts,
+            after: opts.after,
         });
         cloud = new Map(created.hosts.map((h) => [h.name, h]));
     }
     return planned.map(({ node, plan }) =>
-        node.kind === "dedicated" ? dedicatedHost(node, plan, secrets.sshPrivateKey) : (cloud.get(node.name) as Host),
+        node.kind === "dedicated" ? dedicatedHost(node, plan, secrets.sshPrivateKey, opts.after) : (cloud.get(node.name) as Host),
     );
 }

@@ -15,6 +15,8 @@ export interface NodeOutput extends NodePlanJson {
     wireguardEndpoint: string;
     /** The SSH host key the program pins (for known_hosts): from config, or made for an hcloud server. */
     hostKey: string;
+    /** `leaving: true` in this run: the next run may remove it from `nodes` (config/removals.ts reads this). */
+    leaving: boolean;
 }
 
 export function nodeOutput(cluster: Prefix, host: Host, network: NodeNetwork): pulumi.Output<NodeOutput> {
@@ -28,5 +30,6 @@ export function nodeOutput(cluster: Prefix, host: Host, network: NodeNetwork): p
             wireguardPublicKey,
             wireguardEndpoint: hostPort(publicAddress, WIREGUARD_PORT, `${host.name}: public address`),
             hostKey,
+            leaving: host.config.leaving,
         }));
 }

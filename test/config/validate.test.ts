@@ -564,6 +564,52 @@ const cases: Case[] = [
         "nodes: every control-plane node has joinEtcd: there is no etcd cluster to join",
     ],
     [
+        "leaving and joining etcd at once",
+        (c) => {
+            c.nodes[1].joinEtcd = true;
+            c.nodes[1].leaving = true;
+        },
+        "nodes[1].leaving: a node cannot join etcd and leave in the same run",
+    ],
+    [
+        "the last control-plane node leaving",
+        (c) => {
+            c.nodes = [c.nodes[0], c.nodes[3]];
+            c.nodes[0].leaving = true;
+        },
+        "nodes: no control-plane node would stay: the last one cannot leave",
+    ],
+    [
+        "a control-plane node leaving, two stay (even)",
+        (c) => {
+            c.nodes[2].leaving = true;
+        },
+        /^nodes: 2 control-plane nodes: etcd needs an odd number for a quorum/,
+    ],
+    [
+        "two control-plane nodes leaving at once",
+        (c) => {
+            c.nodes[1].leaving = true;
+            c.nodes[2].leaving = true;
+        },
+        "nodes[2].leaving: only one control-plane node may leave per run (etcd changes one member at a time)",
+    ],
+    [
+        "leaving not a boolean",
+        (c) => {
+            c.nodes[3].leaving = "yes";
+        },
+        /^nodes\[3\]\.leaving: /,
+    ],
+    [
+        "a public service on a leaving host",
+        (c) => {
+            c.nodes[3].leaving = true;
+            c.services = [{ name: "web", namespace: "web", hosts: [c.nodes[3].name], ports: [{ port: 80 }] }];
+        },
+        /^services\[0\]\.hosts\[0\]: ".*" is leaving the cluster: its kube-proxy stops in this run$/,
+    ],
+    [
         "node not a map",
         (c) => {
             (c.nodes as unknown[])[1] = "cp2";

@@ -6,10 +6,12 @@ import { strict as assert } from "assert";
 import { APISERVER_PROXY_PORT } from "../../components/controlplane/render/defaults";
 import { etcdPeerUrl } from "../../components/controlplane/render/etcd";
 import { renderAddEtcdMember, renderRemoveEtcdMember } from "../../components/controlplane/render/etcdMembers";
+import { renderLeaveNode } from "../../components/controlplane/render/leave";
 import { renderRemoveNode, renderTeardownNotice } from "../../components/controlplane/render/nodeRemoval";
 import { NOTHING_TO_REAPPLY } from "../../components/hosts/render/commands";
 import { RawConfig, baseConfig, dedicated, hcloud } from "../support/fixtures";
-import { RecordedResource, runProgram } from "../support/pulumiMocks";
+import { decodeInstalledFiles } from "../support/decodeFiles";
+import { OutputsFor, RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
 import { resourceNamed as get, unwrapSecret as unwrap } from "../support/recorded";
 
@@ -120,6 +122,64 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
             assert.equal(is.inputs.delete, removeNode(n, "cp2"));
             assert.deepEqual([is.inputs.triggers, is.inputs.update], [undefined, NOTHING_TO_REAPPLY], `${n}: an update that runs nothing`);
         }
+    });
+
+    it("every node has k8s-<node>-leave on its own connection: its delete stops Kubernetes there and wipes its keys, after the drain", () => {
+        for (const n of ["cp1", "cp3", "w1", "w2"]) {
+            const l = get(base, `k8s-${n}-leave`);
+            assert.equal(l.inputs.delete, renderLeaveNode(n));
+            assert.equal(hostOf(l), addressOf(base, n), `${n}: on the node itself`);
+            assert.deepEqual([l.inputs.create, l.inputs.triggers, l.inputs.update], [undefined, undefined, NOTHING_TO_REAPPLY]);
+            // Pulumi deletes dependents first: the drain (membership) before the wipe (leave).
+            assert.ok(get(base, `k8s-${n}-membership`).dependsOn.includes(`k8s-${n}-leave`), `${n}: drained before it is wiped`);
+        }
+    });
+
+    it("leaving: true keeps the node a host (network, mesh peer, DNS) but declares none of its Kubernetes resources: their deletes run", async () => {
+        const raw = baseConfig();
+        raw.nodes.find((n) => n.name === "w1")!.leaving = true;
+        const { resources, outputs } = await runProgram(raw);
+        for (const step of ["node-w1-files", "mesh-w1", "dns-w1", "node-w1-wireguard-key"]) assert.ok(get(resources, step), step);
+        const wg0 = decodeInstalledFiles(String(unwrap(get(resources, "mesh-cp1").inputs.create))).get("/etc/wireguard/wg0.conf")!.content;
+        assert.match(wg0, /^# w1$/m, "w1 is still every host's peer: its drain and wipe run at the end of this run");
+        assert.deepEqual(
+            resources.filter((r) => r.name.startsWith("k8s-w1-") || r.name.startsWith("k8s-pki-w1-")).map((r) => r.name),
+            [],
+            "every Kubernetes resource of w1 is gone (deleted at the end of the run: wipe after drain)",
+        );
+        const nodes = (await Promise.all((outputs.nodes as unknown[]).map((n) => resolve(n as never)))) as {
+            name: string;
+            leaving: boolean;
+        }[];
+        assert.deepEqual(
+            nodes.map((n) => [n.name, n.leaving]),
+            [
+                ["cp1", false],
+                ["cp2", false],
+                ["cp3", false],
+                ["w1", true],
+                ["w2", false],
+            ],
+        );
+    });
+
+    it("a node dropped from `nodes` without leaving first is refused before any host changes; after a leaving run it is not", async () => {
+        const previous =
+            (nodes: { name: string; leaving?: boolean }[]): OutputsFor =>
+            (r) =>
+                r.type === "pulumi:pulumi:StackReference" ? { outputs: { nodes } } : {};
+        const raw = baseConfig();
+        const names = raw.nodes.map((n) => ({ name: String(n.name), leaving: false }));
+        await assert.rejects(
+            runProgram(raw, { outputs: previous([...names, { name: "w9" }]) }),
+            /refused:\n {2}- nodes: node "w9" was removed without leaving first: put it back with `leaving: true` and run pulumi up/,
+        );
+        const { resources } = await runProgram(raw, { outputs: previous([...names, { name: "w9", leaving: true }]) });
+        // Every host's first step (and every hcloud server) waits for the verdict.
+        assert.ok(get(resources, "node-w1-files").dependsOn.includes("removals-checked"));
+        assert.ok(get(resources, "hcloud-w2").dependsOn.includes("removals-checked"));
+        const ref = resources.find((r) => r.type === "pulumi:pulumi:StackReference")!;
+        assert.equal(ref.inputs.name, "organization/v6k8s/test", "the program reads its own stack's previous outputs");
     });
 
     it("cluster.teardown: every membership delete only says so (pulumi destroy of the whole cluster)", async () => {

@@ -34,7 +34,7 @@ export const PROJECT = "v6k8s";
  * The membership commands (components/controlplane/membership.ts): the only commands without
  * triggers (a replacement would run their delete: drain a node that stays), run on another node.
  */
-export const isMembershipCommand = (name: string): boolean => /^k8s-[a-z0-9-]+-(membership|etcd-member)$/.test(name);
+export const isMembershipCommand = (name: string): boolean => /^k8s-[a-z0-9-]+-(membership|etcd-member|leave)$/.test(name);
 
 /** Encodes raw config the way the engine hands it over: strings as-is, the rest as JSON. */
 export function engineConfig(raw: Record<string, unknown>, secrets: Record<string, string> = {}) {
@@ -88,6 +88,8 @@ export function defaultOutputs(r: RecordedResource): Record<string, unknown> {
         const end = new Date(Date.now() + Number(r.inputs.validityPeriodHours ?? 0) * 3_600_000);
         return { certPem: pem("CERTIFICATE"), validityEndTime: end.toISOString().replace(/\.\d{3}Z$/, "Z"), readyForRenewal: false };
     }
+    // The program's reference to its own stack (hosts/removals.ts): a first run, no outputs yet.
+    if (r.type === "pulumi:pulumi:StackReference") return { outputs: {}, secretOutputNames: [] };
     if (r.type === "command:remote:Command") {
         return { stdout: r.name.endsWith("-wireguard-key") ? `${fakePublicKey(r.name)}\n` : "", stderr: "" };
     }
@@ -176,6 +178,8 @@ export async function runProgram(
         PROJECT,
         "test",
         opts.preview ?? false,
+        // The DIY backend's organization: the program references its own stack by its full name.
+        "organization",
     );
     // Record every resource's dependencies (explicit dependsOn and those its inputs imply) and its
     // parent, as the engine receives them.

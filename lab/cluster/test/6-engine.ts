@@ -4,6 +4,7 @@
 import { strict as assert } from "assert";
 import { diagnostics } from "../../engine/engine";
 import { testLog as log } from "../../owner";
+import { eventually } from "../../run";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, labState, operator } from "../session";
 import { stackVariant } from "../labApply";
@@ -21,15 +22,11 @@ describe("cluster 6. the program under the real engine", function () {
 
     it("made the cluster services: kube-proxy and CoreDNS are the engine's (its field manager), ready on every node", async () => {
         const c = operator();
-        await kubectl(c, ["-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout=240s"], { timeoutMs: 250_000 });
-        const ds = await kubectlJson<{ metadata: { managedFields?: { manager: string }[] }; status: { numberReady: number } }>(c, [
-            "-n",
-            "kube-system",
-            "get",
-            "daemonset",
-            "kube-proxy",
-            "--show-managed-fields",
-        ]);
+        // Right after check 5's power cycle a node's kube-proxy may still be starting.
+        type DaemonSet = { metadata: { managedFields?: { manager: string }[] }; status: { numberReady: number } };
+        const get = () => kubectlJson<DaemonSet>(c, ["-n", "kube-system", "get", "daemonset", "kube-proxy", "--show-managed-fields"]);
+        await eventually(async () => (await get()).status.numberReady === labState().hosts.length, 180_000, 2000);
+        const ds = await get();
         const managers = (ds.metadata.managedFields ?? []).map((f) => f.manager);
         assert.ok(
             managers.some((m) => m.startsWith("pulumi")),
