@@ -147,10 +147,8 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
             [],
             "every Kubernetes resource of w1 is gone (deleted at the end of the run: wipe after drain)",
         );
-        const nodes = (await Promise.all((outputs.nodes as unknown[]).map((n) => resolve(n as never)))) as {
-            name: string;
-            leaving: boolean;
-        }[];
+        type NodeOut = { name: string; leaving: boolean };
+        const nodes = await Promise.all((outputs.nodes as unknown[]).map(async (n) => (await resolve(n as never)) as unknown as NodeOut));
         assert.deepEqual(
             nodes.map((n) => [n.name, n.leaving]),
             [
