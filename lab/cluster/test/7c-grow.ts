@@ -1,27 +1,34 @@
-// Cluster check 7c: growing the cluster with one `pulumi up` of an edited stack (lab:apply): a new
-// worker w2 that is also one of the public service's hosts. The lab gives the new node a machine
-// (as hcloud would create a server); the engine does the rest. Its public address enters the
-// externalIPs policy and the Service in the same run, so the Service must wait until every
-// apiserver enforces the new policy (the real engine once saw the Service refused, 133 ms after the
-// policy update, by an apiserver still on the old list): one apply must do. Then the stack as it
-// was is applied again, and w2 leaves (its machine stays, as a Robot server's would).
+// Cluster check 7c: growing and shrinking the cluster by stack edits and `pulumi up` (lab:apply),
+// with a workload (two replicas, a PodDisruptionBudget) and the apiservers probed once a second
+// from lab1 throughout (day2.ts).
+// - Grow: a new worker w2 that is also the public service's host, in one run. The lab gives it a
+//   machine (as hcloud would create a server); its address enters the externalIPs policy and the
+//   Service in the same run, so the Service waits until every apiserver enforces the new policy
+//   (the real engine once saw the Service refused, 133 ms after the policy update).
+// - Dropping w2 from `nodes` at once is refused, naming it and the two-run way, and changes nothing.
+// - Shrink, the two-run way: `leaving: true` drains w2 (its workload pod moves, the budget holds),
+//   stops Kubernetes on it and deletes its keys while it is still in the mesh; then w2 is removed
+//   from `nodes` and every host's mesh drops it. Its machine stays, as a Robot server's would.
 import { strict as assert } from "assert";
-import { diagnostics } from "../../engine/engine";
 import { Scalar, YAMLMap, YAMLSeq } from "yaml";
+import { diagnostics } from "../../engine/engine";
 import { testLog } from "../../owner";
+import { isRunning, records } from "../../processes";
 import { eventually } from "../../run";
 import { HELLO_PAGE, fromInternet } from "../checks";
+import { DAY2_NS, MAX_GAP_SECONDS, ProbeResult, startProbes, startWorkload } from "../day2";
 import { stackVariant, applyToLab } from "../labApply";
+import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
 import { cluster, hostNamed, labState, operator } from "../session";
-import { LAB_STACK_FILE } from "../ssh";
+import { LAB_STACK_FILE, sshOnHost } from "../ssh";
 import { waitNodesReady } from "../up";
 
 const NEW = "w2";
 
-/** Pulumi.lab.yaml plus worker w2 (index 12, its own /64), and w2 among the hello service's hosts. */
-function withW2(): string {
-    return stackVariant("grow-w2", (doc, key) => {
+/** Pulumi.lab.yaml plus worker w2 (index 12, its own /64), w2 among the hello service's hosts unless `leaving`. */
+function withW2(name: string, leaving: boolean): string {
+    return stackVariant(name, (doc, key) => {
         const nodes = doc.getIn(["config", key("nodes")]) as YAMLSeq<YAMLMap>;
         const placeholder = String((nodes.items[0] as YAMLMap).get("hostKey"));
         nodes.add(
@@ -33,20 +40,50 @@ function withW2(): string {
                 gua: "2001:db8:1:c::/64",
                 // Replaced by the key of the machine the lab makes for it (labApply.ts).
                 hostKey: placeholder,
+                ...(leaving ? { leaving: true } : {}),
             }),
         );
+        if (leaving) return;
         const services = doc.getIn(["config", key("services")]) as YAMLSeq<YAMLMap>;
         const hello = services.items.find((s) => String(s.get("name")) === "hello")!;
         (hello.get("hosts") as YAMLSeq<Scalar>).add(doc.createNode(NEW));
     });
 }
 
-describe("cluster 7c. growing: a worker that is also a public service's host, in one pulumi up", function () {
-    this.timeout(20 * 60_000);
+/** Applies `file` with the probes running from lab1; returns the engine's result and the probes'. */
+async function probed(file: string) {
+    const probes = startProbes("lab1");
+    const r = await applyToLab(cluster(), file);
+    // A moment after the run: what it left broken shows here too.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const results = probes.stop();
+    for (const p of results)
+        testLog(`probe ${p.name}: ${p.successes} ok, ${p.failures} failed, longest gap ${p.longestGapSeconds.toFixed(1)} s`);
+    return { r, probes: results };
+}
 
-    it("one `pulumi up` adds w2 (a machine first), every node Ready, the service answers on w2's public address", async () => {
+function assertServed(probes: readonly ProbeResult[]): void {
+    for (const p of probes) {
+        assert.ok(p.successes > 3, `${p.name}: only ${p.successes} successes`);
+        assert.ok(
+            p.longestGapSeconds <= MAX_GAP_SECONDS,
+            `${p.name}: a gap of ${p.longestGapSeconds.toFixed(1)} s (at most ${MAX_GAP_SECONDS} s)`,
+        );
+    }
+}
+
+describe("cluster 7c. growing and shrinking with pulumi up, probed", function () {
+    this.timeout(20 * 60_000);
+    let grown = "";
+
+    after(async () => {
+        await kubectl(operator(), ["delete", "namespace", DAY2_NS, "--ignore-not-found", "--wait=false"], { allowFail: true });
+    });
+
+    it("grow: one `pulumi up` adds w2 (a machine first), every node Ready, the service answers on w2's public address", async () => {
         const c = cluster();
-        const r = await applyToLab(c, withW2());
+        grown = withW2("grow-w2", false);
+        const r = await applyToLab(c, grown);
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assert.ok(r.summary.created > 0, JSON.stringify(r.summary));
@@ -57,14 +94,45 @@ describe("cluster 7c. growing: a worker that is also a public service's host, in
         assert.ok(served, `${NEW} [${w2.publicAddress}]:80 from the internet: exit ${last.code} ${last.stdout}${last.stderr}`);
     });
 
-    it("applying the stack as it was removes w2 again: its Node is gone, the service still answers on its other hosts", async () => {
-        const c = cluster();
-        const r = await applyToLab(c, LAB_STACK_FILE);
+    it("dropping w2 from `nodes` at once is refused, naming it and the two-run way, and nothing changes", async () => {
+        const r = await applyToLab(cluster(), LAB_STACK_FILE);
+        assert.notEqual(r.code, 0, "a removal without leaving first went through");
+        assert.match(diagnostics(r.stdout + r.stderr), /node "w2" was removed without leaving first: put it back with `leaving: true`/);
+        const p = await cluster().engine.preview(grown, ["--expect-no-changes"]);
+        assert.equal(p.code, 0, `the refused run changed something:\n${diagnostics(p.stdout + p.stderr)}`);
+    });
+
+    it("shrink, first run: `leaving: true` drains w2 (the budget holds), stops Kubernetes on it and deletes its keys; serving throughout", async () => {
+        await startWorkload(["w1", NEW]);
+        const { r, probes } = await probed(withW2("leave-w2", true));
+        testLog(`pulumi up with w2 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
+        assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
+        assertServed(probes);
+        const nodes = await kubectl(operator(), ["get", "nodes", "-o", "name"]);
+        assert.doesNotMatch(nodes.stdout, new RegExp(`node/${NEW}\\b`), "w2's Node is still there");
+        const w2 = hostNamed(NEW);
+        const running = records().filter((x) => x.name.startsWith(`${NEW}-`) && /kubelet|containerd/.test(x.name) && isRunning(x));
+        assert.deepEqual(
+            running.map((x) => x.name),
+            [],
+            "Kubernetes still runs on w2",
+        );
+        assert.deepEqual(cgroupPids(hostCgroups(NEW)), [], "containers still run on w2");
+        const left = await sshOnHost(w2, "find /etc/kubernetes /var/lib/kubelet /var/lib/etcd -type f 2>/dev/null; true");
+        assert.equal(left.stdout.trim(), "", `files left on w2:\n${left.stdout}`);
+        // Still in the mesh until the next run: lab1 has it as a peer.
+        const peers = await sshOnHost(hostNamed("lab1"), "wg show wg0 endpoints");
+        assert.match(peers.stdout, new RegExp(`\\[${w2.publicAddress}\\]:51820`));
+    });
+
+    it("shrink, second run: w2 removed from `nodes`; every host's mesh drops it; serving throughout", async () => {
+        const { r, probes } = await probed(LAB_STACK_FILE);
         testLog(`pulumi up without w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
         assert.ok(r.summary.deleted > 0, JSON.stringify(r.summary));
-        const nodes = await kubectl(operator(), ["get", "nodes", "-o", "name"]);
-        assert.doesNotMatch(nodes.stdout, new RegExp(`node/${NEW}\\b`));
+        assertServed(probes);
+        const peers = await sshOnHost(hostNamed("lab1"), "wg show wg0 endpoints");
+        assert.doesNotMatch(peers.stdout, new RegExp(`\\[${hostNamed(NEW).publicAddress}\\]`), "lab1 still has w2 as a peer");
         for (const name of ["lab2", "w1"]) {
             const q = await fromInternet(hostNamed(name));
             assert.ok(q.stdout.includes(HELLO_PAGE), `${name}: exit ${q.code} ${q.stdout}${q.stderr}`);

@@ -1,0 +1,154 @@
+// What keeps serving while a day-2 `pulumi up` runs, and how long it did not: a Deployment of two
+// replicas with a PodDisruptionBudget (minAvailable 1) behind a ClusterIP Service, probed once a
+// second by name from a pod on a node that is not touched; and the apiservers, probed once a
+// second through that node's `[::1]:7445`. Each probe records the times of its successes; the
+// longest gap between two of them is the outage (the day-2 checks allow 5 s).
+import { ChildProcess, spawn } from "child_process";
+import { TOOLBOX_IMAGE } from "./toolchain";
+import { NODE_LOCAL_APISERVER, TEST_NS, toolboxPod } from "./checks";
+import { machineArgv } from "./machine";
+import { kubectl } from "./operator";
+import { hostNamed, operator } from "./session";
+import { inNs } from "../netns";
+
+export const DAY2_NS = "day2";
+export const DAY2_APP = "day2";
+/** The longest gap between two successful probes a day-2 operation may cause. */
+export const MAX_GAP_SECONDS = 5;
+
+/** The workload, its budget and its Service; its two pods go to `nodes` (one each). */
+export function day2Workload(nodes: readonly [string, string]): object[] {
+    const labels = { app: DAY2_APP };
+    return [
+        { apiVersion: "v1", kind: "Namespace", metadata: { name: DAY2_NS } },
+        {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: DAY2_APP, namespace: DAY2_NS },
+            spec: {
+                replicas: 2,
+                selector: { matchLabels: labels },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        affinity: {
+                            nodeAffinity: {
+                                requiredDuringSchedulingIgnoredDuringExecution: {
+                                    nodeSelectorTerms: [
+                                        { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [...nodes] }] },
+                                    ],
+                                },
+                            },
+                            podAntiAffinity: {
+                                requiredDuringSchedulingIgnoredDuringExecution: [
+                                    { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: labels } },
+                                ],
+                            },
+                        },
+                        terminationGracePeriodSeconds: 5,
+                        containers: [
+                            {
+                                name: "httpd",
+                                image: TOOLBOX_IMAGE,
+                                args: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+                                readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                            },
+                        ],
+                    },
+                },
+            },
+        },
+        {
+            apiVersion: "policy/v1",
+            kind: "PodDisruptionBudget",
+            metadata: { name: DAY2_APP, namespace: DAY2_NS },
+            spec: { minAvailable: 1, selector: { matchLabels: labels } },
+        },
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: DAY2_APP, namespace: DAY2_NS },
+            spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
+        },
+    ];
+}
+
+/** Applies the workload (after check 2's toolbox pods) and waits until both replicas serve. */
+export async function startWorkload(nodes: readonly [string, string]): Promise<void> {
+    const c = operator();
+    await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: day2Workload(nodes) }) });
+    await kubectl(c, ["-n", DAY2_NS, "rollout", "status", `deployment/${DAY2_APP}`, "--timeout=240s"], { timeoutMs: 250_000 });
+}
+
+export interface ProbeResult {
+    readonly name: string;
+    readonly successes: number;
+    readonly failures: number;
+    /** The longest time between two successes (or from the start to the first, the last to the end). */
+    readonly longestGapSeconds: number;
+}
+
+/** A probe loop printing `ok <epoch ms>` or `fail <epoch ms>` once a second, until stopped. */
+class Probe {
+    private readonly child: ChildProcess;
+    private readonly lines: string[] = [];
+    private readonly started = Date.now();
+
+    constructor(
+        readonly name: string,
+        argv: readonly string[],
+    ) {
+        this.child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "ignore"], detached: true });
+        let rest = "";
+        this.child.stdout!.on("data", (d: Buffer) => {
+            const parts = (rest + d.toString()).split("\n");
+            rest = parts.pop() ?? "";
+            this.lines.push(...parts);
+        });
+    }
+
+    /** Stops the loop (its whole process group) and computes the gaps. */
+    stop(): ProbeResult {
+        const ended = Date.now();
+        try {
+            process.kill(-this.child.pid!, "SIGKILL");
+        } catch {
+            // gone already
+        }
+        // The probe's own clock (inside the pod or machine) and ours: both are this machine's.
+        const ok = this.lines.filter((l) => l.startsWith("ok ")).map((l) => Number(l.split(" ")[1]));
+        const marks = [this.started, ...ok, ended];
+        let longest = 0;
+        for (let i = 1; i < marks.length; i++) longest = Math.max(longest, marks[i] - marks[i - 1]);
+        return {
+            name: this.name,
+            successes: ok.length,
+            failures: this.lines.filter((l) => l.startsWith("fail ")).length,
+            longestGapSeconds: longest / 1000,
+        };
+    }
+}
+
+const LOOP = (check: string) =>
+    `while true; do if ${check} >/dev/null 2>&1; then echo "ok $(date +%s%3N)"; else echo "fail $(date +%s%3N)"; fi; sleep 1; done`;
+
+/**
+ * Starts both probes from `from` (a node the operation does not touch): the workload by name from
+ * its toolbox pod (busybox: the name through nslookup, the request through nc), the apiservers
+ * through its node-local proxy.
+ */
+export function startProbes(from: string): { stop(): ProbeResult[] } {
+    const c = operator();
+    const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
+    // busybox's date has no %N: the pod prints seconds, good enough at a one-second cadence.
+    const inPod = `while true; do ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); if [ -n "$ip" ] && printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'; then echo "ok $(date +%s)000"; else echo "fail $(date +%s)000"; fi; sleep 1; done`;
+    const workload = new Probe(
+        "workload by name",
+        inNs(c.operatorNs, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, "-n", TEST_NS, "exec", toolboxPod(from), "--", "sh", "-c", inPod]),
+    );
+    const api = new Probe(
+        `apiservers through ${from}'s [::1]:7445`,
+        machineArgv(hostNamed(from), ["bash", "-c", LOOP(`curl -fsSk --max-time 2 '${NODE_LOCAL_APISERVER}/readyz'`)]),
+    );
+    return { stop: () => [workload.stop(), api.stop()] };
+}
