@@ -21,16 +21,22 @@ import { stackVariant, applyToLab } from "../labApply";
 import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
 import { cluster, hostNamed, labState, operator } from "../session";
-import { LAB_STACK_FILE, sshOnHost } from "../ssh";
+import { LAB_STACK_FILE, hostKeyOf, sshOnHost } from "../ssh";
 import { waitNodesReady } from "../up";
 
 const NEW = "w2";
 
-/** Pulumi.lab.yaml plus worker w2 (index 12, its own /64), w2 among the hello service's hosts unless `leaving`. */
-function withW2(name: string, leaving: boolean): string {
+/**
+ * Pulumi.lab.yaml plus worker w2 (index 12, its own /64), w2 among the hello service's hosts unless
+ * `leaving`. Its hostKey is its machine's once it has one (a placeholder before: the lab writes the
+ * new machine's key into the file it applies).
+ */
+async function withW2(name: string, leaving: boolean): Promise<string> {
+    const machine = labState().hosts.find((h) => h.name === NEW);
+    const hostKey = machine ? await hostKeyOf(machine) : undefined;
     return stackVariant(name, (doc, key) => {
         const nodes = doc.getIn(["config", key("nodes")]) as YAMLSeq<YAMLMap>;
-        const placeholder = String((nodes.items[0] as YAMLMap).get("hostKey"));
+        const placeholder = hostKey ?? String((nodes.items[0] as YAMLMap).get("hostKey"));
         nodes.add(
             doc.createNode({
                 name: NEW,
@@ -38,7 +44,6 @@ function withW2(name: string, leaving: boolean): string {
                 kind: "dedicated",
                 roles: ["worker"],
                 gua: "2001:db8:1:c::/64",
-                // Replaced by the key of the machine the lab makes for it (labApply.ts).
                 hostKey: placeholder,
                 ...(leaving ? { leaving: true } : {}),
             }),
@@ -74,7 +79,6 @@ function assertServed(probes: readonly ProbeResult[]): void {
 
 describe("cluster 7c. growing and shrinking with pulumi up, probed", function () {
     this.timeout(20 * 60_000);
-    let grown = "";
 
     after(async () => {
         await kubectl(operator(), ["delete", "namespace", DAY2_NS, "--ignore-not-found", "--wait=false"], { allowFail: true });
@@ -82,8 +86,7 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
 
     it("grow: one `pulumi up` adds w2 (a machine first), every node Ready, the service answers on w2's public address", async () => {
         const c = cluster();
-        grown = withW2("grow-w2", false);
-        const r = await applyToLab(c, grown);
+        const r = await applyToLab(c, await withW2("grow-w2", false));
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assert.ok(r.summary.created > 0, JSON.stringify(r.summary));
@@ -98,13 +101,13 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
         const r = await applyToLab(cluster(), LAB_STACK_FILE);
         assert.notEqual(r.code, 0, "a removal without leaving first went through");
         assert.match(diagnostics(r.stdout + r.stderr), /node "w2" was removed without leaving first: put it back with `leaving: true`/);
-        const p = await cluster().engine.preview(grown, ["--expect-no-changes"]);
+        const p = await cluster().engine.preview(await withW2("grown-w2", false), ["--expect-no-changes"]);
         assert.equal(p.code, 0, `the refused run changed something:\n${diagnostics(p.stdout + p.stderr)}`);
     });
 
     it("shrink, first run: `leaving: true` drains w2 (the budget holds), stops Kubernetes on it and deletes its keys; serving throughout", async () => {
         await startWorkload(["w1", NEW]);
-        const { r, probes } = await probed(withW2("leave-w2", true));
+        const { r, probes } = await probed(await withW2("leave-w2", true));
         testLog(`pulumi up with w2 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
         assertServed(probes);
