@@ -34,8 +34,9 @@ if command -v ctr >/dev/null && [ -S /run/containerd/containerd.sock ]; then
     [ -z "$(ctr --namespace k8s.io tasks ls -q 2>/dev/null || true)" ] || { echo "node ${name}: containers still run after 30 s" >&2; exit 1; }
 fi
 systemctl disable --now ${unit(CONTAINERD_UNIT_PATH)} 2>/dev/null || true
-# The pods' volumes (Secrets and tokens live on tmpfs there), deepest first.
-findmnt -rn -o TARGET | grep "^${KUBELET_DIR}/" | sort -r | while read -r m; do umount "$m" || umount -l "$m"; done
+# The pods' volumes (Secrets and tokens live on tmpfs there), deepest first; what cannot be
+# unmounted has its files deleted below all the same.
+findmnt -rn -o TARGET | grep "^${KUBELET_DIR}/pods/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
 for d in ${K8S_DIR} ${KUBELET_DIR} ${ETCD_DATA_DIR}; do
     [ -d "$d" ] || continue
     find "$d" -mindepth 1 \\( -type f -o -type l -o -type s \\) -delete
