@@ -52,7 +52,8 @@ export function commandOutputs(resources: readonly StateResource[], name: string
 /** Every host's steps as the engine's state holds them. */
 export function hostStepsFromState(config: StackConfig, hosts: readonly LabHost[], resources: readonly StateResource[]): HostSteps[] {
     const out = (name: string) => commandOutputs(resources, name);
-    const present = hosts.filter((h) => config.nodes.some((n) => n.name === h.name));
+    // Kubernetes nodes only: a node leaving has no Kubernetes steps any more.
+    const present = hosts.filter((h) => config.nodes.some((n) => n.name === h.name && !n.leaving));
     const publicKeys = Object.fromEntries(present.map((h) => [h.name, String(out(`node-${h.name}-wireguard-key`).stdout).trim()]));
     const pkiFiles = new Map(present.map((h) => [h.name, decodeStdinFiles(String(out(`k8s-${h.name}-pki`).stdin))]));
     const certificatesHashes = Object.fromEntries(
