@@ -25,9 +25,14 @@ export function enabledUnits(host: LabHost): string[] {
     for (const line of fs.readFileSync(log, "utf8").split("\n")) {
         const words = line.trim().split(/\s+/);
         if (words[0] !== "systemctl") continue;
-        const verb = words.findIndex((w) => w === "enable");
+        const verb = words.findIndex((w) => w === "enable" || w === "disable");
         if (verb < 0) continue;
-        for (const u of words.slice(verb + 1).filter((w) => !w.startsWith("-"))) if (!units.includes(u)) units.push(u);
+        for (const u of words.slice(verb + 1).filter((w) => !w.startsWith("-"))) {
+            const at = units.indexOf(u);
+            // A unit disabled later (a node leaving) does not start at boot.
+            if (words[verb] === "disable" && at >= 0) units.splice(at, 1);
+            else if (words[verb] === "enable" && at < 0) units.push(u);
+        }
     }
     return units;
 }
