@@ -86,6 +86,8 @@ export interface ProbeResult {
     readonly failures: number;
     /** The longest time between two successes (or from the start to the first, the last to the end). */
     readonly longestGapSeconds: number;
+    /** When that gap started and ended (epoch ms), and what the probe said in it. */
+    readonly gap: { readonly from: number; readonly to: number; readonly lines: readonly string[] };
 }
 
 /** A probe loop printing `ok <epoch ms>` or `fail <epoch ms>` once a second, until stopped. */
@@ -118,13 +120,15 @@ class Probe {
         // The probe's own clock (inside the pod or machine) and ours: both are this machine's.
         const ok = this.lines.filter((l) => l.startsWith("ok ")).map((l) => Number(l.split(" ")[1]));
         const marks = [this.started, ...ok, ended];
-        let longest = 0;
-        for (let i = 1; i < marks.length; i++) longest = Math.max(longest, marks[i] - marks[i - 1]);
+        let at = 1;
+        for (let i = 1; i < marks.length; i++) if (marks[i] - marks[i - 1] > marks[at] - marks[at - 1]) at = i;
+        const [from, to] = [marks[at - 1], marks[at]];
         return {
             name: this.name,
             successes: ok.length,
             failures: this.lines.filter((l) => l.startsWith("fail ")).length,
-            longestGapSeconds: longest / 1000,
+            longestGapSeconds: (to - from) / 1000,
+            gap: { from, to, lines: this.lines.filter((l) => Number(l.split(" ")[1]) >= from && Number(l.split(" ")[1]) <= to) },
         };
     }
 }
@@ -141,7 +145,11 @@ export function startProbes(from: string): { stop(): ProbeResult[] } {
     const c = operator();
     const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
     // busybox's date has no %N: the pod prints seconds, good enough at a one-second cadence.
-    const inPod = `while true; do ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); if [ -n "$ip" ] && printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'; then echo "ok $(date +%s)000"; else echo "fail $(date +%s)000"; fi; sleep 1; done`;
+    const inPod =
+        `while true; do t=$(date +%s); ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); ` +
+        `if [ -z "$ip" ]; then echo "fail $(date +%s)000 no address from DNS (asked at $t)"; ` +
+        `elif printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'; then echo "ok $(date +%s)000"; ` +
+        `else echo "fail $(date +%s)000 no answer from [$ip]:80 (asked at $t)"; fi; sleep 1; done`;
     const workload = new Probe(
         "workload by name",
         inNs(c.operatorNs, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, "-n", TEST_NS, "exec", toolboxPod(from), "--", "sh", "-c", inPod]),

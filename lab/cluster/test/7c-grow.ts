@@ -58,7 +58,13 @@ async function withW2(name: string, leaving: boolean): Promise<string> {
 /** Applies `file` with the probes running from lab1; returns the engine's result and the probes'. */
 async function probed(file: string) {
     const probes = startProbes("lab1");
-    const r = await applyToLab(cluster(), file);
+    // The engine's steps with the time they were seen, to set a probe's gap against.
+    const steps: string[] = [];
+    const r = await applyToLab(cluster(), file, {
+        onLine: (l) => {
+            if (/^ *[-+~]+ +\S+:\S+ \S+ (creat|updat|delet|replac)/.test(l)) steps.push(`${Date.now()} ${l.trim().slice(0, 160)}`);
+        },
+    });
     // A moment after the run: what it left broken shows here too.
     await new Promise((resolve) => setTimeout(resolve, 5000));
     const results = probes.stop();
