@@ -116,6 +116,28 @@ export function resourceSummary(output: string): ChangeSummary {
     return summary;
 }
 
+/** A resource `pulumi up` changed, as its progress line says (a replacement counts once). */
+export interface EngineStep {
+    readonly op: "created" | "updated" | "deleted" | "replaced";
+    readonly type: string;
+    readonly name: string;
+}
+
+/**
+ * Every resource the run changed, from the engine's own progress lines (`+  command:remote:Command
+ * mesh-lab1 created (0.4s)`, `+- … replaced`); a replacement's `created replacement` and `deleted
+ * original` lines are part of its `replaced` one.
+ */
+export function engineSteps(output: string): EngineStep[] {
+    const steps: EngineStep[] = [];
+    for (const m of output.matchAll(/^ ?(?:\+\+|\+-|--|\+|-|~)\s+(\S+:\S+)\s+(\S+)\s+(created|updated|deleted|replaced)( replacement| original)?\b/gm)) {
+        if (m[4]) continue;
+        if (m[1] === "pulumi:pulumi:Stack") continue;
+        steps.push({ op: m[3] as EngineStep["op"], type: m[1], name: m[2] });
+    }
+    return steps;
+}
+
 /**
  * What an operator reads first when `pulumi up` failed: its Diagnostics block (up to Outputs or
  * Resources), without the warnings about plugins found on PATH; the output's end when there is none.

@@ -1,7 +1,7 @@
 // The lab's reading of the engine's output: the "Resources:" summary of `pulumi up` as the CLI
 // prints it (replacements are "+-N replaced", without a space).
 import { strict as assert } from "assert";
-import { diagnostics, resourceSummary } from "../../lab/engine/engine";
+import { diagnostics, engineSteps, resourceSummary } from "../../lab/engine/engine";
 
 describe("lab engine: pulumi up's resource summary", () => {
     it("reads created, updated, replaced, deleted and unchanged counts from the last Resources block", () => {
@@ -44,5 +44,34 @@ describe("lab engine: what a failed pulumi up says", () => {
         assert.match(d, /host key mismatch/);
         assert.doesNotMatch(d, /pulumi-resource-tls|Outputs:|nodes:/);
         assert.equal(diagnostics("no block here"), "no block here");
+    });
+});
+
+describe("lab engine: the resources a run changed", () => {
+    it("reads each changed resource once from the progress lines, a replacement as one step (real CLI 3.274 output)", () => {
+        const out = [
+            " +  command:local:Command new creating (0s) ",
+            " ~  command:local:Command upd updated (0.01s) [diff: ~create]",
+            " ++ command:local:Command rep created replacement (0.01s) [diff: ]",
+            " +- command:local:Command rep replacing (0s) [diff: ]",
+            " +- command:local:Command rep replaced (0.00s) [diff: ]",
+            " +  command:local:Command new created (0.01s) ",
+            " -  command:local:Command gone deleting (0s) ",
+            " -- command:local:Command rep deleting original (0s) [diff: ]",
+            " -  command:local:Command gone deleted (0.00s) ",
+            " -- command:local:Command rep deleted original (0.01s) [diff: ]",
+            " +  kubernetes:core/v1:Service svc-hello created (1s) ",
+            "    pulumi:pulumi:Stack selfref-dev  2 warnings",
+            " +  pulumi:pulumi:Stack selfref-dev created (1s) 1 warning",
+            "Resources:",
+            "    + 1 created",
+        ].join("\n");
+        assert.deepEqual(engineSteps(out), [
+            { op: "updated", type: "command:local:Command", name: "upd" },
+            { op: "replaced", type: "command:local:Command", name: "rep" },
+            { op: "created", type: "command:local:Command", name: "new" },
+            { op: "deleted", type: "command:local:Command", name: "gone" },
+            { op: "created", type: "kubernetes:core/v1:Service", name: "svc-hello" },
+        ]);
     });
 });

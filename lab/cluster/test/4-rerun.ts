@@ -7,24 +7,13 @@
 import { strict as assert } from "assert";
 import { diagnostics } from "../../engine/engine";
 import { testLog } from "../../owner";
-import { PodList, containerStates } from "../checks";
+import { PodList } from "../checks";
 import { allFacts, unitFacts } from "../hostFacts";
-import { kubectl, kubectlJson } from "../operator";
+import { kubectlJson } from "../operator";
+import { containers, restartedSince } from "../restarts";
 import { cluster, labState, operator } from "../session";
 import { LAB_STACK_FILE } from "../ssh";
 import { applyStack, waitNodesReady } from "../up";
-
-/**
- * The controller-manager and the scheduler exit by design when they cannot renew their leader
- * lease in time, which happens on a 2-core machine running three control planes under load; the
- * kubelet then starts them again. Such a restart is not the re-run's doing: it is told apart by
- * the previous container's own last words.
- */
-async function lostItsLease(key: string): Promise<boolean> {
-    const [ns, pod, container] = key.split("/");
-    const r = await kubectl(operator(), ["-n", ns, "logs", pod, "-c", container, "--previous", "--tail=30"], { allowFail: true });
-    return /leaderelection lost|failed to renew lease|leader election lost/i.test(r.stdout + r.stderr);
-}
 
 /** The kubelet's hash of each static pod's manifest: changes when a rewritten manifest differs. */
 async function configHashes(): Promise<Map<string, string>> {
@@ -35,10 +24,6 @@ async function configHashes(): Promise<Map<string, string>> {
             return h ? [[p.metadata.name, h] as [string, string]] : [];
         }),
     );
-}
-
-async function containers(): Promise<Map<string, string>> {
-    return containerStates((await kubectlJson<PodList>(operator(), ["get", "pods", "-A"])).items);
 }
 
 describe("cluster 4. pulumi up with every step re-run (replaced)", () => {
@@ -76,14 +61,7 @@ describe("cluster 4. pulumi up with every step re-run (replaced)", () => {
         );
         assert.deepEqual(labState().publicKeys, keysBefore, "a WireGuard key changed");
         assert.deepEqual(await configHashes(), hashesBefore, "a static pod's manifest changed");
-        const after = await containers();
-        const changed = [...before].filter(([k, v]) => after.get(k) !== v);
-        const leaseLost: string[] = [];
-        const unexplained: string[] = [];
-        for (const [k, v] of changed) {
-            if (/\/kube-(controller-manager|scheduler)-/.test(k) && (await lostItsLease(k))) leaseLost.push(k);
-            else unexplained.push(`${k}: ${v} -> ${after.get(k) ?? "gone"}`);
-        }
+        const { unexplained, leaseLost } = await restartedSince(before);
         if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the re-run: ${leaseLost.join(", ")})`);
         assert.deepEqual(unexplained, []);
     });

@@ -4,14 +4,16 @@
 // - Grow: a new worker w2 that is also the public service's host, in one run. The lab gives it a
 //   machine (as hcloud would create a server); its address enters the externalIPs policy and the
 //   Service in the same run, so the Service waits until every apiserver enforces the new policy
-//   (the real engine once saw the Service refused, 133 ms after the policy update).
+//   (the real engine once saw the Service refused, 133 ms after the policy update). On the hosts
+//   that were there only the mesh steps run (the engine's own list of changes says so), and no
+//   container of kube-system or of the service restarts.
 // - Dropping w2 from `nodes` at once is refused, naming it and the two-run way, and changes nothing.
 // - Shrink, the two-run way: `leaving: true` drains w2 (its workload pod moves, the budget holds),
 //   stops Kubernetes on it and deletes its keys while it is still in the mesh; then w2 is removed
 //   from `nodes` and every host's mesh drops it. Its machine stays, as a Robot server's would.
 import { strict as assert } from "assert";
 import { Scalar, YAMLMap, YAMLSeq } from "yaml";
-import { diagnostics } from "../../engine/engine";
+import { diagnostics, engineSteps } from "../../engine/engine";
 import { testLog } from "../../owner";
 import { isRunning, records } from "../../processes";
 import { eventually } from "../../run";
@@ -20,6 +22,7 @@ import { DAY2_NS, MAX_GAP_SECONDS, ProbeResult, startProbes, startWorkload } fro
 import { stackVariant, applyToLab } from "../labApply";
 import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
+import { containers, restartedSince } from "../restarts";
 import { cluster, hostNamed, labState, operator } from "../session";
 import { LAB_STACK_FILE, hostKeyOf, sshOnHost } from "../ssh";
 import { waitNodesReady } from "../up";
@@ -90,12 +93,30 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
         await kubectl(operator(), ["delete", "namespace", DAY2_NS, "--ignore-not-found", "--wait=false"], { allowFail: true });
     });
 
-    it("grow: one `pulumi up` adds w2 (a machine first), every node Ready, the service answers on w2's public address", async () => {
+    it("grow: one `pulumi up` adds w2 (a machine first); only the mesh steps run on the other hosts, nothing restarts, serving throughout; the service answers on w2's public address", async () => {
         const c = cluster();
-        const r = await applyToLab(c, await withW2("grow-w2", false));
+        const existing = labState().hosts.map((h) => h.name);
+        // The cluster's own pods and the public service's: none may restart for a new worker.
+        const before = new Map([...(await containers())].filter(([k]) => /^(kube-system|hello)\//.test(k)));
+        await startWorkload(["w1", "lab2"]);
+        const { r, probes } = await probed(await withW2("grow-w2", false));
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
+        assertServed(probes);
         assert.ok(r.summary.created > 0, JSON.stringify(r.summary));
+        // On the hosts that were there, only their mesh step may run (one more peer, wg syncconf).
+        const changed = engineSteps(r.stdout).filter((s) => s.op !== "created");
+        testLog(`changed besides creates: ${changed.map((s) => `${s.op} ${s.name}`).join(", ")}`);
+        const onExisting = changed.filter((s) => existing.some((h) => new RegExp(`(^|-)${h}(-|$)`).test(s.name)));
+        assert.deepEqual(
+            onExisting.filter((s) => !existing.some((h) => s.name === `mesh-${h}`)).map((s) => `${s.op} ${s.name}`),
+            [],
+            "steps ran on the existing hosts that a new worker does not need",
+        );
+        assert.deepEqual(changed.filter((s) => s.op === "deleted").map((s) => s.name), [], "a grow deleted something");
+        const { unexplained, leaseLost } = await restartedSince(before);
+        if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the grow: ${leaseLost.join(", ")})`);
+        assert.deepEqual(unexplained, [], "containers restarted by the grow");
         await waitNodesReady(labState(), c.config);
         const w2 = hostNamed(NEW);
         const served = await eventually(async () => (await fromInternet(w2)).stdout.includes(HELLO_PAGE), 120_000, 2000);
