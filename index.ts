@@ -62,6 +62,7 @@ const hostsReady = barrier("hosts-ready", [...mesh.commands, ...hostDns.commands
 // node: its Kubernetes resources go, and their deletes drain it and wipe it (membership.ts).
 const kubernetes = new KubernetesCluster("k8s", {
     hosts: hosts.filter((h) => !h.config.leaving),
+    leaving: hosts.filter((h) => h.config.leaving),
     serviceAddresses: plan.cluster,
     kubernetesVersion: config.cluster.kubernetesVersion,
     containerdVersion: config.cluster.containerdVersion,

@@ -55,7 +55,11 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
         endpoint: publicAddress[i],
         allowedIps: nets[i].ula,
     }));
-    const cluster = clusterFacts(config.cluster, plan);
+    const cp = config.nodes.filter((n) => n.roles.includes("control-plane"));
+    const cluster = clusterFacts(config.cluster, plan, {
+        joining: cp.filter((n) => n.joinEtcd).map((n) => n.name),
+        leaving: cp.filter((n) => n.leaving).map((n) => n.name),
+    });
     const versions = binaryVersions(config.cluster);
     const dns = hostDnsFiles(hostNameservers(config, plan));
     return nets.map((net, i) => {
@@ -84,11 +88,14 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             net,
             files: new Map([...own, ...mesh]),
             commands: hostCommands(own, mesh),
-            kubernetes: nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane), {
-                versions,
-                joinEtcd: node.joinEtcd,
-                certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
-            }),
+            // A leaving node has no Kubernetes files any more (the program declares none of its steps).
+            kubernetes: node.leaving
+                ? new Map()
+                : nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane), {
+                      versions,
+                      joinEtcd: node.joinEtcd,
+                      certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
+                  }),
             gateway,
             dns,
             nat64Cleanup: gw ? null : gatewayCleanupCommand(),

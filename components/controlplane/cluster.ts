@@ -37,6 +37,12 @@ export interface KubernetesClusterArgs {
      */
     readonly hosts: readonly Host[];
     /**
+     * Hosts leaving the cluster in this run (`leaving: true`): none of their Kubernetes resources is
+     * declared, but a leaving control-plane node stays in the etcd bootstrap members'
+     * `--initial-cluster` until it is gone from `nodes` (render/etcd.ts); default none.
+     */
+    readonly leaving?: readonly Host[];
+    /**
      * From the address plan (AddressPlan.cluster): the service /112 (apiserver, controller
      * manager), CoreDNS's service address (every kubelet's clusterDNS) and the apiserver's service
      * address (in its certificate).
@@ -100,8 +106,13 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const { hosts } = args;
         // The address plan as the facts read it: the hosts' own plans, in config order.
         const plan: ControlPlanePlan = { cluster: args.serviceAddresses, nodes: hosts.map((h) => h.plan) };
-        const facts = clusterFacts(args, plan);
         const isCp = (h: Host) => h.config.roles.includes("control-plane");
+        const leaving = args.leaving ?? [];
+        const facts = clusterFacts(
+            args,
+            { ...plan, nodes: [...plan.nodes, ...leaving.map((h) => h.plan)] },
+            { joining: hosts.filter((h) => isCp(h) && h.config.joinEtcd).map((h) => h.name), leaving: leaving.map((h) => h.name) },
+        );
 
         this.pki = new ClusterPki(
             `${name}-pki`,

@@ -20,12 +20,31 @@ export interface ControlPlanePlan {
     readonly nodes: readonly Pick<NodePlan, "name" | "roles" | "wireguard">[];
 }
 
-export function clusterFacts(cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">, plan: ControlPlanePlan): ClusterFacts {
-    const controlPlane = plan.nodes
-        .filter((n) => n.roles.includes("control-plane"))
-        .map((n) => ({ name: n.name, meshAddress: formatV6(n.wireguard) }))
+/** Which control-plane nodes of the plan join a running etcd (joinEtcd) and which leave in this run. */
+export interface EtcdMembershipInput {
+    /** Names, in config order. */
+    readonly joining: readonly string[];
+    readonly leaving: readonly string[];
+}
+
+export function clusterFacts(
+    cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">,
+    plan: ControlPlanePlan,
+    etcd: EtcdMembershipInput = { joining: [], leaving: [] },
+): ClusterFacts {
+    const joiners = etcd.joining.filter((name) => !etcd.leaving.includes(name));
+    const member = (n: ControlPlanePlan["nodes"][number]) => {
+        const joinOrder = joiners.indexOf(n.name);
+        return { name: n.name, meshAddress: formatV6(n.wireguard), ...(joinOrder < 0 ? {} : { joinOrder }) };
+    };
+    const cp = plan.nodes.filter((n) => n.roles.includes("control-plane"));
+    const controlPlane = cp
+        .filter((n) => !etcd.leaving.includes(n.name))
+        .map(member)
         .sort((a, b) => a.name.localeCompare(b.name));
+    const etcdLeaving = cp.filter((n) => etcd.leaving.includes(n.name)).map(member);
     return {
+        ...(etcdLeaving.length ? { etcdLeaving } : {}),
         kubernetesVersion: cluster.kubernetesVersion,
         serviceRange: plan.cluster.services,
         dnsAddress: formatV6(plan.cluster.dns),

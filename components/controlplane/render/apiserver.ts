@@ -1,12 +1,11 @@
 // kube-apiserver on a control-plane node. It advertises its mesh address (the `kubernetes` service
-// endpoints), listens on every address, and reaches etcd through the local member first.
+// endpoints), listens on every address, and reaches etcd through the local member only.
 import { PKI_DIR, PATHS } from "../paths";
 import { AUDIT_LOG_DIR, AUDIT_POLICY_PATH, auditFlags, renderAuditPolicy } from "./audit";
 import { ENCRYPTION_CONFIG_PATH } from "./encryption";
 import { ETCD_CLIENT_PORT } from "./defaults";
-import { etcdClientUrl } from "./etcd";
 import { ClusterFacts, NodeFacts } from "./inputs";
-import { members, selfMember } from "./members";
+import { selfMember } from "./members";
 import { LOOPBACK, httpsUrl, port } from "../../common/net";
 import { serviceRange } from "./serviceRange";
 import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe } from "./staticPod";
@@ -20,15 +19,15 @@ export function serviceAccountIssuer(cluster: ClusterFacts): string {
     return `https://kubernetes.default.svc.${cluster.clusterDomain}`;
 }
 
-/** `--etcd-servers`: the local member over [::1] first, then the others by name over the mesh. */
+/**
+ * `--etcd-servers`: the local member over [::1] only, as kubeadm's stacked etcd does. Listing the
+ * others too would change every apiserver's manifest, and so restart every apiserver, whenever a
+ * member joins or leaves; an apiserver whose own member is down is not ready, and the node-local
+ * proxies send clients to the others.
+ */
 export function etcdServers(cluster: ClusterFacts, node: NodeFacts): string[] {
-    const self = selfMember(cluster, node);
-    return [
-        httpsUrl(LOOPBACK, ETCD_CLIENT_PORT),
-        ...members(cluster)
-            .filter((m) => m.name !== self.name)
-            .map(etcdClientUrl),
-    ];
+    selfMember(cluster, node);
+    return [httpsUrl(LOOPBACK, ETCD_CLIENT_PORT)];
 }
 
 export function apiserverFlags(cluster: ClusterFacts, node: NodeFacts): string[] {

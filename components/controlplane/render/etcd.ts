@@ -23,9 +23,28 @@ export function etcdPeerUrl(m: ControlPlaneMember): string {
     return httpsUrl(m.meshAddress, ETCD_PEER_PORT, `${m.name}.meshAddress`);
 }
 
-/** `--initial-cluster`: every member, sorted by name. */
-export function etcdInitialCluster(cluster: ClusterFacts): string {
-    return members(cluster)
+/**
+ * `--initial-cluster` of `self`: the members as they were when it first started, sorted by name.
+ * etcd reads the flag only then (a member with data ignores it), but the kubelet restarts a static
+ * pod whenever its manifest changes: a flag listing every current member would restart every
+ * running member whenever one joins or leaves, possibly while the new one is not up yet (3 of 4
+ * running: the next restart loses the quorum). So the flag changes only when it must be true:
+ * - a member of the first bootstrap (not joining) lists the bootstrap members: the non-joining
+ *   control-plane nodes, those leaving in this run included (the list of a `new` cluster must be
+ *   the same on every member). A member joining adds nothing to it; one leaving comes out of it
+ *   in the run that drops it from `nodes`, after its member was removed;
+ * - a joining member (`existing`) lists the bootstrap members and the joining ones up to itself
+ *   in config order: exactly the membership after its `member add`, which etcd checks against the
+ *   running cluster. Members joining later change nothing for it, as long as each keeps joinEtcd.
+ */
+export function etcdInitialCluster(cluster: ClusterFacts, self: ControlPlaneMember): string {
+    const all = members(cluster);
+    const bootstrap = [...all.filter((m) => m.joinOrder === undefined), ...(cluster.etcdLeaving ?? [])];
+    const mine = self.joinOrder;
+    const listed = mine === undefined ? bootstrap : [...bootstrap, ...all.filter((m) => m.joinOrder !== undefined && m.joinOrder <= mine)];
+    return listed
+        .slice()
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
         .map((m) => `${m.name}=${etcdPeerUrl(m)}`)
         .join(",");
 }
@@ -44,7 +63,7 @@ export function etcdFlags(cluster: ClusterFacts, node: NodeFacts, state: EtcdClu
         `--advertise-client-urls=${etcdClientUrl(self)}`,
         `--listen-peer-urls=${etcdPeerUrl(self)}`,
         `--initial-advertise-peer-urls=${etcdPeerUrl(self)}`,
-        `--initial-cluster=${etcdInitialCluster(cluster)}`,
+        `--initial-cluster=${etcdInitialCluster(cluster, self)}`,
         `--initial-cluster-state=${state}`,
         `--initial-cluster-token=${cluster.etcdClusterToken ?? DEFAULT_ETCD_CLUSTER_TOKEN}`,
         "--client-cert-auth=true",

@@ -7,6 +7,11 @@ export interface ControlPlaneMember {
     readonly name: string;
     /** The node's mesh address (its ULA ::1): etcd peers, apiserver advertise address. */
     readonly meshAddress: string;
+    /**
+     * Set on a member that joined a running etcd (joinEtcd): its place among those, in config
+     * order (0 first). Absent: a member of etcd's first bootstrap.
+     */
+    readonly joinOrder?: number;
 }
 
 export interface ClusterFacts {
@@ -25,6 +30,12 @@ export interface ClusterFacts {
     readonly apiserverProxyPort: number;
     /** Container images, by component. */
     readonly images: Images;
+    /**
+     * Control-plane nodes leaving in this run (`leaving: true`): no longer members of anything the
+     * renderers list, but still in the bootstrap members' `--initial-cluster` until they are gone
+     * from `nodes` (etcd.ts says why); default none.
+     */
+    readonly etcdLeaving?: readonly ControlPlaneMember[];
     /** etcd `--initial-cluster-token`, read only when a member first starts; default "v6k8s-etcd". */
     readonly etcdClusterToken?: string;
     /**

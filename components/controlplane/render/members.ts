@@ -15,7 +15,7 @@ export function members(cluster: ClusterFacts): ControlPlaneMember[] {
             if (addr === meshAddress) throw new RangeError(`controlPlane: ${m.name} and ${other} share ${meshAddress}`);
         }
         seen.set(m.name, meshAddress);
-        return { name: m.name, meshAddress };
+        return m.joinOrder === undefined ? { name: m.name, meshAddress } : { name: m.name, meshAddress, joinOrder: m.joinOrder };
     });
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
