@@ -10,7 +10,9 @@ import type { StackConfig } from "./config/types";
 import { formatV6 } from "./network/prefix";
 import { planStack } from "./config/stackPlan";
 import { renderSkewCheck } from "./controlplane/render/activate";
-import { PKI_COMMAND } from "./controlplane/steps";
+import { PKI_COMMAND, filesCommand } from "./controlplane/steps";
+import { etcdPeerUrl } from "./controlplane/render/etcd";
+import { selfMember } from "./controlplane/render/members";
 import { HostCommands, hostCommands } from "./hosts/render/commands";
 import { HostFiles, meshFiles, networkFiles } from "./hosts/render/files";
 import { HostNet, MeshPeer, hostNet, placeholder } from "./hosts/render/hostNet";
@@ -29,9 +31,10 @@ export interface RenderedHost {
     readonly dns: HostFiles;
     /** On a host without IPv4: the step that undoes a NAT64 gateway it may have been; null on gateways. */
     readonly nat64Cleanup: string | null;
-    /** The Kubernetes steps that are commands rather than files: the preflight, and the pki step's
-     *  command with a marker for its stdin (the keys: a secret, never rendered). */
-    readonly kubernetesCommands: { readonly preflight: string; readonly pki: string; readonly pkiStdin: string };
+    /** The Kubernetes steps as commands: the preflight, the pki step's command with a marker for its
+     *  stdin (the keys: a secret, never rendered), and the files step's (`kubernetes`, with the etcd
+     *  restart gate on a control-plane node). */
+    readonly kubernetesCommands: { readonly preflight: string; readonly pki: string; readonly pkiStdin: string; readonly files: string };
 }
 
 export interface OfflineFacts {
@@ -84,18 +87,22 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
                       ),
                   )
                 : new Map();
+        const facts1 = nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane);
+        // A leaving node has no Kubernetes files any more (the program declares none of its steps).
+        const kubernetes: HostFiles = node.leaving
+            ? new Map()
+            : nodeKubernetesFiles(cluster, facts1, {
+                  versions,
+                  joinEtcd: node.joinEtcd,
+                  certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
+              });
+        const etcdMember =
+            facts1.controlPlane && !node.leaving ? { name: node.name, peerUrl: etcdPeerUrl(selfMember(cluster, facts1)) } : undefined;
         return {
             net,
             files: new Map([...own, ...mesh]),
             commands: hostCommands(own, mesh),
-            // A leaving node has no Kubernetes files any more (the program declares none of its steps).
-            kubernetes: node.leaving
-                ? new Map()
-                : nodeKubernetesFiles(cluster, nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane), {
-                      versions,
-                      joinEtcd: node.joinEtcd,
-                      certificatesHash: facts.certificatesHashes?.[node.name] ?? placeholder("certificates-hash", node.name),
-                  }),
+            kubernetes,
             gateway,
             dns,
             nat64Cleanup: gw ? null : gatewayCleanupCommand(),
@@ -103,6 +110,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
                 preflight: renderSkewCheck(versions.kubernetes),
                 pki: PKI_COMMAND,
                 pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
+                files: filesCommand(kubernetes, etcdMember),
             },
         };
     });

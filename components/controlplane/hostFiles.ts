@@ -27,6 +27,7 @@ export function nodeKubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts
     all.set(START_KUBELET_PATH, {
         content: renderStartKubelet({
             controlPlane: node.controlPlane,
+            joining: node.controlPlane && opts.joinEtcd,
             kubernetesVersion: cluster.kubernetesVersion,
             apiserverPort: cluster.apiserverPort,
             kubeletHealthzPort: KUBELET_HEALTHZ_PORT,

@@ -11,6 +11,8 @@ import { certificatesAnnotation, heldProfiles, hostPkiFiles, pkiFilesHash } from
 import type { ClusterPki } from "./pki/clusterPki";
 import { CA_PROFILES, Signer } from "./pki/profiles";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
+import { etcdPeerUrl } from "./render/etcd";
+import { selfMember } from "./render/members";
 import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
 import { parseEncryptionKeys } from "../config/encryptionKey";
 
@@ -86,6 +88,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
                     joinEtcd: args.joinEtcd,
                     certificatesHash: certificatesAnnotation(certsHash),
                 }),
+                node.controlPlane ? { name: node.name, peerUrl: etcdPeerUrl(selfMember(args.cluster, node)) } : undefined,
             ),
         );
         const skewCheck = preflightCommand(args.versions.kubernetes);

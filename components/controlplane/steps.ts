@@ -6,6 +6,10 @@ import { OWNERS } from "../hosts/render/owned";
 import type { ControlPlaneNodeRole } from "./render/nodeRoles";
 import { START_KUBELET_PATH, renderSkewCheck, renderWaitControlPlane } from "./render/activate";
 import { INSTALL_BINARIES_PATH } from "../runtime/render/installBinaries";
+import { ETCD_MANIFEST_PATH } from "./render/etcd";
+import type { EtcdMemberSpec } from "./render/etcdMembers";
+import { renderEtcdRestartGate } from "./render/etcdRestartGate";
+import { sha256 } from "../common/hash";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */
 export const preflightCommand = (kubernetesVersion: string): string => renderSkewCheck(kubernetesVersion);
@@ -21,9 +25,16 @@ export const pkiStdinOf = (pkiFiles: HostFiles): string => filesOnStdin(pkiFiles
 /**
  * Runtime and kubelet configuration, manifests, scripts (nodeKubernetesFiles). A node that left the
  * control plane loses its static-pod manifests here (the kubelet stops etcd, the apiserver, the
- * controller-manager and the scheduler) and the etcd backup timer is stopped and disabled.
+ * controller-manager and the scheduler) and the etcd backup timer is stopped and disabled. On a
+ * control-plane node (`etcdMember`), a changed etcd manifest is written only once the other members
+ * keep a quorum without this one (render/etcdRestartGate.ts).
  */
-export const filesCommand = (files: HostFiles): string => installFilesCommand(files, OWNERS.kubernetesFiles);
+export function filesCommand(files: HostFiles, etcdMember?: EtcdMemberSpec): string {
+    const install = installFilesCommand(files, OWNERS.kubernetesFiles);
+    const manifest = files.get(ETCD_MANIFEST_PATH);
+    if (!etcdMember || !manifest) return install;
+    return `set -eu\n${renderEtcdRestartGate(etcdMember, sha256(manifest.content))}${install}`;
+}
 export const BINARIES_COMMAND = INSTALL_BINARIES_PATH;
 export const START_COMMAND = START_KUBELET_PATH;
 

@@ -4,7 +4,7 @@
 // hosts with this and re-send single steps over SSH; the order of the steps is the engine's.
 import type { StackConfig } from "../../components/config/types";
 import { certificatesAnnotation, pkiFilesHash } from "../../components/controlplane/pkiFiles";
-import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, preflightCommand } from "../../components/controlplane/steps";
+import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, preflightCommand } from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/offline";
 import { decodeStdinFiles } from "../../test/support/decodeFiles";
@@ -36,7 +36,7 @@ export function kubernetesStepCommands(config: StackConfig, rendered: RenderedHo
     return {
         preflight: preflightCommand(config.cluster.kubernetesVersion),
         pki: PKI_COMMAND,
-        files: filesCommand(rendered.kubernetes),
+        files: rendered.kubernetesCommands.files,
         binaries: BINARIES_COMMAND,
         start: START_COMMAND,
     };

@@ -130,7 +130,9 @@ export interface EngineStep {
  */
 export function engineSteps(output: string): EngineStep[] {
     const steps: EngineStep[] = [];
-    for (const m of output.matchAll(/^ ?(?:\+\+|\+-|--|\+|-|~)\s+(\S+:\S+)\s+(\S+)\s+(created|updated|deleted|replaced)( replacement| original)?\b/gm)) {
+    for (const m of output.matchAll(
+        /^ ?(?:\+\+|\+-|--|\+|-|~)\s+(\S+:\S+)\s+(\S+)\s+(created|updated|deleted|replaced)( replacement| original)?\b/gm,
+    )) {
         if (m[4]) continue;
         if (m[1] === "pulumi:pulumi:Stack") continue;
         steps.push({ op: m[3] as EngineStep["op"], type: m[1], name: m[2] });

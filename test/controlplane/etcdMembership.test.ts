@@ -12,11 +12,21 @@ import { planCluster } from "../../components/network/plan";
 import { Prefix, formatV6 } from "../../components/network/prefix";
 
 const ULA = Prefix.parse("fd8a:31c2:7c1f:1::/64");
-const cp = (name: string, index: number) => ({ name, index, roles: ["control-plane"], gua: Prefix.parse(`2001:db8:a:${index}::/64`), ipv4: false });
+const cp = (name: string, index: number) => ({
+    name,
+    index,
+    roles: ["control-plane"],
+    gua: Prefix.parse(`2001:db8:a:${index}::/64`),
+    ipv4: false,
+});
 
 /** The manifests of every control-plane node of `names` (config order), with `etcd` joining/leaving. */
 function manifests(names: readonly string[], etcd: EtcdMembershipInput): Map<string, { etcd: string; apiserver: string }> {
-    const plan = planCluster(ULA, undefined, names.map((n) => cp(n, Number(n.slice(2)))));
+    const plan = planCluster(
+        ULA,
+        undefined,
+        names.map((n) => cp(n, Number(n.slice(2)))),
+    );
     const facts = clusterFacts({ kubernetesVersion: "1.34.2", registryMirrors: {} }, plan, etcd);
     const out = new Map<string, { etcd: string; apiserver: string }>();
     for (const n of plan.nodes) {

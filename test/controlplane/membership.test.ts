@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { etcdPeerUrl } from "../../components/controlplane/render/etcd";
 import { renderAddEtcdMember, renderRemoveEtcdMember } from "../../components/controlplane/render/etcdMembers";
+import { renderEtcdRestartGateScript } from "../../components/controlplane/render/etcdRestartGate";
 import { membershipAnchor, renderRemoveNode, renderTeardownNotice } from "../../components/controlplane/render/nodeRemoval";
 
 const PROXY_PORT = 7445;
@@ -318,6 +319,51 @@ describe("membership scripts (real bash, stub kubectl and ctr/etcdctl)", functio
         assert.equal(r.status, 0);
         assert.deepEqual(r.calls, []);
         assert.match(r.stdout, /cluster\.teardown is set: node w1 is not removed from the cluster/);
+    });
+});
+
+describe("the etcd restart gate (real bash, stub ctr/etcdctl)", function () {
+    this.timeout(30_000);
+    const gate = (name: string, i: number) =>
+        renderEtcdRestartGateScript({ name, peerUrl: peer(name, i) }, { timeoutSeconds: 1, progressSeconds: 1 });
+
+    it("three healthy members: cp1 may restart at once (2 of 2 others healthy, a quorum is 2)", () => {
+        const r = runScript(gate("cp1", 1), {});
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /^etcd: 2 of the 2 other voting members healthy: cp1 may restart$/m);
+        assert.deepEqual(mutations(r.calls), []);
+    });
+
+    it("cp2 down: cp1 must not restart (1 of 2 others, a quorum is 2); it waits, then fails with the health lines", () => {
+        const r = runScript(gate("cp1", 1), { unhealthy: [2] });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^a quorum of healthy etcd members besides cp1 \(2 of 2\) before its manifest changes: not ready within 1s$/m);
+        assert.match(r.stderr, /^etcd: 1 of the 2 other voting members are healthy; restarting cp1 needs 2 of them$/m);
+        assert.match(r.stderr, /health: https:\/\/\[fd8a:31c2:7c1f:1:2::1\]:2379 is unhealthy/);
+    });
+
+    it("a fourth member added but not started: restarting any running one would leave 2 of 4, so it is refused", () => {
+        const r = runScript(gate("cp1", 1), { members: [...THREE, unstarted("a1b2c3d4e5f60718", "cp4", 4)] });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^etcd: 2 of the 3 other voting members are healthy; restarting cp1 needs 3 of them$/m);
+    });
+
+    it("a learner does not count; a lone voting member, or no running etcd, passes (nothing to keep)", () => {
+        const learner = runScript(gate("cp1", 1), { members: [THREE[0], started("91bc3c398fb3c146", "cp2", 2, true)] });
+        assert.equal(learner.status, 0, learner.stderr);
+        assert.match(learner.stdout, /cp1 is the only voting member/);
+        const down = runScript(gate("cp1", 1), { flags: ["etcd-down"] });
+        assert.equal(down.status, 0, down.stderr);
+        assert.match(down.stdout, /no member runs on cp1 yet/);
+    });
+
+    it("passes ShellCheck", function () {
+        if (spawnSync("shellcheck", ["--version"]).status !== 0) {
+            if (process.env.V6K8S_REQUIRE_DATAPATH === "1") throw new Error("shellcheck is not installed (Debian: shellcheck)");
+            this.skip();
+        }
+        const r = spawnSync("shellcheck", ["--severity=warning", "-"], { input: gate("cp1", 1), encoding: "utf8" });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
     });
 });
 

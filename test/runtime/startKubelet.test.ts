@@ -168,6 +168,25 @@ describe("start-kubelet.sh on a control-plane node (root)", function () {
         assert.match(r.stdout, /^marker=no$/m);
     });
 
+    const joining = scenarios.add(() =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ node, run }) => {
+            // A member joining a running etcd: healthy once it caught up, a few seconds after it started.
+            node.onRestart = (s) => {
+                setTimeout(() => (s.etcdHealthy = true), 2000);
+                setTimeout(() => (s.apiserverReady = true), 3000);
+            };
+            return run("", SHOW_MARKER, { joining: true });
+        }),
+    );
+    it("a member joining a running etcd waits at its first start (no data) for etcd's health and /readyz, then is marked", async () => {
+        const r = await joining();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        assert.ok(r.seconds >= 3, `returned after ${r.seconds}s, before its etcd was healthy and its apiserver ready`);
+        assert.doesNotMatch(r.stdout, /not waiting/);
+        assert.match(r.stdout, /^waiting for the local etcd member's health /m);
+        assert.match(r.stdout, /^marker=yes$/m);
+    });
+
     const upgrade = scenarios.add(() =>
         withNode({ etcdHealthy: true, apiserverVersion: "1.33.5", apiserverReady: true }, {}, async ({ node, run }) => {
             // After the restart the old apiserver pod still answers /readyz; etcd restarts first.

@@ -67,6 +67,11 @@ export const STARTED_STAMP_DIR = "/var/lib/v6k8s/started";
 
 export interface StartOptions {
     readonly controlPlane: boolean;
+    /**
+     * A member joining a running etcd (joinEtcd): its cluster has a quorum as soon as it runs, so it
+     * waits like a running member does, also at its first start; default false.
+     */
+    readonly joining?: boolean;
     /** "1.34.2": the release the local apiserver's /version must report before this node is done. */
     readonly kubernetesVersion: string;
     readonly apiserverPort: number;
@@ -100,7 +105,8 @@ export const ETCD_JOINED_WATCHER_UNIT = "v6k8s-etcd-joined-watch";
  * local etcd's /health, for the local apiserver's /version to report the target release (so the
  * old pod no longer answers) and for its /readyz: the next node starts only once this one serves.
  * At first bootstrap no member can be healthy before a quorum exists, so there it does not wait (the
- * cluster-wide step does); a transient unit writes the marker once the member is healthy.
+ * cluster-wide step does); a transient unit writes the marker once the member is healthy. A member
+ * joining a running etcd always waits: its cluster had a quorum before, and has one once it runs.
  */
 export function renderStartKubelet(opts: StartOptions): string {
     const timeout = opts.timeoutSeconds ?? 600;
@@ -124,7 +130,12 @@ if [ "\${1:-}" = --mark-when-healthy ]; then
     mark_joined
     exit 0
 fi
-joined=no
+${
+    opts.joining
+        ? `# Joining a running etcd (after its member add): healthy once it caught up with the quorum,
+# which the members that follow in the rollout need before one of them may restart.
+joined=yes`
+        : `joined=no
 if [ -d ${ETCD_MEMBER_DIR} ]; then
     # Seen healthy now, before the restart: an upgrade of a running member.
     if etcd_healthy; then mark_joined; fi
@@ -133,6 +144,7 @@ else
     # No data (never started, or wiped to join again): whatever the marker said is gone with it.
     rm -f ${ETCD_JOINED_MARKER}
 fi`
+}`
         : "";
     const controlPlaneWait = opts.controlPlane
         ? `

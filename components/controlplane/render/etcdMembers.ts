@@ -54,7 +54,7 @@ etcdctl() {
  * this name or peer URL (an unstarted member has no name yet), empty if none. `die` is the
  * script's failure function (fail, refuse).
  */
-const lookUpMember = (
+export const lookUpMember = (
     die: string,
 ) => `etcd_id=$(etcd_container) || ${die} "no running etcd container on $here to ask; run pulumi up again once its etcd runs"
 out=$(etcdctl member list -w simple 2>&1) || ${die} "the member list from $here failed (no quorum?): $out"
@@ -62,7 +62,19 @@ members=$(grep -E '^[0-9a-f]+, (un)?started, ' <<<"$out") || ${die} "no member i
 sed 's/^/  member: /' <<<"$members"
 line=$(awk -F', ' -v n="$name" -v p="$peer_url" '$3 == n || index("," $4 ",", "," p ",") {print; exit}' <<<"$members")`;
 /** `field N`: column N of that line (URL columns may hold several URLs, joined by ","). */
-const FIELD_FUNCTION = `field() { awk -F', ' -v i="$1" '{print $i}' <<<"$line"; }`;
+export const FIELD_FUNCTION = `field() { awk -F', ' -v i="$1" '{print $i}' <<<"$line"; }`;
+
+/**
+ * `healthy_voters_except ID` prints how many voting members other than ID are healthy: `$members`
+ * (member list lines) and `$health` (`endpoint health --cluster` lines) as read; each member counted
+ * once, by its client URLs.
+ */
+export const HEALTHY_VOTERS_FUNCTION = `healthy_voters_except() {
+    awk -v id="$1" '
+        NR == FNR { split($0, f, ", "); if (f[1] != id && f[6] != "true") { n = split(f[5], u, ","); for (i = 1; i <= n; i++) voter[u[i]] = f[1] } next }
+        / is healthy: / && ($1 in voter) && !(voter[$1] in ok) { ok[voter[$1]] = 1; c++ }
+        END { print c + 0 }' <(printf '%s\\n' "$members") <(printf '%s\\n' "$health")
+}`;
 
 const header = (what: string, host: string) => `#!/bin/bash
 # Rendered by v6k8s. ${what}
@@ -123,6 +135,7 @@ name=${member.name}
 peer_url='${member.peerUrl}'
 refuse() { echo "etcd: refusing to remove member $name: $*" >&2; exit 1; }
 ${FIELD_FUNCTION}
+${HEALTHY_VOTERS_FUNCTION}
 ${etcdctlInPodFunctions()}
 ${adminKubectlFunction(opts.proxyPort)}
 here=$(hostname)
@@ -141,10 +154,7 @@ else
         health=$(etcdctl endpoint health --cluster -w simple 2>&1 || true)
         sed 's/^/  health: /' <<<"$health"
         # Healthy voting members other than $name: their client URLs from the member list, each member counted once.
-        healthy=$(awk -v id="$id" '
-            NR == FNR { split($0, f, ", "); if (f[1] != id && f[6] != "true") { n = split(f[5], u, ","); for (i = 1; i <= n; i++) voter[u[i]] = f[1] } next }
-            / is healthy: / && ($1 in voter) && !(voter[$1] in ok) { ok[voter[$1]] = 1; c++ }
-            END { print c + 0 }' <(printf '%s\\n' "$members") <(printf '%s\\n' "$health"))
+        healthy=$(healthy_voters_except "$id")
         if [ "$healthy" -lt "$quorum" ]; then
             refuse "$left members would be left, $healthy of them healthy, and etcd needs $quorum of them for a quorum; make the others healthy first (the health lines above)"
         fi

@@ -5,7 +5,7 @@ import { INSTALL_PACKAGES_PATH, MESH_UP_PATH, NETWORK_UNIT_PATH, NETWORK_UP_PATH
 import { WIREGUARD_INTERFACE } from "./hostNet";
 import { OWNERS, OWN_FUNCTION, Owner, checkHostPath, ownCommand } from "./owned";
 
-function shellQuote(text: string): string {
+export function shellQuote(text: string): string {
     return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 

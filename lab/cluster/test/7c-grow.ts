@@ -113,7 +113,11 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
             [],
             "steps ran on the existing hosts that a new worker does not need",
         );
-        assert.deepEqual(changed.filter((s) => s.op === "deleted").map((s) => s.name), [], "a grow deleted something");
+        assert.deepEqual(
+            changed.filter((s) => s.op === "deleted").map((s) => s.name),
+            [],
+            "a grow deleted something",
+        );
         const { unexplained, leaseLost } = await restartedSince(before);
         if (leaseLost.length) testLog(`(restarted by their own lost leader lease, not by the grow: ${leaseLost.join(", ")})`);
         assert.deepEqual(unexplained, [], "containers restarted by the grow");
