@@ -113,11 +113,6 @@ function joinRules(nodes: readonly Positioned<NodeConfig>[]): string[] {
     const lines = nodes
         .filter((p) => p.node.joinEtcd && !p.node.roles.includes("control-plane"))
         .map((p) => problem(["nodes", p.at, "joinEtcd"], "only a control-plane node runs etcd"));
-    lines.push(
-        ...nodes
-            .filter((p) => p.node.joinEtcd && p.node.leaving)
-            .map((p) => problem(["nodes", p.at, "leaving"], "a node cannot join etcd and leave in the same run")),
-    );
     const leavingCps = nodes.filter((p) => p.node.leaving && p.node.roles.includes("control-plane"));
     lines.push(
         ...leavingCps

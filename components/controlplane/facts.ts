@@ -32,9 +32,9 @@ export function clusterFacts(
     plan: ControlPlanePlan,
     etcd: EtcdMembershipInput = { joining: [], leaving: [] },
 ): ClusterFacts {
-    const joiners = etcd.joining.filter((name) => !etcd.leaving.includes(name));
+    // A leaving member keeps its place among the joiners: those after it list it until it is gone.
     const member = (n: ControlPlanePlan["nodes"][number]) => {
-        const joinOrder = joiners.indexOf(n.name);
+        const joinOrder = etcd.joining.indexOf(n.name);
         return { name: n.name, meshAddress: formatV6(n.wireguard), ...(joinOrder < 0 ? {} : { joinOrder }) };
     };
     const cp = plan.nodes.filter((n) => n.roles.includes("control-plane"));

@@ -3,12 +3,16 @@
 // second by name from a pod on a node that is not touched; and the apiservers, probed once a
 // second through that node's `[::1]:7445`. Each probe records the times of its successes; the
 // longest gap between two of them is the outage (the day-2 checks allow 5 s).
+import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { TOOLBOX_IMAGE } from "./toolchain";
 import { NODE_LOCAL_APISERVER, TEST_NS, toolboxPod } from "./checks";
 import { machineArgv } from "./machine";
 import { kubectl } from "./operator";
-import { hostNamed, operator } from "./session";
+import { cluster, hostNamed, operator } from "./session";
+import { applyToLab } from "./labApply";
+import type { ApplyResult } from "../engine/labStack";
+import { testLog } from "../owner";
 import { inNs } from "../netns";
 
 export const DAY2_NS = "day2";
@@ -159,4 +163,52 @@ export function startProbes(from: string): { stop(): ProbeResult[] } {
         machineArgv(hostNamed(from), ["bash", "-c", LOOP(`curl -fsSk --max-time 2 '${NODE_LOCAL_APISERVER}/readyz'`)]),
     );
     return { stop: () => [workload.stop(), api.stop()] };
+}
+
+/** An engine step line as `pulumi up` printed it, with the time it was seen (epoch ms). */
+export interface SeenStep {
+    readonly at: number;
+    readonly line: string;
+}
+
+/**
+ * `lab:apply` of `file` with both probes running from lab1 (and 5 s past the run: what it left
+ * broken shows too); the engine's step lines with the time each was seen, to set a gap against.
+ */
+export async function applyProbed(file: string): Promise<{ r: ApplyResult; probes: ProbeResult[]; steps: SeenStep[] }> {
+    const probes = startProbes("lab1");
+    const steps: SeenStep[] = [];
+    let r: ApplyResult | undefined;
+    let results: ProbeResult[] = [];
+    try {
+        r = await applyToLab(cluster(), file, {
+            onLine: (l) => {
+                if (/^ *[-+~]+ +\S+:\S+ \S+ (creat|updat|delet|replac)/.test(l))
+                    steps.push({ at: Date.now(), line: l.trim().slice(0, 160) });
+            },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+    } finally {
+        results = probes.stop();
+    }
+    for (const p of results)
+        testLog(`probe ${p.name}: ${p.successes} ok, ${p.failures} failed, longest gap ${p.longestGapSeconds.toFixed(1)} s`);
+    return { r: r!, probes: results, steps };
+}
+
+/**
+ * Each probe answered more than 3 times and never went more than MAX_GAP_SECONDS without an
+ * answer; a failure names the gap, what the probe said in it and what the engine did around it.
+ */
+export function assertServed(probes: readonly ProbeResult[], steps: readonly SeenStep[]): void {
+    for (const p of probes) {
+        assert.ok(p.successes > 3, `${p.name}: only ${p.successes} successes`);
+        const around = steps.filter((s) => s.at >= p.gap.from - 5000 && s.at <= p.gap.to + 1000);
+        assert.ok(
+            p.longestGapSeconds <= MAX_GAP_SECONDS,
+            `${p.name}: ${p.longestGapSeconds.toFixed(1)} s without an answer (at most ${MAX_GAP_SECONDS} s) from ` +
+                `${new Date(p.gap.from).toISOString()}; the probe said:\n${p.gap.lines.join("\n")}\n` +
+                `the engine's steps from 5 s before:\n${around.map((s) => `${new Date(s.at).toISOString()} ${s.line}`).join("\n")}`,
+        );
+    }
 }

@@ -564,14 +564,6 @@ const cases: Case[] = [
         "nodes: every control-plane node has joinEtcd: there is no etcd cluster to join",
     ],
     [
-        "leaving and joining etcd at once",
-        (c) => {
-            c.nodes[1].joinEtcd = true;
-            c.nodes[1].leaving = true;
-        },
-        "nodes[1].leaving: a node cannot join etcd and leave in the same run",
-    ],
-    [
         "the last control-plane node leaving",
         (c) => {
             c.nodes = [c.nodes[0], c.nodes[3]];

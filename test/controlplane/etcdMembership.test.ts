@@ -85,6 +85,16 @@ describe("etcd membership in the manifests", () => {
         assert.equal(removed.get("cp1")!.apiserver, before.get("cp1")!.apiserver, "an apiserver restarts for a member change");
     });
 
+    it("a joined member leaving (joinEtcd kept) changes nothing for the others in its leaving run", () => {
+        const names = ["cp1", "cp2", "cp3", "cp4", "cp5"];
+        const before = manifests(names, { joining: ["cp4", "cp5"], leaving: [] });
+        const leavingRun = manifests(names, { joining: ["cp4", "cp5"], leaving: ["cp4"] });
+        for (const n of ["cp1", "cp2", "cp3", "cp5"]) assert.deepEqual(leavingRun.get(n), before.get(n), `${n} changed while cp4 left`);
+        const removed = manifests(["cp1", "cp2", "cp3", "cp5"], { joining: ["cp5"], leaving: [] });
+        for (const n of ["cp1", "cp2", "cp3"]) assert.deepEqual(removed.get(n), before.get(n), `${n} changed when cp4 was removed`);
+        assert.deepEqual(initialNames(removed.get("cp5")!.etcd), ["cp1", "cp2", "cp3", "cp5"]);
+    });
+
     it("an apiserver reaches etcd through its own member only", () => {
         const m = manifests(["cp1", "cp2", "cp3"], { joining: [], leaving: [] });
         for (const [, x] of m) assert.equal(flag(x.apiserver, "etcd-servers"), "https://[::1]:2379");

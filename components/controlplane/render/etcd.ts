@@ -30,16 +30,18 @@ export function etcdPeerUrl(m: ControlPlaneMember): string {
  * running member whenever one joins or leaves, possibly while the new one is not up yet (3 of 4
  * running: the next restart loses the quorum). So the flag changes only when it must be true:
  * - a member of the first bootstrap (not joining) lists the bootstrap members: the non-joining
- *   control-plane nodes, those leaving in this run included (the list of a `new` cluster must be
- *   the same on every member). A member joining adds nothing to it; one leaving comes out of it
- *   in the run that drops it from `nodes`, after its member was removed;
+ *   control-plane nodes (the list of a `new` cluster must be the same on every member). A member
+ *   joining adds nothing to it;
  * - a joining member (`existing`) lists the bootstrap members and the joining ones up to itself
  *   in config order: exactly the membership after its `member add`, which etcd checks against the
  *   running cluster. Members joining later change nothing for it, as long as each keeps joinEtcd.
+ * A member leaving (`leaving: true`) stays in these lists for its leaving run, so no running
+ * member restarts before its removal; the run that drops it from `nodes` drops it from them too,
+ * one restart at a time behind the restart gate (etcdRestartGate.ts), after its member is gone.
  */
 export function etcdInitialCluster(cluster: ClusterFacts, self: ControlPlaneMember): string {
-    const all = members(cluster);
-    const bootstrap = [...all.filter((m) => m.joinOrder === undefined), ...(cluster.etcdLeaving ?? [])];
+    const all = [...members(cluster), ...(cluster.etcdLeaving ?? [])];
+    const bootstrap = all.filter((m) => m.joinOrder === undefined);
     const mine = self.joinOrder;
     const listed = mine === undefined ? bootstrap : [...bootstrap, ...all.filter((m) => m.joinOrder !== undefined && m.joinOrder <= mine)];
     return listed

@@ -18,7 +18,7 @@ import { testLog } from "../../owner";
 import { isRunning, records } from "../../processes";
 import { eventually } from "../../run";
 import { HELLO_PAGE, fromInternet } from "../checks";
-import { DAY2_NS, MAX_GAP_SECONDS, ProbeResult, startProbes, startWorkload } from "../day2";
+import { DAY2_NS, applyProbed, assertServed, startWorkload } from "../day2";
 import { stackVariant, applyToLab } from "../labApply";
 import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
@@ -58,34 +58,6 @@ async function withW2(name: string, leaving: boolean): Promise<string> {
     });
 }
 
-/** Applies `file` with the probes running from lab1; returns the engine's result and the probes'. */
-async function probed(file: string) {
-    const probes = startProbes("lab1");
-    // The engine's steps with the time they were seen, to set a probe's gap against.
-    const steps: string[] = [];
-    const r = await applyToLab(cluster(), file, {
-        onLine: (l) => {
-            if (/^ *[-+~]+ +\S+:\S+ \S+ (creat|updat|delet|replac)/.test(l)) steps.push(`${Date.now()} ${l.trim().slice(0, 160)}`);
-        },
-    });
-    // A moment after the run: what it left broken shows here too.
-    await new Promise((resolve) => setTimeout(resolve, 5000));
-    const results = probes.stop();
-    for (const p of results)
-        testLog(`probe ${p.name}: ${p.successes} ok, ${p.failures} failed, longest gap ${p.longestGapSeconds.toFixed(1)} s`);
-    return { r, probes: results };
-}
-
-function assertServed(probes: readonly ProbeResult[]): void {
-    for (const p of probes) {
-        assert.ok(p.successes > 3, `${p.name}: only ${p.successes} successes`);
-        assert.ok(
-            p.longestGapSeconds <= MAX_GAP_SECONDS,
-            `${p.name}: a gap of ${p.longestGapSeconds.toFixed(1)} s (at most ${MAX_GAP_SECONDS} s)`,
-        );
-    }
-}
-
 describe("cluster 7c. growing and shrinking with pulumi up, probed", function () {
     this.timeout(20 * 60_000);
 
@@ -99,10 +71,10 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
         // The cluster's own pods and the public service's: none may restart for a new worker.
         const before = new Map([...(await containers())].filter(([k]) => /^(kube-system|hello)\//.test(k)));
         await startWorkload(["w1", "lab2"]);
-        const { r, probes } = await probed(await withW2("grow-w2", false));
+        const { r, probes, steps } = await applyProbed(await withW2("grow-w2", false));
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
-        assertServed(probes);
+        assertServed(probes, steps);
         assert.ok(r.summary.created > 0, JSON.stringify(r.summary));
         // On the hosts that were there, only their mesh step may run (one more peer, wg syncconf).
         const changed = engineSteps(r.stdout).filter((s) => s.op !== "created");
@@ -138,10 +110,10 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
 
     it("shrink, first run: `leaving: true` drains w2 (the budget holds), stops Kubernetes on it and deletes its keys; serving throughout", async () => {
         await startWorkload(["w1", NEW]);
-        const { r, probes } = await probed(await withW2("leave-w2", true));
+        const { r, probes, steps } = await applyProbed(await withW2("leave-w2", true));
         testLog(`pulumi up with w2 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
-        assertServed(probes);
+        assertServed(probes, steps);
         const nodes = await kubectl(operator(), ["get", "nodes", "-o", "name"]);
         assert.doesNotMatch(nodes.stdout, new RegExp(`node/${NEW}\\b`), "w2's Node is still there");
         const w2 = hostNamed(NEW);
@@ -160,11 +132,11 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
     });
 
     it("shrink, second run: w2 removed from `nodes`; every host's mesh drops it; serving throughout", async () => {
-        const { r, probes } = await probed(LAB_STACK_FILE);
+        const { r, probes, steps } = await applyProbed(LAB_STACK_FILE);
         testLog(`pulumi up without w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
         assert.ok(r.summary.deleted > 0, JSON.stringify(r.summary));
-        assertServed(probes);
+        assertServed(probes, steps);
         const peers = await sshOnHost(hostNamed("lab1"), "wg show wg0 endpoints");
         assert.doesNotMatch(peers.stdout, new RegExp(`\\[${hostNamed(NEW).publicAddress}\\]`), "lab1 still has w2 as a peer");
         for (const name of ["lab2", "w1"]) {
