@@ -423,6 +423,16 @@ describe("the node-local apiserver proxy", () => {
         assert.equal([...renderApiserverProxyConfig(one).matchAll(/^\s+server /gm)].length, 1);
         assert.notEqual(renderApiserverProxyManifest(one), renderApiserverProxyManifest(f.cluster));
     });
+
+    it("does not restart for a certificate renewal: it reads no certificate (the other static pods do)", () => {
+        const renewed = { ...f.cluster, staticPodAnnotations: { "v6k8s.io/certificates": "renewed" } };
+        const before = { ...f.cluster, staticPodAnnotations: { "v6k8s.io/certificates": "issued" } };
+        assert.equal(renderApiserverProxyManifest(renewed), renderApiserverProxyManifest(before));
+        assert.notEqual(
+            kubernetesFiles(renewed, f.node("cp1")).get(APISERVER_MANIFEST_PATH)!.content,
+            kubernetesFiles(before, f.node("cp1")).get(APISERVER_MANIFEST_PATH)!.content,
+        );
+    });
 });
 
 describe("the kubelet", () => {

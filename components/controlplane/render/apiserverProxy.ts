@@ -7,7 +7,7 @@ import { APISERVER_PROXY_HEALTH_PORT } from "./defaults";
 import { ClusterFacts } from "./inputs";
 import { members } from "./members";
 import { LOOPBACK, hostPort, port } from "../../common/net";
-import { ANNOTATION_PREFIX, manifestPath, podAnnotations, renderStaticPod } from "./staticPod";
+import { ANNOTATION_PREFIX, manifestPath, renderStaticPod } from "./staticPod";
 import { sha256 } from "../../common/hash";
 
 export const APISERVER_PROXY_MANIFEST_PATH = manifestPath("apiserver-proxy");
@@ -88,7 +88,9 @@ export function renderApiserverProxyManifest(cluster: ClusterFacts, config: stri
         requests: { cpu: "25m", memory: "32Mi" },
         mounts: [{ name: "config", hostPath: configDir(), mountPath: HAPROXY_CONFIG_DIR_IN_CONTAINER, type: "Directory", readOnly: true }],
         // HAProxy reads its configuration once: a new one (a member added or removed) must restart it.
-        annotations: podAnnotations(cluster, { [`${ANNOTATION_PREFIX}/haproxy-cfg-sha256`]: sha256(config) }),
+        // Not the cluster's static-pod annotations: they carry the certificates' hash, and HAProxy
+        // reads no certificate (TLS passes through), so a renewal must not restart it on every node.
+        annotations: { [`${ANNOTATION_PREFIX}/haproxy-cfg-sha256`]: sha256(config) },
         liveness: {
             httpGet: { host: LOOPBACK, path: "/healthz", port: APISERVER_PROXY_HEALTH_PORT, scheme: "HTTP" },
             initialDelaySeconds: 5,

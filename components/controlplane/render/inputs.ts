@@ -39,8 +39,9 @@ export interface ClusterFacts {
     /** etcd `--initial-cluster-token`, read only when a member first starts; default "v6k8s-etcd". */
     readonly etcdClusterToken?: string;
     /**
-     * Annotations added to every static pod; default none. Components read their certificates at
-     * start, so changing a value here (e.g. the PKI generation) makes the kubelet restart them all.
+     * Annotations added to every static pod that reads certificates (all but the apiserver proxy);
+     * default none. Components read their certificates at start, so changing a value here (e.g.
+     * the PKI generation) makes the kubelet restart them.
      */
     readonly staticPodAnnotations?: Readonly<Record<string, string>>;
     /** Pull-through mirrors by registry host (containerd hosts.toml); default none. */
