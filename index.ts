@@ -6,7 +6,7 @@ import { HostDns } from "./components/nat64/hostDns";
 import { createNat64Cleanups, createNat64Gateways } from "./components/nat64/gateway";
 import { createPublicServices } from "./components/addons/publicService";
 import { clusterServiceInputs } from "./components/addons/render/clusterObjects";
-import { hcloudPublicPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
+import { hcloudPublicPorts, hostForwardedPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
 import { barrier } from "./components/hosts/barrier";
@@ -39,6 +39,8 @@ const networks = hosts.map(
             clusterUla: ula,
             // Control-plane nodes open the apiserver port to the admin prefixes, IPv4 hosts their NAT64 ports.
             publicPorts: hostPublicPorts(config, plan, host.name, APISERVER_PORT),
+            // What kube-proxy may forward from outside: its public services' ports, public NodePorts.
+            forwardedPorts: hostForwardedPorts(config, host.name),
         }),
 );
 const mesh = new Mesh("mesh", { members: hosts.map((host, i) => ({ host, network: networks[i] })) });

@@ -3,7 +3,7 @@
 // add-ons), as index.ts wires their components, so it sits at the top of components/ beside them. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
 import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./nat64/render/gatewayFiles";
-import { gateways, hostNameservers, hostPublicPorts, inboundIpv4Ports } from "./addons/render/plan";
+import { gateways, hostForwardedPorts, hostNameservers, hostPublicPorts, inboundIpv4Ports } from "./addons/render/plan";
 import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
 import { nodeKubernetesFiles } from "./controlplane/hostFiles";
 import type { StackConfig } from "./config/types";
@@ -67,7 +67,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
     const dns = hostDnsFiles(hostNameservers(config, plan));
     return nets.map((net, i) => {
         const node = config.nodes[i];
-        const own = networkFiles(net, hostPublicPorts(config, plan, node.name, APISERVER_PORT));
+        const own = networkFiles(net, hostPublicPorts(config, plan, node.name, APISERVER_PORT), hostForwardedPorts(config, node.name));
         const mesh = meshFiles(net, peers);
         const gw = gateways(plan).find((g) => g.name === node.name);
         // An hcloud host's IPv4 exists only after creation: its gateway files are not rendered offline.

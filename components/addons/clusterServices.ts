@@ -17,13 +17,15 @@ import { KubernetesObject, objectId } from "./render/objects";
 import type { Gateway } from "./render/plan";
 import { withServer } from "./render/providerKubeconfig";
 
-// Exactly what the services read. The first seven are ClusterServiceInputs, the objects' inputs
+// Exactly what the services read. The first eight are ClusterServiceInputs, the objects' inputs
 // (render/clusterObjects.ts: clusterServiceInputs builds them from a stack's config and plan).
 export interface ClusterServicesArgs {
     /** cluster.kubernetesVersion: kube-proxy's image is this release's, CoreDNS's the one it ships with. */
     readonly kubernetesVersion: string;
-    /** cluster.kubeProxy: kube-proxy's conntrack entries per core; unset keeps kube-proxy's default. */
+    /** cluster.kubeProxy: conntrack entries per core (unset keeps kube-proxy's default), the public NodePorts. */
     readonly kubeProxy: ClusterConfig["kubeProxy"];
+    /** cluster.ulaPrefix: where NodePorts answer unless some are public (render/kubeProxy.ts). */
+    readonly clusterUla: string;
     /** cluster.coredns: CoreDNS's replicas and their topology spread over nodes. */
     readonly coredns: CorednsConfig;
     /** cluster.upstreamDns: where CoreDNS forwards names outside the cluster. */

@@ -8,3 +8,5 @@ export const SSH_PORT = 22;
 export const WIREGUARD_PORT = 51820;
 /** Every apiserver listens here on all addresses. */
 export const APISERVER_PORT = 6443;
+/** The apiserver's default `--service-node-port-range` (not set by v6k8s): where NodePorts come from. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;

@@ -7,6 +7,7 @@ import { parseHostKey } from "./hostKey";
 import { nat64PoolProblems } from "./nat64Pool";
 import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
+import { NODE_PORT_RANGE } from "../common/ports";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
 const GLOBAL_UNICAST_SPACE = Prefix.parse("2000::/3");
@@ -165,6 +166,19 @@ export const kubeProxySchema = z.strictObject({
      * nf_conntrack_max alone (needed where it is read-only, e.g. outside the initial namespace).
      */
     conntrackMaxPerCore: z.int().min(0).optional(),
+    /**
+     * NodePorts the internet may reach on the hosts' public addresses (a `NodePort` or
+     * `LoadBalancer` Service's port in 30000-32767); default none: NodePorts answer only on the
+     * cluster ULA (kube-proxy's `nodePortAddresses`), and the host firewall drops the rest.
+     */
+    publicNodePorts: z
+        .array(
+            z.strictObject({
+                port: z.int().min(NODE_PORT_RANGE.min).max(NODE_PORT_RANGE.max),
+                protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+            }),
+        )
+        .default([]),
 });
 
 export const corednsSchema = z.strictObject({
@@ -236,7 +250,7 @@ export const clusterSchema = z.strictObject({
         .default({}),
     /** Where install-binaries.sh downloads releases from (a mirror of the upstream layout); unset keeps upstream. */
     releaseBases: releaseBasesSchema.default({}),
-    kubeProxy: kubeProxySchema.default({}),
+    kubeProxy: kubeProxySchema.default({ publicNodePorts: [] }),
     /**
      * Run workloads on control-plane nodes too (small clusters): they get no
      * node-role.kubernetes.io/control-plane:NoSchedule taint, and a cluster without a worker is valid.

@@ -33,7 +33,11 @@ export interface ClusterConfig {
     readonly registryMirrors: Readonly<Record<string, string>>;
     /** Release download bases for install-binaries.sh; unset parts stay upstream. */
     readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string };
-    readonly kubeProxy: { readonly conntrackMaxPerCore?: number };
+    readonly kubeProxy: {
+        readonly conntrackMaxPerCore?: number;
+        /** NodePorts open to the internet on the hosts' public addresses; default none (ULA only). */
+        readonly publicNodePorts: readonly PortConfig[];
+    };
     /**
      * Workloads may run on control-plane nodes: no control-plane taint, and no worker is needed;
      * default false (control-plane-only nodes are tainted NoSchedule, a node with both roles is not).

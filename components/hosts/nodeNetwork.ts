@@ -7,7 +7,7 @@ import { prepareCommands } from "./render/commands";
 import { sha256 } from "../common/hash";
 import { networkFiles } from "./render/files";
 import { HostNet, hostNet } from "./render/hostNet";
-import type { PublicPort } from "./render/nftables";
+import type { ForwardedPort, PublicPort } from "./render/nftables";
 import { Host, hostStep } from "./host";
 
 export interface NodeNetworkArgs {
@@ -17,6 +17,8 @@ export interface NodeNetworkArgs {
     readonly clusterUla: Prefix;
     /** Ports this host opens to the internet on purpose, beyond SSH and WireGuard; default none. */
     readonly publicPorts?: readonly PublicPort[];
+    /** Ports kube-proxy may forward to pods from outside the mesh (public services, public NodePorts); default none. */
+    readonly forwardedPorts?: readonly ForwardedPort[];
 }
 
 export class NodeNetwork extends pulumi.ComponentResource {
@@ -32,7 +34,7 @@ export class NodeNetwork extends pulumi.ComponentResource {
         const { host } = args;
         this.net = host.providerGua.apply((gua) => hostNet(args.clusterUla, host.plan, Prefix.parse(gua)));
         // Only the host's own files: the mesh config needs every peer and is rendered by Mesh.
-        const commands = this.net.apply((net) => prepareCommands(networkFiles(net, args.publicPorts ?? [])));
+        const commands = this.net.apply((net) => prepareCommands(networkFiles(net, args.publicPorts ?? [], args.forwardedPorts ?? [])));
         const filesHash = commands.apply((c) => sha256(c.files));
 
         const files = new command.remote.Command(

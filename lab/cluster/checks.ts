@@ -28,9 +28,9 @@ export const helloHosts = (): LabHost[] =>
         .config.services.find((s) => s.name === "hello")!
         .hosts.map(hostNamed);
 
-/** `GET /` on port 80 of the host's public address, from the lab's IPv6 internet. */
-export const fromInternet = (h: LabHost): Promise<RunResult> =>
-    run(inNs(INET6_NS, ["curl", "-fsS", "--max-time", "10", `${httpUrl(h.publicAddress, 80)}/`]), { allowFail: true });
+/** `GET /` on `port` (default 80) of the host's public address, from the lab's IPv6 internet. */
+export const fromInternet = (h: LabHost, port = 80, maxSeconds = 10): Promise<RunResult> =>
+    run(inNs(INET6_NS, ["curl", "-fsS", "--max-time", String(maxSeconds), `${httpUrl(h.publicAddress, port)}/`]), { allowFail: true });
 
 /** The hosts whose toolbox pod does not get the example page from `clusterIP`:80 (kube-proxy), with what each got. */
 export async function clusterIpFailures(hosts: readonly LabHost[], clusterIP: string): Promise<string[]> {

@@ -21,6 +21,7 @@ import {
     dns64Gateway,
     gateways,
     hcloudPublicPorts,
+    hostForwardedPorts,
     hostNameservers,
     inboundIpv4Ports,
     ipv4FirewallPorts,
@@ -268,6 +269,17 @@ describe("which gateway, which resolvers, which ports", () => {
             { port: 443, protocol: "TCP" },
         ]);
         assert.deepEqual(hcloudPublicPorts(prod), [], "the example's public hosts are dedicated");
+        const withNodePort = { ...c, cluster: { ...c.cluster, kubeProxy: { publicNodePorts: [{ port: 30080, protocol: "UDP" as const }] } } };
+        assert.deepEqual(hcloudPublicPorts(withNodePort), [
+            { port: 80, protocol: "TCP" },
+            { port: 443, protocol: "TCP" },
+            { port: 30080, protocol: "UDP" },
+        ]);
+        assert.deepEqual(hostForwardedPorts(withNodePort, "cp1"), [
+            { protocol: "tcp", port: 80, why: "a public service on this host (externalIPs)" },
+            { protocol: "tcp", port: 443, why: "a public service on this host (externalIPs)" },
+            { protocol: "udp", port: 30080, why: "a public NodePort" },
+        ]);
     });
 
     it("renderers refuse what cannot work", () => {

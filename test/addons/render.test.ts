@@ -21,6 +21,7 @@ const prod = prodConfig();
 const prodPlan = planStack(prod);
 const objects = clusterServiceObjects(clusterServiceInputs(prod, prodPlan));
 const hello = prod.services[0];
+const cm = () => find(objects.kubeProxy, "ConfigMap");
 // The example's public hosts are dedicated, so their addresses are known offline.
 const helloObjects: KubernetesObject[] = [
     publicWorkloadObject(hello, hello.workload!),
@@ -107,6 +108,24 @@ describe("cluster services: OpenAPI validation (kubernetes-models)", () => {
     });
 });
 
+describe("kube-proxy NodePorts", () => {
+    it("answer only on the cluster ULA by default; everywhere once one is public (the host firewall then picks)", () => {
+        const conf = parse(cm().data!["config.conf"]);
+        assert.deepEqual(conf.nodePortAddresses, [prod.cluster.ulaPrefix.toString()]);
+        const open = {
+            ...prod,
+            cluster: {
+                ...prod.cluster,
+                kubeProxy: { ...prod.cluster.kubeProxy, publicNodePorts: [{ port: 30080, protocol: "TCP" as const }] },
+            },
+        };
+        const openConf = parse(
+            find(clusterServiceObjects(clusterServiceInputs(open, prodPlan)).kubeProxy, "ConfigMap").data!["config.conf"],
+        );
+        assert.deepEqual(openConf.nodePortAddresses, ["::/0"]);
+    });
+});
+
 describe("kube-proxy", () => {
     const ds = find(objects.kubeProxy, "DaemonSet");
     const cm = find(objects.kubeProxy, "ConfigMap");
@@ -114,7 +133,7 @@ describe("kube-proxy", () => {
 
     it("is IPv6-only, detects local traffic by the cluster0 bridge, and has no cluster CIDR", () => {
         const conf = parse(cm.data!["config.conf"]);
-        assert.deepEqual(conf, kubeProxyConfiguration());
+        assert.deepEqual(conf, kubeProxyConfiguration({ nodePortAddresses: [prod.cluster.ulaPrefix.toString()] }));
         assert.equal(conf.bindAddress, "::");
         assert.equal(conf.detectLocalMode, "BridgeInterface");
         assert.deepEqual(conf.detectLocal, { bridgeInterface: "cluster0" });

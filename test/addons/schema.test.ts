@@ -86,7 +86,7 @@ describe("cluster services: strict decoding into the target release's Go types (
         publicWorkloadObject(hello, hello.workload!),
         publicServiceObject(hello, ["2001:db8:10a:1f2e::2"]),
         ...externalIpPolicyObjects(["2001:db8:10a:1f2e::2", "2001:db8:c10d:2::1"]),
-        kubeProxyConfiguration(),
+        kubeProxyConfiguration({ nodePortAddresses: ["fd8a:31c2:7c1f:1::/64"] }),
         kubeProxyKubeconfig(7445),
         // Host files of the control plane: a tainted control-plane kubelet, encryption, audit.
         kubeletConfiguration(cp.cluster, cp.node("cp1")),
@@ -135,7 +135,10 @@ describe("cluster services: strict decoding into the target release's Go types (
     it("rejects an unknown field, a misspelt component-config key and a kubeconfig without its user", () => {
         const svc = structuredClone(o.coredns.find((x) => x.kind === "Service")) as unknown as { spec: Record<string, unknown> };
         svc.spec.clusterIp = svc.spec.clusterIP;
-        const conf: Record<string, unknown> = { ...kubeProxyConfiguration(), detectLocalMod: "BridgeInterface" };
+        const conf: Record<string, unknown> = {
+            ...kubeProxyConfiguration({ nodePortAddresses: ["fd8a:31c2:7c1f:1::/64"] }),
+            detectLocalMod: "BridgeInterface",
+        };
         const kc = structuredClone(kubeProxyKubeconfig(7445)) as { users: unknown[] };
         kc.users = [];
         const vap = structuredClone(externalIpPolicyObjects(["2001:db8::2"])[0]) as unknown as {

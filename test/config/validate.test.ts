@@ -550,6 +550,13 @@ const cases: Case[] = [
         /^cluster\.kubernetesVersion: 1\.99 is newer than this program knows/,
     ],
     [
+        "a public NodePort outside the NodePort range",
+        (c) => {
+            c.cluster.kubeProxy = { publicNodePorts: [{ port: 8080 }] };
+        },
+        "cluster.kubeProxy.publicNodePorts[0].port: 8080 is below the minimum 30000",
+    ],
+    [
         "joinEtcd on a worker",
         (c) => {
             c.nodes[3].joinEtcd = true;

@@ -337,7 +337,10 @@ describe("the etcd restart gate (real bash, stub ctr/etcdctl)", function () {
     it("cp2 down: cp1 must not restart (1 of 2 others, a quorum is 2); it waits, then fails with the health lines", () => {
         const r = runScript(gate("cp1", 1), { unhealthy: [2] });
         assert.equal(r.status, 1);
-        assert.match(r.stderr, /^a quorum of healthy etcd members besides cp1 \(2 of 2\) before its manifest changes: not ready within 1s$/m);
+        assert.match(
+            r.stderr,
+            /^a quorum of healthy etcd members besides cp1 \(2 of 2\) before its manifest changes: not ready within 1s$/m,
+        );
         assert.match(r.stderr, /^etcd: 1 of the 2 other voting members are healthy; restarting cp1 needs 2 of them$/m);
         assert.match(r.stderr, /health: https:\/\/\[fd8a:31c2:7c1f:1:2::1\]:2379 is unhealthy/);
     });

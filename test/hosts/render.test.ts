@@ -67,13 +67,38 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
         assert.match(cp1.files.get("/etc/wireguard/wg0.conf")!.content, /Endpoint = \[<hcloud-ipv6:w2>\]:51820/);
     });
 
+    const noForward = { clusterUla: "fd8a:31c2:7c1f:1::/64", ports: [], nat64Interface: null };
     it("firewall opens a role's public ports only to the given sources", () => {
-        const fw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [
-            { protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" },
-        ]);
+        const fw = renderFirewall(
+            "cp1",
+            "2001:db8:0:1:0:1::/96",
+            [{ protocol: "tcp", port: 6443, from: ["2001:db8:aaaa::/48", "198.51.100.0/24"], why: "apiserver for admins" }],
+            noForward,
+        );
         assert.match(fw, /ip6 saddr \{ 2001:db8:aaaa::\/48 \} tcp dport 6443 accept/);
         assert.match(fw, /ip saddr \{ 198\.51\.100\.0\/24 \} tcp dport 6443 accept/);
-        assert.doesNotMatch(renderFirewall("cp1", "2001:db8:0:1:0:1::/96"), /6443|2379|10250/);
+        assert.doesNotMatch(renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [], noForward), /6443|2379|10250/);
+    });
+
+    it("firewall forwards what kube-proxy translates from outside only for this host's published ports, before dropping the rest", () => {
+        const fw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [], {
+            ...noForward,
+            ports: [
+                { protocol: "tcp", port: 80, why: "a public service on this host (externalIPs)" },
+                { protocol: "udp", port: 30053, why: "a public NodePort" },
+            ],
+        });
+        const forward = fw.slice(fw.indexOf("chain forward"));
+        const accept80 = forward.indexOf("meta l4proto tcp ct original proto-dst 80 accept");
+        const accept30053 = forward.indexOf("meta l4proto udp ct original proto-dst 30053 accept");
+        const drop = forward.indexOf("ct state new ct status dnat drop");
+        assert.ok(accept80 > 0 && accept30053 > 0 && drop > accept80 && drop > accept30053, forward);
+        assert.match(forward, /ct original ip6 daddr != fd8a:31c2:7c1f:1::\/64 meta l4proto tcp/);
+        assert.doesNotMatch(forward, /nat64/, "a host without IPv4 has no NAT64 interface to let through");
+        const gw = renderFirewall("cp1", "2001:db8:0:1:0:1::/96", [], { ...noForward, nat64Interface: "nat64" });
+        const gwForward = gw.slice(gw.indexOf("chain forward"));
+        assert.ok(gwForward.indexOf('oifname "nat64" accept') < gwForward.indexOf("ct status dnat drop"), gwForward);
+        assert.ok(gwForward.indexOf('iifname "nat64" accept') < gwForward.indexOf("ct status dnat drop"), gwForward);
     });
 });
 

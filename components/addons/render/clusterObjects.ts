@@ -6,7 +6,7 @@ import type { AddressPlan } from "../../network/plan";
 import { formatV6 } from "../../network/prefix";
 import { corednsObjects } from "./coredns";
 import { BUILTIN_NAMESPACES, MANAGED_BY, addonImages } from "./defaults";
-import { kubeProxyObjects } from "./kubeProxy";
+import { kubeProxyNodePortAddresses, kubeProxyObjects } from "./kubeProxy";
 import type { INamespace } from "./objects";
 import { Gateway, dns64Gateway } from "./plan";
 
@@ -14,6 +14,8 @@ import { Gateway, dns64Gateway } from "./plan";
 export interface ClusterServiceInputs {
     readonly kubernetesVersion: string;
     readonly kubeProxy: ClusterConfig["kubeProxy"];
+    /** The cluster's /64 ULA, where NodePorts answer (kubeProxyNodePortAddresses). */
+    readonly clusterUla: string;
     readonly coredns: CorednsConfig;
     readonly upstreamDns: readonly string[];
     /** CoreDNS's service address (AddressPlan.cluster.dns). */
@@ -32,6 +34,7 @@ export function clusterServiceInputs(config: Pick<StackConfig, "cluster" | "serv
     return {
         kubernetesVersion: c.kubernetesVersion,
         kubeProxy: c.kubeProxy,
+        clusterUla: c.ulaPrefix.toString(),
         coredns: c.coredns,
         upstreamDns: c.upstreamDns,
         dnsAddress: plan.cluster.dns,
@@ -50,6 +53,7 @@ export function clusterServiceObjects(input: ClusterServiceInputs) {
             image: images.kubeProxy,
             apiserverProxyPort: APISERVER_PROXY_PORT,
             conntrackMaxPerCore: input.kubeProxy.conntrackMaxPerCore,
+            nodePortAddresses: kubeProxyNodePortAddresses(input.clusterUla, input.kubeProxy.publicNodePorts),
         }),
         coredns: corednsObjects({
             image: images.coredns,

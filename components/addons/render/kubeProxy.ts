@@ -31,10 +31,23 @@ export interface KubeProxyInputs {
     readonly apiserverProxyPort: number;
     /** `conntrack.maxPerCore`; undefined keeps kube-proxy's default. */
     readonly conntrackMaxPerCore?: number;
+    /** `nodePortAddresses`: the prefixes whose node addresses answer NodePorts (kubeProxyNodePortAddresses). */
+    readonly nodePortAddresses: readonly string[];
+}
+
+/**
+ * Where NodePorts answer: the cluster ULA only (the mesh and pods), unless some are made public
+ * (`cluster.kubeProxy.publicNodePorts`): then every address, and the host firewall lets in only
+ * the public ones from outside (nftables.ts). Without this, kube-proxy answers a NodePort on every
+ * node's public address, and Robot servers have no cloud firewall in front.
+ */
+export function kubeProxyNodePortAddresses(clusterUla: string, publicNodePorts: readonly unknown[]): string[] {
+    return publicNodePorts.length > 0 ? ["::/0"] : [clusterUla];
 }
 
 /** KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1), only what differs from the defaults. */
-export function kubeProxyConfiguration(conntrackMaxPerCore?: number) {
+export function kubeProxyConfiguration(opts: { readonly nodePortAddresses: readonly string[]; readonly conntrackMaxPerCore?: number }) {
+    const { conntrackMaxPerCore } = opts;
     return {
         apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
         kind: "KubeProxyConfiguration",
@@ -48,6 +61,7 @@ export function kubeProxyConfiguration(conntrackMaxPerCore?: number) {
         // masqueraded when it is sent to a service endpoint on another node.
         detectLocalMode: "BridgeInterface",
         detectLocal: { bridgeInterface: POD_BRIDGE },
+        nodePortAddresses: [...opts.nodePortAddresses],
         ...(conntrackMaxPerCore === undefined ? {} : { conntrack: { maxPerCore: conntrackMaxPerCore } }),
     };
 }
@@ -86,7 +100,9 @@ export function kubeProxyObjects(inputs: KubeProxyInputs): KubernetesObject[] {
         kind: "ConfigMap",
         metadata: meta(KUBE_PROXY),
         data: {
-            [CONFIG_FILE]: stringify(kubeProxyConfiguration(inputs.conntrackMaxPerCore)),
+            [CONFIG_FILE]: stringify(
+                kubeProxyConfiguration({ conntrackMaxPerCore: inputs.conntrackMaxPerCore, nodePortAddresses: inputs.nodePortAddresses }),
+            ),
             [KUBECONFIG_FILE]: stringify(kubeProxyKubeconfig(inputs.apiserverProxyPort)),
         },
     };

@@ -2,7 +2,7 @@
 // one CoreDNS synthesises into, the hosts' resolvers, and the ports each host serves publicly.
 // Each function names the parts of the config it reads (a StackConfig has them all). Pure: no Pulumi.
 import type { ClusterConfig, NodeConfig, PortConfig, PortProtocol, StackConfig } from "../../config/types";
-import type { PublicPort } from "../../hosts/render/nftables";
+import type { ForwardedPort, PublicPort } from "../../hosts/render/nftables";
 import type { AddressPlan, NodePlan } from "../../network/plan";
 import { Prefix, formatV6 } from "../../network/prefix";
 
@@ -104,11 +104,15 @@ export function ipv4FirewallPorts(config: Pick<StackConfig, "nodes">, plan: Addr
 
 /**
  * What the hcloud firewall (one for all hcloud servers, in front of the hosts) must let in beyond
- * SSH and WireGuard: the public services' ports on hcloud hosts and hcloud hosts' `ipv4Ports`.
+ * SSH and WireGuard: the public services' ports on hcloud hosts, hcloud hosts' `ipv4Ports`, and the
+ * public NodePorts (when there is an hcloud host).
  */
-export function hcloudPublicPorts(config: Pick<StackConfig, "nodes" | "services">): PortConfig[] {
+export function hcloudPublicPorts(
+    config: Pick<StackConfig, "nodes" | "services"> & { readonly cluster?: { readonly kubeProxy: Pick<ClusterConfig["kubeProxy"], "publicNodePorts"> } },
+): PortConfig[] {
     const cloud = config.nodes.filter((n) => n.kind === "hcloud");
-    return unique(cloud.flatMap((n) => [...n.ipv4Ports, ...servicePortsOn(config, n.name)]));
+    const nodePorts = cloud.length > 0 ? (config.cluster?.kubeProxy.publicNodePorts ?? []) : [];
+    return unique([...cloud.flatMap((n) => [...n.ipv4Ports, ...servicePortsOn(config, n.name)]), ...nodePorts]);
 }
 
 /**
@@ -129,4 +133,27 @@ export function hostPublicPorts(
             ? [{ protocol: "tcp", port: apiserverPort, from: admins, why: "apiserver for admins" }]
             : [];
     return [...apiserver, ...ipv4FirewallPorts(config, plan, node)];
+}
+
+/**
+ * What kube-proxy may forward to pods from outside the mesh on this host (the forward chain, not
+ * the input chain: kube-proxy translates before either sees the packet): the ports of the public
+ * services on it (their externalIPs) and `cluster.kubeProxy.publicNodePorts`.
+ */
+export function hostForwardedPorts(
+    config: {
+        readonly services: StackConfig["services"];
+        readonly cluster: { readonly kubeProxy: Pick<ClusterConfig["kubeProxy"], "publicNodePorts"> };
+    },
+    node: string,
+): ForwardedPort[] {
+    const lower = (p: PortConfig) => (p.protocol === "TCP" ? "tcp" : "udp") as ForwardedPort["protocol"];
+    return [
+        ...servicePortsOn(config, node).map((p) => ({
+            protocol: lower(p),
+            port: p.port,
+            why: "a public service on this host (externalIPs)",
+        })),
+        ...unique(config.cluster.kubeProxy.publicNodePorts).map((p) => ({ protocol: lower(p), port: p.port, why: "a public NodePort" })),
+    ];
 }

@@ -9,6 +9,8 @@ export const WIREGUARD_OVERHEAD_V6 = 80;
 export const MESH_MTU = UPLINK_MTU - WIREGUARD_OVERHEAD_V6;
 export const WIREGUARD_INTERFACE = "wg0";
 export const POD_BRIDGE = "cluster0";
+/** Tayga's TUN on a NAT64 gateway (nat64/render/tayga.ts); the host firewall lets it forward. */
+export const NAT64_TUN = "nat64";
 
 /** A pod /96 as host-local and the bridge see it. */
 export interface PodRange {
@@ -44,6 +46,8 @@ export interface HostNet {
      * routes into the mesh (formatted here once, from the plan's typed values).
      */
     readonly meshInterfaceAddress: string;
+    /** The cluster /64. */
+    readonly clusterUla: string;
     readonly ula: string;
     readonly wireguardAddress: string;
     readonly podUla: PodRange;
@@ -58,6 +62,7 @@ export function hostNet(clusterUla: Prefix, node: NodePlan, providerGua: Prefix 
         index: node.index,
         roles: node.roles,
         meshInterfaceAddress: `${formatV6(node.wireguard)}/${clusterUla.length}`,
+        clusterUla: clusterUla.toString(),
         ula: node.ula.toString(),
         wireguardAddress: formatV6(node.wireguard),
         podUla: podRangeOf(node.podUla),

@@ -5,11 +5,13 @@
 import { nat64PoolProblems } from "../../config/nat64Pool";
 import { DEFAULT_NAT64_POOL, type Nat64Pool } from "../../config/types";
 import { Prefix } from "../../network/prefix";
+import { NAT64_TUN } from "../../hosts/render/hostNet";
+
+export { NAT64_TUN };
 
 export const TAYGA_CONF_PATH = "/etc/v6k8s/tayga.conf";
 /** Where Tayga keeps its dynamic pool mappings across restarts. */
 export const TAYGA_DATA_DIR = "/var/lib/tayga";
-export const NAT64_TUN = "nat64";
 const NAT64_PREFIX_LENGTH = 96;
 
 // The pool's type and default live with the config (cluster.nat64Pool), which sets them.

@@ -8,8 +8,12 @@ import { DUAL_NAME, INET4_SERVER, INET6_DNS, INET6_SERVER, V4ONLY_NAME } from ".
 import { gateway } from "../../session";
 import { HELLO_PAGE, TEST_NS, clusterIpFailures, fromInternet, helloHosts, nslookupV6, toolboxExec as exec } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
-import { cluster, labState, operator } from "../session";
+import { cluster, hostNamed, labState, operator } from "../session";
+import { eventually } from "../../run";
 import { sshOnHost } from "../ssh";
+
+const NODE_PORT = 30080;
+const LB_NODE_PORT = 30081;
 
 describe("cluster 3. services, DNS and DNS64", () => {
     let clusterIP = "";
@@ -92,6 +96,42 @@ describe("cluster 3. services, DNS and DNS64", () => {
         });
         assert.equal(own.code, 0, own.stderr);
         await kubectl(operator(), ["-n", TEST_NS, "delete", "service", "on-a-host"]);
+    });
+
+    it("NodePorts (of a NodePort and of a LoadBalancer Service) answer on a node's ULA, not on its public address from the internet", async () => {
+        // The hello workload behind two more Services, with fixed NodePorts.
+        const selector = (
+            await kubectlJson<{ spec: { selector: Record<string, string> } }>(operator(), ["-n", "hello", "get", "service", "hello"])
+        ).spec.selector;
+        const svc = (name: string, type: string, nodePort: number) => ({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name, namespace: "hello" },
+            spec: { type, ipFamilies: ["IPv6"], selector, ports: [{ port: 80, targetPort: 8080, nodePort }] },
+        });
+        const items = [svc("hello-nodeport", "NodePort", NODE_PORT), svc("hello-lb", "LoadBalancer", LB_NODE_PORT)];
+        await kubectl(operator(), ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items }) });
+        try {
+            const [lab1, lab2] = [hostNamed("lab1"), hostNamed("lab2")];
+            for (const port of [NODE_PORT, LB_NODE_PORT]) {
+                // From another node over the mesh: kube-proxy answers on lab1's ULA (its rules may take a moment).
+                const url = `http://[${lab1.wireguardAddress}]:${port}/`;
+                const inside = await eventually(
+                    async () => (await sshOnHost(lab2, `curl -fsS --max-time 5 ${url}`, { allowFail: true })).stdout.includes(HELLO_PAGE),
+                    60_000,
+                    2000,
+                );
+                assert.ok(inside, `lab2 -> ${url}: no answer within 60 s`);
+                // From the internet, lab1's public address: nothing (kube-proxy does not listen there, the firewall drops).
+                const outside = await fromInternet(lab1, port, 5);
+                assert.notEqual(outside.code, 0, `the internet reached NodePort ${port} on lab1's public address: ${outside.stdout}`);
+                assert.doesNotMatch(outside.stdout, new RegExp(HELLO_PAGE));
+            }
+        } finally {
+            await kubectl(operator(), ["-n", "hello", "delete", "service", "hello-nodeport", "hello-lb", "--ignore-not-found"], {
+                allowFail: true,
+            });
+        }
     });
 
     it("the example public service answers on its hosts' public addresses from the IPv6 internet (externalIPs)", async () => {
