@@ -111,7 +111,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const facts = clusterFacts(
             args,
             { ...plan, nodes: [...plan.nodes, ...leaving.map((h) => h.plan)] },
-            { joining: hosts.filter((h) => isCp(h) && h.config.joinEtcd).map((h) => h.name), leaving: leaving.map((h) => h.name) },
+            // Leaving joiners included: a joined member keeps its place while it leaves.
+            {
+                joining: [...hosts, ...leaving].filter((h) => isCp(h) && h.config.joinEtcd).map((h) => h.name),
+                leaving: leaving.map((h) => h.name),
+            },
         );
 
         this.pki = new ClusterPki(

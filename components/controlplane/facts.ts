@@ -17,12 +17,12 @@ import { APISERVER_PORT } from "../common/ports";
  */
 export interface ControlPlanePlan {
     readonly cluster: Pick<ClusterPlan, "services" | "dns" | "apiserverService">;
-    readonly nodes: readonly Pick<NodePlan, "name" | "roles" | "wireguard">[];
+    readonly nodes: readonly Pick<NodePlan, "name" | "index" | "roles" | "wireguard">[];
 }
 
 /** Which control-plane nodes of the plan join a running etcd (joinEtcd) and which leave in this run. */
 export interface EtcdMembershipInput {
-    /** Names, in config order. */
+    /** Names, in any order: joiners are ordered by their node index (stable forever, unlike config order). */
     readonly joining: readonly string[];
     readonly leaving: readonly string[];
 }
@@ -33,8 +33,12 @@ export function clusterFacts(
     etcd: EtcdMembershipInput = { joining: [], leaving: [] },
 ): ClusterFacts {
     // A leaving member keeps its place among the joiners: those after it list it until it is gone.
+    const joiners = plan.nodes
+        .filter((n) => etcd.joining.includes(n.name))
+        .sort((a, b) => a.index - b.index)
+        .map((n) => n.name);
     const member = (n: ControlPlanePlan["nodes"][number]) => {
-        const joinOrder = etcd.joining.indexOf(n.name);
+        const joinOrder = joiners.indexOf(n.name);
         return { name: n.name, meshAddress: formatV6(n.wireguard), ...(joinOrder < 0 ? {} : { joinOrder }) };
     };
     const cp = plan.nodes.filter((n) => n.roles.includes("control-plane"));

@@ -9,7 +9,7 @@ import { TOOLBOX_IMAGE } from "./toolchain";
 import { NODE_LOCAL_APISERVER, TEST_NS, toolboxPod } from "./checks";
 import { machineArgv } from "./machine";
 import { kubectl } from "./operator";
-import { cluster, hostNamed, operator } from "./session";
+import { cluster, hostNamed, labState, operator } from "./session";
 import { applyToLab } from "./labApply";
 import type { ApplyResult } from "../engine/labStack";
 import { testLog } from "../owner";
@@ -92,6 +92,8 @@ export interface ProbeResult {
     readonly longestGapSeconds: number;
     /** When that gap started and ended (epoch ms), and what the probe said in it. */
     readonly gap: { readonly from: number; readonly to: number; readonly lines: readonly string[] };
+    /** What the diagnostics sampler saw in that gap (each apiserver's /readyz, the machine's load). */
+    readonly context: readonly string[];
 }
 
 /** A probe loop printing `ok <epoch ms>` or `fail <epoch ms>` once a second, until stopped. */
@@ -113,14 +115,24 @@ class Probe {
         });
     }
 
-    /** Stops the loop (its whole process group) and computes the gaps. */
-    stop(): ProbeResult {
-        const ended = Date.now();
+    /** The lines whose time (their second word, epoch ms) is within [from, to]. */
+    linesBetween(from: number, to: number): string[] {
+        return this.lines.filter((l) => Number(l.split(" ")[1]) >= from && Number(l.split(" ")[1]) <= to);
+    }
+
+    /** Stops the loop (its whole process group). */
+    kill(): void {
         try {
             process.kill(-this.child.pid!, "SIGKILL");
         } catch {
             // gone already
         }
+    }
+
+    /** Stops the loop (its whole process group) and computes the gaps. */
+    stop(context?: Probe): ProbeResult {
+        const ended = Date.now();
+        this.kill();
         // The probe's own clock (inside the pod or machine) and ours: both are this machine's.
         const ok = this.lines.filter((l) => l.startsWith("ok ")).map((l) => Number(l.split(" ")[1]));
         const marks = [this.started, ...ok, ended];
@@ -132,7 +144,8 @@ class Probe {
             successes: ok.length,
             failures: this.lines.filter((l) => l.startsWith("fail ")).length,
             longestGapSeconds: (to - from) / 1000,
-            gap: { from, to, lines: this.lines.filter((l) => Number(l.split(" ")[1]) >= from && Number(l.split(" ")[1]) <= to) },
+            gap: { from, to, lines: this.linesBetween(from, to) },
+            context: context ? context.linesBetween(from - 2000, to) : [],
         };
     }
 }
@@ -162,7 +175,29 @@ export function startProbes(from: string): { stop(): ProbeResult[] } {
         `apiservers through ${from}'s [::1]:7445`,
         machineArgv(hostNamed(from), ["bash", "-c", LOOP(`curl -fsSk --max-time 2 '${NODE_LOCAL_APISERVER}/readyz'`)]),
     );
-    return { stop: () => [workload.stop(), api.stop()] };
+    // Not asserted: what explains a gap. Every second, each lab machine's apiserver /readyz status
+    // over the mesh (000: no answer, workers included), and this machine's load and CPU pressure
+    // (the lab's WireGuard is wireguard-go, a user process: a starved CPU stalls the mesh).
+    const backends = labState()
+        .hosts.map((h) => `$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 https://[${h.wireguardAddress}]:6443/readyz)`)
+        .join(" ");
+    const names = labState()
+        .hosts.map((h) => h.name)
+        .join(",");
+    const diag = new Probe(
+        "diagnostics",
+        machineArgv(hostNamed(from), [
+            "bash",
+            "-c",
+            `while true; do echo "diag $(date +%s%3N) load=$(cut -d' ' -f1 /proc/loadavg) cpu=$(awk '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null) readyz[${names}]=${backends}"; sleep 1; done`,
+        ]),
+    );
+    return {
+        stop: () => {
+            diag.kill();
+            return [workload.stop(diag), api.stop(diag)];
+        },
+    };
 }
 
 /** An engine step line as `pulumi up` printed it, with the time it was seen (epoch ms). */
@@ -208,6 +243,7 @@ export function assertServed(probes: readonly ProbeResult[], steps: readonly See
             p.longestGapSeconds <= MAX_GAP_SECONDS,
             `${p.name}: ${p.longestGapSeconds.toFixed(1)} s without an answer (at most ${MAX_GAP_SECONDS} s) from ` +
                 `${new Date(p.gap.from).toISOString()}; the probe said:\n${p.gap.lines.join("\n")}\n` +
+                `the sampler on the same machine:\n${p.context.join("\n")}\n` +
                 `the engine's steps from 5 s before:\n${around.map((s) => `${new Date(s.at).toISOString()} ${s.line}`).join("\n")}`,
         );
     }

@@ -269,7 +269,10 @@ describe("which gateway, which resolvers, which ports", () => {
             { port: 443, protocol: "TCP" },
         ]);
         assert.deepEqual(hcloudPublicPorts(prod), [], "the example's public hosts are dedicated");
-        const withNodePort = { ...c, cluster: { ...c.cluster, kubeProxy: { publicNodePorts: [{ port: 30080, protocol: "UDP" as const }] } } };
+        const withNodePort = {
+            ...c,
+            cluster: { ...c.cluster, kubeProxy: { publicNodePorts: [{ port: 30080, protocol: "UDP" as const }] } },
+        };
         assert.deepEqual(hcloudPublicPorts(withNodePort), [
             { port: 80, protocol: "TCP" },
             { port: 443, protocol: "TCP" },

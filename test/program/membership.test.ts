@@ -99,6 +99,30 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
         assert.equal(hostOf(get(resources, "k8s-w1-membership")), addressOf(resources, "cp1"));
     });
 
+    it("a member joining, then leaving (joinEtcd kept): the running members' etcd and apiserver manifests never change", async () => {
+        const manifests = (rs: readonly RecordedResource[], node: string) => {
+            const files = decodeInstalledFiles(String(get(rs, `k8s-${node}-files`).inputs.create));
+            return ["/etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/manifests/kube-apiserver.yaml"].map(
+                (p) => files.get(p)?.content,
+            );
+        };
+        const joined = baseConfig();
+        joined.nodes.push(dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true }));
+        const leavingRaw = baseConfig();
+        leavingRaw.nodes.push(dedicated("cp4", 4, ["control-plane"], "2001:db8:a:4::/64", { joinEtcd: true, leaving: true }));
+        const [withCp4, leaving] = [(await sharedRun(joined)).resources, (await sharedRun(leavingRaw)).resources];
+        for (const n of ["cp1", "cp2", "cp3"]) {
+            const was = manifests(base, n);
+            assert.ok(
+                was.every((m) => m !== undefined),
+                `${n}: no manifests decoded`,
+            );
+            assert.deepEqual(manifests(withCp4, n), was, `${n}'s manifests changed when cp4 joined`);
+            assert.deepEqual(manifests(leaving, n), was, `${n}'s manifests changed while cp4 left`);
+        }
+        assert.ok(!leaving.some((r) => r.name.startsWith("k8s-cp4-")), "cp4's Kubernetes steps are deleted: their deletes run");
+    });
+
     it("adding a worker changes no membership command; removing cp1 only moves the others' to cp2 (an update: connection and text)", async () => {
         const grown = baseConfig();
         grown.nodes.push(dedicated("w3", 13, ["worker"], "2001:db8:b:3::/64"));

@@ -108,7 +108,9 @@ export function ipv4FirewallPorts(config: Pick<StackConfig, "nodes">, plan: Addr
  * public NodePorts (when there is an hcloud host).
  */
 export function hcloudPublicPorts(
-    config: Pick<StackConfig, "nodes" | "services"> & { readonly cluster?: { readonly kubeProxy: Pick<ClusterConfig["kubeProxy"], "publicNodePorts"> } },
+    config: Pick<StackConfig, "nodes" | "services"> & {
+        readonly cluster?: { readonly kubeProxy: Pick<ClusterConfig["kubeProxy"], "publicNodePorts"> };
+    },
 ): PortConfig[] {
     const cloud = config.nodes.filter((n) => n.kind === "hcloud");
     const nodePorts = cloud.length > 0 ? (config.cluster?.kubeProxy.publicNodePorts ?? []) : [];

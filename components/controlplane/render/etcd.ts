@@ -33,7 +33,8 @@ export function etcdPeerUrl(m: ControlPlaneMember): string {
  *   control-plane nodes (the list of a `new` cluster must be the same on every member). A member
  *   joining adds nothing to it;
  * - a joining member (`existing`) lists the bootstrap members and the joining ones up to itself
- *   in config order: exactly the membership after its `member add`, which etcd checks against the
+ *   by node index (so a new joiner needs a higher index than every member that joined before
+ *   it: README, "Add control-plane nodes"; nothing can check that before the join): exactly the membership after its `member add`, which etcd checks against the
  *   running cluster. Members joining later change nothing for it, as long as each keeps joinEtcd.
  * A member leaving (`leaving: true`) stays in these lists for its leaving run, so no running
  * member restarts before its removal; the run that drops it from `nodes` drops it from them too,

@@ -8,8 +8,8 @@ export interface ControlPlaneMember {
     /** The node's mesh address (its ULA ::1): etcd peers, apiserver advertise address. */
     readonly meshAddress: string;
     /**
-     * Set on a member that joined a running etcd (joinEtcd): its place among those, in config
-     * order (0 first). Absent: a member of etcd's first bootstrap.
+     * Set on a member that joined a running etcd (joinEtcd): its place among those, by node index
+     * (0 first). Absent: a member of etcd's first bootstrap.
      */
     readonly joinOrder?: number;
 }
