@@ -9,11 +9,35 @@ import { inNs } from "../netns";
 import { RunResult, run } from "../run";
 import type { LabHost } from "../state";
 import { kubectl } from "./operator";
-import { cluster, hostNamed, operator } from "./session";
+import { cluster, hostNamed, labState, operator } from "./session";
+import { TOOLBOX_IMAGE } from "./toolchain";
 
 /** The namespace of the checks' own pods, and the toolbox pod check 2 runs on each node. */
 export const TEST_NS = "lab-checks";
 export const toolboxPod = (node: string) => `toolbox-${node}`;
+
+/** A toolbox pod on every lab machine (in TEST_NS), Ready: the checks' clients inside the cluster. */
+export async function startToolboxes(): Promise<void> {
+    const c = operator();
+    await kubectl(c, ["create", "namespace", TEST_NS], { allowFail: true });
+    const pods = labState().hosts.map((h) => ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: toolboxPod(h.name), namespace: TEST_NS, labels: { app: "toolbox" } },
+        spec: {
+            nodeName: h.name,
+            tolerations: [{ operator: "Exists" }],
+            terminationGracePeriodSeconds: 1,
+            containers: [
+                { name: "toolbox", image: TOOLBOX_IMAGE, command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"] },
+            ],
+        },
+    }));
+    await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: pods }) });
+    await kubectl(c, ["-n", TEST_NS, "wait", "--for=condition=Ready", "pod", "-l", "app=toolbox", "--timeout=240s"], {
+        timeoutMs: 250_000,
+    });
+}
 
 /** A command in the toolbox pod on `node` (kubectl exec; fails are results, not throws). */
 export const toolboxExec = (node: string, argv: string[]): Promise<RunResult> =>

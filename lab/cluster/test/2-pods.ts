@@ -3,8 +3,7 @@
 // over the mesh (exec, logs).
 import { strict as assert } from "assert";
 import { inPrefix } from "../../checks/addresses";
-import { TOOLBOX_IMAGE } from "../toolchain";
-import { TEST_NS, toolboxPod } from "../checks";
+import { TEST_NS, startToolboxes, toolboxPod } from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { labState, operator } from "../session";
 
@@ -13,27 +12,7 @@ interface Pod {
 }
 
 describe("cluster 2. pods", () => {
-    before(async () => {
-        const c = operator();
-        await kubectl(c, ["create", "namespace", TEST_NS], { allowFail: true });
-        const pods = labState().hosts.map((h) => ({
-            apiVersion: "v1",
-            kind: "Pod",
-            metadata: { name: toolboxPod(h.name), namespace: TEST_NS, labels: { app: "toolbox" } },
-            spec: {
-                nodeName: h.name,
-                tolerations: [{ operator: "Exists" }],
-                terminationGracePeriodSeconds: 1,
-                containers: [
-                    { name: "toolbox", image: TOOLBOX_IMAGE, command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"] },
-                ],
-            },
-        }));
-        await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: pods }) });
-        await kubectl(c, ["-n", TEST_NS, "wait", "--for=condition=Ready", "pod", "-l", "app=toolbox", "--timeout=240s"], {
-            timeoutMs: 250_000,
-        });
-    });
+    before(startToolboxes);
 
     it("a pod on each node gets its ULA from <node ULA>:1::/96 first, then its GUA from <node GUA>:1::/96", async () => {
         for (const h of labState().hosts) {

@@ -12,51 +12,22 @@
 //   stops Kubernetes on it and deletes its keys while it is still in the mesh; then w2 is removed
 //   from `nodes` and every host's mesh drops it. Its machine stays, as a Robot server's would.
 import { strict as assert } from "assert";
-import { Scalar, YAMLMap, YAMLSeq } from "yaml";
 import { diagnostics, engineSteps } from "../../engine/engine";
 import { testLog } from "../../owner";
 import { isRunning, records } from "../../processes";
 import { eventually } from "../../run";
 import { HELLO_PAGE, fromInternet } from "../checks";
 import { DAY2_NS, applyProbed, assertServed, startWorkload } from "../day2";
-import { stackVariant, applyToLab } from "../labApply";
 import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
 import { containers, restartedSince } from "../restarts";
 import { cluster, hostNamed, labState, operator } from "../session";
-import { LAB_STACK_FILE, hostKeyOf, sshOnHost } from "../ssh";
+import { LAB_STACK_FILE, sshOnHost } from "../ssh";
+import { applyToLab } from "../labApply";
 import { waitNodesReady } from "../up";
+import { W2, withNode } from "../variants";
 
-const NEW = "w2";
-
-/**
- * Pulumi.lab.yaml plus worker w2 (index 12, its own /64), w2 among the hello service's hosts unless
- * `leaving`. Its hostKey is its machine's once it has one (a placeholder before: the lab writes the
- * new machine's key into the file it applies).
- */
-async function withW2(name: string, leaving: boolean): Promise<string> {
-    const machine = labState().hosts.find((h) => h.name === NEW);
-    const hostKey = machine ? await hostKeyOf(machine) : undefined;
-    return stackVariant(name, (doc, key) => {
-        const nodes = doc.getIn(["config", key("nodes")]) as YAMLSeq<YAMLMap>;
-        const placeholder = hostKey ?? String((nodes.items[0] as YAMLMap).get("hostKey"));
-        nodes.add(
-            doc.createNode({
-                name: NEW,
-                index: 12,
-                kind: "dedicated",
-                roles: ["worker"],
-                gua: "2001:db8:1:c::/64",
-                hostKey: placeholder,
-                ...(leaving ? { leaving: true } : {}),
-            }),
-        );
-        if (leaving) return;
-        const services = doc.getIn(["config", key("services")]) as YAMLSeq<YAMLMap>;
-        const hello = services.items.find((s) => String(s.get("name")) === "hello")!;
-        (hello.get("hosts") as YAMLSeq<Scalar>).add(doc.createNode(NEW));
-    });
-}
+const NEW = W2.name;
 
 describe("cluster 7c. growing and shrinking with pulumi up, probed", function () {
     this.timeout(20 * 60_000);
@@ -71,7 +42,7 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
         // The cluster's own pods and the public service's: none may restart for a new worker.
         const before = new Map([...(await containers())].filter(([k]) => /^(kube-system|hello)\//.test(k)));
         await startWorkload(["w1", "lab2"]);
-        const { r, probes, steps } = await applyProbed(await withW2("grow-w2", false));
+        const { r, probes, steps } = await applyProbed(await withNode("grow-w2", W2, false));
         testLog(`pulumi up with w2: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `the first pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assertServed(probes, steps);
@@ -104,13 +75,13 @@ describe("cluster 7c. growing and shrinking with pulumi up, probed", function ()
         const r = await applyToLab(cluster(), LAB_STACK_FILE);
         assert.notEqual(r.code, 0, "a removal without leaving first went through");
         assert.match(diagnostics(r.stdout + r.stderr), /node "w2" was removed without leaving first: put it back with `leaving: true`/);
-        const p = await cluster().engine.preview(await withW2("grown-w2", false), ["--expect-no-changes"]);
+        const p = await cluster().engine.preview(await withNode("grown-w2", W2, false), ["--expect-no-changes"]);
         assert.equal(p.code, 0, `the refused run changed something:\n${diagnostics(p.stdout + p.stderr)}`);
     });
 
     it("shrink, first run: `leaving: true` drains w2 (the budget holds), stops Kubernetes on it and deletes its keys; serving throughout", async () => {
         await startWorkload(["w1", NEW]);
-        const { r, probes, steps } = await applyProbed(await withW2("leave-w2", true));
+        const { r, probes, steps } = await applyProbed(await withNode("leave-w2", W2, true));
         testLog(`pulumi up with w2 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, diagnostics(r.stdout + r.stderr));
         assertServed(probes, steps);

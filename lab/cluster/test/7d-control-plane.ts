@@ -8,43 +8,21 @@
 //   it and wipes it, while it is still in the mesh; etcd ends with 3 healthy members, and again no
 //   member or apiserver of lab1..lab3 restarted. Then cp4 is removed from `nodes`.
 import { strict as assert } from "assert";
-import { YAMLMap, YAMLSeq } from "yaml";
 import { diagnostics } from "../../engine/engine";
 import { testLog } from "../../owner";
 import { eventually } from "../../run";
 import { etcdMemberHealth } from "../checks";
 import { DAY2_NS, applyProbed, assertServed, startWorkload } from "../day2";
-import { stackVariant } from "../labApply";
 import { cgroupPids, hostCgroups } from "../machine";
 import { kubectl } from "../operator";
 import { containers, restartedSince } from "../restarts";
 import { cluster, hostNamed, labState, operator } from "../session";
-import { LAB_STACK_FILE, hostKeyOf, sshOnHost } from "../ssh";
+import { LAB_STACK_FILE, sshOnHost } from "../ssh";
 import { waitNodesReady } from "../up";
+import { CP4, withNode } from "../variants";
 
-const NEW = "cp4";
+const NEW = CP4.name;
 const STAYING = ["lab1", "lab2", "lab3"];
-
-/** Pulumi.lab.yaml plus cp4 (index 4, control-plane only, joinEtcd), `leaving` when asked. */
-async function withCp4(name: string, leaving: boolean): Promise<string> {
-    const machine = labState().hosts.find((h) => h.name === NEW);
-    const hostKey = machine ? await hostKeyOf(machine) : undefined;
-    return stackVariant(name, (doc, key) => {
-        const nodes = doc.getIn(["config", key("nodes")]) as YAMLSeq<YAMLMap>;
-        nodes.add(
-            doc.createNode({
-                name: NEW,
-                index: 4,
-                kind: "dedicated",
-                roles: ["control-plane"],
-                joinEtcd: true,
-                gua: "2001:db8:1:4::/64",
-                hostKey: hostKey ?? String((nodes.items[0] as YAMLMap).get("hostKey")),
-                ...(leaving ? { leaving: true } : {}),
-            }),
-        );
-    });
-}
 
 /** The etcd and kube-apiserver containers of lab1..lab3: these must never restart here. */
 async function controlPlaneContainers(): Promise<Map<string, string>> {
@@ -85,7 +63,7 @@ describe("cluster 7d. growing and shrinking the control plane (etcd) with pulumi
 
     it("grow: cp4 joins etcd in one run (4 healthy members); no etcd member or apiserver of lab1..lab3 restarts; serving throughout", async () => {
         const before = await controlPlaneContainers();
-        const { r, probes, steps } = await applyProbed(await withCp4("grow-cp4", false));
+        const { r, probes, steps } = await applyProbed(await withNode("grow-cp4", CP4, false));
         testLog(`pulumi up with cp4 joining: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assertServed(probes, steps);
@@ -98,7 +76,7 @@ describe("cluster 7d. growing and shrinking the control plane (etcd) with pulumi
 
     it("shrink, first run: `leaving: true` removes cp4's etcd member (3 healthy left), drains and wipes it; nothing of lab1..lab3 restarts", async () => {
         const before = await controlPlaneContainers();
-        const { r, probes, steps } = await applyProbed(await withCp4("leave-cp4", true));
+        const { r, probes, steps } = await applyProbed(await withNode("leave-cp4", CP4, true));
         testLog(`pulumi up with cp4 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
         assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
         assertServed(probes, steps);
