@@ -9,6 +9,8 @@ import { INSTALL_BINARIES_PATH } from "../runtime/render/installBinaries";
 import { ETCD_MANIFEST_PATH } from "./render/etcd";
 import type { EtcdMemberSpec } from "./render/etcdMembers";
 import { renderEtcdRestartGate } from "./render/etcdRestartGate";
+import { renderProxyReloadAfter, renderProxyReloadBefore } from "./render/apiserverProxyReload";
+import { PATHS } from "./paths";
 import { sha256 } from "../common/hash";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */
@@ -30,7 +32,11 @@ export const pkiStdinOf = (pkiFiles: HostFiles): string => filesOnStdin(pkiFiles
  * keep a quorum without this one (render/etcdRestartGate.ts).
  */
 export function filesCommand(files: HostFiles, etcdMember?: EtcdMemberSpec): string {
-    const install = installFilesCommand(files, OWNERS.kubernetesFiles);
+    const proxy = files.get(PATHS.apiserverProxyConfig);
+    // A changed proxy configuration is reloaded in place (render/apiserverProxyReload.ts).
+    const install = proxy
+        ? `${renderProxyReloadBefore(sha256(proxy.content))}${installFilesCommand(files, OWNERS.kubernetesFiles)}${renderProxyReloadAfter()}`
+        : installFilesCommand(files, OWNERS.kubernetesFiles);
     const manifest = files.get(ETCD_MANIFEST_PATH);
     if (!etcdMember || !manifest) return install;
     return `set -eu\n${renderEtcdRestartGate(etcdMember, sha256(manifest.content))}${install}`;

@@ -87,7 +87,7 @@ describe("control-plane renderers: inputs", () => {
         for (const [p, { content }] of kubernetesFiles(c, cp1)) {
             if (!p.startsWith("/etc/kubernetes/manifests/")) continue;
             const proxy = p.endsWith("/apiserver-proxy.yaml");
-            assert.equal(parse(content).metadata.annotations["v6k8s.io/pki-generation"], proxy ? undefined : "3", p);
+            assert.equal(parse(content).metadata.annotations?.["v6k8s.io/pki-generation"], proxy ? undefined : "3", p);
             seen++;
         }
         assert.equal(seen, 5);

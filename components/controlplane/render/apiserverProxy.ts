@@ -7,8 +7,7 @@ import { APISERVER_PROXY_HEALTH_PORT } from "./defaults";
 import { ClusterFacts } from "./inputs";
 import { members } from "./members";
 import { LOOPBACK, hostPort, port } from "../../common/net";
-import { ANNOTATION_PREFIX, manifestPath, renderStaticPod } from "./staticPod";
-import { sha256 } from "../../common/hash";
+import { manifestPath, renderStaticPod } from "./staticPod";
 
 export const APISERVER_PROXY_MANIFEST_PATH = manifestPath("apiserver-proxy");
 /** Where the image looks for its configuration; the host directory of PATHS.apiserverProxyConfig is mounted here. */
@@ -77,7 +76,7 @@ ${servers.join("\n")}
 `;
 }
 
-export function renderApiserverProxyManifest(cluster: ClusterFacts, config: string = renderApiserverProxyConfig(cluster)): string {
+export function renderApiserverProxyManifest(cluster: ClusterFacts): string {
     port(cluster.apiserverProxyPort, "apiserverProxyPort");
     return renderStaticPod("Rendered by v6k8s: the node-local apiserver proxy (HAProxy), a static pod on every node.", {
         name: "apiserver-proxy",
@@ -87,10 +86,10 @@ export function renderApiserverProxyManifest(cluster: ClusterFacts, config: stri
         command: ["haproxy", "-W", "-db", "-f", `${HAPROXY_CONFIG_DIR_IN_CONTAINER}/${configFile()}`],
         requests: { cpu: "25m", memory: "32Mi" },
         mounts: [{ name: "config", hostPath: configDir(), mountPath: HAPROXY_CONFIG_DIR_IN_CONTAINER, type: "Directory", readOnly: true }],
-        // HAProxy reads its configuration once: a new one (a member added or removed) must restart it.
-        // Not the cluster's static-pod annotations: they carry the certificates' hash, and HAProxy
-        // reads no certificate (TLS passes through), so a renewal must not restart it on every node.
-        annotations: { [`${ANNOTATION_PREFIX}/haproxy-cfg-sha256`]: sha256(config) },
+        // No annotation with the configuration's hash: a new configuration (a member added or
+        // removed) is reloaded by the files step (apiserverProxyReload.ts), not a restart. Nor the
+        // cluster's static-pod annotations: they carry the certificates' hash, and HAProxy reads no
+        // certificate (TLS passes through), so a renewal must not restart it on every node.
         liveness: {
             httpGet: { host: LOOPBACK, path: "/healthz", port: APISERVER_PROXY_HEALTH_PORT, scheme: "HTTP" },
             initialDelaySeconds: 5,

@@ -60,7 +60,7 @@ export function apiserverProxyFiles(cluster: ClusterFacts): HostFiles {
     const config = renderApiserverProxyConfig(cluster);
     return new Map([
         [PATHS.apiserverProxyConfig, file(config)],
-        [APISERVER_PROXY_MANIFEST_PATH, restricted(renderApiserverProxyManifest(cluster, config))],
+        [APISERVER_PROXY_MANIFEST_PATH, restricted(renderApiserverProxyManifest(cluster))],
     ]);
 }
 
