@@ -6,7 +6,8 @@
 import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { TOOLBOX_IMAGE } from "./toolchain";
-import { NODE_LOCAL_APISERVER, TEST_NS, toolboxPod } from "./checks";
+import { NODE_LOCAL_APISERVER, TEST_NS, toolboxExec, toolboxPod } from "./checks";
+import { eventually } from "../run";
 import { machineArgv } from "./machine";
 import { kubectl } from "./operator";
 import { cluster, hostNamed, labState, operator } from "./session";
@@ -78,10 +79,17 @@ export function day2Workload(nodes: readonly [string, string]): object[] {
 }
 
 /** Applies the workload (after check 2's toolbox pods) and waits until both replicas serve. */
-export async function startWorkload(nodes: readonly [string, string]): Promise<void> {
+export async function startWorkload(nodes: readonly [string, string], from = "lab1"): Promise<void> {
     const c = operator();
     await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: day2Workload(nodes) }) });
     await kubectl(c, ["-n", DAY2_NS, "rollout", "status", `deployment/${DAY2_APP}`, "--timeout=240s"], { timeoutMs: 250_000 });
+    // Serving by name from the probes' pod before any probe starts: a Service just (re)created may
+    // still be a cached NXDOMAIN in CoreDNS (its cache keeps denials up to 30 s), which a probe
+    // started at once counted as an outage of the operation it watched (check 7d after 7c).
+    const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
+    const check = `ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); [ -n "$ip" ] && printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'`;
+    const serving = await eventually(async () => (await toolboxExec(from, ["sh", "-c", check])).code === 0, 120_000, 2000);
+    if (!serving) throw new Error(`lab: ${service} does not answer from ${toolboxPod(from)} within 120 s after its rollout`);
 }
 
 export interface ProbeResult {
