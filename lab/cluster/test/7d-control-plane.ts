@@ -46,6 +46,20 @@ async function etcdHealthy(n: number): Promise<{ ok: boolean; last: string }> {
     return { ok, last };
 }
 
+/** `lab:apply` of `file`, probed: it succeeds and the workload and the apiservers keep serving. */
+async function appliedAndServed(file: string, what: string): Promise<void> {
+    const { r, probes, steps } = await applyProbed(file);
+    testLog(`pulumi up ${what}: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
+    assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
+    assertServed(probes, steps);
+}
+
+/** etcd (asked on lab1) reports `n` members, every one healthy, within 3 minutes. */
+async function assertEtcdHealthy(n: number): Promise<void> {
+    const health = await etcdHealthy(n);
+    assert.ok(health.ok, `etcd does not report ${n} healthy members: ${health.last}`);
+}
+
 describe("cluster 7d. growing and shrinking the control plane (etcd) with pulumi up, probed", function () {
     this.timeout(25 * 60_000);
 
@@ -62,27 +76,19 @@ describe("cluster 7d. growing and shrinking the control plane (etcd) with pulumi
         await kubectl(operator(), ["delete", "namespace", DAY2_NS, "--ignore-not-found", "--wait=false"], { allowFail: true });
     });
 
-    it("grow: cp4 joins etcd in one run (4 healthy members); no etcd member or apiserver of lab1..lab3 restarts; serving throughout", async () => {
+    it("grow: cp4 joins etcd in one run (4 healthy members); no etcd member, apiserver or proxy of lab1..lab3 restarts; serving throughout", async () => {
         const before = await controlPlaneContainers();
-        const { r, probes, steps } = await applyProbed(await withNode("grow-cp4", CP4, false));
-        testLog(`pulumi up with cp4 joining: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
-        assertServed(probes, steps);
+        await appliedAndServed(await withNode("grow-cp4", CP4, false), "with cp4 joining");
         await waitNodesReady(labState(), cluster().config);
-        const health = await etcdHealthy(4);
-        assert.ok(health.ok, `etcd does not report 4 healthy members: ${health.last}`);
+        await assertEtcdHealthy(4);
         const { unexplained } = await restartedSince(before);
         assert.deepEqual(unexplained, [], "etcd members, apiservers or proxies of lab1..lab3 restarted for cp4's join");
     });
 
     it("shrink, first run: `leaving: true` removes cp4's etcd member (3 healthy left), drains and wipes it; nothing of lab1..lab3 restarts", async () => {
         const before = await controlPlaneContainers();
-        const { r, probes, steps } = await applyProbed(await withNode("leave-cp4", CP4, true));
-        testLog(`pulumi up with cp4 leaving: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
-        assertServed(probes, steps);
-        const health = await etcdHealthy(3);
-        assert.ok(health.ok, `etcd does not report 3 healthy members: ${health.last}`);
+        await appliedAndServed(await withNode("leave-cp4", CP4, true), "with cp4 leaving");
+        await assertEtcdHealthy(3);
         const nodes = await kubectl(operator(), ["get", "nodes", "-o", "name"]);
         assert.doesNotMatch(nodes.stdout, new RegExp(`node/${NEW}\\b`), "cp4's Node is still there");
         assert.deepEqual(cgroupPids(hostCgroups(NEW)), [], "containers still run on cp4");
@@ -94,12 +100,8 @@ describe("cluster 7d. growing and shrinking the control plane (etcd) with pulumi
 
     it("shrink, second run: cp4 removed from `nodes`; etcd keeps 3 healthy members; serving throughout", async () => {
         const before = await controlPlaneContainers();
-        const { r, probes, steps } = await applyProbed(LAB_STACK_FILE);
-        testLog(`pulumi up without cp4: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
-        assert.equal(r.code, 0, `pulumi up failed:\n${diagnostics(r.stdout + r.stderr)}`);
-        assertServed(probes, steps);
-        const health = await etcdHealthy(3);
-        assert.ok(health.ok, `etcd does not report 3 healthy members: ${health.last}`);
+        await appliedAndServed(LAB_STACK_FILE, "without cp4");
+        await assertEtcdHealthy(3);
         const { unexplained } = await restartedSince(before);
         assert.deepEqual(unexplained, [], "etcd members, apiservers or proxies of lab1..lab3 restarted");
     });
