@@ -15,6 +15,8 @@ import { TOOLBOX_IMAGE } from "./toolchain";
 /** The namespace of the checks' own pods, and the toolbox pod check 2 runs on each node. */
 export const TEST_NS = "lab-checks";
 export const toolboxPod = (node: string) => `toolbox-${node}`;
+/** The CPU the checks' own pods request (the toolboxes, the day-2 workload). */
+export const PROBE_CPU_REQUEST = "100m";
 
 /** A toolbox pod on every lab machine (in TEST_NS), Ready: the checks' clients inside the cluster. */
 export async function startToolboxes(): Promise<void> {
@@ -29,7 +31,15 @@ export async function startToolboxes(): Promise<void> {
             tolerations: [{ operator: "Exists" }],
             terminationGracePeriodSeconds: 1,
             containers: [
-                { name: "toolbox", image: TOOLBOX_IMAGE, command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"] },
+                {
+                    name: "toolbox",
+                    image: TOOLBOX_IMAGE,
+                    command: ["sh", "-c", "echo toolbox on $(hostname) up; exec sleep 100000"],
+                    // A request, as any workload that matters has: a BestEffort pod gets cgroup v1
+                    // cpu.shares 2 and, with a control plane busy on the same 2 cores, stalled the
+                    // day-2 probes for 10 s (the probe, not the cluster, was down).
+                    resources: { requests: { cpu: PROBE_CPU_REQUEST } },
+                },
             ],
         },
     }));

@@ -6,10 +6,11 @@
 import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { TOOLBOX_IMAGE } from "./toolchain";
-import { NODE_LOCAL_APISERVER, TEST_NS, toolboxExec, toolboxPod } from "./checks";
+import { NODE_LOCAL_APISERVER, PROBE_CPU_REQUEST, TEST_NS, toolboxExec, toolboxPod } from "./checks";
 import { eventually } from "../run";
 import { machineArgv } from "./machine";
-import { kubectl } from "./operator";
+import { kubectl, kubectlJson } from "./operator";
+import { DNS_SERVICE } from "../../components/addons/render/coredns";
 import { cluster, hostNamed, labState, operator } from "./session";
 import { applyToLab } from "./labApply";
 import type { ApplyResult } from "../engine/labStack";
@@ -57,6 +58,7 @@ export function day2Workload(nodes: readonly [string, string]): object[] {
                                 image: TOOLBOX_IMAGE,
                                 args: ["httpd", "-f", "-p", "8080", "-h", "/www"],
                                 readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+                                resources: { requests: { cpu: PROBE_CPU_REQUEST } },
                             },
                         ],
                     },
@@ -166,13 +168,14 @@ const LOOP = (check: string) =>
  * its toolbox pod (busybox: the name through nslookup, the request through nc), the apiservers
  * through its node-local proxy.
  */
-export function startProbes(from: string): { stop(): ProbeResult[] } {
+export async function startProbes(from: string): Promise<{ stop(): ProbeResult[] }> {
     const c = operator();
+    const dnsServers = await clusterDnsServers();
     const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
     // busybox's date has no %N: the pod prints seconds, good enough at a one-second cadence.
     const inPod =
-        `while true; do t=$(date +%s); ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); ` +
-        `if [ -z "$ip" ]; then echo "fail $(date +%s)000 no address from DNS (asked at $t)"; ` +
+        `while true; do t=$(date +%s); out=$(nslookup -type=AAAA ${service} 2>&1); ip=$(echo "$out" | awk '/^Address: / {a=$2} END {print a}'); ` +
+        `if [ -z "$ip" ]; then echo "fail $(date +%s)000 no address from DNS (asked at $t): $(echo "$out" | grep -Ev '^Server:|^Address:|^$' | tail -n 2 | tr '\n' ' ')"; ` +
         `elif printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'; then echo "ok $(date +%s)000"; ` +
         `else echo "fail $(date +%s)000 no answer from [$ip]:80 (asked at $t)"; fi; sleep 1; done`;
     const workload = new Probe(
@@ -183,29 +186,61 @@ export function startProbes(from: string): { stop(): ProbeResult[] } {
         `apiservers through ${from}'s [::1]:7445`,
         machineArgv(hostNamed(from), ["bash", "-c", LOOP(`curl -fsSk --max-time 2 '${NODE_LOCAL_APISERVER}/readyz'`)]),
     );
-    // Not asserted: what explains a gap. Every second, each lab machine's apiserver /readyz status
-    // over the mesh (000: no answer, workers included), and this machine's load and CPU pressure
-    // (the lab's WireGuard is wireguard-go, a user process: a starved CPU stalls the mesh).
-    const backends = labState()
-        .hosts.map((h) => `$(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 https://[${h.wireguardAddress}]:6443/readyz)`)
-        .join(" ");
-    const names = labState()
-        .hosts.map((h) => h.name)
-        .join(",");
-    const diag = new Probe(
-        "diagnostics",
-        machineArgv(hostNamed(from), [
-            "bash",
-            "-c",
-            `while true; do echo "diag $(date +%s%3N) load=$(cut -d' ' -f1 /proc/loadavg) cpu=$(awk '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null) readyz[${names}]=${backends}"; sleep 1; done`,
-        ]),
-    );
+    const diag = new Probe("diagnostics", machineArgv(hostNamed(from), ["bash", "-c", diagLoop(service, dnsServers)]));
     return {
         stop: () => {
             diag.kill();
             return [workload.stop(diag), api.stop(diag)];
         },
     };
+}
+
+/** The cluster DNS Service's address and each CoreDNS pod's (with its node), as the run starts. */
+async function clusterDnsServers(): Promise<{ name: string; address: string }[]> {
+    const c = operator();
+    const svc = await kubectlJson<{ spec: { clusterIP: string } }>(c, ["-n", "kube-system", "get", "service", DNS_SERVICE]);
+    const slices = await kubectlJson<{ items: { endpoints?: { addresses: string[]; nodeName?: string }[] }[] }>(c, [
+        "-n",
+        "kube-system",
+        "get",
+        "endpointslices",
+        "-l",
+        `kubernetes.io/service-name=${DNS_SERVICE}`,
+    ]);
+    const pods = slices.items.flatMap((i) => i.endpoints ?? []).map((e) => ({ name: `pod@${e.nodeName ?? "?"}`, address: e.addresses[0] }));
+    return [{ name: "service", address: svc.spec.clusterIP }, ...pods];
+}
+
+/**
+ * Not asserted: what explains a gap. Every second, each lab machine's apiserver /readyz status over
+ * the mesh (000: no answer, workers included), the workload's name asked of the cluster DNS
+ * Service and of each CoreDNS pod directly (from the machine, not the pod: the same path but
+ * kube-proxy's choice; ok, timeout or the answer's status, e.g. NXDOMAIN), and this machine's load and CPU pressure (the lab's WireGuard is
+ * wireguard-go, a user process: a starved CPU stalls the mesh). The checks run in parallel, each
+ * with a 1 s limit, so a dead backend does not slow the sampling.
+ */
+function diagLoop(name: string, dnsServers: readonly { name: string; address: string }[]): string {
+    const hosts = labState().hosts;
+    const readyz = hosts.map(
+        (h, i) => `(curl -sk -o /dev/null -w '%{http_code}' --max-time 1 https://[${h.wireguardAddress}]:6443/readyz > "$d/r${i}") &`,
+    );
+    const dns = dnsServers.map(
+        (s, i) =>
+            `(dig +time=1 +tries=1 +noall +comments +answer AAAA ${name} @${s.address} 2>&1 | ` +
+            `awk '/status:/ {st=$6; sub(",", "", st)} /\tAAAA\t/ {a=1} END {print (st == "" ? "timeout" : (a ? "ok" : st))}' > "$d/d${i}") &`,
+    );
+    const show = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `$(cat "$d/${prefix}${i}")`).join(" ");
+    return [
+        `d=$(mktemp -d); trap 'rm -rf "$d"' EXIT`,
+        `while true; do t=$(date +%s%3N)`,
+        ...readyz,
+        ...dns,
+        `wait`,
+        `echo "diag $t load=$(cut -d' ' -f1 /proc/loadavg) cpu=$(awk '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null) ` +
+            `readyz[${hosts.map((h) => h.name).join(",")}]=${show("r", hosts.length)} ` +
+            `dns[${dnsServers.map((s) => s.name).join(",")}]=${show("d", dnsServers.length)}"`,
+        `sleep 1; done`,
+    ].join("\n");
 }
 
 /** An engine step line as `pulumi up` printed it, with the time it was seen (epoch ms). */
@@ -219,7 +254,7 @@ export interface SeenStep {
  * broken shows too); the engine's step lines with the time each was seen, to set a gap against.
  */
 export async function applyProbed(file: string): Promise<{ r: ApplyResult; probes: ProbeResult[]; steps: SeenStep[] }> {
-    const probes = startProbes("lab1");
+    const probes = await startProbes("lab1");
     const steps: SeenStep[] = [];
     let r: ApplyResult | undefined;
     let results: ProbeResult[] = [];
