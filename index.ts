@@ -30,6 +30,7 @@ const hosts = createHosts(config.nodes, plan, secrets, {
     after: [checked],
     apiserverPort: APISERVER_PORT,
     adminPrefixes: config.cluster.adminPrefixes,
+    sshPrefixes: config.cluster.sshPrefixes,
     hcloudPublicPorts: hcloudPublicPorts(config),
 });
 const networks = hosts.map(

@@ -54,6 +54,26 @@ export async function tcpRequest(
     return r.code === 0 ? { reply: r.stdout.trim(), error: "" } : { reply: null, error: r.code === 124 ? "timed out" : r.stderr.trim() };
 }
 
+/**
+ * As tcpRequest, from a chosen source address of `from` (curl binds it: bash's /dev/tcp cannot):
+ * what a firewall that filters by source sees.
+ */
+export async function tcpRequestFrom(
+    from: Place,
+    source: string,
+    host: string,
+    port: number,
+    timeoutSeconds = 3,
+): Promise<{ reply: string | null; error: string }> {
+    const url = `telnet://${host.includes(":") ? `[${host}]` : host}:${port}`;
+    const r = await run(argvIn(from, ["curl", "-sS", "--interface", source, "--max-time", String(timeoutSeconds), url]), {
+        allowFail: true,
+        killGroup: true,
+        input: "",
+    });
+    return r.code === 0 ? { reply: r.stdout.trim(), error: "" } : { reply: null, error: r.code === 28 ? "timed out" : r.stderr.trim() };
+}
+
 export async function udpSend(from: Place, host: string, port: number): Promise<void> {
     await run(argvIn(from, ["bash", "-c", 'echo v6k8s-lab-probe > "/dev/udp/$1/$2"', "_", host, String(port)]), { killGroup: true });
 }

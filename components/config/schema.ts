@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
 import { parseHostKey } from "./hostKey";
 import { nat64PoolProblems } from "./nat64Pool";
-import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES } from "./types";
+import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES, SSH_ANYWHERE } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
 import { NODE_PORT_RANGE } from "../common/ports";
 
@@ -219,6 +219,21 @@ export const clusterSchema = z.strictObject({
     apiserverExtraNames: z.array(z.string().regex(/^[a-z0-9.:-]+$/i, "must be a DNS name or an IP address")).default([]),
     /** Who may reach the apiservers on their public addresses (the Pulumi runner, admins). */
     adminPrefixes: z.array(anyPrefix).default([]),
+    /**
+     * Who may open SSH to the hosts' public addresses (host firewall and hcloud firewall). The Pulumi
+     * runner must be among them: every step runs over SSH. Open to all by default (with a warning).
+     */
+    sshPrefixes: z
+        .array(anyPrefix)
+        .check((ctx) => {
+            if (ctx.value.length === 0)
+                ctx.issues.push({
+                    code: "custom",
+                    input: ctx.value,
+                    message: "must list at least one prefix: the Pulumi runner reaches every host over SSH",
+                });
+        })
+        .default([...SSH_ANYWHERE]),
     containerdVersion: semver.default("2.1.4"),
     runcVersion: semver.default("1.3.0"),
     /** Recursive resolvers CoreDNS and the hosts' DNS64 resolvers forward to; never /etc/resolv.conf. */

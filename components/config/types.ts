@@ -19,6 +19,8 @@ export interface ClusterConfig {
     readonly apiserverExtraNames: readonly string[];
     /** CIDRs allowed to reach the apiservers' public port; default none. */
     readonly adminPrefixes: readonly string[];
+    /** CIDRs allowed to open SSH on the hosts' public addresses; default SSH_ANYWHERE (everyone). */
+    readonly sshPrefixes: readonly string[];
     /** containerd and runc releases installed on every host. */
     readonly containerdVersion: string;
     readonly runcVersion: string;
@@ -67,6 +69,9 @@ export interface Nat64Pool {
  * have some). 253 sources (pods and nodes that talk to IPv4 at the same time) fit before Tayga
  * reuses idle mappings.
  */
+/** cluster.sshPrefixes' default: SSH open to everyone, as a fresh Hetzner server has it. */
+export const SSH_ANYWHERE = ["::/0", "0.0.0.0/0"] as const;
+
 export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
 
 export interface CorednsConfig {

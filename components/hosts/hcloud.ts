@@ -22,6 +22,8 @@ export interface HcloudHostsArgs {
     readonly labels?: Record<string, string>;
     /** Sources allowed to the apiserver port; none = the port stays closed. */
     readonly adminPrefixes?: readonly string[];
+    /** cluster.sshPrefixes: who may open SSH (the hcloud firewall); default everyone. */
+    readonly sshPrefixes?: readonly string[];
     /** The apiserver's public port (6443). */
     readonly apiserverPort?: number;
     /** Ports open to everyone (public services on hcloud hosts, IPv4 ports); default none. */
@@ -39,7 +41,6 @@ export function sshKeyName(stack: string, publicKey: string): string {
 
 /** The cloud firewall mirrors the host firewall's public part: SSH, WireGuard, ICMP. */
 const FIREWALL_RULES: hcloud.types.input.FirewallRule[] = [
-    { direction: "in", protocol: "tcp", port: String(SSH_PORT), sourceIps: ANYWHERE, description: "ssh" },
     { direction: "in", protocol: "udp", port: String(WIREGUARD_PORT), sourceIps: ANYWHERE, description: "wireguard mesh" },
     { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "icmp, icmpv6 (PMTU, NDP)" },
 ];
@@ -93,7 +94,19 @@ export class HcloudHosts extends pulumi.ComponentResource {
             `${name}-firewall`,
             {
                 name: `${pulumi.getStack()}-v6k8s`,
-                rules: [...FIREWALL_RULES, ...apiserverRule, ...publicRules],
+                rules: [
+                    // cluster.sshPrefixes (the runner among them): every step runs over SSH.
+                    {
+                        direction: "in",
+                        protocol: "tcp",
+                        port: String(SSH_PORT),
+                        sourceIps: [...(args.sshPrefixes ?? ANYWHERE)],
+                        description: "ssh",
+                    },
+                    ...FIREWALL_RULES,
+                    ...apiserverRule,
+                    ...publicRules,
+                ],
                 labels,
             },
             child,

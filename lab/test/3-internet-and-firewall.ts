@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { countAccepted } from "../checks/firewall";
-import { INET6_NS, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
-import { tcpRequest, udpSend } from "../probes";
+import { INET6_NS, INET6_ROUTER, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
+import { tcpRequest, tcpRequestFrom, udpSend } from "../probes";
 import { stopPid } from "../processes";
 import { startWhoami } from "../servers";
 import { lab, testPods } from "../session";
@@ -12,7 +12,7 @@ const internet = { ns: INET6_NS };
 const POD_LISTEN_PORT = 8080;
 const CLOSED = { etcd: STAND_IN_PORTS.etcd, kubelet: STAND_IN_PORTS.kubelet, apiserver: STAND_IN_PORTS.apiserver };
 
-describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SSH and WireGuard on hosts", () => {
+describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SSH (from sshPrefixes) and WireGuard on hosts", () => {
     it("every pod reaches the IPv6 internet, which sees the pod's GUA as the source", async () => {
         const results = await Promise.all(
             testPods().map(async (p) => ({ p, r: await tcpRequest({ ns: p.ns }, INET6_SERVER, WHOAMI_PORT) })),
@@ -58,10 +58,17 @@ describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SS
         }
     });
 
-    it("the internet reaches SSH (22) on every host GUA", async () => {
+    it("the internet reaches SSH (22) on every host GUA from cluster.sshPrefixes only", async () => {
         for (const h of lab().hosts) {
-            const r = await tcpRequest(internet, h.publicAddress, STAND_IN_PORTS.ssh);
-            assert.notEqual(r.reply, null, `SSH on ${h.name} at ${h.publicAddress} is not reachable from the internet: ${r.error}`);
+            const allowed = await tcpRequestFrom(internet, INET6_SERVER, h.publicAddress, STAND_IN_PORTS.ssh);
+            assert.equal(
+                allowed.reply,
+                INET6_SERVER,
+                `SSH on ${h.name} at ${h.publicAddress} from ${INET6_SERVER} (in sshPrefixes): ${allowed.reply ?? allowed.error}`,
+            );
+            const other = await tcpRequestFrom(internet, INET6_ROUTER, h.publicAddress, STAND_IN_PORTS.ssh, 2);
+            assert.equal(other.reply, null, `SSH on ${h.name} answered ${INET6_ROUTER}, which is not in sshPrefixes`);
+            assert.equal(other.error, "timed out", `SSH from outside sshPrefixes should be dropped silently, got: ${other.error}`);
         }
     });
 

@@ -536,6 +536,20 @@ const cases: Case[] = [
         /^cluster\.adminPrefixes\[0\]: "2001:db8::1" is not a prefix/,
     ],
     [
+        "sshPrefixes not a prefix",
+        (c) => {
+            c.cluster.sshPrefixes = ["2001:db8:ad::/48", "198.51.100.7"];
+        },
+        /^cluster\.sshPrefixes\[1\]: "198\.51\.100\.7" is not a prefix/,
+    ],
+    [
+        "sshPrefixes empty (the runner locked out)",
+        (c) => {
+            c.cluster.sshPrefixes = [];
+        },
+        /^cluster\.sshPrefixes: must list at least one prefix: the Pulumi runner reaches every host over SSH/,
+    ],
+    [
         "containerdVersion with a v",
         (c) => {
             c.cluster.containerdVersion = "v2.1.4";

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import { RawConfig, dedicated } from "../support/fixtures";
 import { RecordedResource, resolve, runProgram } from "../support/pulumiMocks";
 import { sharedRun } from "../support/sharedRuns";
+import { capturingWarnings } from "../support/warnings";
 
 function small(): RawConfig {
     return {
@@ -17,20 +18,6 @@ function small(): RawConfig {
 
 const HOUR = 3_600_000;
 const LEAF = "tls:index/locallySignedCert:LocallySignedCert";
-
-/** pulumi.log.warn under mocks (no engine) writes `warning: [runtime] …` to console.warn. */
-async function capturingWarnings<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: string[] }> {
-    const warnings: string[] = [];
-    const original = console.warn;
-    console.warn = (...args: unknown[]) => {
-        warnings.push(args.map(String).join(" "));
-    };
-    try {
-        return { value: await fn(), warnings };
-    } finally {
-        console.warn = original;
-    }
-}
 
 describe("certificate expiry under Pulumi mocks", function () {
     this.timeout(180_000);

@@ -15,9 +15,11 @@ import {
     fakePublicKey,
     isMembershipCommand,
     resolve,
+    runProgram,
 } from "../support/pulumiMocks";
 import { upstream } from "../support/graph";
 import { sharedRun } from "../support/sharedRuns";
+import { capturingWarnings } from "../support/warnings";
 import { isSecret, resourceNamed as byName, stringsOf } from "../support/recorded";
 
 const COMMAND = "command:remote:Command";
@@ -140,6 +142,38 @@ describe("hosts and mesh under Pulumi mocks", function () {
         assert.equal(byName(prod, "hcloud-ssh").inputs.publicKey, publicKeyOf(TEST_SSH_KEY));
         const rules = byName(prod, "hcloud-firewall").inputs.rules as { protocol: string; port?: string }[];
         assert.deepEqual(rules.map((r) => `${r.protocol}/${r.port ?? "-"}`).sort(), ["icmp/-", "tcp/22", "udp/51820"]);
+    });
+
+    it("opens SSH to cluster.sshPrefixes only, in every host's firewall and the hcloud firewall; the default warns", async () => {
+        const sshRule = (rs: RecordedResource[]) =>
+            (byName(rs, "hcloud-firewall").inputs.rules as { port?: string; sourceIps: string[] }[]).find((r) => r.port === "22")!;
+        const firewallOf = (rs: RecordedResource[], n: string) =>
+            decodeInstalledFiles(byName(rs, `node-${n}-files`).inputs.create as string).get("/etc/v6k8s/host-firewall.nft")!.content;
+        assert.deepEqual(sshRule(prod).sourceIps, ["::/0", "0.0.0.0/0"]);
+        assert.match(firewallOf(prod, "cp1"), /^ {8}tcp dport 22 accept comment "ssh"$/m);
+
+        const closed = prodConfig() as { cluster: Record<string, unknown> };
+        closed.cluster = { ...closed.cluster, sshPrefixes: ["2001:db8:ad::/48", "198.51.100.0/24"] };
+        const { value: run, warnings } = await capturingWarnings(() => runProgram(closed));
+        assert.deepEqual(sshRule(run.resources).sourceIps, ["2001:db8:ad::/48", "198.51.100.0/24"]);
+        for (const n of ["cp1", "w1", "w2"]) {
+            const fw = firewallOf(run.resources, n);
+            assert.match(fw, /^ {8}ip6 saddr \{ 2001:db8:ad::\/48 \} tcp dport 22 accept comment "ssh"$/m, n);
+            assert.match(fw, /^ {8}ip saddr \{ 198\.51\.100\.0\/24 \} tcp dport 22 accept comment "ssh"$/m, n);
+            assert.doesNotMatch(fw, /^ {8}tcp dport 22 accept/m, n);
+        }
+        assert.deepEqual(
+            warnings.filter((w) => w.includes("sshPrefixes")),
+            [],
+        );
+
+        const half = prodConfig() as { cluster: Record<string, unknown> };
+        half.cluster = { ...half.cluster, sshPrefixes: ["::/0", "198.51.100.0/24"] };
+        const opened = await capturingWarnings(() => runProgram(half));
+        assert.ok(
+            opened.warnings.some((w) => /cluster\.sshPrefixes opens SSH on every host to the whole IPv6 internet/.test(w)),
+            opened.warnings.join("\n"),
+        );
     });
 
     it("replacements work on hcloud: a new SSH key gets a new name, a server is deleted before its successor", async () => {

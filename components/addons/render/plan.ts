@@ -1,8 +1,10 @@
 // What the cluster services need from the config and the address plan: the NAT64 gateways, the
 // one CoreDNS synthesises into, the hosts' resolvers, and the ports each host serves publicly.
 // Each function names the parts of the config it reads (a StackConfig has them all). Pure: no Pulumi.
+import { SSH_PORT } from "../../common/ports";
 import type { ClusterConfig, NodeConfig, PortConfig, PortProtocol, StackConfig } from "../../config/types";
 import type { ForwardedPort, PublicPort } from "../../hosts/render/nftables";
+import { firewallSources } from "../../hosts/render/sources";
 import type { AddressPlan, NodePlan } from "../../network/plan";
 import { Prefix, formatV6 } from "../../network/prefix";
 
@@ -118,12 +120,12 @@ export function hcloudPublicPorts(
 }
 
 /**
- * What a host's firewall opens besides SSH and WireGuard: the apiserver port on control-plane
- * nodes to `cluster.adminPrefixes` (the Pulumi runner, admins), and the IPv4 ports its NAT64 gateway
- * forwards. The program's NodeNetwork and the offline render both take it from here.
+ * What a host's firewall opens besides WireGuard: SSH to `cluster.sshPrefixes`, the apiserver port
+ * on control-plane nodes to `cluster.adminPrefixes` (the Pulumi runner, admins), and the IPv4 ports
+ * its NAT64 gateway forwards. The program's NodeNetwork and the offline render both take it from here.
  */
 export function hostPublicPorts(
-    config: { readonly nodes: readonly NodeConfig[]; readonly cluster: Pick<ClusterConfig, "adminPrefixes"> },
+    config: { readonly nodes: readonly NodeConfig[]; readonly cluster: Pick<ClusterConfig, "adminPrefixes" | "sshPrefixes"> },
     plan: AddressPlan,
     node: string,
     apiserverPort: number,
@@ -134,7 +136,8 @@ export function hostPublicPorts(
         n?.roles.includes("control-plane") && admins.length > 0
             ? [{ protocol: "tcp", port: apiserverPort, from: admins, why: "apiserver for admins" }]
             : [];
-    return [...apiserver, ...ipv4FirewallPorts(config, plan, node)];
+    const ssh: PublicPort = { protocol: "tcp", port: SSH_PORT, from: firewallSources(config.cluster.sshPrefixes), why: "ssh" };
+    return [ssh, ...apiserver, ...ipv4FirewallPorts(config, plan, node)];
 }
 
 /**

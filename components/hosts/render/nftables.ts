@@ -1,4 +1,5 @@
-// Host firewall. From the internet: SSH, WireGuard, ICMP and the ports a role opens on purpose.
+// Host firewall. From the internet: WireGuard, ICMP, SSH (to cluster.sshPrefixes) and the ports a
+// role opens on purpose.
 // etcd, kubelet and apiserver are reachable only over the mesh (and from the node's own pods).
 // Pods' GUAs are for their own outbound traffic: the internet cannot open connections to them
 // (services are exposed through externalIPs, which kube-proxy translates to pod ULAs first).
@@ -8,7 +9,7 @@
 // kube-proxy's own settings are.
 // A table of our own, replaced atomically, so kube-proxy's and CNI's iptables rules are untouched.
 import { POD_BRIDGE, WIREGUARD_INTERFACE } from "./hostNet";
-import { SSH_PORT, WIREGUARD_PORT } from "../../common/ports";
+import { WIREGUARD_PORT } from "../../common/ports";
 
 export const FIREWALL_PATH = "/etc/v6k8s/host-firewall.nft";
 export const FIREWALL_TABLE = "v6k8s_host";
@@ -64,7 +65,6 @@ export function renderFirewall(hostName: string, podGua: string, publicPorts: re
         `        iifname "${POD_BRIDGE}" accept comment "this node's pods"`,
         '        meta l4proto ipv6-icmp accept comment "neighbour discovery, path MTU discovery"',
         "        meta l4proto icmp accept",
-        `        tcp dport ${SSH_PORT} accept comment "ssh"`,
         `        udp dport ${WIREGUARD_PORT} accept comment "wireguard"`,
         ...rules.flat(),
         "    }",
