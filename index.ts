@@ -75,6 +75,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     pki: config.cluster.pki,
     apiserverExtraNames: config.cluster.apiserverExtraNames,
     scheduleOnControlPlane: config.cluster.scheduleOnControlPlane,
+    kubelet: config.cluster.kubelet,
     teardown: config.cluster.teardown,
     encryptionKey: secrets.encryptionKey,
     after: [hostsReady],

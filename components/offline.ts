@@ -2,6 +2,7 @@
 // (`npm run render`) and for the lab. It composes every concern below it (hosts, control plane,
 // add-ons), as index.ts wires their components, so it sits at the top of components/ beside them. What only exists after creation (hcloud prefixes and addresses, WireGuard
 // public keys made on the hosts, certificates) is passed in or rendered as a marked placeholder.
+import { kubeletSettingsOf } from "./config/kubeletSettings";
 import { gatewayCleanupCommand, gatewayFiles, gatewayInputs, hostDnsFiles } from "./nat64/render/gatewayFiles";
 import { gateways, hostForwardedPorts, hostNameservers, hostPublicPorts, inboundIpv4Ports } from "./addons/render/plan";
 import { binaryVersions, clusterFacts, nodeFacts } from "./controlplane/facts";
@@ -87,7 +88,12 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
                       ),
                   )
                 : new Map();
-        const facts1 = nodeFacts(plan.nodes[i], publicAddress[i], config.cluster.scheduleOnControlPlane);
+        const facts1 = nodeFacts(
+            plan.nodes[i],
+            publicAddress[i],
+            config.cluster.scheduleOnControlPlane,
+            kubeletSettingsOf(config.cluster.kubelet, config.nodes[i].kubelet),
+        );
         // A leaving node has no Kubernetes files any more (the program declares none of its steps).
         const kubernetes: HostFiles = node.leaving
             ? new Map()

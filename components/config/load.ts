@@ -22,6 +22,7 @@ import { defaultDnsAddress } from "../network/plan";
 import { formatV6 } from "../network/prefix";
 import { hostKeyHint } from "./hostKey";
 import { parseEncryptionKeys } from "./encryptionKey";
+import { evictionSchema, kubeletSchema, kubeletSettingsOf, kubeletSettingsProblem, reservedSchema } from "./kubeletSettings";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey"] as const;
@@ -34,13 +35,20 @@ function nestedKeys(path: KeyPath, top: readonly string[], nested: Readonly<Reco
     const parent = [...path].reverse().find((p) => typeof p === "string" && p in nested);
     return parent === undefined ? top : nested[parent as string];
 }
+const KUBELET_NESTED = {
+    kubelet: keysOf(kubeletSchema),
+    systemReserved: keysOf(reservedSchema),
+    kubeReserved: keysOf(reservedSchema),
+    evictionHard: keysOf(evictionSchema),
+};
 const CLUSTER_NESTED = {
     pki: keysOf(pkiSchema),
     coredns: keysOf(corednsSchema),
     releaseBases: keysOf(releaseBasesSchema),
     kubeProxy: keysOf(kubeProxySchema),
+    ...KUBELET_NESTED,
 };
-const NODE_NESTED = { ipv4Ports: keysOf(portSchema) };
+const NODE_NESTED = { ipv4Ports: keysOf(portSchema), ...KUBELET_NESTED };
 const SERVICE_NESTED = { ports: keysOf(servicePortSchema), workload: keysOf(workloadSchema) };
 
 /** Offset of a dedicated server's main address in its /64 on Hetzner Robot (`<prefix>::2`). */
@@ -133,6 +141,20 @@ function parseServices(raw: unknown, problems: string[]): Positioned<ServiceConf
     return parsed.length === raw.length ? parsed : undefined;
 }
 
+/** What the kubelet would refuse in a node's settings, named at the block that sets it. */
+function kubeletRules(cluster: ClusterConfig, nodes: readonly Positioned<NodeConfig>[]): string[] {
+    const problems: string[] = [];
+    const clusterProblem = kubeletSettingsProblem(kubeletSettingsOf(cluster.kubelet, undefined));
+    if (clusterProblem) problems.push(problem(["cluster", "kubelet"], clusterProblem));
+    for (const { at, node } of nodes) {
+        const own = node.kubelet;
+        if (own?.shutdownGracePeriodSeconds === undefined && own?.shutdownGracePeriodCriticalPodsSeconds === undefined) continue;
+        const p = kubeletSettingsProblem(kubeletSettingsOf(cluster.kubelet, own));
+        if (p) problems.push(problem(["nodes", at, "kubelet"], p));
+    }
+    return problems;
+}
+
 /**
  * Validates the project's config keys. `raw` maps each key (without the "<project>:" prefix) to
  * its value, objects already decoded. Throws ConfigError with one line per problem.
@@ -150,7 +172,7 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
         cluster?.scheduleOnControlPlane ??
         (raw.cluster as { scheduleOnControlPlane?: unknown } | null | undefined)?.scheduleOnControlPlane === true;
     if (nodes) problems.push(...clusterShapeRules(nodes, scheduleOnControlPlane));
-    if (nodes && cluster) problems.push(...dnsRules(cluster, nodes));
+    if (nodes && cluster) problems.push(...dnsRules(cluster, nodes), ...kubeletRules(cluster, nodes));
     if (nodes && services) problems.push(...serviceRules(services, nodes));
     if (problems.length > 0 || !cluster || !nodes || !services) throw new ConfigError(problems);
     return {

@@ -7,6 +7,7 @@ import { parseHostKey } from "./hostKey";
 import { nat64PoolProblems } from "./nat64Pool";
 import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES, SSH_ANYWHERE } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
+import { kubeletSchema } from "./kubeletSettings";
 import { NODE_PORT_RANGE } from "../common/ports";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
@@ -223,6 +224,8 @@ export const clusterSchema = z.strictObject({
      * Who may open SSH to the hosts' public addresses (host firewall and hcloud firewall). The Pulumi
      * runner must be among them: every step runs over SSH. Open to all by default (with a warning).
      */
+    /** Every node's kubelet reservations, eviction thresholds and shutdown grace (config/kubeletSettings.ts). */
+    kubelet: kubeletSchema.default({}),
     sshPrefixes: z
         .array(anyPrefix)
         .check((ctx) => {
@@ -307,6 +310,8 @@ const common = {
     joinEtcd: z.boolean().default(false),
     /** The node leaves the cluster in this run (drained, its etcd member removed, Kubernetes stopped and its keys deleted); remove it from `nodes` in the next. */
     leaving: z.boolean().default(false),
+    /** This node's kubelet settings, key by key over cluster.kubelet (a pool: one block for several nodes). */
+    kubelet: kubeletSchema.optional(),
 };
 
 export const dedicatedNodeSchema = z.strictObject({

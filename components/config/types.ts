@@ -1,5 +1,6 @@
 // The validated, typed stack configuration. Everything downstream reads this, never raw config.
 import { Prefix } from "../network/prefix";
+import type { KubeletSettingsInput } from "./kubeletSettings";
 
 export const ROLES = ["control-plane", "worker"] as const;
 export type Role = (typeof ROLES)[number];
@@ -19,6 +20,8 @@ export interface ClusterConfig {
     readonly apiserverExtraNames: readonly string[];
     /** CIDRs allowed to reach the apiservers' public port; default none. */
     readonly adminPrefixes: readonly string[];
+    /** Every node's kubelet settings (config/kubeletSettings.ts), below each node's own. */
+    readonly kubelet: KubeletSettingsInput;
     /** CIDRs allowed to open SSH on the hosts' public addresses; default SSH_ANYWHERE (everyone). */
     readonly sshPrefixes: readonly string[];
     /** containerd and runc releases installed on every host. */
@@ -115,6 +118,8 @@ interface NodeCommon {
     readonly leaving: boolean;
     /** Host-network ports IPv4 clients reach through this node's NAT64 gateway; default none. IPv4 nodes only. */
     readonly ipv4Ports: readonly PortConfig[];
+    /** This node's kubelet settings over cluster.kubelet, key by key; default none. */
+    readonly kubelet?: KubeletSettingsInput;
 }
 
 /** An existing Hetzner Robot server: nothing is created, it is reached over SSH. */

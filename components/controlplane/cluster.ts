@@ -1,6 +1,7 @@
 // Kubernetes across all hosts: the PKI, then every node's kubelet and static pods. Control-plane
 // nodes go first, one at a time (an upgrade waits for each apiserver before the next); then one
 // cluster-wide wait; then workers in groups of `workerParallelism`.
+import { KubeletSettingsInput, kubeletSettingsOf } from "../config/kubeletSettings";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, PkiConfig } from "../config/types";
@@ -70,6 +71,8 @@ export interface KubernetesClusterArgs {
      * kubelets register without it, the cluster-wide wait removes an old one); false taints them.
      */
     readonly scheduleOnControlPlane: boolean;
+    /** cluster.kubelet: every node's kubelet settings below its own block. */
+    readonly kubelet: KubeletSettingsInput;
     /** cluster.teardown: node removals only print a line instead of draining nodes and removing etcd members. */
     readonly teardown: boolean;
     /** The apiservers' encryption-at-rest key(s): the `encryptionKey` secret. */
@@ -137,7 +140,9 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 {
                     host: h,
                     cluster: facts,
-                    node: h.publicAddress.apply((a) => nodeFacts(h.plan, a, args.scheduleOnControlPlane)),
+                    node: h.publicAddress.apply((a) =>
+                        nodeFacts(h.plan, a, args.scheduleOnControlPlane, kubeletSettingsOf(args.kubelet, h.config.kubelet)),
+                    ),
                     pki: this.pki,
                     versions,
                     joinEtcd: h.config.joinEtcd,

@@ -1,5 +1,6 @@
 // Builds the renderers' ClusterFacts and NodeFacts from the parts of the config and address plan
 // they read (the program hands KubernetesCluster only those; the offline render passes the config's).
+import type { KubeletSettings } from "../config/kubeletSettings";
 import type { ClusterConfig, NodeConfig } from "../config/types";
 import type { AddressPlan, ClusterPlan, NodePlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
@@ -90,9 +91,18 @@ export function binaryVersions(
     return { kubernetes: c.kubernetesVersion, containerd: c.containerdVersion, runc: c.runcVersion, bases: c.releaseBases };
 }
 
-/** `scheduleOnControlPlane`: cluster.scheduleOnControlPlane (control-plane nodes then take workloads). */
-export function nodeFacts(plan: AddressPlan["nodes"][number], publicAddress: string, scheduleOnControlPlane: boolean): NodeFacts {
+/**
+ * `scheduleOnControlPlane`: cluster.scheduleOnControlPlane (control-plane nodes then take workloads);
+ * `kubelet`: the node's settings (kubeletSettingsOf its block and cluster.kubelet).
+ */
+export function nodeFacts(
+    plan: AddressPlan["nodes"][number],
+    publicAddress: string,
+    scheduleOnControlPlane: boolean,
+    kubelet: KubeletSettings,
+): NodeFacts {
     return {
+        kubelet,
         name: plan.name,
         meshAddress: formatV6(plan.wireguard),
         publicAddress,

@@ -213,7 +213,7 @@ async function clusterDnsServers(): Promise<{ name: string; address: string }[]>
 
 /**
  * Not asserted: what explains a gap. Every second, each lab machine's apiserver /readyz status over
- * the mesh (000: no answer, workers included), the workload's name asked of the cluster DNS
+ * the mesh (000: no answer, workers included) and a ping of its mesh address (--: none in 1 s), the workload's name asked of the cluster DNS
  * Service and of each CoreDNS pod directly (from the machine, not the pod: the same path but
  * kube-proxy's choice; ok, timeout or the answer's status, e.g. NXDOMAIN), and this machine's load and CPU pressure (the lab's WireGuard is
  * wireguard-go, a user process: a starved CPU stalls the mesh). The checks run in parallel, each
@@ -229,15 +229,17 @@ function diagLoop(name: string, dnsServers: readonly { name: string; address: st
             `(dig +time=1 +tries=1 +noall +comments +answer AAAA ${name} @${s.address} 2>&1 | ` +
             `awk '/status:/ {st=$6; sub(",", "", st)} /\tAAAA\t/ {a=1} END {print (st == "" ? "timeout" : (a ? "ok" : st))}' > "$d/d${i}") &`,
     );
+    const mesh = hosts.map((h, i) => `( (ping -6 -c 1 -W 1 ${h.wireguardAddress} >/dev/null 2>&1 && echo ok || echo --) > "$d/m${i}") &`);
     const show = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `$(cat "$d/${prefix}${i}")`).join(" ");
     return [
         `d=$(mktemp -d); trap 'rm -rf "$d"' EXIT`,
         `while true; do t=$(date +%s%3N)`,
         ...readyz,
+        ...mesh,
         ...dns,
         `wait`,
         `echo "diag $t load=$(cut -d' ' -f1 /proc/loadavg) cpu=$(awk '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null) ` +
-            `readyz[${hosts.map((h) => h.name).join(",")}]=${show("r", hosts.length)} ` +
+            `readyz[${hosts.map((h) => h.name).join(",")}]=${show("r", hosts.length)} mesh=${show("m", hosts.length)} ` +
             `dns[${dnsServers.map((s) => s.name).join(",")}]=${show("d", dnsServers.length)}"`,
         `sleep 1; done`,
     ].join("\n");
@@ -247,6 +249,8 @@ function diagLoop(name: string, dnsServers: readonly { name: string; address: st
 export interface SeenStep {
     readonly at: number;
     readonly line: string;
+    /** A step's line (creating, updating, ...), not the engine's other output. */
+    readonly step: boolean;
 }
 
 /**
@@ -261,8 +265,8 @@ export async function applyProbed(file: string): Promise<{ r: ApplyResult; probe
     try {
         r = await applyToLab(cluster(), file, {
             onLine: (l) => {
-                if (/^ *[-+~]+ +\S+:\S+ \S+ (creat|updat|delet|replac)/.test(l))
-                    steps.push({ at: Date.now(), line: l.trim().slice(0, 160) });
+                const step = /^ *[-+~]+ +\S+:\S+ \S+ (creat|updat|delet|replac)/.test(l);
+                if (l.trim() !== "") steps.push({ at: Date.now(), line: l.trim().slice(0, 160), step });
             },
         });
         await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -281,13 +285,15 @@ export async function applyProbed(file: string): Promise<{ r: ApplyResult; probe
 export function assertServed(probes: readonly ProbeResult[], steps: readonly SeenStep[]): void {
     for (const p of probes) {
         assert.ok(p.successes > 3, `${p.name}: only ${p.successes} successes`);
-        const around = steps.filter((s) => s.at >= p.gap.from - 5000 && s.at <= p.gap.to + 1000);
+        const around = steps.filter((s) => s.step && s.at >= p.gap.from - 5000 && s.at <= p.gap.to + 1000);
+        const before = steps.filter((s) => s.at < p.gap.from).slice(-3);
+        const show = (ss: readonly SeenStep[]) => ss.map((s) => `${new Date(s.at).toISOString()} ${s.line}`).join("\n");
         assert.ok(
             p.longestGapSeconds <= MAX_GAP_SECONDS,
             `${p.name}: ${p.longestGapSeconds.toFixed(1)} s without an answer (at most ${MAX_GAP_SECONDS} s) from ` +
                 `${new Date(p.gap.from).toISOString()}; the probe said:\n${p.gap.lines.join("\n")}\n` +
                 `the sampler on the same machine:\n${p.context.join("\n")}\n` +
-                `the engine's steps from 5 s before:\n${around.map((s) => `${new Date(s.at).toISOString()} ${s.line}`).join("\n")}`,
+                `the engine's last lines before it:\n${show(before)}\nits steps from 5 s before:\n${show(around)}`,
         );
     }
 }

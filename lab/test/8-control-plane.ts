@@ -2,6 +2,7 @@
 // flags the project renders for its static pod, and certificates issued from the project's PKI
 // profiles (by OpenSSL here; @pulumi/tls in production). It must form one cluster over the mesh
 // ULAs with TLS on bracketed IPv6 URLs, and stay closed to the internet.
+import { DEFAULT_KUBELET } from "../../components/config/kubeletSettings";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -100,6 +101,7 @@ describe("8. control plane subset: etcd from the rendered flags forms a TLS clus
                     plan.nodes.find((n) => n.name === h.name)!,
                     h.publicAddress,
                     config.cluster.scheduleOnControlPlane,
+                    DEFAULT_KUBELET,
                 ),
                 "new",
             );

@@ -883,6 +883,42 @@ const cases: Case[] = [
         },
         /^services\[0\]\.workload\.image: must be an image reference/,
     ],
+    [
+        "kubelet reservation not a quantity",
+        (c) => {
+            c.cluster.kubelet = { systemReserved: { cpu: "lots" } };
+        },
+        /^cluster\.kubelet\.systemReserved\.cpu: must be a quantity like 100m, 2 or 256Mi/,
+    ],
+    [
+        "kubelet eviction signal unknown",
+        (c) => {
+            c.nodes[0].kubelet = { evictionHard: { "memory.free": "1Gi" } };
+        },
+        /^nodes\[0\]\.kubelet\.evictionHard\.memory\.free: unknown key/,
+    ],
+    [
+        "kubelet eviction threshold neither quantity nor percentage",
+        (c) => {
+            c.cluster.kubelet = { evictionHard: { "nodefs.available": "ten percent" } };
+        },
+        /^cluster\.kubelet\.evictionHard\.nodefs\.available: must be a quantity like 200Mi or a percentage like 10%/,
+    ],
+    [
+        "kubelet critical-pod shutdown grace above the whole grace (cluster)",
+        (c) => {
+            c.cluster.kubelet = { shutdownGracePeriodSeconds: 5, shutdownGracePeriodCriticalPodsSeconds: 10 };
+        },
+        "cluster.kubelet: shutdownGracePeriodCriticalPodsSeconds: 10 exceeds shutdownGracePeriodSeconds 5",
+    ],
+    [
+        "kubelet critical-pod shutdown grace above the cluster's whole grace (a node's block)",
+        (c) => {
+            c.cluster.kubelet = { shutdownGracePeriodSeconds: 20 };
+            c.nodes[1].kubelet = { shutdownGracePeriodCriticalPodsSeconds: 25 };
+        },
+        "nodes[1].kubelet: shutdownGracePeriodCriticalPodsSeconds: 25 exceeds shutdownGracePeriodSeconds 20",
+    ],
 ];
 
 /** A valid public service to break. */

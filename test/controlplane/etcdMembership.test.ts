@@ -2,6 +2,7 @@
 // the manifests of the running members (the kubelet restarts a static pod whose manifest changed:
 // every member at once, possibly while the new one is not up, loses the quorum), and a joining
 // member's --initial-cluster must be exactly the membership after its `member add`.
+import { DEFAULT_KUBELET } from "../../components/config/kubeletSettings";
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { APISERVER_MANIFEST_PATH } from "../../components/controlplane/render/apiserver";
@@ -31,7 +32,7 @@ function manifests(names: readonly string[], etcd: EtcdMembershipInput): Map<str
     const out = new Map<string, { etcd: string; apiserver: string }>();
     for (const n of plan.nodes) {
         if (etcd.leaving.includes(n.name)) continue;
-        const files = kubernetesFiles(facts, nodeFacts(n, formatV6(n.gua!.address(2)), false), {
+        const files = kubernetesFiles(facts, nodeFacts(n, formatV6(n.gua!.address(2)), false, DEFAULT_KUBELET), {
             etcdClusterState: etcd.joining.includes(n.name) ? "existing" : "new",
         });
         out.set(n.name, { etcd: files.get(ETCD_MANIFEST_PATH)!.content, apiserver: files.get(APISERVER_MANIFEST_PATH)!.content });

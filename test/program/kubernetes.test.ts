@@ -229,6 +229,27 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         assert.match(Buffer.from(/client-key-data: (\S+)/.exec(text)![1], "base64").toString(), /FAKE k8s-pki-admin-g0-key/);
     });
 
+    it("renders each kubelet's settings: a node's own block over cluster.kubelet over the defaults, key by key (program and offline render alike)", async () => {
+        const raw = small();
+        raw.cluster.kubelet = { evictionHard: { "memory.available": "500Mi" }, shutdownGracePeriodSeconds: 60 };
+        raw.nodes[3].kubelet = { systemReserved: { cpu: "2" }, shutdownGracePeriodCriticalPodsSeconds: 20 };
+        const { resources } = await sharedRun(raw);
+        const kubeletOf = (n: string) => parse(filesOf(resources, `k8s-${n}-files`).get("/var/lib/kubelet/config.yaml")!.content);
+        const w1 = kubeletOf("w1");
+        assert.deepEqual(w1.systemReserved, { cpu: "2" });
+        assert.deepEqual(w1.kubeReserved, { cpu: "100m", memory: "256Mi" });
+        assert.deepEqual(w1.evictionHard, { "memory.available": "500Mi" });
+        assert.equal(w1.shutdownGracePeriod, "60s");
+        assert.equal(w1.shutdownGracePeriodCriticalPods, "20s");
+        const cp1 = kubeletOf("cp1");
+        assert.deepEqual(cp1.systemReserved, { cpu: "100m", memory: "256Mi" });
+        assert.deepEqual(cp1.evictionHard, { "memory.available": "500Mi" });
+        assert.equal(cp1.shutdownGracePeriodCriticalPods, "10s");
+        const offline = renderStack(validateStackConfig(raw as unknown as Record<string, unknown>));
+        const offlineW1 = offline.find((h) => h.net.name === "w1")!.kubernetes.get("/var/lib/kubelet/config.yaml")!.content;
+        assert.deepEqual(parse(offlineW1), w1);
+    });
+
     it("opens the apiserver port to adminPrefixes on control-plane nodes only", async () => {
         const { resources } = await sharedRun(small());
         const fw = (n: string) =>

@@ -1,5 +1,6 @@
 // What the control-plane and kubelet renderers need, resolved to plain values: strings, and the
 // service range as a Prefix (parsed once by the plan, printed only in the files). Pure: no Pulumi.
+import type { KubeletSettings } from "../../config/kubeletSettings";
 import type { Prefix } from "../../network/prefix";
 
 /** A control-plane member as every other node sees it. */
@@ -69,4 +70,6 @@ export interface NodeFacts {
      * without the worker role or cluster.scheduleOnControlPlane); default false.
      */
     readonly controlPlaneTaint?: boolean;
+    /** Reservations, eviction and shutdown grace (config/kubeletSettings.ts); default DEFAULT_KUBELET. */
+    readonly kubelet?: KubeletSettings;
 }

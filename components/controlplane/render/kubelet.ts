@@ -10,6 +10,7 @@ import { CONTROL_PLANE_TAINT } from "./nodeRoles";
 import { LOOPBACK, v6 } from "../../common/net";
 import { dnsAddress } from "./serviceRange";
 import { renderYaml } from "./staticPod";
+import { DEFAULT_KUBELET, KubeletSettings } from "../../config/kubeletSettings";
 
 export const KUBELET_UNIT_PATH = "/etc/systemd/system/kubelet.service";
 /** Where the runtime step installs the binary (the release's static build). */
@@ -46,6 +47,23 @@ export function kubeletConfiguration(cluster: ClusterFacts, node?: NodeFacts) {
         // Applied when the Node object is created, before anything can be scheduled on it; the
         // label needs an admin (render/nodeRoles.ts).
         ...(node?.controlPlaneTaint && { registerWithTaints: [{ ...CONTROL_PLANE_TAINT }] }),
+        ...kubeletSettingsFields(node?.kubelet ?? DEFAULT_KUBELET),
+    };
+}
+
+/**
+ * The settings' fields. Reservations only lower what the scheduler sees as allocatable
+ * (enforceNodeAllocatable stays the kubelet's default, "pods": no cgroup limits on the system).
+ * Graceful shutdown takes a systemd-logind inhibitor lock; without logind the kubelet logs that its
+ * shutdown manager did not start and runs on.
+ */
+function kubeletSettingsFields(s: KubeletSettings) {
+    return {
+        systemReserved: { ...s.systemReserved },
+        kubeReserved: { ...s.kubeReserved },
+        evictionHard: { ...s.evictionHard },
+        shutdownGracePeriod: `${s.shutdownGracePeriodSeconds}s`,
+        shutdownGracePeriodCriticalPods: `${s.shutdownGracePeriodCriticalPodsSeconds}s`,
     };
 }
 

@@ -45,6 +45,16 @@ fi
 `;
 }
 
+/**
+ * The pod bridge's MAC: locally administered unicast (02:...), "v6k" and the node index, so a
+ * capture says whose bridge it is. Each bridge is its own segment, never on the uplink.
+ */
+export function podBridgeMac(index: number): string {
+    if (!Number.isInteger(index) || index < 1 || index > 0xffff) throw new RangeError(`node index ${index} is not 1..65535`);
+    const hex = index.toString(16).padStart(4, "0");
+    return `02:76:36:6b:${hex.slice(0, 2)}:${hex.slice(2)}`;
+}
+
 export function renderNetworkUp(host: HostNet): string {
     return `${HEADER} Node networking of ${host.name}: sysctls, the pod bridge, the host firewall.
 set -euo pipefail
@@ -53,6 +63,13 @@ sysctl -q -p ${SYSCTL_PATH}
 # The CNI bridge plugin would create ${POD_BRIDGE} with the first pod; creating it here gives the
 # host its pod routes (${host.podUla.subnet}, ${host.podGua.subnet}) before any pod exists.
 ip link show ${POD_BRIDGE} >/dev/null 2>&1 || ip link add ${POD_BRIDGE} type bridge
+# A MAC of its own: a bridge without one takes the lowest MAC of its ports, so it changes as pods
+# come and go, and every pod's neighbour entry for its gateway points at a MAC that is gone until
+# the pod's NUD notices (the lab saw 7-33 s without DNS from a CoreDNS pod whose neighbour left).
+# ndisc_notify first: when the address does change (once, on a host set up before this), the
+# bridge tells its pods at once with an unsolicited neighbour advertisement.
+sysctl -q -w net.ipv6.conf.${POD_BRIDGE}.ndisc_notify=1
+ip link set ${POD_BRIDGE} address ${podBridgeMac(host.index)}
 ip link set ${POD_BRIDGE} mtu ${MESH_MTU} up
 ip -6 addr replace ${host.podUla.gateway}/96 dev ${POD_BRIDGE}
 ip -6 addr replace ${host.podGua.gateway}/96 dev ${POD_BRIDGE}

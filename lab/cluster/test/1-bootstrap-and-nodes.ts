@@ -3,8 +3,17 @@ import { strict as assert } from "assert";
 import { NODE_LOCAL_APISERVER } from "../checks";
 import { RERUN_LIMIT_SECONDS } from "../mocha-hooks";
 import { shOnMachine } from "../machine";
-import { kubectlJson } from "../operator";
+import { kubectl, kubectlJson } from "../operator";
+import { kubeletSettingsOf } from "../../../components/config/kubeletSettings";
 import { cluster, interruptedBootstrap, labState, operator } from "../session";
+
+interface Capacity {
+    capacity: { cpu: string };
+    allocatable: { cpu: string };
+}
+
+/** A CPU quantity in millicores ("2", "1800m"). */
+const milli = (q: string) => (q.endsWith("m") ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000));
 
 interface NodeList {
     items: {
@@ -52,6 +61,30 @@ describe("cluster 1. bootstrap and nodes", () => {
                 `${n.name}: taint`,
             );
         }
+    });
+
+    it("every kubelet runs with its node's settings (its configz): reservations, eviction, shutdown grace; w1's own block over the cluster's", async () => {
+        const c = cluster().config;
+        const nodes = await kubectlJson<{ items: { metadata: { name: string }; status: Capacity }[] }>(operator(), ["get", "nodes"]);
+        for (const n of c.nodes) {
+            const want = kubeletSettingsOf(c.cluster.kubelet, n.kubelet);
+            const { kubeletconfig: got } = JSON.parse(
+                (await kubectl(operator(), ["get", "--raw", `/api/v1/nodes/${n.name}/proxy/configz`])).stdout,
+            ) as { kubeletconfig: Record<string, unknown> };
+            assert.deepEqual(got.systemReserved, want.systemReserved, `${n.name}: systemReserved`);
+            assert.deepEqual(got.kubeReserved, want.kubeReserved, `${n.name}: kubeReserved`);
+            assert.deepEqual(got.evictionHard, want.evictionHard, `${n.name}: evictionHard`);
+            assert.equal(got.shutdownGracePeriod, `${want.shutdownGracePeriodSeconds}s`, `${n.name}: shutdownGracePeriod`);
+            assert.equal(got.shutdownGracePeriodCriticalPods, `${want.shutdownGracePeriodCriticalPodsSeconds}s`, `${n.name}: critical`);
+            // What the scheduler sees: capacity less both reservations (and, for memory, the eviction threshold).
+            const status = nodes.items.find((x) => x.metadata.name === n.name)!.status;
+            const reservedCpu = milli(want.systemReserved.cpu ?? "0") + milli(want.kubeReserved.cpu ?? "0");
+            assert.equal(milli(status.allocatable.cpu), milli(status.capacity.cpu) - reservedCpu, `${n.name}: allocatable cpu`);
+        }
+        assert.ok(
+            c.nodes.some((n) => n.kubelet !== undefined),
+            "the lab stack gives no node its own kubelet block, so the override is not checked",
+        );
     });
 
     it("every node reaches the apiservers through its own [::1]:7445 (the node-local proxy): /readyz answers", async () => {
