@@ -63,7 +63,10 @@ describe("pod bridge MAC on a real kernel bridge (root)", function () {
     });
 
     it("the network step's lines give the bridge the node's own MAC", () => {
-        assert.ok(bridgeLines.some((l) => l.includes("address")), `no MAC in the bridge lines:\n${bridgeLines.join("\n")}`);
+        assert.ok(
+            bridgeLines.some((l) => l.includes("address")),
+            `no MAC in the bridge lines:\n${bridgeLines.join("\n")}`,
+        );
         assert.equal(macOf(host!, POD_BRIDGE), podBridgeMac(1));
     });
 
