@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { countAccepted } from "../checks/firewall";
-import { INET6_NS, INET6_ROUTER, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
+import { INET6_NS, INET6_DNS, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
 import { tcpRequest, tcpRequestFrom, udpSend } from "../probes";
 import { stopPid } from "../processes";
 import { startWhoami } from "../servers";
@@ -66,8 +66,8 @@ describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SS
                 INET6_SERVER,
                 `SSH on ${h.name} at ${h.publicAddress} from ${INET6_SERVER} (in sshPrefixes): ${allowed.reply ?? allowed.error}`,
             );
-            const other = await tcpRequestFrom(internet, INET6_ROUTER, h.publicAddress, STAND_IN_PORTS.ssh, 2);
-            assert.equal(other.reply, null, `SSH on ${h.name} answered ${INET6_ROUTER}, which is not in sshPrefixes`);
+            const other = await tcpRequestFrom(internet, INET6_DNS, h.publicAddress, STAND_IN_PORTS.ssh, 2);
+            assert.equal(other.reply, null, `SSH on ${h.name} answered ${INET6_DNS}, which is not in sshPrefixes`);
             assert.equal(other.error, "timed out", `SSH from outside sshPrefixes should be dropped silently, got: ${other.error}`);
         }
     });
