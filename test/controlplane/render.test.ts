@@ -16,6 +16,8 @@ import { controlPlaneTainted } from "../../components/controlplane/render/nodeRo
 import { AUDIT_POLICY_PATH } from "../../components/controlplane/render/audit";
 import { ENCRYPTION_CONFIG_PATH, encryptionKeyName, renderEncryptionConfig } from "../../components/controlplane/render/encryption";
 import { SCHEDULER_MANIFEST_PATH } from "../../components/controlplane/render/scheduler";
+import { AUTHENTICATION_CONFIG_PATH } from "../../components/controlplane/render/authentication";
+import { renderStartKubelet } from "../../components/controlplane/render/activate";
 import { expectGolden } from "../support/golden";
 import { CLUSTER_ULA, fixture } from "./fixture";
 
@@ -204,7 +206,7 @@ describe("etcd", () => {
         assert.throws(() => etcdFlags(f.cluster, f.node("cp3"), "bogus" as "new"), RangeError);
     });
 
-    it("the pod runs exactly etcdFlags(), and those use only flags etcd 3.4, 3.5 and 3.6 all accept", () => {
+    it("the pod runs exactly etcdFlags(), and those use only flags etcd 3.5 and 3.6 accept (3.4 too, but for --tls-min-version)", () => {
         // Checked against etcd v3.4.23 (Debian 12), v3.5.24 and v3.6.8: present and not deprecated in all.
         const portable = new Set([
             "name",
@@ -226,6 +228,8 @@ describe("etcd", () => {
             "peer-cert-file",
             "peer-key-file",
             "listen-metrics-urls",
+            // Since etcd 3.5 (Kubernetes 1.31+ ships 3.5 or 3.6; 3.4 is only Debian's, for the network lab).
+            "tls-min-version",
         ]);
         for (const name of CONTROL_PLANE) {
             const flags = etcdFlags(f.cluster, f.node(name), "new");
@@ -516,5 +520,57 @@ describe("renders are deterministic", () => {
         for (const name of ALL) {
             assert.deepEqual([...kubernetesFiles(reversed, f.node(name))], [...filesOf(name)]);
         }
+    });
+});
+
+describe("hardening (issue 22 item 3)", () => {
+    const flagsIn = (manifest: string) => (yaml11(manifest) as Pod).spec.containers[0].command;
+
+    it("anonymous requests reach the health endpoints only: the apiserver reads an AuthenticationConfiguration that says so, mounted and hashed", () => {
+        const files = filesOf("cp1");
+        const config = parse(files.get(AUTHENTICATION_CONFIG_PATH)!.content);
+        assert.equal(config.kind, "AuthenticationConfiguration");
+        assert.deepEqual(config.anonymous, { enabled: true, conditions: [{ path: "/livez" }, { path: "/readyz" }, { path: "/healthz" }] });
+        const pod = yaml11(files.get(APISERVER_MANIFEST_PATH)!.content) as Pod;
+        assert.ok(pod.spec.containers[0].command.includes(`--authentication-config=${AUTHENTICATION_CONFIG_PATH}`));
+        // --anonymous-auth and an anonymous block in the file are mutually exclusive for the apiserver.
+        assert.ok(!pod.spec.containers[0].command.some((a) => a.startsWith("--anonymous-auth")));
+        assert.ok(pod.spec.volumes.some((v) => v.hostPath.path === AUTHENTICATION_CONFIG_PATH));
+        assert.ok(Object.keys(pod.metadata.annotations ?? {}).some((k) => k.endsWith("/authentication-config")));
+        assert.equal(filesOf("w1").has(AUTHENTICATION_CONFIG_PATH), false);
+    });
+
+    it("1.31 keeps the apiserver's default anonymous handling (its conditions need an alpha gate there)", () => {
+        const old = fixture({ version: "1.31.4" });
+        const files = kubernetesFiles(old.cluster, old.node("cp1"));
+        assert.equal(files.has(AUTHENTICATION_CONFIG_PATH), false);
+        assert.ok(!flagsIn(files.get(APISERVER_MANIFEST_PATH)!.content).some((a) => a.startsWith("--authentication-config")));
+    });
+
+    it("no profiling, TLS 1.2 at least: apiserver, controller-manager, scheduler, etcd and the kubelet", () => {
+        const files = filesOf("cp1");
+        for (const path of [APISERVER_MANIFEST_PATH, CONTROLLER_MANAGER_MANIFEST_PATH, SCHEDULER_MANIFEST_PATH]) {
+            const flags = flagsIn(files.get(path)!.content);
+            assert.ok(flags.includes("--profiling=false"), path);
+            assert.ok(flags.includes("--tls-min-version=VersionTLS12"), path);
+        }
+        assert.ok(flagsIn(files.get(ETCD_MANIFEST_PATH)!.content).includes("--tls-min-version=TLS1.2"));
+        assert.equal(parse(filesOf("w1").get(PATHS.kubeletConfig)!.content).tlsMinVersion, "VersionTLS12");
+    });
+
+    it("the start step asks the local apiserver's /version with the kubelet's client certificate (not anonymously)", () => {
+        const script = renderStartKubelet({
+            kubernetesVersion: "1.34.2",
+            apiserverPort: 6443,
+            kubeletHealthzPort: 10248,
+            etcdMetricsPort: 2381,
+            controlPlane: true,
+        });
+        assert.match(
+            script,
+            new RegExp(
+                `curl -fsk --max-time 2 --cert ${PATHS.kubeletClient.cert} --key ${PATHS.kubeletClient.key} https://\\[::1\\]:6443/version`,
+            ),
+        );
     });
 });

@@ -1,6 +1,8 @@
 // start-kubelet.sh on a control-plane node, run by a real bash in a scratch mount namespace: fake
 // systemctl/journalctl/crictl/systemd-run on PATH, tmpfs over /var/lib and /var/log, and the
 // kubelet, etcd and the apiserver played by local HTTP(S) servers whose answers the test scripts.
+import type { TLSSocket } from "tls";
+import { PATHS } from "../../components/controlplane/paths";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
@@ -14,7 +16,6 @@ import {
     StartOptions,
     renderStartKubelet,
 } from "../../components/controlplane/render/activate";
-import { PATHS } from "../../components/controlplane/paths";
 import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
 import { Scenarios } from "../support/scenarios";
 
@@ -51,9 +52,13 @@ async function fakeNode(dir: string, initial: NodeState): Promise<FakeNode> {
         node.log.push(`etcd ${req.url}`);
         res.writeHead(node.state.etcdHealthy ? 200 : 503).end(`{"health":"${node.state.etcdHealthy}","reason":""}`);
     });
-    const apiserver = https.createServer({ key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`) }, (req, res) => {
+    // Like the real one: /version only for a client with a certificate (anonymous requests get the health endpoints only).
+    const tls = { key: fs.readFileSync(`${dir}/k`), cert: fs.readFileSync(`${dir}/c`), requestCert: true, rejectUnauthorized: false };
+    const apiserver = https.createServer(tls, (req, res) => {
         node.log.push(`apiserver ${req.url}`);
-        if (req.url === "/version")
+        const withCertificate = Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
+        if (req.url === "/version" && !withCertificate) res.writeHead(401).end();
+        else if (req.url === "/version")
             res.writeHead(200).end(
                 `{\n  "major": "1",\n  "gitVersion": "v${node.state.apiserverVersion}",\n  "platform": "linux/amd64"\n}`,
             );
@@ -92,7 +97,11 @@ async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
         const script = path.join(dir, "start-kubelet.sh");
         fs.writeFileSync(script, renderStartKubelet({ ...node.opts, controlPlane: true, ...overrides }));
         const started = Date.now();
-        const r = await inScratchRoot(`${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
+        // The kubelet's client certificate, which the script shows the apiserver for /version.
+        const clientCertificate =
+            `mkdir -p ${path.posix.dirname(PATHS.kubeletClient.cert)} ${path.posix.dirname(PATHS.kubeletClient.key)} && ` +
+            `cp ${dir}/c ${PATHS.kubeletClient.cert} && cp ${dir}/k ${PATHS.kubeletClient.key} && `;
+        const r = await inScratchRoot(`${clientCertificate}${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
         return {
             ...r,
             seconds: (Date.now() - started) / 1000,

@@ -118,8 +118,10 @@ export function renderStartKubelet(opts: StartOptions): string {
 etcd_healthy() {
     curl -fs --max-time 2 ${etcdHealth} 2>/dev/null | grep -q '"health": *"true"'
 }
+# /version is not for anonymous requests (render/authentication.ts): asked as this node's kubelet.
 apiserver_is_target() {
-    curl -fsk --max-time 2 ${apiserver}/version 2>/dev/null | grep -Eq '"gitVersion": *"${gitVersion}"'
+    curl -fsk --max-time 2 --cert ${PATHS.kubeletClient.cert} --key ${PATHS.kubeletClient.key} ${apiserver}/version 2>/dev/null |
+        grep -Eq '"gitVersion": *"${gitVersion}"'
 }
 mark_joined() {
     mkdir -p ${posix.dirname(ETCD_JOINED_MARKER)}

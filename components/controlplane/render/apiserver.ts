@@ -10,6 +10,8 @@ import { LOOPBACK, httpsUrl, port } from "../../common/net";
 import { serviceRange } from "./serviceRange";
 import { ANNOTATION_PREFIX, livenessProbe, manifestPath, podAnnotations, readinessProbe, renderStaticPod, startupProbe } from "./staticPod";
 import { sha256 } from "../../common/hash";
+import { AUTHENTICATION_CONFIG_PATH, limitsAnonymous, renderAuthenticationConfig } from "./authentication";
+import { servingHardeningFlags } from "./hardening";
 
 export const APISERVER_MANIFEST_PATH = manifestPath("kube-apiserver");
 /** The CN of PATHS.frontProxyClient: the only client whose request headers the apiserver trusts. */
@@ -67,11 +69,14 @@ export function apiserverFlags(cluster: ClusterFacts, node: NodeFacts): string[]
         // Secrets are encrypted before they reach etcd; the PKI step writes the key file (0600).
         `--encryption-provider-config=${ENCRYPTION_CONFIG_PATH}`,
         ...auditFlags(),
+        ...servingHardeningFlags(),
+        ...(limitsAnonymous(cluster.kubernetesVersion) ? [`--authentication-config=${AUTHENTICATION_CONFIG_PATH}`] : []),
     ];
 }
 
 export function renderApiserverManifest(cluster: ClusterFacts, node: NodeFacts): string {
     const p = port(cluster.apiserverPort, "apiserverPort");
+    const anonymousLimited = limitsAnonymous(cluster.kubernetesVersion);
     return renderStaticPod(`Rendered by v6k8s: kube-apiserver on ${node.name}, a static pod.`, {
         name: "kube-apiserver",
         image: cluster.images.apiserver,
@@ -83,11 +88,18 @@ export function renderApiserverManifest(cluster: ClusterFacts, node: NodeFacts):
             { name: "k8s-certs", hostPath: PKI_DIR, type: "Directory", readOnly: true },
             { name: "audit-policy", hostPath: AUDIT_POLICY_PATH, type: "File", readOnly: true },
             { name: "audit-log", hostPath: AUDIT_LOG_DIR, type: "DirectoryOrCreate", readOnly: false },
+            ...(anonymousLimited
+                ? [{ name: "authentication-config", hostPath: AUTHENTICATION_CONFIG_PATH, type: "File" as const, readOnly: true }]
+                : []),
         ],
-        // The audit policy is read only at start and mounted as a file: a new policy must restart the pod.
-        annotations: podAnnotations(cluster, { [`${ANNOTATION_PREFIX}/audit-policy`]: sha256(renderAuditPolicy()).slice(0, 16) }),
-        // Anonymous requests may read /livez and /readyz (system:public-info-viewer); the node-local
-        // proxies' health checks rely on that too, so --anonymous-auth stays at its default (true).
+        // The audit policy and the authentication configuration are read only at start and mounted
+        // as files: a new one must restart the pod.
+        annotations: podAnnotations(cluster, {
+            [`${ANNOTATION_PREFIX}/audit-policy`]: sha256(renderAuditPolicy()).slice(0, 16),
+            ...(anonymousLimited && { [`${ANNOTATION_PREFIX}/authentication-config`]: sha256(renderAuthenticationConfig()).slice(0, 16) }),
+        }),
+        // Anonymous requests may read /livez, /readyz and /healthz only (render/authentication.ts):
+        // the kubelet's probes and the node-local proxies' checks need nothing more.
         liveness: livenessProbe(LOOPBACK, p, "/livez", "HTTPS"),
         readiness: readinessProbe(LOOPBACK, p, "/readyz", "HTTPS"),
         startup: startupProbe(LOOPBACK, p, "/livez", "HTTPS"),

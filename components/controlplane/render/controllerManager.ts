@@ -20,6 +20,7 @@ import {
     leaderElectedClientFlags,
 } from "./staticPod";
 import { sha256 } from "../../common/hash";
+import { servingHardeningFlags } from "./hardening";
 
 export const CONTROLLER_MANAGER_MANIFEST_PATH = manifestPath("kube-controller-manager");
 
@@ -34,6 +35,7 @@ export function controllerManagerFlags(cluster: ClusterFacts): string[] {
         `--root-ca-file=${PATHS.clusterCa.cert}`,
         `--service-account-private-key-file=${PATHS.serviceAccount.privateKey}`,
         "--use-service-account-credentials=true",
+        ...servingHardeningFlags(),
     ];
 }
 

@@ -2,6 +2,7 @@
 // everywhere, metrics and health on [::1] only. The flags are shared with the lab, which runs
 // Debian's etcd 3.4 with exactly etcdFlags(): every flag here exists, undeprecated, in 3.4, 3.5
 // and 3.6 (no experimental-*, no feature gates, no snapshot-count).
+import { ETCD_TLS_MIN_VERSION } from "./hardening";
 import { ETCD_DATA_DIR, ETCD_PKI_DIR, PATHS } from "../paths";
 import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT } from "./defaults";
 import { ClusterFacts, ControlPlaneMember, NodeFacts } from "./inputs";
@@ -77,6 +78,8 @@ export function etcdFlags(cluster: ClusterFacts, node: NodeFacts, state: EtcdClu
         `--peer-trusted-ca-file=${PATHS.etcdCa.cert}`,
         `--peer-cert-file=${PATHS.etcdPeer.cert}`,
         `--peer-key-file=${PATHS.etcdPeer.key}`,
+        // Client and peer listeners alike.
+        `--tls-min-version=${ETCD_TLS_MIN_VERSION}`,
         `--listen-metrics-urls=${httpUrl(LOOPBACK, ETCD_METRICS_PORT)}`,
     ];
 }

@@ -5,6 +5,7 @@ import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { MANIFEST_DIR, PATHS } from "../paths";
 import { APISERVER_MANIFEST_PATH, renderApiserverManifest } from "./apiserver";
 import { AUDIT_POLICY_PATH, renderAuditPolicy } from "./audit";
+import { AUTHENTICATION_CONFIG_PATH, limitsAnonymous, renderAuthenticationConfig } from "./authentication";
 import { APISERVER_PROXY_MANIFEST_PATH, renderApiserverProxyConfig, renderApiserverProxyManifest } from "./apiserverProxy";
 import {
     CONTAINERD_CONFIG_PATH,
@@ -72,6 +73,7 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
         [PATHS.schedulerKubeconfig, restricted(renderSchedulerKubeconfig(cluster))],
         // Not secret; the encryption config is (the PKI step writes it with the keys).
         [AUDIT_POLICY_PATH, file(renderAuditPolicy())],
+        ...(limitsAnonymous(cluster.kubernetesVersion) ? [[AUTHENTICATION_CONFIG_PATH, file(renderAuthenticationConfig())] as const] : []),
         // Snapshots every 6 hours; start-kubelet.sh enables the timer.
         [ETCD_BACKUP_SCRIPT_PATH, { content: renderEtcdBackupScript(), mode: "0755" }],
         [ETCD_BACKUP_SERVICE_PATH, file(renderEtcdBackupService())],

@@ -10,6 +10,7 @@ import { CONTROL_PLANE_TAINT } from "./nodeRoles";
 import { LOOPBACK, v6 } from "../../common/net";
 import { dnsAddress } from "./serviceRange";
 import { renderYaml } from "./staticPod";
+import { TLS_MIN_VERSION } from "./hardening";
 import { DEFAULT_KUBELET, KubeletSettings } from "../../config/kubeletSettings";
 
 export const KUBELET_UNIT_PATH = "/etc/systemd/system/kubelet.service";
@@ -42,6 +43,7 @@ export function kubeletConfiguration(cluster: ClusterFacts, node?: NodeFacts) {
         // the client certificate; there is no CSR signer in the cluster to rotate or bootstrap them.
         tlsCertFile: PATHS.kubeletServing.cert,
         tlsPrivateKeyFile: PATHS.kubeletServing.key,
+        tlsMinVersion: TLS_MIN_VERSION,
         rotateCertificates: false,
         serverTLSBootstrap: false,
         // Applied when the Node object is created, before anything can be scheduled on it; the

@@ -16,11 +16,12 @@ import {
     leaderElectedClientFlags,
 } from "./staticPod";
 import { sha256 } from "../../common/hash";
+import { servingHardeningFlags } from "./hardening";
 
 export const SCHEDULER_MANIFEST_PATH = manifestPath("kube-scheduler");
 
 export function schedulerFlags(): string[] {
-    return [...leaderElectedClientFlags(PATHS.schedulerKubeconfig)];
+    return [...leaderElectedClientFlags(PATHS.schedulerKubeconfig), ...servingHardeningFlags()];
 }
 
 export function renderSchedulerManifest(cluster: ClusterFacts, node: NodeFacts): string {
