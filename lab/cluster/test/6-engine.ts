@@ -32,7 +32,29 @@ describe("cluster 6. the program under the real engine", function () {
             managers.some((m) => m.startsWith("pulumi")),
             `field managers: ${managers.join(", ")}`,
         );
-        assert.equal(ds.status.numberReady, labState().hosts.length, "kube-proxy ready on every node");
+        if (ds.status.numberReady !== labState().hosts.length) {
+            // Seen once (2026-12-07) after check 5's power cycle: say which pod and why.
+            const pods = await kubectl(c, ["-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-proxy", "-o", "wide"], {
+                allowFail: true,
+            });
+            const states = await kubectl(
+                c,
+                [
+                    "-n",
+                    "kube-system",
+                    "get",
+                    "pods",
+                    "-l",
+                    "k8s-app=kube-proxy",
+                    "-o",
+                    'jsonpath={range .items[*]}{.spec.nodeName} {.status.containerStatuses}{"\\n"}{end}',
+                ],
+                { allowFail: true },
+            );
+            assert.fail(
+                `kube-proxy ready on ${ds.status.numberReady} of ${labState().hosts.length} nodes after 180 s:\n${pods.stdout}\n${states.stdout}`,
+            );
+        }
         await kubectl(c, ["-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=240s"], { timeoutMs: 250_000 });
         const types = new Set((await cluster().engine.resources()).map((r) => r.type));
         for (const t of [
