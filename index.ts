@@ -89,6 +89,7 @@ const services = new ClusterServices("addons", {
     // Every apiserver serves and every kubelet runs before the provider talks to the cluster.
     dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.nodes.map((n) => n.started)],
     publicAddresses: hosts.map((h) => h.publicAddress),
+    ipv4Ports: config.nodes.flatMap((n) => n.ipv4Ports),
     policyCheck: { host: kubernetes.adminHost, apiservers: kubernetes.apiserverMeshEndpoints },
 });
 const publicServices = createPublicServices(config.services, hosts, services);

@@ -3,6 +3,7 @@
 // limits externalIPs to the hosts' public addresses. The Kubernetes provider
 // is built from the cluster's admin kubeconfig, so one `pulumi up` goes from servers to a cluster
 // with its services: nothing here talks to the cluster before every kubelet runs.
+import type { PortConfig } from "../config/types";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -56,6 +57,8 @@ export interface ClusterServicesArgs {
     readonly dependsOn: readonly pulumi.Input<pulumi.Resource>[];
     /** Every host's public IPv6 address: the only externalIPs a Service may use (hcloud's known after creation). */
     readonly publicAddresses: readonly pulumi.Input<string>[];
+    /** Every node's ipv4Ports: the policy keeps them, like the hosts' fixed ports, from externalIPs Services. */
+    readonly ipv4Ports?: readonly PortConfig[];
     /**
      * Where the policy is confirmed in force before a Service needs it (render/externalIpsInForce.ts):
      * a control-plane host (KubernetesCluster.adminHost) asks every apiserver
@@ -121,7 +124,7 @@ export class ClusterServices extends pulumi.ComponentResource {
         objects.coredns.forEach((o) => create(o, o.kind === "Deployment" ? { dependsOn: [kubeProxy] } : {}));
         this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
         // The policy's address list is known only once hcloud servers exist: built inside an apply.
-        const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses));
+        const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses, args.ipv4Ports ?? []));
         const policyResource = createObject(
             `${name}-validatingadmissionpolicy-${EXTERNAL_IPS_POLICY}`,
             { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy" },

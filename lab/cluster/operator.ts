@@ -37,7 +37,10 @@ export function programObjects(config: StackConfig, plan: AddressPlan, hosts: re
         return [publicServiceObject(spec, s.hosts.map(addressOf)), ...(s.workload ? [publicWorkloadObject(spec, s.workload)] : [])];
     });
     // The externalIPs admission policy (every host's public address, as ClusterServices builds it) before the services.
-    const policy = externalIpPolicyObjects(hosts.map((h) => h.publicAddress));
+    const policy = externalIpPolicyObjects(
+        hosts.map((h) => h.publicAddress),
+        config.nodes.flatMap((n) => n.ipv4Ports),
+    );
     return [...o.namespaces, ...o.kubeProxy, ...o.coredns, ...policy, ...services];
 }
 

@@ -132,6 +132,41 @@ describe("cluster services: strict decoding into the target release's Go types (
         );
     });
 
+    it("the externalIPs policy's ports rule, in the apiserver's CEL: a Service with externalIPs takes none of the hosts' own ports", () => {
+        const policy = externalIpPolicy(["2001:db8:10a:1f2e::2"], [{ port: 25, protocol: "TCP" }]);
+        const expression = policy.spec!.validations![1].expression;
+        const host = ["2001:db8:10a:1f2e::2"];
+        const svc = (ports: object[] | undefined, externalIPs?: string[]) => ({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "x" },
+            spec: { ...(ports && { ports }), ...(externalIPs && { externalIPs }) },
+        });
+        assert.deepEqual(
+            cel(bin, expression, [
+                svc([{ port: 22, protocol: "TCP" }]),
+                svc([{ port: 22, protocol: "TCP" }], []),
+                svc([{ port: 80, protocol: "TCP" }], host),
+                svc([{ port: 22, protocol: "UDP" }], host),
+                svc(undefined, host),
+                svc([{ port: 22, protocol: "TCP" }], host),
+                svc(
+                    [
+                        { port: 80, protocol: "TCP" },
+                        { port: 51820, protocol: "UDP" },
+                    ],
+                    host,
+                ),
+                svc([{ port: 6443 }], host),
+                svc([{ port: 2379, protocol: "TCP" }], host),
+                svc([{ port: 10250, protocol: "TCP" }], host),
+                svc([{ port: 7445, protocol: "TCP" }], host),
+                svc([{ port: 25, protocol: "TCP" }], host),
+            ]),
+            ["true", "true", "true", "true", "true", "false", "false", "false", "false", "false", "false", "false"],
+        );
+    });
+
     it("rejects an unknown field, a misspelt component-config key and a kubeconfig without its user", () => {
         const svc = structuredClone(o.coredns.find((x) => x.kind === "Service")) as unknown as { spec: Record<string, unknown> };
         svc.spec.clusterIp = svc.spec.clusterIP;

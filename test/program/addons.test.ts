@@ -199,6 +199,9 @@ describe("cluster services under Pulumi mocks", function () {
                 "/etc/v6k8s/host-firewall.nft",
             )!.content;
             assert.match(fw, /ip6 saddr \{ fd8a:31c2:7c1f:1:3:64::\/96 \} tcp dport 25 accept/);
+            // ... and no Service with externalIPs may take it (the policy's ports rule lists the nodes' ipv4Ports).
+            const policyRules = (get(rs, POLICY).inputs.spec as { validations: { expression: string }[] }).validations;
+            assert.match(policyRules[1].expression, /'22\/TCP'.*'25\/TCP'.*'51820\/UDP'/);
         });
 
         it("hosts resolve through two gateways' DNS64 resolvers, then an upstream", () => {

@@ -12,6 +12,10 @@
 // it had, never add one that is not allowed. (Adding a host is the other order, handled by
 // externalIpsInForce.ts: the new address is allowed everywhere before the Service names it.)
 import { v6 } from "../../common/net";
+import { KUBELET_PORT } from "../../common/ports";
+import { RESERVED_HOST_PORTS } from "../../config/rules";
+import type { PortConfig } from "../../config/types";
+import { APISERVER_PROXY_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../controlplane/render/defaults";
 import { MANAGED_BY } from "./defaults";
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from "./objects";
 
@@ -23,6 +27,33 @@ export function allowedExternalIps(publicAddresses: readonly string[]): string[]
     return [...new Set(all)].sort();
 }
 
+/**
+ * The hosts' own ports, which a Service with externalIPs may not take: kube-proxy would DNAT that
+ * port on a host's public address on every node, the hosts' own traffic included (SSH captured,
+ * WireGuard to that host broken cluster-wide). `ipv4Ports` are the nodes' host-network listeners.
+ */
+export function hostOwnPorts(ipv4Ports: readonly PortConfig[] = []): string[] {
+    const fixed = [
+        ...RESERVED_HOST_PORTS,
+        { port: ETCD_CLIENT_PORT, protocol: "TCP" },
+        { port: ETCD_PEER_PORT, protocol: "TCP" },
+        { port: KUBELET_PORT, protocol: "TCP" },
+        { port: APISERVER_PROXY_PORT, protocol: "TCP" },
+    ];
+    return [...new Set([...fixed, ...ipv4Ports].map((p) => `${p.port}/${p.protocol}`))].sort(
+        (a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b),
+    );
+}
+
+/** The CEL condition on ports: a Service with externalIPs takes none of `denied` ("22/TCP"). */
+export function externalIpPortsExpression(denied: readonly string[]): string {
+    // Entries are digits, a slash and TCP/UDP/SCTP: safe inside a CEL string literal.
+    for (const d of denied) if (!/^\d+\/(TCP|UDP|SCTP)$/.test(d)) throw new RangeError(`externalIPs policy: bad port ${d}`);
+    const list = denied.map((d) => `'${d}'`).join(", ");
+    const portOf = "string(p.port) + '/' + (has(p.protocol) ? p.protocol : 'TCP')";
+    return `!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0 || !has(object.spec.ports) || object.spec.ports.all(p, !(${portOf} in [${list}]))`;
+}
+
 /** The CEL condition: no externalIPs, or each one is in the list or was on the Service already (an update). */
 export function externalIpsExpression(allowed: readonly string[]): string {
     // Addresses passed v6(): only hex digits and colons, safe inside a CEL string literal.
@@ -31,8 +62,9 @@ export function externalIpsExpression(allowed: readonly string[]): string {
     return `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${list}] || ${kept})`;
 }
 
-export function externalIpPolicy(publicAddresses: readonly string[]): IValidatingAdmissionPolicy {
+export function externalIpPolicy(publicAddresses: readonly string[], ipv4Ports: readonly PortConfig[] = []): IValidatingAdmissionPolicy {
     const allowed = allowedExternalIps(publicAddresses);
+    const denied = hostOwnPorts(ipv4Ports);
     if (allowed.length === 0) throw new RangeError("externalIPs policy: no host address to allow");
     return {
         apiVersion: "admissionregistration.k8s.io/v1",
@@ -48,6 +80,11 @@ export function externalIpPolicy(publicAddresses: readonly string[]): IValidatin
                 {
                     expression: externalIpsExpression(allowed),
                     message: `spec.externalIPs may only list the cluster hosts' public IPv6 addresses, in RFC 5952 form: ${allowed.join(", ")}`,
+                    reason: "Forbidden",
+                },
+                {
+                    expression: externalIpPortsExpression(denied),
+                    message: `a Service with externalIPs may not take a host's own port (SSH, WireGuard, apiserver, etcd, kubelet, node-local proxy, ipv4Ports): ${denied.join(", ")}`,
                     reason: "Forbidden",
                 },
             ],
@@ -68,6 +105,7 @@ export function externalIpPolicyBinding(): IValidatingAdmissionPolicyBinding {
 /** Both objects, in creation order. */
 export function externalIpPolicyObjects(
     publicAddresses: readonly string[],
+    ipv4Ports: readonly PortConfig[] = [],
 ): [IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding] {
-    return [externalIpPolicy(publicAddresses), externalIpPolicyBinding()];
+    return [externalIpPolicy(publicAddresses, ipv4Ports), externalIpPolicyBinding()];
 }

@@ -78,14 +78,28 @@ describe("cluster 3. services, DNS and DNS64", () => {
         assert.equal(r.stdout.trim(), gw.ipv4, `${r.stdout}${r.stderr}`);
     });
 
-    it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554), admits a host's", async () => {
-        const svc = (name: string, ip: string) =>
+    it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554) or a host's own port, admits a host's address", async () => {
+        const svc = (name: string, ip: string, port = { port: 53, protocol: "UDP" }) =>
             JSON.stringify({
                 apiVersion: "v1",
                 kind: "Service",
                 metadata: { name, namespace: TEST_NS },
-                spec: { selector: { app: "none" }, ports: [{ port: 53, protocol: "UDP" }], externalIPs: [ip] },
+                spec: { selector: { app: "none" }, ports: [port], externalIPs: [ip] },
             });
+        // A host's own ports on its own address: SSH would be captured, the mesh to it broken.
+        for (const port of [
+            { port: 22, protocol: "TCP" },
+            { port: 51820, protocol: "UDP" },
+            { port: 6443, protocol: "TCP" },
+            { port: 10250, protocol: "TCP" },
+        ]) {
+            const r = await kubectl(operator(), ["apply", "-f", "-"], {
+                input: svc("capture-host-port", labState().hosts[1].publicAddress, port),
+                allowFail: true,
+            });
+            assert.notEqual(r.code, 0, `a Service on a host's address took ${port.port}/${port.protocol}`);
+            assert.match(r.stderr, /may not take a host's own port/, `${port.port}/${port.protocol}: ${r.stderr}`);
+        }
         // The lab's upstream resolver: a Service on it would capture the cluster's DNS traffic.
         const foreign = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("capture-dns", INET6_DNS), allowFail: true });
         assert.notEqual(foreign.code, 0, "a Service with a foreign externalIP was admitted");
