@@ -220,12 +220,12 @@ export const clusterSchema = z.strictObject({
     apiserverExtraNames: z.array(z.string().regex(/^[a-z0-9.:-]+$/i, "must be a DNS name or an IP address")).default([]),
     /** Who may reach the apiservers on their public addresses (the Pulumi runner, admins). */
     adminPrefixes: z.array(anyPrefix).default([]),
+    /** Every node's kubelet reservations, eviction thresholds and shutdown grace (config/kubeletSettings.ts). */
+    kubelet: kubeletSchema.default({}),
     /**
      * Who may open SSH to the hosts' public addresses (host firewall and hcloud firewall). The Pulumi
      * runner must be among them: every step runs over SSH. Open to all by default (with a warning).
      */
-    /** Every node's kubelet reservations, eviction thresholds and shutdown grace (config/kubeletSettings.ts). */
-    kubelet: kubeletSchema.default({}),
     sshPrefixes: z
         .array(anyPrefix)
         .check((ctx) => {

@@ -57,6 +57,9 @@ export interface ClusterConfig {
     readonly kubernetesProviderServer?: string;
 }
 
+/** cluster.sshPrefixes' default: SSH open to everyone, as a fresh Hetzner server has it. */
+export const SSH_ANYWHERE = ["::/0", "0.0.0.0/0"] as const;
+
 /** The IPv4 side of a NAT64 gateway's translator; neither address is ever seen outside the host. */
 export interface Nat64Pool {
     /** Tayga's own IPv4 address (ICMP errors come from it); inside `dynamicPool`. */
@@ -72,9 +75,6 @@ export interface Nat64Pool {
  * have some). 253 sources (pods and nodes that talk to IPv4 at the same time) fit before Tayga
  * reuses idle mappings.
  */
-/** cluster.sshPrefixes' default: SSH open to everyone, as a fresh Hetzner server has it. */
-export const SSH_ANYWHERE = ["::/0", "0.0.0.0/0"] as const;
-
 export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
 
 export interface CorednsConfig {

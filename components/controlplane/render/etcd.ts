@@ -1,7 +1,7 @@
 // etcd on a control-plane node: a static pod, peers and clients on the mesh address, mutual TLS
-// everywhere, metrics and health on [::1] only. The flags are shared with the lab, which runs
-// Debian's etcd 3.4 with exactly etcdFlags(): every flag here exists, undeprecated, in 3.4, 3.5
-// and 3.6 (no experimental-*, no feature gates, no snapshot-count).
+// everywhere, metrics and health on [::1] only. The flags are shared with the network lab, which
+// runs Debian's etcd 3.4 with etcdFlags() less --tls-min-version (3.5+): every other flag here
+// exists, undeprecated, in 3.4, 3.5 and 3.6 (no experimental-*, no feature gates, no snapshot-count).
 import { ETCD_TLS_MIN_VERSION } from "./hardening";
 import { ETCD_DATA_DIR, ETCD_PKI_DIR, PATHS } from "../paths";
 import { ETCD_CLIENT_PORT, ETCD_METRICS_PORT, ETCD_PEER_PORT } from "./defaults";
