@@ -3,8 +3,8 @@
 import * as os from "os";
 import * as path from "path";
 import * as ipaddr from "ipaddr.js";
-import { APISERVER_PORT, SSH_PORT } from "../components/common/ports";
-import { DEFAULT_CLUSTER_DOMAIN, ETCD_CLIENT_PORT } from "../components/controlplane/render/defaults";
+import { APISERVER_PORT, ETCD_CLIENT_PORT, KUBELET_PORT, SSH_PORT } from "../components/common/ports";
+import { DEFAULT_CLUSTER_DOMAIN } from "../components/controlplane/render/defaults";
 
 /** Every network namespace the lab creates starts with this; teardown deletes only these. */
 export const NS_PREFIX = "v6l-";
@@ -63,7 +63,7 @@ export const POD_SEARCH = [`default.svc.${DEFAULT_CLUSTER_DOMAIN}`, `svc.${DEFAU
 
 export const WHOAMI_PORT = 80;
 /** Stand-ins for the control plane's ports until it lands (the firewall check needs listeners). */
-export const STAND_IN_PORTS = { ssh: SSH_PORT, etcd: ETCD_CLIENT_PORT, kubelet: 10250, apiserver: APISERVER_PORT } as const;
+export const STAND_IN_PORTS = { ssh: SSH_PORT, etcd: ETCD_CLIENT_PORT, kubelet: KUBELET_PORT, apiserver: APISERVER_PORT } as const;
 
 const ALLOWED_PREFIXES = ["2001:db8::/32", "fd00::/8", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fe80::/10"];
 

@@ -4,21 +4,34 @@ import { apiserverServiceAddress, nodeGuaPrefix, podPrefix, servicePrefix } from
 import { problem } from "./errors";
 import type { ClusterConfig, NodeConfig, PortProtocol, ServiceConfig } from "./types";
 import { hasIpv4 } from "./types";
-import { APISERVER_PORT, SSH_PORT, WIREGUARD_PORT } from "../common/ports";
+import {
+    APISERVER_PORT,
+    APISERVER_PROXY_PORT,
+    ETCD_CLIENT_PORT,
+    ETCD_PEER_PORT,
+    KUBELET_PORT,
+    SSH_PORT,
+    WIREGUARD_PORT,
+} from "../common/ports";
 
 /**
- * Ports a host's public addresses already serve. An externalIP service or an IPv4 port on one of
- * them would capture that traffic (kube-proxy's DNAT runs before local delivery), so they are refused.
+ * Ports a host serves itself. An externalIP service or an IPv4 port on one of them would capture
+ * that traffic (kube-proxy's DNAT runs before local delivery), so they are refused here, and the
+ * cluster's externalIPs policy refuses them to any Service (addons/render/externalIps.ts).
  */
 export const RESERVED_HOST_PORTS: readonly { port: number; protocol: PortProtocol; what: string }[] = [
-    { port: SSH_PORT, protocol: "TCP", what: "SSH" },
-    { port: WIREGUARD_PORT, protocol: "UDP", what: "the WireGuard mesh" },
-    { port: APISERVER_PORT, protocol: "TCP", what: "the apiserver" },
+    { port: SSH_PORT, protocol: "TCP", what: "SSH on every host" },
+    { port: WIREGUARD_PORT, protocol: "UDP", what: "the WireGuard mesh on every host" },
+    { port: APISERVER_PORT, protocol: "TCP", what: "the apiserver on every host" },
+    { port: ETCD_CLIENT_PORT, protocol: "TCP", what: "etcd's client port on every control-plane host" },
+    { port: ETCD_PEER_PORT, protocol: "TCP", what: "etcd's peer port on every control-plane host" },
+    { port: KUBELET_PORT, protocol: "TCP", what: "the kubelet on every host" },
+    { port: APISERVER_PROXY_PORT, protocol: "TCP", what: "the node-local apiserver proxy on every host" },
 ];
 
 function reserved(port: number, protocol: PortProtocol): string | undefined {
     const r = RESERVED_HOST_PORTS.find((x) => x.port === port && x.protocol === protocol);
-    return r && `${protocol} ${port} is ${r.what} on every host`;
+    return r && `${protocol} ${port} is ${r.what}`;
 }
 
 /** A node that passed its own schema, with its position in the config list (for error paths). */

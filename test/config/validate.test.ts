@@ -827,6 +827,20 @@ const cases: Case[] = [
         "services[0].ports[0]: TCP 6443 is the apiserver on every host",
     ],
     [
+        "service port is the kubelet's (the externalIPs policy refuses it too)",
+        (c) => {
+            c.services = [svc({ ports: [{ port: 10250 }] })];
+        },
+        "services[0].ports[0]: TCP 10250 is the kubelet on every host",
+    ],
+    [
+        "ipv4Ports with etcd's client port",
+        (c) => {
+            c.nodes[0].ipv4Ports = [{ port: 2379 }];
+        },
+        "nodes[0].ipv4Ports[0]: TCP 2379 is etcd's client port on every control-plane host",
+    ],
+    [
         "service port is WireGuard's",
         (c) => {
             c.services = [svc({ ports: [{ port: 51820, protocol: "UDP" }] })];

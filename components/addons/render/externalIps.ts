@@ -12,10 +12,8 @@
 // it had, never add one that is not allowed. (Adding a host is the other order, handled by
 // externalIpsInForce.ts: the new address is allowed everywhere before the Service names it.)
 import { v6 } from "../../common/net";
-import { KUBELET_PORT } from "../../common/ports";
 import { RESERVED_HOST_PORTS } from "../../config/rules";
 import type { PortConfig } from "../../config/types";
-import { APISERVER_PROXY_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../controlplane/render/defaults";
 import { MANAGED_BY } from "./defaults";
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from "./objects";
 
@@ -33,14 +31,7 @@ export function allowedExternalIps(publicAddresses: readonly string[]): string[]
  * WireGuard to that host broken cluster-wide). `ipv4Ports` are the nodes' host-network listeners.
  */
 export function hostOwnPorts(ipv4Ports: readonly PortConfig[] = []): string[] {
-    const fixed = [
-        ...RESERVED_HOST_PORTS,
-        { port: ETCD_CLIENT_PORT, protocol: "TCP" },
-        { port: ETCD_PEER_PORT, protocol: "TCP" },
-        { port: KUBELET_PORT, protocol: "TCP" },
-        { port: APISERVER_PROXY_PORT, protocol: "TCP" },
-    ];
-    return [...new Set([...fixed, ...ipv4Ports].map((p) => `${p.port}/${p.protocol}`))].sort(
+    return [...new Set([...RESERVED_HOST_PORTS, ...ipv4Ports].map((p) => `${p.port}/${p.protocol}`))].sort(
         (a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b),
     );
 }

@@ -3,12 +3,10 @@
 import { Images } from "./inputs";
 import { COMPONENT_VERSIONS, kubernetesMinor } from "../../common/releases";
 
-/** The node-local apiserver proxy, `[::1]:7445` (Talos KubePrism uses the same port). */
-export const APISERVER_PROXY_PORT = 7445;
+// The ports a host's own addresses serve are in common/ports (config/ refuses services on them).
+export { APISERVER_PROXY_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../common/ports";
 /** The proxy's own liveness endpoint on `[::1]` (HAProxy `monitor-uri`). */
 export const APISERVER_PROXY_HEALTH_PORT = 7446;
-export const ETCD_CLIENT_PORT = 2379;
-export const ETCD_PEER_PORT = 2380;
 /** etcd's plain-HTTP metrics and health listener, on `[::1]` only. */
 export const ETCD_METRICS_PORT = 2381;
 export const CONTROLLER_MANAGER_PORT = 10257;
