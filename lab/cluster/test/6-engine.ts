@@ -92,5 +92,10 @@ describe("cluster 6. the program under the real engine", function () {
         assert.equal(after.status.readyReplicas, replicas, "the new replica never became ready");
         const back = await applyStack(cluster(), LAB_STACK_FILE);
         assert.deepEqual(back.summary.updated, 1, diagnostics(back.stdout));
+        // Leave the cluster as found: the scaled-down pod gone, not still terminating (check 7c's
+        // restart snapshot saw one vanish during its grow, 2026-12-07).
+        const pods = async () =>
+            (await kubectlJson<{ items: unknown[] }>(c, ["-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns"])).items.length;
+        assert.ok(await eventually(async () => (await pods()) === before.spec.replicas, 120_000, 1000), "the extra CoreDNS pod never went");
     });
 });
