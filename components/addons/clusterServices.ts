@@ -1,6 +1,7 @@
 // The cluster's own services as Kubernetes objects: kube-proxy on every node, CoreDNS with DNS64 at
 // the fixed service address, the namespaces of the public services, and the admission policy that
-// limits externalIPs to the hosts' public addresses. The Kubernetes provider
+// limits externalIPs to the hosts' public addresses, off their own ports, in the namespaces the
+// stack names. The Kubernetes provider
 // is built from the cluster's admin kubeconfig, so one `pulumi up` goes from servers to a cluster
 // with its services: nothing here talks to the cluster before every kubelet runs.
 import type { PortConfig } from "../config/types";
@@ -18,7 +19,7 @@ import { KubernetesObject, objectId } from "./render/objects";
 import type { Gateway } from "./render/plan";
 import { withServer } from "./render/providerKubeconfig";
 
-// Exactly what the services read. The first eight are ClusterServiceInputs, the objects' inputs
+// Exactly what the services read. The first nine are ClusterServiceInputs, the objects' inputs
 // (render/clusterObjects.ts: clusterServiceInputs builds them from a stack's config and plan).
 export interface ClusterServicesArgs {
     /** cluster.kubernetesVersion: kube-proxy's image is this release's, CoreDNS's the one it ships with. */
@@ -40,6 +41,8 @@ export interface ClusterServicesArgs {
     readonly dns64Gateway: Gateway | null;
     /** The namespace of each public service (`services`); the ones Kubernetes does not create are created here. */
     readonly serviceNamespaces: readonly string[];
+    /** cluster.externalIPNamespaces: with serviceNamespaces, where the policy lets Services use externalIPs. */
+    readonly externalIPNamespaces: readonly string[];
     /** cluster.adminPrefixes: read only to warn when none is IPv6 (the runner then cannot reach the apiservers). */
     readonly adminPrefixes: readonly string[];
     /** cluster.kubernetesProviderServer: the apiserver URL the provider uses; default the kubeconfig's. */
@@ -124,7 +127,9 @@ export class ClusterServices extends pulumi.ComponentResource {
         objects.coredns.forEach((o) => create(o, o.kind === "Deployment" ? { dependsOn: [kubeProxy] } : {}));
         this.namespaces = new Map(objects.namespaces.map((o) => [o.metadata!.name!, create(o)]));
         // The policy's address list is known only once hcloud servers exist: built inside an apply.
-        const policy = pulumi.all([...args.publicAddresses]).apply((addresses) => externalIpPolicy(addresses, args.ipv4Ports ?? []));
+        const policy = pulumi
+            .all([...args.publicAddresses])
+            .apply((addresses) => externalIpPolicy(addresses, args.ipv4Ports ?? [], objects.externalIpNamespaces));
         const policyResource = createObject(
             `${name}-validatingadmissionpolicy-${EXTERNAL_IPS_POLICY}`,
             { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy" },
@@ -133,15 +138,19 @@ export class ClusterServices extends pulumi.ComponentResource {
         );
         const binding = create(externalIpPolicyBinding(), { dependsOn: [policyResource] });
         // Done only when every apiserver enforces the new list (it applies policies from its own watch).
-        const inForce = pulumi
-            .all([...args.publicAddresses])
-            .apply((addresses) =>
-                renderExternalIpsInForce({ allowed: allowedExternalIps(addresses), apiservers: args.policyCheck.apiservers }),
-            );
+        const inForce = pulumi.all([...args.publicAddresses]).apply((addresses) =>
+            renderExternalIpsInForce({
+                allowed: allowedExternalIps(addresses),
+                namespace: objects.probeNamespace,
+                apiservers: args.policyCheck.apiservers,
+            }),
+        );
+        // The probe runs in a public service's namespace: it must exist (the apiserver refuses a
+        // dry run in a missing one).
         this.externalIpPolicy = new command.remote.Command(
             `${name}-external-ips-in-force`,
             hostStep(args.policyCheck.host, { create: inForce, triggers: [inForce.apply(sha256)] }),
-            { parent: this, dependsOn: [policyResource, binding] },
+            { parent: this, dependsOn: [policyResource, binding, ...this.namespaces.values()] },
         );
         this.dns64Prefix = objects.dns64Gateway?.nat64.toString() ?? null;
         this.dns64Gateway = objects.dns64Gateway?.name ?? null;

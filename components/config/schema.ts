@@ -9,10 +9,10 @@ import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES, SSH_ANYWHERE } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
 import { kubeletSchema } from "./kubeletSettings";
 import { NODE_PORT_RANGE } from "../common/ports";
+import { DNS_LABEL } from "../common/names";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
 const GLOBAL_UNICAST_SPACE = Prefix.parse("2000::/3");
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const KUBERNETES_VERSION = /^1\.(\d{1,3})\.(\d{1,3})$/;
 /** Oldest minor we render configs for (KubeletConfiguration and flags differ before it). */
 export const MIN_KUBERNETES_MINOR = 31;
@@ -237,6 +237,11 @@ export const clusterSchema = z.strictObject({
                 });
         })
         .default([...SSH_ANYWHERE]),
+    /**
+     * Namespaces where a Service may carry externalIPs besides the public services' own (a
+     * Service the operator manages by hand, say); every other namespace is refused them.
+     */
+    externalIPNamespaces: z.array(z.string().regex(DNS_LABEL, "must be a DNS label")).default([]),
     containerdVersion: semver.default("2.1.4"),
     runcVersion: semver.default("1.3.0"),
     /** Recursive resolvers CoreDNS and the hosts' DNS64 resolvers forward to; never /etc/resolv.conf. */

@@ -24,6 +24,8 @@ export interface ClusterConfig {
     readonly kubelet: KubeletSettingsInput;
     /** CIDRs allowed to open SSH on the hosts' public addresses; default SSH_ANYWHERE (everyone). */
     readonly sshPrefixes: readonly string[];
+    /** Namespaces where Services may use externalIPs besides the public services' own; default none. */
+    readonly externalIPNamespaces: readonly string[];
     /** containerd and runc releases installed on every host. */
     readonly containerdVersion: string;
     readonly runcVersion: string;

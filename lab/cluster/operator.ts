@@ -40,6 +40,7 @@ export function programObjects(config: StackConfig, plan: AddressPlan, hosts: re
     const policy = externalIpPolicyObjects(
         hosts.map((h) => h.publicAddress),
         config.nodes.flatMap((n) => n.ipv4Ports),
+        o.externalIpNamespaces,
     );
     return [...o.namespaces, ...o.kubeProxy, ...o.coredns, ...policy, ...services];
 }

@@ -34,7 +34,7 @@ function runCheck(refusals: Record<number, number>, timeoutSeconds = 5): { code:
     // sleep is instant here: the loop's count, not its wall time, is what is checked.
     fs.writeFileSync(path.join(stub, "bin", "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     for (const [n, count] of Object.entries(refusals)) fs.writeFileSync(path.join(stub, `refuse-${n}`), String(count));
-    const script = renderExternalIpsInForce({ allowed: ALLOWED, apiservers: SERVERS, timeoutSeconds });
+    const script = renderExternalIpsInForce({ allowed: ALLOWED, namespace: "web", apiservers: SERVERS, timeoutSeconds });
     const r = spawnSync("bash", ["-c", script], {
         env: { PATH: `${path.join(stub, "bin")}:/usr/bin:/bin`, STUB: stub },
         encoding: "utf8",
@@ -54,9 +54,14 @@ describe("externalIPs policy in force on every apiserver (render/externalIpsInFo
         );
         for (const c of r.calls) {
             assert.ok(c.includes(" yes "), `not a dry run: ${c}`);
-            const body = JSON.parse(c.slice(c.indexOf("{"))) as { spec: { externalIPs: string[] }; metadata: { name: string } };
+            const body = JSON.parse(c.slice(c.indexOf("{"))) as {
+                spec: { externalIPs: string[] };
+                metadata: { name: string; namespace: string };
+            };
             assert.deepEqual(body.spec.externalIPs, ALLOWED);
             assert.equal(body.metadata.name, EXTERNAL_IPS_PROBE);
+            // A public service's namespace: the policy refuses externalIPs elsewhere.
+            assert.equal(body.metadata.namespace, "web");
         }
         assert.match(r.stdout, /every apiserver admits the externalIPs 2001:db8:1:1::2 2001:db8:1:b::2/);
     });
@@ -69,8 +74,18 @@ describe("externalIPs policy in force on every apiserver (render/externalIpsInFo
         assert.ok(!r.calls.some((c) => c.startsWith(SERVERS[1])), "the second apiserver is not asked after the first failed");
     });
 
-    it("refuses an address or URL with characters a shell would read", () => {
-        assert.throws(() => renderExternalIpsInForce({ allowed: ["2001:db8::1; rm -rf /"], apiservers: SERVERS }), /unexpected characters/);
-        assert.throws(() => renderExternalIpsInForce({ allowed: ALLOWED, apiservers: ["https://x$(id)"] }), /unexpected characters/);
+    it("without a public service asks nothing (no namespace may use externalIPs, nothing waits on it)", () => {
+        const script = renderExternalIpsInForce({ allowed: ALLOWED, namespace: null, apiservers: SERVERS });
+        assert.doesNotMatch(script, /kubectl/);
+        const r = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+        assert.equal(r.status, 0);
+        assert.match(r.stdout, /no public service/);
+    });
+
+    it("refuses an address, URL or namespace with characters a shell would read", () => {
+        const ok = { allowed: ALLOWED, namespace: "web", apiservers: SERVERS };
+        assert.throws(() => renderExternalIpsInForce({ ...ok, allowed: ["2001:db8::1; rm -rf /"] }), /unexpected characters/);
+        assert.throws(() => renderExternalIpsInForce({ ...ok, apiservers: ["https://x$(id)"] }), /unexpected characters/);
+        assert.throws(() => renderExternalIpsInForce({ ...ok, namespace: "web'; id #" }), /bad namespace/);
     });
 });

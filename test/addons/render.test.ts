@@ -30,7 +30,12 @@ const helloObjects: KubernetesObject[] = [
 // Every host's public address: the dedicated ones from the file, the hcloud ones as hcloud would assign them.
 const HCLOUD_ADDRESSES = ["2001:db8:c10d:2::1", "2001:db8:c10d:3::1"];
 const hostAddresses = [...prod.nodes.flatMap((n) => (n.kind === "dedicated" ? [formatV6(n.publicAddress)] : [])), ...HCLOUD_ADDRESSES];
-const policyObjects = externalIpPolicyObjects(hostAddresses);
+// As ClusterServices builds it: every host's address, the nodes' ipv4Ports, the services' namespaces.
+const policyObjects = externalIpPolicyObjects(
+    hostAddresses,
+    prod.nodes.flatMap((n) => n.ipv4Ports),
+    objects.externalIpNamespaces,
+);
 const all: KubernetesObject[] = [...objects.namespaces, ...objects.kubeProxy, ...objects.coredns, ...helloObjects, ...policyObjects];
 const find = <K extends KubernetesObject["kind"]>(list: readonly KubernetesObject[], kind: K) =>
     list.find((o) => o.kind === kind) as Extract<KubernetesObject, { kind: K }>;

@@ -167,6 +167,35 @@ describe("cluster services: strict decoding into the target release's Go types (
         );
     });
 
+    it("the externalIPs policy's namespaces rule, in the apiserver's CEL: externalIPs only in a named namespace, or an update adding none", () => {
+        const expression = externalIpPolicy(["2001:db8:10a:1f2e::2"], [], ["web", "edge"]).spec!.validations![2].expression;
+        const host = "2001:db8:10a:1f2e::2";
+        const svc = (namespace: string, externalIPs?: string[]) => ({
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "x", namespace },
+            spec: { ports: [{ port: 80 }], ...(externalIPs && { externalIPs }) },
+        });
+        assert.deepEqual(
+            cel(bin, expression, [
+                svc("tenant"),
+                svc("tenant", []),
+                svc("web", [host]),
+                svc("edge", [host]),
+                svc("tenant", [host]),
+                svc("default", [host]),
+                // An update in a namespace no longer named may keep its addresses, never add one.
+                { object: svc("tenant", [host]), oldObject: svc("tenant", [host]) },
+                { object: svc("tenant", [host, "2001:db8:ff::2"]), oldObject: svc("tenant", [host]) },
+                { object: svc("tenant", [host]), oldObject: svc("tenant") },
+            ]),
+            ["true", "true", "true", "true", "false", "false", "true", "false", "false"],
+        );
+        // No namespace named: none may.
+        const none = externalIpPolicy([host]).spec!.validations![2].expression;
+        assert.deepEqual(cel(bin, none, [svc("web", [host]), svc("web")]), ["false", "true"]);
+    });
+
     it("rejects an unknown field, a misspelt component-config key and a kubeconfig without its user", () => {
         const svc = structuredClone(o.coredns.find((x) => x.kind === "Service")) as unknown as { spec: Record<string, unknown> };
         svc.spec.clusterIp = svc.spec.clusterIP;

@@ -550,6 +550,13 @@ const cases: Case[] = [
         /^cluster\.sshPrefixes: must list at least one prefix: the Pulumi runner reaches every host over SSH/,
     ],
     [
+        "externalIPNamespaces not a DNS label",
+        (c) => {
+            c.cluster.externalIPNamespaces = ["web", "Tenant_A"];
+        },
+        /^cluster\.externalIPNamespaces\[1\]: .*must be a DNS label/,
+    ],
+    [
         "containerdVersion with a v",
         (c) => {
             c.cluster.containerdVersion = "v2.1.4";

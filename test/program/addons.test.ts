@@ -86,6 +86,11 @@ describe("cluster services under Pulumi mocks", function () {
                 for (const a of ["2001:db8:10a:1f2e::2", "2001:db8:10b:2c41::2", "2001:db8:10c:93a0::2", "2001:db8:20a:5d00::2"])
                     assert.ok(listed.includes(a), a);
                 assert.equal(listed.filter((a) => a.startsWith("2001:db8:c0de:")).length, 2);
+                // externalIPs only in the example service's namespace; the probe runs there, once it exists.
+                const namespaces = (policy.inputs.spec as { validations: { expression: string }[] }).validations[2].expression;
+                assert.match(namespaces, /object\.metadata\.namespace in \['hello'\]/);
+                assert.ok(inForce.dependsOn.includes("addons-namespace-hello"), inForce.dependsOn.join(", "));
+                assert.match(inForce.inputs.create as string, /"namespace":"hello"/);
             });
 
             it("CoreDNS starts after kube-proxy (it reaches the apiserver through a service address)", () => {

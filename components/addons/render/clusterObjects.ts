@@ -6,6 +6,7 @@ import type { AddressPlan } from "../../network/plan";
 import { formatV6 } from "../../network/prefix";
 import { corednsObjects } from "./coredns";
 import { BUILTIN_NAMESPACES, MANAGED_BY, addonImages } from "./defaults";
+import { externalIpNamespaces } from "./externalIps";
 import { kubeProxyNodePortAddresses, kubeProxyObjects } from "./kubeProxy";
 import type { INamespace } from "./objects";
 import { Gateway, dns64Gateway } from "./plan";
@@ -23,6 +24,8 @@ export interface ClusterServiceInputs {
     readonly dns64Gateway: Gateway | null;
     /** The public services' namespaces, as listed (duplicates and built-in ones allowed). */
     readonly serviceNamespaces: readonly string[];
+    /** cluster.externalIPNamespaces: more namespaces whose Services may use externalIPs. */
+    readonly externalIPNamespaces: readonly string[];
 }
 
 /**
@@ -40,6 +43,7 @@ export function clusterServiceInputs(config: Pick<StackConfig, "cluster" | "serv
         dnsAddress: plan.cluster.dns,
         dns64Gateway: dns64Gateway(config, plan),
         serviceNamespaces: config.services.map((s) => s.namespace),
+        externalIPNamespaces: c.externalIPNamespaces,
     };
 }
 
@@ -70,5 +74,9 @@ export function clusterServiceObjects(input: ClusterServiceInputs) {
             metadata: { name, labels: { ...MANAGED_BY } },
         })),
         dns64Gateway: gateway,
+        /** Where the externalIPs policy lets Services use externalIPs (render/externalIps.ts). */
+        externalIpNamespaces: externalIpNamespaces(input.serviceNamespaces, input.externalIPNamespaces),
+        /** Where the policy's in-force probe is dry-run: a public service's namespace, or null without one. */
+        probeNamespace: [...input.serviceNamespaces].sort()[0] ?? null,
     };
 }

@@ -3,7 +3,8 @@
 // traffic to any address (CVE-2020-8554), e.g. CoreDNS's upstream resolvers or another tenant's
 // service. The apiserver's DenyServiceExternalIPs plugin would forbid them all, but public services
 // are exactly externalIPs on the hosts' public addresses (publicService.ts). So a
-// ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30) admits a Service only if
+// ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, GA in 1.30) admits a Service with
+// externalIPs only in a namespace the stack names, on none of the hosts' own ports, and only if
 // each of its externalIPs is one of the hosts' public IPv6 addresses, compared as text in RFC 5952
 // form (any other spelling is refused, never let through), or was already on the Service before
 // this update. The second clause is what makes a host's leaving safe in one `pulumi up`: the policy
@@ -11,6 +12,7 @@
 // (the Kubernetes provider's own patches included) still carries it; an update may keep an address
 // it had, never add one that is not allowed. (Adding a host is the other order, handled by
 // externalIpsInForce.ts: the new address is allowed everywhere before the Service names it.)
+import { DNS_LABEL } from "../../common/names";
 import { v6 } from "../../common/net";
 import { RESERVED_HOST_PORTS } from "../../config/rules";
 import type { PortConfig } from "../../config/types";
@@ -53,9 +55,34 @@ export function externalIpsExpression(allowed: readonly string[]): string {
     return `!has(object.spec.externalIPs) || object.spec.externalIPs.all(ip, ip in [${list}] || ${kept})`;
 }
 
-export function externalIpPolicy(publicAddresses: readonly string[], ipv4Ports: readonly PortConfig[] = []): IValidatingAdmissionPolicy {
+/**
+ * The CEL condition on namespaces: no externalIPs, a namespace the stack names, or an update that
+ * adds no address (a Service admitted before its namespace left the list can still be changed and
+ * deleted, never given a new address).
+ */
+export function externalIpNamespacesExpression(namespaces: readonly string[]): string {
+    // DNS labels: safe inside a CEL string literal.
+    for (const n of namespaces) if (!DNS_LABEL.test(n)) throw new RangeError(`externalIPs policy: bad namespace ${JSON.stringify(n)}`);
+    const list = namespaces.map((n) => `'${n}'`).join(", ");
+    const addsNone =
+        "(oldObject != null && has(oldObject.spec.externalIPs) && object.spec.externalIPs.all(ip, ip in oldObject.spec.externalIPs))";
+    // The apiserver sets metadata.namespace from the request's path before admission.
+    return `!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0 || object.metadata.namespace in [${list}] || ${addsNone}`;
+}
+
+/** Where Services may use externalIPs: the public services' namespaces and cluster.externalIPNamespaces, sorted, once each. */
+export function externalIpNamespaces(serviceNamespaces: readonly string[], extra: readonly string[]): string[] {
+    return [...new Set([...serviceNamespaces, ...extra])].sort();
+}
+
+export function externalIpPolicy(
+    publicAddresses: readonly string[],
+    ipv4Ports: readonly PortConfig[] = [],
+    namespaces: readonly string[] = [],
+): IValidatingAdmissionPolicy {
     const allowed = allowedExternalIps(publicAddresses);
     const denied = hostOwnPorts(ipv4Ports);
+    const inNamespaces = [...new Set(namespaces)].sort();
     if (allowed.length === 0) throw new RangeError("externalIPs policy: no host address to allow");
     return {
         apiVersion: "admissionregistration.k8s.io/v1",
@@ -78,6 +105,14 @@ export function externalIpPolicy(publicAddresses: readonly string[], ipv4Ports: 
                     message: `a Service with externalIPs may not take a host's own port (SSH, WireGuard, apiserver, etcd, kubelet, node-local proxy, ipv4Ports): ${denied.join(", ")}`,
                     reason: "Forbidden",
                 },
+                {
+                    expression: externalIpNamespacesExpression(inNamespaces),
+                    message:
+                        inNamespaces.length === 0
+                            ? "no namespace may use spec.externalIPs (the stack has no public service and no cluster.externalIPNamespaces)"
+                            : `spec.externalIPs may only be used in the namespaces the stack names (its services' and cluster.externalIPNamespaces): ${inNamespaces.join(", ")}`,
+                    reason: "Forbidden",
+                },
             ],
         },
     };
@@ -97,6 +132,7 @@ export function externalIpPolicyBinding(): IValidatingAdmissionPolicyBinding {
 export function externalIpPolicyObjects(
     publicAddresses: readonly string[],
     ipv4Ports: readonly PortConfig[] = [],
+    namespaces: readonly string[] = [],
 ): [IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding] {
-    return [externalIpPolicy(publicAddresses, ipv4Ports), externalIpPolicyBinding()];
+    return [externalIpPolicy(publicAddresses, ipv4Ports, namespaces), externalIpPolicyBinding()];
 }

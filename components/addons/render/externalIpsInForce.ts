@@ -6,6 +6,7 @@
 // step: on a control-plane node (its apiserver client certificate, as the cluster-wide wait
 // uses), every apiserver is asked, in a server-side dry run that stores nothing, to admit a
 // Service with every allowed externalIP, until each one does.
+import { DNS_LABEL } from "../../common/names";
 import { PATHS } from "../../controlplane/paths";
 
 /** The probe Service's name (never stored: dry runs only). */
@@ -14,6 +15,11 @@ export const EXTERNAL_IPS_PROBE = "v6k8s-external-ips-probe";
 export interface ExternalIpsInForceOptions {
     /** The allowed addresses, as the policy lists them (allowedExternalIps). */
     readonly allowed: readonly string[];
+    /**
+     * The namespace the probe is dry-run in: one of the public services' (which exist by then and
+     * may use externalIPs); null when the stack has no public service, so nothing waits on this.
+     */
+    readonly namespace: string | null;
     /** Every apiserver, `https://[<mesh address>]:6443`. */
     readonly apiservers: readonly string[];
     /** How long each apiserver may take to admit the probe; default 60 s. */
@@ -26,10 +32,14 @@ export function renderExternalIpsInForce(opts: ExternalIpsInForceOptions): strin
     for (const s of [...opts.allowed, ...opts.apiservers]) {
         if (!SAFE.test(s)) throw new RangeError(`externalIPs check: unexpected characters in ${JSON.stringify(s)}`);
     }
+    if (opts.namespace === null) return "echo 'v6k8s: no public service, so no externalIPs to confirm'\n";
+    if (!DNS_LABEL.test(opts.namespace)) {
+        throw new RangeError(`externalIPs check: bad namespace ${JSON.stringify(opts.namespace)}`);
+    }
     const probe = JSON.stringify({
         apiVersion: "v1",
         kind: "Service",
-        metadata: { name: EXTERNAL_IPS_PROBE, namespace: "default" },
+        metadata: { name: EXTERNAL_IPS_PROBE, namespace: opts.namespace },
         spec: { ports: [{ port: 9, protocol: "TCP" }], externalIPs: opts.allowed },
     });
     const timeout = opts.timeoutSeconds ?? 60;

@@ -78,12 +78,12 @@ describe("cluster 3. services, DNS and DNS64", () => {
         assert.equal(r.stdout.trim(), gw.ipv4, `${r.stdout}${r.stderr}`);
     });
 
-    it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554) or a host's own port, admits a host's address", async () => {
-        const svc = (name: string, ip: string, port = { port: 53, protocol: "UDP" }) =>
+    it("the externalIPs admission policy refuses a Service claiming an address that is no host's (CVE-2020-8554), a host's own port or a namespace the stack does not name, admits a host's address", async () => {
+        const svc = (name: string, ip: string, port = { port: 53, protocol: "UDP" }, namespace = TEST_NS) =>
             JSON.stringify({
                 apiVersion: "v1",
                 kind: "Service",
-                metadata: { name, namespace: TEST_NS },
+                metadata: { name, namespace },
                 spec: { selector: { app: "none" }, ports: [port], externalIPs: [ip] },
             });
         // A host's own ports on its own address: SSH would be captured, the mesh to it broken.
@@ -104,6 +104,14 @@ describe("cluster 3. services, DNS and DNS64", () => {
         const foreign = await kubectl(operator(), ["apply", "-f", "-"], { input: svc("capture-dns", INET6_DNS), allowFail: true });
         assert.notEqual(foreign.code, 0, "a Service with a foreign externalIP was admitted");
         assert.match(foreign.stderr, /v6k8s-external-ips/);
+        // A host's address on a free port, in a namespace the stack does not name (TEST_NS is in
+        // the cluster stack's externalIPNamespaces, `hello` is a public service's).
+        const elsewhere = await kubectl(operator(), ["apply", "-f", "-"], {
+            input: svc("other-namespace", labState().hosts[1].publicAddress, undefined, "default"),
+            allowFail: true,
+        });
+        assert.notEqual(elsewhere.code, 0, "a Service with externalIPs was admitted in a namespace the stack does not name");
+        assert.match(elsewhere.stderr, /may only be used in the namespaces the stack names.*hello, lab-checks/, elsewhere.stderr);
         const own = await kubectl(operator(), ["apply", "-f", "-"], {
             input: svc("on-a-host", labState().hosts[1].publicAddress),
             allowFail: true,
