@@ -1,6 +1,8 @@
-// The rendered CNI conflist, fed to Debian's real bridge/host-local/firewall plugins in throwaway
-// namespaces. Only the glue differs from a node: host-local's state dir points at a temp dir.
+// The rendered CNI conflist, fed to Debian's real bridge/host-local/portmap/firewall plugins in
+// throwaway namespaces. Only the glue differs from a node: host-local's state dir points at a temp
+// dir, and the runtime's hostPort request is written by hand as containerd passes it.
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,7 +28,12 @@ describe("CNI conflist on the real plugins (root, containernetworking-plugins)",
             .find((h) => h.net.name === "cp1")!
             .files.get("/etc/cni/net.d/10-cluster.conflist")!.content,
     );
-    const bridgeConf = { cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[1] };
+    const pluginConf = (type: string) => ({
+        cniVersion: conflist.cniVersion,
+        name: conflist.name,
+        ...(conflist.plugins as { type: string }[]).find((p) => p.type === type)!,
+    });
+    const bridgeConf = pluginConf("bridge") as ReturnType<typeof pluginConf> & { ipam: object };
 
     function plugin(ns: Netns, type: string, command: "ADD" | "DEL", conf: object): string {
         return ns.exec([`${CNI_BIN}/${type}`], {
@@ -43,7 +50,7 @@ describe("CNI conflist on the real plugins (root, containernetworking-plugins)",
     }
 
     before(function () {
-        requireDatapath(this, ["bridge", "host-local", "firewall", "loopback"]);
+        requireDatapath(this, ["bridge", "host-local", "portmap", "firewall", "loopback"]);
         host = new Netns(`v6t-cnihost-${process.pid}`);
         pod = new Netns(`v6t-cnipod-${process.pid}`);
         dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-cni-"));
@@ -79,8 +86,65 @@ describe("CNI conflist on the real plugins (root, containernetworking-plugins)",
         assert.match(pod!.exec(["ip", "-6", "route", "show", "default"]), /via fd8a:31c2:7c1f:1:1:1:0:1 dev eth0/);
     });
 
+    it("the chain is loopback, bridge, portmap (hostPorts), firewall", () => {
+        assert.deepEqual(
+            conflist.plugins.map((p: { type: string }) => p.type),
+            ["loopback", "bridge", "portmap", "firewall"],
+        );
+        assert.deepEqual(pluginConf("portmap"), {
+            cniVersion: "0.4.0",
+            name: "cluster",
+            type: "portmap",
+            capabilities: { portMappings: true },
+        });
+    });
+
+    it("portmap maps a hostPort on the node's own addresses to the pod's ULA: a connection to the node reaches the pod", async () => {
+        const ula = result.ips[0].address.split("/")[0];
+        const conf = {
+            ...pluginConf("portmap"),
+            // What containerd passes for a pod's `hostPort: 18080` on `containerPort: 8080`.
+            runtimeConfig: { portMappings: [{ hostPort: 18080, containerPort: 8080, protocol: "tcp" }] },
+            prevResult: result,
+        };
+        plugin(host!, "portmap", "ADD", conf);
+        try {
+            const nat = host!.exec(["ip6tables", "-t", "nat", "-S"]);
+            assert.match(nat, new RegExp(`--dport 18080 -j DNAT --to-destination \\[${ula}\\]:8080`), nat);
+            // A listener in the pod, a client on the node dialling the node's bridge address.
+            const server = spawn(
+                "ip",
+                [
+                    "netns",
+                    "exec",
+                    pod!.name,
+                    process.execPath,
+                    "-e",
+                    "require('net').createServer((s) => s.end('from the pod')).listen(8080, '::')",
+                ],
+                { stdio: "ignore" },
+            );
+            try {
+                const dial = `const s = require('net').connect(18080, process.argv[1]); let d = ''; s.on('data', (b) => (d += b)); s.on('end', () => console.log(d)); s.on('error', (e) => console.log(e.code)); setTimeout(() => process.exit(0), 500).unref()`;
+                const bridgeAddress = "fd8a:31c2:7c1f:1:1:1:0:1";
+                let got = "";
+                // The listener and the pod's address (duplicate address detection) take a moment.
+                for (let i = 0; i < 60 && got !== "from the pod"; i++) {
+                    got = host!.exec([process.execPath, "-e", dial, bridgeAddress]).trim();
+                    if (got !== "from the pod") await new Promise((r) => setTimeout(r, 200));
+                }
+                assert.equal(got, "from the pod");
+            } finally {
+                server.kill();
+            }
+        } finally {
+            plugin(host!, "portmap", "DEL", conf);
+        }
+        assert.doesNotMatch(host!.exec(["ip6tables", "-t", "nat", "-S"]), /--dport 18080/, "DEL leaves the hostPort's rule behind");
+    });
+
     it("the firewall plugin (iptables backend) accepts the chained result", () => {
-        const firewallConf = { cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[2], prevResult: result };
+        const firewallConf = { ...pluginConf("firewall"), prevResult: result };
         plugin(host!, "firewall", "ADD", firewallConf);
         assert.match(host!.exec(["ip6tables", "-S", "CNI-FORWARD"]), /CNI-FORWARD/);
         plugin(host!, "firewall", "DEL", firewallConf);

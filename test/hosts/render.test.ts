@@ -25,12 +25,12 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
         }
     }
 
-    it("renders the seed's CNI config: bridge cluster0, ULA range first, GUA second, firewall, the mesh MTU", () => {
+    it("renders the seed's CNI config: bridge cluster0, ULA range first, GUA second, portmap, firewall, the mesh MTU", () => {
         const cp1 = hosts.find((h) => h.net.name === "cp1")!;
         const conf = JSON.parse(cp1.files.get("/etc/cni/net.d/10-cluster.conflist")!.content);
         assert.deepEqual(
             conf.plugins.map((p: { type: string }) => p.type),
-            ["loopback", "bridge", "firewall"],
+            ["loopback", "bridge", "portmap", "firewall"],
         );
         const bridge = conf.plugins[1];
         assert.equal(bridge.bridge, "cluster0");
@@ -46,7 +46,8 @@ describe("host renderers (golden files under test/golden/hosts/<node>/<path on h
                 },
             ],
         ]);
-        assert.equal(conf.plugins[2].backend, "iptables");
+        assert.deepEqual(conf.plugins[2].capabilities, { portMappings: true }, "portmap takes the runtime's hostPorts");
+        assert.equal(conf.plugins[3].backend, "iptables");
     });
 
     it("chooses the mesh MTU so a full pod packet fits in a 1500-byte uplink after WireGuard over IPv6", () => {

@@ -1,5 +1,6 @@
 // The seed's CNI config: one bridge per node, host-local IPAM with the ULA range first (Kubernetes
-// keeps the first pod IP, so Endpoints use the ULA) and the GUA range second (for the internet).
+// keeps the first pod IP, so Endpoints use the ULA) and the GUA range second (for the internet);
+// portmap for hostPorts.
 import { HostNet, MESH_MTU, POD_BRIDGE, PodRange } from "./hostNet";
 
 export const CNI_CONFLIST_PATH = "/etc/cni/net.d/10-cluster.conflist";
@@ -26,6 +27,10 @@ export function cniConflist(host: HostNet) {
                 mtu: MESH_MTU,
                 ipam: { type: "host-local", ranges: [rangeSet(host.podUla), rangeSet(host.podGua)] },
             },
+            // A pod's hostPort: DNAT from the node's own addresses to the pod's first IPv6 address (its
+            // ULA). The host firewall's forward chain drops what it translates from outside the mesh
+            // (nftables.ts), so a hostPort answers over the mesh and to the node's pods, not the internet.
+            { type: "portmap", capabilities: { portMappings: true } },
             { type: "firewall", backend: "iptables" },
         ],
     };

@@ -6,14 +6,25 @@ import { parseV6Address } from "../../../components/network/prefix";
 import { inPrefix, ipv4Value } from "../../checks/addresses";
 import { DUAL_NAME, INET4_SERVER, INET6_DNS, INET6_SERVER, V4ONLY_NAME } from "../../config";
 import { gateway } from "../../session";
-import { HELLO_PAGE, TEST_NS, clusterIpFailures, fromInternet, helloHosts, nslookupV6, toolboxExec as exec } from "../checks";
+import {
+    HELLO_PAGE,
+    PROBE_CPU_REQUEST,
+    TEST_NS,
+    clusterIpFailures,
+    fromInternet,
+    helloHosts,
+    nslookupV6,
+    toolboxExec as exec,
+} from "../checks";
 import { kubectl, kubectlJson } from "../operator";
 import { cluster, hostNamed, labState, operator } from "../session";
 import { eventually } from "../../run";
 import { sshOnHost } from "../ssh";
+import { TOOLBOX_IMAGE } from "../toolchain";
 
 const NODE_PORT = 30080;
 const LB_NODE_PORT = 30081;
+const HOST_PORT = 18080;
 
 describe("cluster 3. services, DNS and DNS64", () => {
     let clusterIP = "";
@@ -151,6 +162,49 @@ describe("cluster 3. services, DNS and DNS64", () => {
             }
         } finally {
             await kubectl(operator(), ["-n", "hello", "delete", "service", "hello-nodeport", "hello-lb", "--ignore-not-found"], {
+                allowFail: true,
+            });
+        }
+    });
+
+    it("a pod's hostPort answers on its node's ULA from another node, not on the node's public address from the internet (portmap)", async () => {
+        const pod = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "hostport", namespace: TEST_NS },
+            spec: {
+                nodeName: "lab1",
+                tolerations: [{ operator: "Exists" }],
+                terminationGracePeriodSeconds: 1,
+                containers: [
+                    {
+                        name: "httpd",
+                        image: TOOLBOX_IMAGE,
+                        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+                        ports: [{ containerPort: 8080, hostPort: HOST_PORT, protocol: "TCP" }],
+                        resources: { requests: { cpu: PROBE_CPU_REQUEST } },
+                    },
+                ],
+            },
+        };
+        await kubectl(operator(), ["apply", "-f", "-"], { input: JSON.stringify(pod) });
+        try {
+            await kubectl(operator(), ["-n", TEST_NS, "wait", "--for=condition=Ready", "pod/hostport", "--timeout=120s"], {
+                timeoutMs: 130_000,
+            });
+            const [lab1, lab2] = [hostNamed("lab1"), hostNamed("lab2")];
+            const url = `http://[${lab1.wireguardAddress}]:${HOST_PORT}/`;
+            const inside = await eventually(
+                async () => (await sshOnHost(lab2, `curl -fsS --max-time 5 ${url}`, { allowFail: true })).stdout.includes(HELLO_PAGE),
+                30_000,
+                1000,
+            );
+            assert.ok(inside, `lab2 -> ${url}: the hostPort did not answer within 30 s`);
+            // The host firewall drops what is translated from outside the mesh (not a published port).
+            const outside = await fromInternet(lab1, HOST_PORT, 5);
+            assert.notEqual(outside.code, 0, `the internet reached hostPort ${HOST_PORT} on lab1's public address: ${outside.stdout}`);
+        } finally {
+            await kubectl(operator(), ["-n", TEST_NS, "delete", "pod", "hostport", "--ignore-not-found", "--wait=false"], {
                 allowFail: true,
             });
         }
