@@ -20,14 +20,15 @@ fi
 # etcd-server, etcd-client: check 8 runs Debian's etcd with the project's rendered flags.
 # The cluster lab: docker-registry (the registry mirror), umoci and skopeo (images are built here
 # and pushed to it), busybox-static (the toolbox image), haproxy and conntrack (inside the
-# apiserver-proxy and kube-proxy images), curl (install-binaries.sh), libseccomp-dev and gcc
+# apiserver-proxy and kube-proxy images), curl and ca-certificates (every host's install-packages.sh
+# installs them for install-binaries.sh), libseccomp-dev and gcc
 # (runc and pause are built from source modules by tools/k8s-toolchain.sh). openssh-server and
 # openssh-client: every lab machine runs its own sshd and the operator reaches it with ssh,
 # ssh-keygen and ssh-keyscan. unbound: the gateway step's DNS64 resolver (the program installs it on
 # hosts; the lab refuses apt on its machines, so the machine must have it).
 packages=(iproute2 iputils-ping wireguard-go wireguard-tools containernetworking-plugins tayga
     iptables nftables iperf3 dnsutils procps util-linux etcd-server etcd-client
-    docker-registry umoci skopeo busybox-static haproxy conntrack curl libseccomp-dev gcc libc6-dev
+    docker-registry umoci skopeo busybox-static haproxy conntrack curl ca-certificates libseccomp-dev gcc libc6-dev
     openssh-server openssh-client unbound openssl)
 missing=()
 for p in "${packages[@]}"; do

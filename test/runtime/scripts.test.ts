@@ -8,7 +8,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { renderInstallBinaries } from "../../components/runtime/render/installBinaries";
+import { CONTAINERD_STAMP_PATH, renderInstallBinaries } from "../../components/runtime/render/installBinaries";
 import { renderSkewCheck, renderWaitControlPlane } from "../../components/controlplane/render/activate";
 import * as https from "https";
 import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
@@ -31,6 +31,7 @@ function buildReleases(root: string, opts: { corruptKubelet?: boolean } = {}): v
         fakeBinary(`containerd github.com/containerd/containerd/v2 v${V.containerd} deadbeef`),
         { mode: 0o755 },
     );
+    fs.writeFileSync(path.join(stage, "bin", "containerd-shim-runc-v2"), fakeBinary("shim"), { mode: 0o755 });
     const tarball = `containerd-${V.containerd}-linux-amd64.tar.gz`;
     execFileSync("tar", ["-C", stage, "-czf", path.join(stage, tarball), "bin"]);
     const tgz = fs.readFileSync(path.join(stage, tarball));
@@ -86,6 +87,31 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             assert.match(r.stdout, /Kubernetes v1\.34\.2\nrunc version 1\.3\.0\ncontainerd .* v2\.1\.4 /);
             // First run: 2 files per artifact (binary + checksum) x 3; the second run fetched nothing.
             assert.equal(hits.length, 6, hits.join("\n"));
+        } finally {
+            server.close();
+        }
+    });
+
+    it("install-binaries redoes a containerd extraction that was cut off (a current containerd, no shim, no stamp)", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
+        buildReleases(root);
+        const { server, base, hits } = await serve(root);
+        try {
+            const script = renderInstallBinaries(V, {
+                kubectl: false,
+                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+            });
+            fs.writeFileSync(path.join(root, "install.sh"), script);
+            // What an interrupted `tar -xzf` leaves: containerd answers with the wanted version, its shim is missing.
+            const cutOff = `printf '#!/bin/sh\necho "containerd x v${V.containerd} y"\n' > /usr/local/bin/containerd && chmod +x /usr/local/bin/containerd && `;
+            const r = await inScratchRoot(
+                `bash ${root}/install.sh && /usr/local/bin/containerd-shim-runc-v2 && cat ${CONTAINERD_STAMP_PATH} && bash ${root}/install.sh`,
+                cutOff,
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /^shim\ncontainerd-2\.1\.4-linux-amd64\.tar\.gz$/m);
+            // The tarball was fetched again (with its checksum), once: the second run fetched nothing.
+            assert.equal(hits.filter((h) => h.includes("containerd-")).length, 2, hits.join("\n"));
         } finally {
             server.close();
         }

@@ -13,8 +13,20 @@ export const WIREGUARD_KEY_SCRIPT_PATH = `${SCRIPT_DIR}/wireguard-key.sh`;
 export const MESH_UP_PATH = `${SCRIPT_DIR}/mesh-up.sh`;
 export const NETWORK_UNIT_PATH = "/etc/systemd/system/v6k8s-network.service";
 
-/** Debian packages of node networking; containernetworking-plugins puts the CNI plugins in /usr/lib/cni. */
-export const NODE_PACKAGES = ["wireguard-tools", "nftables", "iptables", "iproute2", "containernetworking-plugins"] as const;
+/**
+ * Debian packages of node networking; containernetworking-plugins puts the CNI plugins in
+ * /usr/lib/cni. curl and ca-certificates: install-binaries.sh downloads the releases over HTTPS and
+ * the start steps poll health endpoints (a minimal image may lack both).
+ */
+export const NODE_PACKAGES = [
+    "wireguard-tools",
+    "nftables",
+    "iptables",
+    "iproute2",
+    "containernetworking-plugins",
+    "curl",
+    "ca-certificates",
+] as const;
 
 const HEADER = "#!/bin/bash\n# Rendered by v6k8s.";
 
@@ -28,20 +40,42 @@ export const APT_GET = `apt-get -o DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_SECOND
  */
 export const WAIT_FOR_CLOUD_INIT = "if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null || true; fi";
 
+/**
+ * `apt_install PACKAGE...` (bash or sh): the packages not yet installed, after cloud-init's own apt
+ * run. A dpkg run that was cut off (a power loss, a killed step) leaves its journal in
+ * `<admindir>/updates`, and apt then refuses every install ("dpkg was interrupted, you must
+ * manually run 'dpkg --configure -a'"): finish it first, waiting for the lock like apt does.
+ * DPKG_ADMINDIR is dpkg's own variable (unset on a host: /var/lib/dpkg).
+ */
+export const APT_INSTALL_FUNCTION = `apt_install() {
+    _missing=""
+    for _p in "$@"; do
+        dpkg-query -W -f='\${Status}' "$_p" 2>/dev/null | grep -q "install ok installed" || _missing="$_missing $_p"
+    done
+    [ -n "$_missing" ] || return 0
+    ${WAIT_FOR_CLOUD_INIT}
+    export DEBIAN_FRONTEND=noninteractive
+    if [ -n "$(ls -A "\${DPKG_ADMINDIR:-/var/lib/dpkg}/updates" 2>/dev/null)" ] || [ -n "$(dpkg --audit 2>/dev/null)" ]; then
+        echo "v6k8s: an interrupted dpkg run is left on this host: dpkg --configure -a" >&2
+        _tries=0
+        until _out=$(dpkg --force-confdef --force-confold --configure -a 2>&1); do
+            _tries=$((_tries + 1))
+            case "$_out" in
+            *lock*) [ "$_tries" -lt ${APT_LOCK_TIMEOUT_SECONDS / 5} ] || { echo "$_out" >&2; return 1; }; sleep 5 ;;
+            *) echo "$_out" >&2; return 1 ;;
+            esac
+        done
+    fi
+    ${APT_GET} update -q
+    # shellcheck disable=SC2086 # one word per package
+    ${APT_GET} install -y -q --no-install-recommends $_missing
+}`;
+
 export function renderInstallPackages(): string {
     return `${HEADER} Installs node networking packages; a no-op when all are present.
 set -euo pipefail
-packages=(${NODE_PACKAGES.join(" ")})
-missing=()
-for p in "\${packages[@]}"; do
-    dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ \${#missing[@]} -gt 0 ]; then
-    ${WAIT_FOR_CLOUD_INIT}
-    export DEBIAN_FRONTEND=noninteractive
-    ${APT_GET} update -q
-    ${APT_GET} install -y -q --no-install-recommends "\${missing[@]}"
-fi
+${APT_INSTALL_FUNCTION}
+apt_install ${NODE_PACKAGES.join(" ")}
 `;
 }
 

@@ -4,7 +4,7 @@ import type { PortConfig } from "../../config/types";
 import { installFilesCommand } from "../../hosts/render/commands";
 import type { HostFile, HostFiles } from "../../hosts/render/files";
 import { OWNERS } from "../../hosts/render/owned";
-import { APT_GET, WAIT_FOR_CLOUD_INIT } from "../../hosts/render/scripts";
+import { APT_INSTALL_FUNCTION } from "../../hosts/render/scripts";
 import { nat64Files, NAT64_PACKAGES } from "./files";
 import { NAT64_UNIT_PATH } from "./nat64Up";
 import { NAT64_TUN, Nat64Gateway, Nat64Pool, TAYGA_CONF_PATH } from "./tayga";
@@ -113,16 +113,8 @@ export function gatewayActivateCommand(): string {
     const nat64 = unitName(NAT64_UNIT_PATH);
     const dns64 = unitName(DNS64_RESOLVER_UNIT_PATH);
     return `set -eu
-missing=""
-for p in ${PACKAGES.join(" ")}; do
-    dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    ${WAIT_FOR_CLOUD_INIT}
-    export DEBIAN_FRONTEND=noninteractive
-    ${APT_GET} update -q
-    ${APT_GET} install -y -q --no-install-recommends $missing
-fi
+${APT_INSTALL_FUNCTION}
+apt_install ${PACKAGES.join(" ")}
 systemctl disable --now unbound.service 2>/dev/null || true
 rm -f ${LEGACY_DNS64_RESOLVER_CONF_PATH}
 systemctl daemon-reload

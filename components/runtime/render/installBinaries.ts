@@ -12,6 +12,8 @@ export interface BinaryVersions {
 }
 
 export const INSTALL_BINARIES_PATH = "/usr/local/lib/v6k8s/install-binaries.sh";
+/** Names the containerd tarball whose every file is in place (written last). */
+export const CONTAINERD_STAMP_PATH = "/usr/local/lib/v6k8s/containerd.installed";
 
 /** Where releases come from; override for a mirror (IPv6-only hosts cannot reach GitHub without NAT64). */
 export const RELEASE_BASES = {
@@ -58,12 +60,23 @@ fetch() { curl -fsSL --retry 5 --retry-delay 2 -o "$2" "$1"; }
 # verify FILE HASH: the sha256 of FILE must be HASH.
 verify() { echo "$2  $1" | sha256sum --check --status || { echo "checksum mismatch for $1" >&2; exit 1; }; }
 
-if ! /usr/local/bin/containerd --version 2>/dev/null | grep -q " v${v.containerd} "; then
-    tarball=${L.containerdTarball(v.containerd, "$arch")}
+# containerd is several binaries from one tarball: a run cut off while extracting could leave a
+# current containerd beside a missing or truncated shim. The stamp is written only after every
+# file of a verified tarball is in place (each by rename, never half-written under its name).
+tarball=${L.containerdTarball(v.containerd, "$arch")}
+stamp=${CONTAINERD_STAMP_PATH}
+if [ "$(cat "$stamp" 2>/dev/null)" != "$tarball" ] || ! /usr/local/bin/containerd --version 2>/dev/null | grep -q " v${v.containerd} "; then
     fetch ${bases.containerd}/${L.containerd(v.containerd, "$tarball")} "$work/$tarball"
     fetch ${bases.containerd}/${L.containerd(v.containerd, "$tarball")}.sha256sum "$work/sum"
     verify "$work/$tarball" "$(cut -d' ' -f1 "$work/sum")"
-    tar -C /usr/local -xzf "$work/$tarball"
+    rm -f "$stamp"
+    mkdir -p "$work/containerd" /usr/local/bin "$(dirname "$stamp")"
+    tar -C "$work/containerd" -xzf "$work/$tarball"
+    for f in "$work"/containerd/bin/*; do
+        install -m 0755 "$f" "/usr/local/bin/$(basename "$f").new"
+        mv -f "/usr/local/bin/$(basename "$f").new" "/usr/local/bin/$(basename "$f")"
+    done
+    echo "$tarball" > "$stamp.new" && mv -f "$stamp.new" "$stamp"
 fi
 
 if ! /usr/local/sbin/runc --version 2>/dev/null | grep -q "^runc version ${v.runc}$"; then
