@@ -36,6 +36,13 @@ export const PROVIDER_ROUTER_MAC = "02:00:5e:00:53:01";
 export const PROVIDER_V4_GATEWAY = "203.0.113.1";
 export const PROVIDER_V4_LENGTH = 24;
 export const UPLINK = "eth0";
+/**
+ * The network lab's host whose uplink gets its default route from router advertisements (a real
+ * radvd on the provider's bridge, unicast to that host alone), as a server image that relies on
+ * RAs has it: the network step must keep that route when it turns forwarding on (check 3).
+ */
+export const RA_UPLINK_HOST = "lab3";
+export const RADVD = "/usr/sbin/radvd";
 
 /** The "IPv6 internet": a web server (whoami) and the upstream DNS server. */
 export const INET6_NS = `${NS_PREFIX}inet6`;

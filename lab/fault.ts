@@ -12,7 +12,7 @@ import { stopRecorded, stopUnrecorded } from "./processes";
 import { waitSettled } from "./readiness";
 import { startStandIns } from "./servers";
 import { LabHost, LabState, saveState } from "./state";
-import { plugHost, unplugHost } from "./topology";
+import { plugHost, unplugHost, waitForRouterAdvertisement } from "./topology";
 import { boot } from "./units";
 
 /**
@@ -43,6 +43,8 @@ export function powerOff(state: LabState, host: LabHost): void {
 export async function powerOn(state: LabState, host: LabHost): Promise<string[]> {
     await addNetns(host.ns);
     await plugHost(host);
+    // As a server whose network is configured by router advertisements boots: the route first.
+    if (host.uplinkByRouterAdvertisements) await waitForRouterAdvertisement(host);
     const units = await boot(host);
     await startStandIns(host);
     await schedulePod(state, host, TEST_POD);

@@ -15,6 +15,7 @@ import {
     LOG_DIR,
     PID_DIR,
     POD_SEARCH,
+    RA_UPLINK_HOST,
     TEST_POD,
     assertLabAddress,
     hostNs,
@@ -31,7 +32,7 @@ import { AlreadyUpError, checkTools, isUp } from "./preflight";
 import { waitMesh, waitSettled } from "./readiness";
 import { startInternetServers, startStandIns } from "./servers";
 import { DnsState, LabHost, LabState, saveState } from "./state";
-import { buildInternet, plugHost } from "./topology";
+import { buildInternet, plugHost, startRouterAdvertisements } from "./topology";
 
 export interface UpOptions {
     /** Stack file; default lab/stacks/lab.yaml. */
@@ -93,8 +94,12 @@ function labHost(node: NodeConfig, cluster: ClusterConfig, rendered: RenderedHos
     return { ...host, binds: [...new Set([...bindsFor(withNat64), ...extraBinds])].sort() };
 }
 
-function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraBinds: readonly string[]): LabHost[] {
-    return config.nodes.map((node, i) => labHost(node, config.cluster, rendered[i], extraBinds));
+/** The stack's hosts; `raHost` (if any) gets its default route from router advertisements. */
+function labHosts(config: StackConfig, rendered: readonly RenderedHost[], extraBinds: readonly string[], raHost: string | null): LabHost[] {
+    return config.nodes.map((node, i) => ({
+        ...labHost(node, config.cluster, rendered[i], extraBinds),
+        ...(node.name === raHost && { uplinkByRouterAdvertisements: true }),
+    }));
 }
 
 /** Production's steps 1-3 on one host, on its own disk: files, activate, wireguard-key. Returns its public key. */
@@ -187,7 +192,8 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     const config = readStackFile(stack);
     const first = renderStack(config);
     const k8s = opts.kubernetes === true;
-    const hosts = labHosts(config, first, k8s ? KUBERNETES_STATE_DIRS : []);
+    // The network lab has one host configured by router advertisements; the cluster lab's are static.
+    const hosts = labHosts(config, first, k8s ? KUBERNETES_STATE_DIRS : [], k8s ? null : RA_UPLINK_HOST);
     const state: LabState = {
         stack,
         startedAt: new Date().toISOString(),
@@ -219,6 +225,7 @@ export async function up(opts: UpOptions = {}): Promise<LabState> {
     await timed(state, "namespaces and provider network", log, async () => {
         await Promise.all([buildInternet(), ...hosts.map((h) => addNetns(h.ns))]);
         await Promise.all(hosts.map(plugHost));
+        await startRouterAdvertisements(hosts);
     });
     // The cluster lab's hosts are servers as the program meets them: booted (their machine), sshd
     // on the public address; every step then goes over SSH (cluster/ssh.ts).

@@ -59,6 +59,7 @@ export const LAB_PROGRAMS: Readonly<Record<string, string>> = {
     "ssh-keygen": "openssh-client",
     "ssh-keyscan": "openssh-client",
     "/usr/sbin/unbound": "unbound",
+    "/usr/sbin/radvd": "radvd",
     openssl: "openssl",
     ldd: "libc-bin",
     "dpkg-query": "dpkg",

@@ -87,9 +87,32 @@ export function startDaemon(name: string, argv: readonly string[], env: Readonly
     return recordPid(name, child.pid);
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; only if the PID still is the recorded process. */
+/** The process's direct children, as records (their start times guard against reuse). */
+function children(rec: PidRecord): PidRecord[] {
+    try {
+        return fs
+            .readFileSync(`/proc/${rec.pid}/task/${rec.pid}/children`, "utf8")
+            .trim()
+            .split(/\s+/)
+            .filter(Boolean)
+            .flatMap((p) => {
+                const st = procStat(Number(p));
+                return st ? [{ pid: Number(p), starttime: st.starttime, comm: st.comm, name: `${rec.name} child` }] : [];
+            });
+    } catch {
+        return [];
+    }
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; only if the PID still is the recorded process. Returns
+ * once the children it had (a daemon's helper, e.g. radvd's privilege-separation process, which
+ * exits when its parent does) are gone too, or the grace is over: no process of a stopped daemon
+ * is left behind for the teardown's check of unrecorded processes to find.
+ */
 export function stopPid(rec: PidRecord, graceMs = 3000): void {
     if (isRunning(rec)) {
+        const helpers = children(rec);
         signal(rec.pid, "SIGTERM");
         const deadline = Date.now() + graceMs;
         while (isRunning(rec) && Date.now() < deadline) sleepSync(20);
@@ -97,6 +120,7 @@ export function stopPid(rec: PidRecord, graceMs = 3000): void {
             signal(rec.pid, "SIGKILL");
             while (isRunning(rec) && Date.now() < deadline + 2000) sleepSync(20);
         }
+        while (helpers.some(isRunning) && Date.now() < deadline + 2000) sleepSync(20);
     }
     fs.rmSync(pidFile(rec.name), { force: true });
 }

@@ -13,6 +13,8 @@ export interface LabHost {
     readonly gua: string;
     readonly publicAddress: string;
     readonly uplinkLinkLocal: string;
+    /** Its default route comes from the provider's router advertisements (radvd), not a static route. */
+    readonly uplinkByRouterAdvertisements?: boolean;
     readonly ipv4: string | null;
     readonly ula: string;
     readonly wireguardAddress: string;

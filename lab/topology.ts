@@ -18,10 +18,18 @@ import {
     PROVIDER_NS,
     PROVIDER_V4_GATEWAY,
     PROVIDER_V4_LENGTH,
+    RADVD,
+    STATE_DIR,
     UPLINK,
 } from "./config";
-import { addNetns } from "./netns";
-import { run, runSync } from "./run";
+
+/** The recorded name of the provider's radvd. */
+export const RADVD_DAEMON = "provider-radvd";
+import * as fs from "fs";
+import * as path from "path";
+import { addNetns, inNs } from "./netns";
+import { PidRecord, logFile, startDaemon } from "./processes";
+import { run, runSync, sleep } from "./run";
 import type { LabHost } from "./state";
 
 const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
@@ -76,13 +84,54 @@ export async function plugHost(host: LabHost): Promise<void> {
     await ipIn(host.ns, "link", "set", UPLINK, "up");
     await ipIn(host.ns, "-6", "addr", "add", `${host.uplinkLinkLocal}/64`, "dev", UPLINK, "nodad");
     await ipIn(host.ns, "-6", "addr", "add", `${host.publicAddress}/64`, "dev", UPLINK, "nodad");
-    await ipIn(host.ns, "-6", "route", "add", "default", "via", PROVIDER_GATEWAY_LL, "dev", UPLINK);
+    // A host configured by router advertisements learns its default route from radvd instead.
+    if (!host.uplinkByRouterAdvertisements) await ipIn(host.ns, "-6", "route", "add", "default", "via", PROVIDER_GATEWAY_LL, "dev", UPLINK);
     if (host.ipv4 !== null) {
         await ipIn(host.ns, "-4", "addr", "add", `${host.ipv4}/${PROVIDER_V4_LENGTH}`, "dev", UPLINK);
         await ipIn(host.ns, "-4", "route", "add", "default", "via", PROVIDER_V4_GATEWAY);
     }
     // Hetzner routes a dedicated server's /64 to its link-local address (never on-link).
     await ipIn(PROVIDER_NS, "-6", "route", "replace", host.gua, "via", host.uplinkLinkLocal, "dev", PROVIDER_BRIDGE);
+}
+
+/**
+ * A real radvd on the provider's bridge, advertising a default route (no prefix: the address is
+ * static, as on a Robot server) unicast to the hosts whose uplink takes it, and only to them;
+ * returns once each has the route. Recorded like every lab daemon, stopped at teardown.
+ */
+export async function startRouterAdvertisements(hosts: readonly LabHost[]): Promise<void> {
+    const clients = hosts.filter((h) => h.uplinkByRouterAdvertisements);
+    if (clients.length === 0) return;
+    const conf = path.join(STATE_DIR, "radvd.conf");
+    fs.writeFileSync(
+        conf,
+        [
+            `interface ${PROVIDER_BRIDGE} {`,
+            "    AdvSendAdvert on;",
+            "    MinRtrAdvInterval 3;",
+            "    MaxRtrAdvInterval 4;",
+            "    AdvDefaultLifetime 1800;",
+            `    clients { ${clients.map((h) => `${h.uplinkLinkLocal};`).join(" ")} };`,
+            "};",
+            "",
+        ].join("\n"),
+    );
+    const radvd = startDaemon(
+        RADVD_DAEMON,
+        inNs(PROVIDER_NS, [RADVD, "-n", "-m", "stderr", "-C", conf, "-p", path.join(STATE_DIR, "radvd.pid")]),
+    );
+    await Promise.all(clients.map((h) => waitForRouterAdvertisement(h, radvd)));
+}
+
+/** Waits until the host has its default route from a router advertisement (20 s at most). */
+export async function waitForRouterAdvertisement(host: LabHost, radvd?: PidRecord): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+        const route = await run(["ip", "-n", host.ns, "-6", "route", "show", "default"]);
+        if (route.stdout.includes("proto ra")) return;
+        await sleep(100);
+    }
+    const log = radvd && fs.existsSync(logFile(radvd.name)) ? fs.readFileSync(logFile(radvd.name), "utf8").trim() : "";
+    throw new Error(`lab: ${host.name} got no default route from the provider's router advertisements in 20 s; radvd's log:\n${log}`);
 }
 
 /**

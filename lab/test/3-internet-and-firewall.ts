@@ -1,11 +1,16 @@
 import { strict as assert } from "assert";
 import { countAccepted } from "../checks/firewall";
-import { INET6_NS, INET6_DNS, INET6_SERVER, STAND_IN_PORTS, WHOAMI_PORT } from "../config";
+import * as fs from "fs";
+import * as path from "path";
+import { INET6_NS, INET6_DNS, INET6_SERVER, STAND_IN_PORTS, UPLINK, WHOAMI_PORT } from "../config";
+import { inNs } from "../netns";
+import { run } from "../run";
 import { tcpRequest, tcpRequestFrom, udpSend } from "../probes";
 import { stopPid } from "../processes";
 import { startWhoami } from "../servers";
 import { lab, testPods } from "../session";
 import { WIREGUARD_PORT } from "../../components/common/ports";
+import { UPLINK_SYSCTL_PATH } from "../../components/hosts/render/scripts";
 
 const internet = { ns: INET6_NS };
 /** A port no host firewall opens: what a workload in a pod might listen on. */
@@ -24,6 +29,19 @@ describe("3. the IPv6 internet: pods reach it from their GUA; it reaches only SS
                 `pod ${p.host}/${p.name}: the internet server saw ${r.reply ?? `nothing (${r.error})`}, expected the pod's GUA ${p.gua}`,
             );
         }
+    });
+
+    it("a host whose uplink takes its default route from router advertisements (a real radvd) keeps it through the network step", async () => {
+        const host = lab().hosts.find((h) => h.uplinkByRouterAdvertisements);
+        assert.ok(host, "no lab host is configured by router advertisements");
+        const inHost = async (argv: string[]) => (await run(inNs(host.ns, argv))).stdout.trim();
+        // Forwarding is on (the network step ran), and the route learned from radvd is still there.
+        assert.equal(await inHost(["sysctl", "-n", "net.ipv6.conf.all.forwarding"]), "1");
+        assert.match(await inHost(["ip", "-6", "route", "show", "default"]), new RegExp(`^default via fe80::\\S+ dev ${UPLINK} proto ra `));
+        // Because the step set accept_ra=2 on the uplink first, and kept it for the next boot.
+        assert.equal(await inHost(["cat", `/proc/sys/net/ipv6/conf/${UPLINK}/accept_ra`]), "2");
+        const kept = fs.readFileSync(path.join(host.root, UPLINK_SYSCTL_PATH), "utf8");
+        assert.match(kept, new RegExp(`^net/ipv6/conf/${UPLINK}/accept_ra = 2$`, "m"));
     });
 
     it("the internet cannot open etcd (2379), kubelet (10250) or the apiserver (6443) on any host GUA, though they listen", async () => {

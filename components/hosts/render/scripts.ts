@@ -89,11 +89,62 @@ export function podBridgeMac(index: number): string {
     return `02:76:36:6b:${hex.slice(0, 2)}:${hex.slice(2)}`;
 }
 
+/** Where network-up.sh keeps accept_ra=2 for the uplinks it found, for the next boot. */
+export const UPLINK_SYSCTL_PATH = "/etc/sysctl.d/89-v6k8s-uplink.conf";
+
+/**
+ * Shell (bash): finds the uplinks (where default IPv6 routes leave; waits up to 30 s for one, as
+ * at boot before the first router advertisement) and sets accept_ra=2 on each that accepts router
+ * advertisements, before forwarding is turned on. Turning forwarding on makes the kernel delete
+ * the default routes it learned from router advertisements, and ignore new ones, on every
+ * interface whose accept_ra is 1 (`rt6_purge_dflt_routers`): a host whose uplink is configured by
+ * RAs would lose its only way in halfway through the step. accept_ra=2 accepts them while
+ * forwarding. An uplink with accept_ra=0 (static, as Hetzner's installimage writes it) is left
+ * alone. The setting is kept in `sysctlFile` for the next boot, where forwarding is on before the
+ * network is: udev applies an interface's sysctl.d keys as the interface appears.
+ */
+export function renderKeepUplinkRoutes(sysctlFile: string): string {
+    return `uplinks=""
+for _ in $(seq 30); do
+    uplinks=$(ip -6 route show default | grep -o ' dev [^ ]*' | cut -d' ' -f3 | sort -u | tr '\\n' ' ')
+    if [ -n "$uplinks" ]; then break; fi
+    sleep 1
+done
+if [ -z "$uplinks" ]; then
+    echo "v6k8s: this host has no default IPv6 route (after 30 s): the mesh and every download need one on the uplink" >&2
+    exit 1
+fi
+keep=""
+for dev in $uplinks; do
+    ra=/proc/sys/net/ipv6/conf/$dev/accept_ra
+    if [ "$(cat "$ra")" = 1 ]; then echo 2 > "$ra"; fi
+    if [ "$(cat "$ra")" = 2 ]; then keep="$keep"$'\\n'"net/ipv6/conf/$dev/accept_ra = 2"; fi
+done
+if [ -n "$keep" ]; then
+    want="# Rendered by v6k8s network-up.sh: the uplinks keep accepting router advertisements with forwarding on.$keep"
+    if [ "$(cat ${sysctlFile} 2>/dev/null)" != "$want" ]; then
+        printf '%s\\n' "$want" > ${sysctlFile}.new
+        mv -f ${sysctlFile}.new ${sysctlFile}
+    fi
+else
+    rm -f ${sysctlFile}
+fi`;
+}
+
+/** Shell: fails, naming the uplinks, if forwarding took the host's default IPv6 route away. */
+export const VERIFY_DEFAULT_ROUTE = `if [ -z "$(ip -6 route show default)" ]; then
+    echo "v6k8s: the default IPv6 route is gone since forwarding is on (uplinks: $uplinks); a route learned from router advertisements needs accept_ra=2 on its interface" >&2
+    exit 1
+fi`;
+
 export function renderNetworkUp(host: HostNet): string {
     return `${HEADER} Node networking of ${host.name}: sysctls, the pod bridge, the host firewall.
 set -euo pipefail
 modprobe br_netfilter
+# Before forwarding goes on: the uplinks keep the default routes router advertisements give them.
+${renderKeepUplinkRoutes(UPLINK_SYSCTL_PATH)}
 sysctl -q -p ${SYSCTL_PATH}
+${VERIFY_DEFAULT_ROUTE}
 # The CNI bridge plugin would create ${POD_BRIDGE} with the first pod; creating it here gives the
 # host its pod routes (${host.podUla.subnet}, ${host.podGua.subnet}) before any pod exists.
 ip link show ${POD_BRIDGE} >/dev/null 2>&1 || ip link add ${POD_BRIDGE} type bridge
