@@ -136,6 +136,17 @@ describe("CI workflows: the state passphrase never reaches a pull request's code
         assert.deepEqual(wf.jobs.up["runs-on"], ["self-hosted", "ipv6"]);
     });
 
+    it("every preview skips the engine's checkpoints (it persists nothing, and they cost it quadratic time); `up` keeps them (crash safety)", () => {
+        const command = (job: Job) => job.steps?.find((s) => s.uses?.startsWith("pulumi/actions@"))?.with?.command;
+        const jobs = all.flatMap(([file, wf]) => Object.entries(wf.jobs).map(([name, job]) => [`${file} ${name}`, job, wf] as const));
+        const previews = jobs.filter(([, job]) => command(job) === "preview");
+        assert.equal(previews.length, 2);
+        for (const [name, job, wf] of previews) assert.equal({ ...wf.env, ...job.env }.PULUMI_SKIP_CHECKPOINTS, "true", name);
+        const ups = jobs.filter(([, job]) => command(job) === "up");
+        assert.equal(ups.length, 1);
+        for (const [name, job, wf] of ups) assert.equal({ ...wf.env, ...job.env }.PULUMI_SKIP_CHECKPOINTS, undefined, name);
+    });
+
     it("every checkout leaves no token behind for later steps", () => {
         for (const [file, wf] of all) {
             for (const [name, job] of Object.entries(wf.jobs)) {
