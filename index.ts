@@ -18,6 +18,8 @@ import { nodeOutput } from "./components/hosts/outputs";
 import { planToJson } from "./components/network/plan";
 import { planStack } from "./components/config/stackPlan";
 import { APISERVER_PORT } from "./components/common/ports";
+import { hasIpv4 } from "./components/config/types";
+import { DnsZone } from "./components/dns/zone";
 
 const { config, secrets } = loadConfig();
 const plan = planStack(config);
@@ -93,6 +95,17 @@ const services = new ClusterServices("addons", {
     policyCheck: { host: kubernetes.adminHost, apiservers: kubernetes.apiserverMeshEndpoints },
 });
 const publicServices = createPublicServices(config.services, hosts, services);
+// cluster.dns: the services' and nodes' records in a Hetzner DNS zone, following the hosts.
+const staying = config.nodes.filter((n) => !n.leaving);
+const dnsZone = config.cluster.dns
+    ? new DnsZone("dns", {
+          dns: config.cluster.dns,
+          token: secrets.hcloudToken!,
+          services: config.services.map((s, i) => ({ dnsName: s.dnsName, hosts: s.hosts, ready: publicServices[i] })),
+          nodes: staying.map((n) => ({ name: n.name, ipv4: hasIpv4(n) })),
+          hosts: hosts.filter((h) => !h.config.leaving),
+      })
+    : undefined;
 // Hosts without IPv4 undo a NAT64 gateway they may have been (a node that lost `ipv4`), once
 // nothing points at it any more: every host's resolv.conf and CoreDNS have moved on. One barrier
 // for all of them, as for Kubernetes.
@@ -114,3 +127,5 @@ export const kubeconfig = kubernetes.adminKubeconfig;
 export const certificateExpiry = kubernetes.certificateExpiry;
 /** Per public service: the AAAA (and A) records to publish, and the same as zone-file lines. */
 export const dnsRecords = publicServices.map((s) => s.records);
+/** With cluster.dns: the zone and every record set the program keeps in it; otherwise null. */
+export const dnsZoneRecords = dnsZone ? { zone: dnsZone.zone, recordSets: dnsZone.recordSets } : null;

@@ -1,13 +1,14 @@
 // Raw stack config (the project's keys, namespace stripped) -> validated StackConfig, or a
 // ConfigError listing every problem. Runs before any resource is declared.
 import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
-import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules } from "./rules";
+import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules, zoneRules } from "./rules";
 import {
     CLUSTER_KEYS,
     NODE_KEYS,
     SERVICE_KEYS,
     clusterSchema,
     corednsSchema,
+    dnsSchema,
     kubeProxySchema,
     nodeSchema,
     pkiSchema,
@@ -46,6 +47,7 @@ const CLUSTER_NESTED = {
     coredns: keysOf(corednsSchema),
     releaseBases: keysOf(releaseBasesSchema),
     kubeProxy: keysOf(kubeProxySchema),
+    dns: keysOf(dnsSchema),
     ...KUBELET_NESTED,
 };
 const NODE_NESTED = { ipv4Ports: keysOf(portSchema), ...KUBELET_NESTED };
@@ -174,6 +176,7 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
     if (nodes) problems.push(...clusterShapeRules(nodes, scheduleOnControlPlane));
     if (nodes && cluster) problems.push(...dnsRules(cluster, nodes), ...kubeletRules(cluster, nodes));
     if (nodes && services) problems.push(...serviceRules(services, nodes));
+    if (nodes && services && cluster) problems.push(...zoneRules(cluster, nodes, services));
     if (problems.length > 0 || !cluster || !nodes || !services) throw new ConfigError(problems);
     return {
         cluster,
@@ -184,7 +187,8 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
 
 /** The secrets a deployment of this config needs. */
 export function requiredSecrets(config: StackConfig): SecretKey[] {
-    const needsHcloud = config.nodes.some((n) => n.kind === "hcloud");
+    // hcloud servers, and the Hetzner DNS zone (the same API and token).
+    const needsHcloud = config.nodes.some((n) => n.kind === "hcloud") || config.cluster.dns !== undefined;
     return needsHcloud ? ["sshPrivateKey", "hcloudToken", "encryptionKey"] : ["sshPrivateKey", "encryptionKey"];
 }
 

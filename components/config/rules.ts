@@ -1,6 +1,7 @@
 // Rules that relate config values to each other: uniqueness, overlaps, quorum, the service range.
 import { Prefix, formatV6 } from "../network/prefix";
 import { apiserverServiceAddress, nodeGuaPrefix, podPrefix, servicePrefix } from "../network/plan";
+import { canonicalName, nodeName, relativeName } from "../common/names";
 import { problem } from "./errors";
 import type { ClusterConfig, NodeConfig, PortProtocol, ServiceConfig } from "./types";
 import { hasIpv4 } from "./types";
@@ -222,6 +223,27 @@ export function dnsRules(cluster: ClusterConfig, nodes: readonly Positioned<Node
             else if (seen.has(id)) lines.push(problem(path, `${id} is listed twice`));
             seen.add(id);
         });
+    }
+    return lines;
+}
+
+/**
+ * cluster.dns: every service's dnsName in the zone, and each name published once (a service's, or
+ * a node's own `<node>.<zone>`), since each becomes one record set.
+ */
+export function zoneRules(cluster: ClusterConfig, nodes: readonly Positioned<NodeConfig>[], services: readonly Positioned<ServiceConfig>[]): string[] {
+    const dns = cluster.dns;
+    if (!dns) return [];
+    const lines: string[] = [];
+    const claimed = new Map<string, string>(nodes.map((p) => [nodeName(p.node.name, dns.zone), `node ${p.node.name}'s own name`]));
+    for (const { at, node: svc } of services) {
+        if (svc.dnsName === undefined) continue;
+        const path = ["services", at, "dnsName"];
+        const name = canonicalName(svc.dnsName);
+        const owner = claimed.get(name);
+        if (relativeName(name, dns.zone) === null) lines.push(problem(path, `"${svc.dnsName}" is not in cluster.dns.zone "${dns.zone}"`));
+        else if (owner) lines.push(problem(path, `"${svc.dnsName}" is already published as ${owner}`));
+        else claimed.set(name, `services[${at}].dnsName`);
     }
     return lines;
 }

@@ -182,6 +182,21 @@ export const kubeProxySchema = z.strictObject({
         .default([]),
 });
 
+/**
+ * Publishing the public services' records (and the nodes') in a Hetzner DNS zone (hcloud.Zone,
+ * hcloud.ZoneRrset, hcloud.Rdns); opt-in: without it the records are only the `dnsRecords` output.
+ */
+export const dnsSchema = z.strictObject({
+    /** The zone, e.g. example.org: every service's dnsName must be in it. */
+    zone: z
+        .string()
+        .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lower-case DNS zone like example.org"),
+    /** The program creates the zone (primary, in the project's hcloud account); false: it exists, only record sets are managed. */
+    manageZone: z.boolean().default(false),
+    /** TTL of every record set the program manages, in seconds. */
+    ttl: z.int().min(60).max(86400).default(300),
+});
+
 export const corednsSchema = z.strictObject({
     /** CoreDNS pods; default 2. */
     replicas: z.int().min(1).max(20).default(2),
@@ -274,6 +289,8 @@ export const clusterSchema = z.strictObject({
     /** Where install-binaries.sh downloads releases from (a mirror of the upstream layout); unset keeps upstream. */
     releaseBases: releaseBasesSchema.default({}),
     kubeProxy: kubeProxySchema.default({ publicNodePorts: [] }),
+    /** Publish DNS records in a Hetzner DNS zone (config/schema.ts dnsSchema); default: not. */
+    dns: dnsSchema.optional(),
     /**
      * Run workloads on control-plane nodes too (small clusters): they get no
      * node-role.kubernetes.io/control-plane:NoSchedule taint, and a cluster without a worker is valid.

@@ -40,6 +40,8 @@ export interface ClusterConfig {
     readonly registryMirrors: Readonly<Record<string, string>>;
     /** Release download bases for install-binaries.sh; unset parts stay upstream. */
     readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string };
+    /** The Hetzner DNS zone the records are published in; unset: only the `dnsRecords` output. */
+    readonly dns?: DnsConfig;
     readonly kubeProxy: {
         readonly conntrackMaxPerCore?: number;
         /** NodePorts open to the internet on the hosts' public addresses; default none (ULA only). */
@@ -57,6 +59,14 @@ export interface ClusterConfig {
     readonly teardown: boolean;
     /** Apiserver URL for the Pulumi runner's Kubernetes provider; default the first control-plane node's public address. */
     readonly kubernetesProviderServer?: string;
+}
+
+export interface DnsConfig {
+    /** Lower case, no trailing dot: example.org. */
+    readonly zone: string;
+    /** The program creates the zone; otherwise it exists and only record sets are managed. */
+    readonly manageZone: boolean;
+    readonly ttl: number;
 }
 
 /** cluster.sshPrefixes' default: SSH open to everyone, as a fresh Hetzner server has it. */

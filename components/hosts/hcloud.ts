@@ -180,6 +180,7 @@ export class HcloudHosts extends pulumi.ComponentResource {
                 ready: [server],
                 // The server id, not the host key: a replaced server gets the same key (see above).
                 identity: server.id.apply((id) => `hcloud server ${id}`),
+                hcloudServerId: server.id.apply(Number),
             };
         });
         // By name and address only: a Host's connection holds the SSH private key.

@@ -29,6 +29,8 @@ export interface Host {
      * alone would not tell a new machine). A new identity re-runs every step.
      */
     readonly identity: pulumi.Output<string>;
+    /** The hcloud server's id (hcloud hosts only): where its reverse DNS is set. */
+    readonly hcloudServerId?: pulumi.Output<number>;
 }
 
 /**

@@ -59,6 +59,11 @@ async function main(): Promise<void> {
     const p = await c.engine.preview(LAB_STACK_FILE, ["--expect-no-changes"]);
     if (p.code !== 0) throw new Error(`preview failed:\n${p.stdout.slice(-2000)}${p.stderr}`);
     const preview = (Date.now() - p0) / 1000;
+    // The same with the engine's default: a checkpoint (serialized, never written) after every step.
+    const c0 = Date.now();
+    const pc = await c.engine.preview(LAB_STACK_FILE, ["--expect-no-changes"], { PULUMI_SKIP_CHECKPOINTS: "false" });
+    if (pc.code !== 0) throw new Error(`preview failed:\n${pc.stdout.slice(-2000)}${pc.stderr}`);
+    const previewCheckpoints = (Date.now() - c0) / 1000;
     const steps = (await c.engine.resources()).filter((r) => r.type === "command:remote:Command" && !r.outputs.delete);
     const r0 = Date.now();
     const replaced = await applyStack(c, LAB_STACK_FILE, { args: steps.flatMap((s) => ["--replace", s.urn]) });
@@ -71,7 +76,11 @@ async function main(): Promise<void> {
         ...Object.entries(state.timings)
             .filter(([k]) => k !== "total")
             .map(([k, v]) => [`  of which: ${k}`, `${v.toFixed(1)} s`]),
-        ["no-op `pulumi preview --expect-no-changes` (the lab's config set included)", `${preview.toFixed(1)} s`],
+        [
+            "no-op `pulumi preview --expect-no-changes` (the lab's config set included; PULUMI_SKIP_CHECKPOINTS=true)",
+            `${preview.toFixed(1)} s`,
+        ],
+        ["the same with the engine's checkpoints (PULUMI_SKIP_CHECKPOINTS=false)", `${previewCheckpoints.toFixed(1)} s`],
         [`\`pulumi up\` of the unchanged stack (${JSON.stringify(noop.summary)}; preview included)`, `${noop.seconds.toFixed(1)} s`],
         [
             `\`pulumi up\` replacing every step (${replaced.summary.replaced ?? 0} replaced), until every node is Ready`,

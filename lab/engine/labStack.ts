@@ -134,13 +134,17 @@ export class LabEngine {
         return { ...r, summary: resourceSummary(r.stdout), seconds: (Date.now() - t0) / 1000 };
     }
 
-    /** `pulumi preview` of the stack file (`--expect-no-changes` and such in args; env: e.g. PULUMI_NODEJS_TRANSPILE_ONLY). */
+    /**
+     * `pulumi preview` of the stack file (`--expect-no-changes` and such in args; env: e.g.
+     * PULUMI_NODEJS_TRANSPILE_ONLY), as CI runs previews: with PULUMI_SKIP_CHECKPOINTS=true (a
+     * preview persists nothing; README, "The engine's cost"), unless `env` says otherwise.
+     */
     async preview(stackFile: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
         await this.configure(stackFile);
         return this.stack.pulumi(["preview", "--stack", LAB_STACK, "--config-file", WORK_CONFIG, ...args], {
             allowFail: true,
             timeoutMs: 20 * 60_000,
-            env,
+            env: { PULUMI_SKIP_CHECKPOINTS: "true", ...env },
         });
     }
 

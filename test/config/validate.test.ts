@@ -792,6 +792,51 @@ const cases: Case[] = [
         /^services\[0\]\.name: must be a DNS-1035 label/,
     ],
     [
+        "dns zone not a lower-case DNS zone",
+        (c) => {
+            c.cluster.dns = { zone: "Example.org." };
+        },
+        /^cluster\.dns\.zone: must be a lower-case DNS zone like example\.org/,
+    ],
+    [
+        "dns misspelt key",
+        (c) => {
+            c.cluster.dns = { zone: "example.org", managezone: true };
+        },
+        /^cluster\.dns\.managezone: unknown key \(did you mean "manageZone"\?\)/,
+    ],
+    [
+        "dns ttl below a minute",
+        (c) => {
+            c.cluster.dns = { zone: "example.org", ttl: 5 };
+        },
+        /^cluster\.dns\.ttl: /,
+    ],
+    [
+        "a service's dnsName outside cluster.dns.zone",
+        (c) => {
+            c.cluster.dns = { zone: "example.org" };
+            c.services = [svc({ dnsName: "hello.example.net" })];
+        },
+        'services[0].dnsName: "hello.example.net" is not in cluster.dns.zone "example.org"',
+    ],
+    [
+        "a service's dnsName is a node's own name in the zone",
+        (c) => {
+            c.cluster.dns = { zone: "example.org" };
+            c.services = [svc({ dnsName: "W1.example.org" })];
+        },
+        `services[0].dnsName: "W1.example.org" is already published as node w1's own name`,
+    ],
+    [
+        "two services publish one dnsName",
+        (c) => {
+            c.cluster.dns = { zone: "example.org" };
+            c.services = [svc({ dnsName: "www.example.org" }), svc({ name: "other", dnsName: "www.example.org." })];
+        },
+        'services[1].dnsName: "www.example.org." is already published as services[0].dnsName',
+    ],
+    [
         "service misspelt key",
         (c) => {
             c.services = [{ ...svc(), host: ["w1"] }];
@@ -1100,6 +1145,9 @@ describe("config validation: what a valid config becomes", () => {
         const raw = baseConfig();
         raw.nodes = raw.nodes.filter((n) => n.kind === "dedicated");
         assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey", "encryptionKey"]);
+        // Hetzner DNS is the same API and token.
+        raw.cluster.dns = { zone: "example.org" };
+        assert.deepEqual(requiredSecrets(validateStackConfig(raw)), ["sshPrivateKey", "hcloudToken", "encryptionKey"]);
     });
 
     it("encryptionKey: base64 of exactly 32 bytes, or several comma-separated for a rotation; problems never echo the value", () => {
