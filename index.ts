@@ -9,6 +9,7 @@ import { clusterServiceInputs } from "./components/addons/render/clusterObjects"
 import { hcloudPublicPorts, hostForwardedPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
+import { encryptionKeyNames, encryptionRotationChecked } from "./components/controlplane/encryptionRotation";
 import { barrier } from "./components/hosts/barrier";
 import { createHosts } from "./components/hosts/hosts";
 import { previousOutputs, removalsChecked } from "./components/hosts/removals";
@@ -27,7 +28,12 @@ const ula = config.cluster.ulaPrefix;
 
 // A node dropped from `nodes` must have left in an earlier run (config/removals.ts): checked
 // against the previous run's `nodes` output before any host changes.
-const checked = removalsChecked(config.nodes, previousOutputs());
+const previous = previousOutputs();
+const checked = removalsChecked(config.nodes, previous);
+// An encryption key rotation in its safe order (config/encryptionKey.ts), checked against the
+// previous run's key names before any control-plane step.
+const encryptionKeys = encryptionKeyNames(secrets.encryptionKey);
+const rotationChecked = encryptionRotationChecked(encryptionKeys, previous);
 const hosts = createHosts(config.nodes, plan, secrets, {
     after: [checked],
     apiserverPort: APISERVER_PORT,
@@ -80,7 +86,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     kubelet: config.cluster.kubelet,
     teardown: config.cluster.teardown,
     encryptionKey: secrets.encryptionKey,
-    after: [hostsReady],
+    after: [hostsReady, rotationChecked],
 });
 const services = new ClusterServices("addons", {
     // The objects' inputs from the one mapping the golden tests render too.
@@ -127,5 +133,7 @@ export const kubeconfig = kubernetes.adminKubeconfig;
 export const certificateExpiry = kubernetes.certificateExpiry;
 /** Per public service: the AAAA (and A) records to publish, and the same as zone-file lines. */
 export const dnsRecords = publicServices.map((s) => s.records);
+/** The encryption keys' names (short hashes, the writer first): the next run checks its rotation against them. */
+export { encryptionKeys };
 /** With cluster.dns: the zone and every record set the program keeps in it; otherwise null. */
 export const dnsZoneRecords = dnsZone ? { zone: dnsZone.zone, recordSets: dnsZone.recordSets } : null;

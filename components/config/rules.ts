@@ -231,7 +231,11 @@ export function dnsRules(cluster: ClusterConfig, nodes: readonly Positioned<Node
  * cluster.dns: every service's dnsName in the zone, and each name published once (a service's, or
  * a node's own `<node>.<zone>`), since each becomes one record set.
  */
-export function zoneRules(cluster: ClusterConfig, nodes: readonly Positioned<NodeConfig>[], services: readonly Positioned<ServiceConfig>[]): string[] {
+export function zoneRules(
+    cluster: ClusterConfig,
+    nodes: readonly Positioned<NodeConfig>[],
+    services: readonly Positioned<ServiceConfig>[],
+): string[] {
     const dns = cluster.dns;
     if (!dns) return [];
     const lines: string[] = [];

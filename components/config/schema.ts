@@ -190,7 +190,10 @@ export const dnsSchema = z.strictObject({
     /** The zone, e.g. example.org: every service's dnsName must be in it. */
     zone: z
         .string()
-        .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lower-case DNS zone like example.org"),
+        .regex(
+            /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+            "must be a lower-case DNS zone like example.org",
+        ),
     /** The program creates the zone (primary, in the project's hcloud account); false: it exists, only record sets are managed. */
     manageZone: z.boolean().default(false),
     /** TTL of every record set the program manages, in seconds. */

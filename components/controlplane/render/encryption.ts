@@ -9,7 +9,7 @@
 //
 // The file is key material: it is written by the PKI step with the other key files (mode 0600),
 // never by the files step, and never appears in command text outside that secret step.
-import { sha256 } from "../../common/hash";
+import { encryptionKeyName } from "../../config/encryptionKey";
 import { PKI_DIR } from "../paths";
 import { renderYaml } from "./staticPod";
 
@@ -19,9 +19,7 @@ export const ENCRYPTION_CONFIG_PATH = `${PKI_DIR}/encryption-config.yaml`;
 export const ENCRYPTED_RESOURCES = ["secrets"] as const;
 
 /** A key's name in the file: a short hash, so a rotated key has a new name (the apiserver requires unique names). */
-export function encryptionKeyName(key: string): string {
-    return `v6k8s-${sha256(key).slice(0, 12)}`;
-}
+export { encryptionKeyName };
 
 export function encryptionConfiguration(keys: readonly string[]) {
     if (keys.length === 0) throw new RangeError("encryptionKey: at least one key is required");
