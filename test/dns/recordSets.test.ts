@@ -1,7 +1,11 @@
 // The record sets cluster.dns keeps in the zone, planned from the config alone, and their values.
 import { strict as assert } from "assert";
 import { canonicalName, relativeName } from "../../components/common/names";
+import { hasIpv4 } from "../../components/config/types";
 import { HostAddresses, plannedRecordSets, recordValues } from "../../components/dns/render/recordSets";
+import { formatV6 } from "../../components/network/prefix";
+import { prodConfig } from "../addons/support";
+import { expectGolden } from "../support/golden";
 
 const ZONE = "example.org";
 const nodes = [
@@ -69,5 +73,34 @@ describe("DNS record sets (components/dns/render/recordSets.ts)", () => {
         assert.deepEqual(recordValues(a, addresses), [{ value: "203.0.113.10", comment: "cp1" }]);
         assert.throws(() => recordValues({ ...a, hosts: ["w1"] }, addresses), /w1 has no IPv4 address/);
         assert.throws(() => recordValues(aaaa, new Map()), /no addresses for cp1/);
+    });
+
+    it("Pulumi.prod.yaml with cluster.dns example.org: every set and record (golden; hcloud addresses as hcloud would assign them)", () => {
+        const prod = prodConfig();
+        const ttl = 300;
+        const hcloud = new Map([
+            ["w2", "2001:db8:c10d:2::1"],
+            ["w3", "2001:db8:c10d:3::1"],
+        ]);
+        const addresses = new Map<string, HostAddresses>(
+            prod.nodes.map((n) => [
+                n.name,
+                {
+                    ipv6: n.kind === "dedicated" ? formatV6(n.publicAddress) : hcloud.get(n.name)!,
+                    ipv4: n.kind === "dedicated" ? (n.ipv4 ?? null) : n.ipv4 ? "198.51.100.20" : null,
+                },
+            ]),
+        );
+        const sets = plannedRecordSets(
+            ZONE,
+            prod.services,
+            prod.nodes.map((n) => ({ name: n.name, ipv4: hasIpv4(n) })),
+        );
+        const lines = sets.flatMap((set) =>
+            recordValues(set, addresses).map(
+                (r) => `${set.fqdn}. ${ttl} IN ${set.type} ${r.value} ; ${r.comment} (set ${set.id}, name ${set.name})`,
+            ),
+        );
+        expectGolden("dns/prod-records.txt", `${lines.join("\n")}\n`);
     });
 });
