@@ -9,7 +9,7 @@ import { clusterServiceInputs } from "./components/addons/render/clusterObjects"
 import { hcloudPublicPorts, hostForwardedPorts, hostNameservers, hostPublicPorts } from "./components/addons/render/plan";
 import { loadConfig } from "./components/config/pulumiConfig";
 import { KubernetesCluster } from "./components/controlplane/cluster";
-import { encryptionKeyNames, encryptionRotationChecked } from "./components/controlplane/encryptionRotation";
+import { encryptionKeyNames, encryptionRewrittenChecked, encryptionRotationChecked } from "./components/controlplane/encryptionRotation";
 import { barrier } from "./components/hosts/barrier";
 import { createHosts } from "./components/hosts/hosts";
 import { previousOutputs, removalsChecked } from "./components/hosts/removals";
@@ -71,6 +71,14 @@ const hostDns = new HostDns("dns", {
 const hostsReady = barrier("hosts-ready", [...mesh.commands, ...hostDns.commands]);
 // A node `leaving` stays a host (in the mesh, with its DNS) for this run, but not a Kubernetes
 // node: its Kubernetes resources go, and their deletes drain it and wipe it (membership.ts).
+// A run that drops an encryption key first checks, on the first control-plane node, that no
+// Secret is stored under it any more (controlplane/render/encryptionRewritten.ts).
+const rewritten = encryptionRewrittenChecked(
+    hosts.find((h) => h.config.roles.includes("control-plane") && !h.config.leaving)!,
+    encryptionKeys,
+    previous,
+    [hostsReady, rotationChecked],
+);
 const kubernetes = new KubernetesCluster("k8s", {
     hosts: hosts.filter((h) => !h.config.leaving),
     leaving: hosts.filter((h) => h.config.leaving),
@@ -86,7 +94,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     kubelet: config.cluster.kubelet,
     teardown: config.cluster.teardown,
     encryptionKey: secrets.encryptionKey,
-    after: [hostsReady, rotationChecked],
+    after: [hostsReady, rotationChecked, rewritten],
 });
 const services = new ClusterServices("addons", {
     // The objects' inputs from the one mapping the golden tests render too.

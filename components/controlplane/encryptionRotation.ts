@@ -5,7 +5,10 @@
 // plane waits for the verdict, so a refused run changes no apiserver. A preview fails the same way.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "../common/hash";
 import { encryptionKeyName, parseEncryptionKeys, rotationProblems } from "../config/encryptionKey";
+import { Host, hostStep } from "../hosts/host";
+import { renderEncryptionRewrittenCheck } from "./render/encryptionRewritten";
 
 /**
  * The key names (the writer first) of the `encryptionKey` secret: short hashes, not secret
@@ -30,4 +33,24 @@ export function encryptionRotationChecked(names: pulumi.Output<string[]>, previo
         return "the encryption keys change in a safe order";
     });
     return new command.local.Command("encryption-rotation-checked", { triggers: [verdict] });
+}
+
+/**
+ * On `host` (the first control-plane node), before the control plane, whenever the keys change:
+ * every Secret must be stored under one of this run's keys (render/encryptionRewritten.ts). A
+ * refusal fails it, so nothing waiting runs; the next run tries again.
+ */
+export function encryptionRewrittenChecked(
+    host: Host,
+    names: pulumi.Output<string[]>,
+    previous: pulumi.StackReference,
+    after: readonly pulumi.Resource[],
+): command.remote.Command {
+    // The previous run's output only says whether there was one (a first run stores nothing yet).
+    const script = pulumi
+        .all([previous.getOutput("encryptionKeys"), names])
+        .apply(([before, now]) => renderEncryptionRewrittenCheck(Array.isArray(before) && before.length > 0 ? now : null));
+    return new command.remote.Command("encryption-rewritten", hostStep(host, { create: script, triggers: [script.apply(sha256)] }), {
+        dependsOn: [...host.ready, ...after],
+    });
 }

@@ -55,6 +55,16 @@ export interface StateResource {
     readonly outputs: Record<string, unknown>;
 }
 
+/** The `encryptionKey` every apply sets (made once per lab). */
+export function labEncryptionKey(): string {
+    return fs.readFileSync(ENCRYPTION_KEY, "utf8").trim();
+}
+
+/** What the next applies set as `encryptionKey` (a rotation's stage, cluster check 7e). */
+export function setLabEncryptionKey(text: string): void {
+    fs.writeFileSync(ENCRYPTION_KEY, text, { mode: 0o600 });
+}
+
 function once(file: string, make: () => string): string {
     if (!fs.existsSync(file)) fs.writeFileSync(file, make(), { mode: 0o600 });
     return fs.readFileSync(file, "utf8");

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { encryptionKeyName, rotationProblems } from "../../components/config/encryptionKey";
 import { baseConfig } from "../support/fixtures";
 import { OutputsFor, TEST_ENCRYPTION_KEY, TEST_SSH_KEY, resolve, runProgram } from "../support/pulumiMocks";
-import { resourceNamed as get } from "../support/recorded";
+import { resourceNamed as get, unwrapSecret as unwrap } from "../support/recorded";
 
 const key = (fill: string) => Buffer.alloc(32, fill).toString("base64");
 const [A, B] = [key("a"), key("b")];
@@ -62,17 +62,20 @@ describe("encryption key rotation under Pulumi mocks", function () {
         const { resources, outputs } = await runProgram(baseConfig(), { secrets: secrets(`${B},${A}`), outputs: previous([a, b]) });
         const gate = get(resources, "encryption-rotation-checked");
         assert.equal(gate.type, "command:local:Command");
-        assert.ok(
-            get(resources, "k8s-cp1-preflight").dependsOn.includes("encryption-rotation-checked"),
-            get(resources, "k8s-cp1-preflight").dependsOn.join(", "),
-        );
+        const preflight = get(resources, "k8s-cp1-preflight").dependsOn;
+        assert.ok(preflight.includes("encryption-rotation-checked") && preflight.includes("encryption-rewritten"), preflight.join(", "));
+        // Where the keys' use in etcd is checked: the first control-plane node, over its connection.
+        const rewritten = get(resources, "encryption-rewritten");
+        assert.equal((unwrap(rewritten.inputs.connection) as { host: string }).host, "2001:db8:a:1::2");
+        assert.match(rewritten.inputs.create as string, new RegExp(`one of this run's keys: ${b}, ${a}`));
         assert.deepEqual(await resolve(outputs.encryptionKeys as object), [b, a]);
         assert.equal(
             await pulumi.isSecret(outputs.encryptionKeys as pulumi.Output<string[]>),
             false,
             "key names are hashes, kept in plain sight",
         );
-        // The first run of a stack (no previous output) passes too.
-        await runProgram(baseConfig(), { secrets: secrets(TEST_ENCRYPTION_KEY) });
+        // The first run of a stack (no previous output) passes too, and asks etcd nothing.
+        const first = await runProgram(baseConfig(), { secrets: secrets(TEST_ENCRYPTION_KEY) });
+        assert.match(get(first.resources, "encryption-rewritten").inputs.create as string, /the first run: no Secret is stored yet/);
     });
 });

@@ -24,6 +24,19 @@ export interface EtcdBackupOptions {
     readonly keep?: number;
 }
 
+/**
+ * Shell (sh or bash): `ctr` in the kubelet's containerd namespace and `$id`, the running container
+ * named etcd on this node (the kubelet may keep an exited one next to it); exits 1 without one.
+ */
+export const LOCAL_ETCD_CONTAINER = `ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
+# The running container named etcd (the kubelet may keep an exited one next to it).
+running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
+id=""
+for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
+    if printf '%s\\n' "$running" | grep -qxF "$c"; then id=$c; break; fi
+done
+[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }`;
+
 export function renderEtcdBackupScript(opts: EtcdBackupOptions = {}): string {
     const keep = opts.keep ?? ETCD_BACKUP_KEEP;
     if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`etcd backup retention: ${keep} is not a positive whole number`);
@@ -47,14 +60,7 @@ prune() {
 mkdir -p "$dir"
 if [ "\${1:-}" = --prune-only ]; then prune; exit 0; fi
 
-ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
-# The running container named etcd (the kubelet may keep an exited one next to it).
-running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
-id=""
-for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-    if grep -qxF "$c" <<<"$running"; then id=$c; break; fi
-done
-[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }
+${LOCAL_ETCD_CONTAINER}
 
 name=etcd-$(date -u +%Y%m%dT%H%M%SZ).db
 # Inside the pod: the data directory is its only writable mount.

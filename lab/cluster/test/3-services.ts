@@ -204,8 +204,10 @@ describe("cluster 3. services, DNS and DNS64", () => {
             const outside = await fromInternet(lab1, HOST_PORT, 5);
             assert.notEqual(outside.code, 0, `the internet reached hostPort ${HOST_PORT} on lab1's public address: ${outside.stdout}`);
         } finally {
-            await kubectl(operator(), ["-n", TEST_NS, "delete", "pod", "hostport", "--ignore-not-found", "--wait=false"], {
+            // Gone before the next check: check 4's restart snapshot would see it vanish.
+            await kubectl(operator(), ["-n", TEST_NS, "delete", "pod", "hostport", "--ignore-not-found", "--timeout=60s"], {
                 allowFail: true,
+                timeoutMs: 70_000,
             });
         }
     });

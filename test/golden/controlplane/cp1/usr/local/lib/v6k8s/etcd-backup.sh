@@ -23,7 +23,7 @@ ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
 running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
 id=""
 for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-    if grep -qxF "$c" <<<"$running"; then id=$c; break; fi
+    if printf '%s\n' "$running" | grep -qxF "$c"; then id=$c; break; fi
 done
 [ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }
 
