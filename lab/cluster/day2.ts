@@ -34,6 +34,11 @@ export function day2Workload(nodes: readonly [string, string]): object[] {
             spec: {
                 replicas: 2,
                 selector: { matchLabels: labels },
+                // One pod per node, on exactly two nodes: a rollout that moves one of them cannot
+                // surge (the new pod's node may still hold an old pod: the default 1 surge, 0
+                // unavailable waited forever in check 7c when the old pod on the other node went
+                // first). One at a time instead: the other pod serves meanwhile.
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
                 template: {
                     metadata: { labels },
                     spec: {
