@@ -29,7 +29,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { addNetns, inNs } from "./netns";
 import { PidRecord, logFile, startDaemon } from "./processes";
-import { run, runSync, sleep } from "./run";
+import { eventually, run, runSync } from "./run";
 import type { LabHost } from "./state";
 
 const INFRA_NAMESPACES = [PROVIDER_NS, INET6_NS, INET4_NS];
@@ -125,11 +125,8 @@ export async function startRouterAdvertisements(hosts: readonly LabHost[]): Prom
 
 /** Waits until the host has its default route from a router advertisement (20 s at most). */
 export async function waitForRouterAdvertisement(host: LabHost, radvd?: PidRecord): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-        const route = await run(["ip", "-n", host.ns, "-6", "route", "show", "default"]);
-        if (route.stdout.includes("proto ra")) return;
-        await sleep(100);
-    }
+    const learned = async () => (await run(["ip", "-n", host.ns, "-6", "route", "show", "default"])).stdout.includes("proto ra");
+    if (await eventually(learned, 20_000, 100)) return;
     const log = radvd && fs.existsSync(logFile(radvd.name)) ? fs.readFileSync(logFile(radvd.name), "utf8").trim() : "";
     throw new Error(`lab: ${host.name} got no default route from the provider's router advertisements in 20 s; radvd's log:\n${log}`);
 }

@@ -60,6 +60,26 @@ function serve(root: string): Promise<{ server: http.Server; base: string; hits:
     );
 }
 
+/**
+ * The releases (buildReleases) served on [::1] and install-binaries rendered against them into
+ * `<root>/install.sh`; `use` gets the root and the server's hits, and the server is closed after.
+ */
+async function withInstallScript(opts: { corruptKubelet?: boolean }, use: (root: string, hits: string[]) => Promise<void>): Promise<void> {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
+    buildReleases(root, opts);
+    const { server, base, hits } = await serve(root);
+    try {
+        const script = renderInstallBinaries(V, {
+            kubectl: false,
+            bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+        });
+        fs.writeFileSync(path.join(root, "install.sh"), script);
+        await use(root, hits);
+    } finally {
+        server.close();
+    }
+}
+
 describe("runtime scripts in a scratch /usr/local (root)", function () {
     this.timeout(60000);
     before(function () {
@@ -71,15 +91,7 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
     });
 
     it("install-binaries installs verified binaries, then a second run downloads nothing", async () => {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
-        buildReleases(root);
-        const { server, base, hits } = await serve(root);
-        try {
-            const script = renderInstallBinaries(V, {
-                kubectl: false,
-                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
-            });
-            fs.writeFileSync(path.join(root, "install.sh"), script);
+        await withInstallScript({}, async (root, hits) => {
             const r = await inScratchRoot(
                 `bash ${root}/install.sh && /usr/local/bin/kubelet --version && /usr/local/sbin/runc --version && /usr/local/bin/containerd --version && bash ${root}/install.sh`,
             );
@@ -87,21 +99,11 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             assert.match(r.stdout, /Kubernetes v1\.34\.2\nrunc version 1\.3\.0\ncontainerd .* v2\.1\.4 /);
             // First run: 2 files per artifact (binary + checksum) x 3; the second run fetched nothing.
             assert.equal(hits.length, 6, hits.join("\n"));
-        } finally {
-            server.close();
-        }
+        });
     });
 
     it("install-binaries redoes a containerd extraction that was cut off (a current containerd, no shim, no stamp)", async () => {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
-        buildReleases(root);
-        const { server, base, hits } = await serve(root);
-        try {
-            const script = renderInstallBinaries(V, {
-                kubectl: false,
-                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
-            });
-            fs.writeFileSync(path.join(root, "install.sh"), script);
+        await withInstallScript({}, async (root, hits) => {
             // What an interrupted `tar -xzf` leaves: containerd answers with the wanted version, its shim is missing.
             const cutOff = `printf '#!/bin/sh\necho "containerd x v${V.containerd} y"\n' > /usr/local/bin/containerd && chmod +x /usr/local/bin/containerd && `;
             const r = await inScratchRoot(
@@ -112,28 +114,16 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             assert.match(r.stdout, /^shim\ncontainerd-2\.1\.4-linux-amd64\.tar\.gz$/m);
             // The tarball was fetched again (with its checksum), once: the second run fetched nothing.
             assert.equal(hits.filter((h) => h.includes("containerd-")).length, 2, hits.join("\n"));
-        } finally {
-            server.close();
-        }
+        });
     });
 
     it("install-binaries refuses a binary whose checksum does not match and installs nothing", async () => {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
-        buildReleases(root, { corruptKubelet: true });
-        const { server, base } = await serve(root);
-        try {
-            const script = renderInstallBinaries(V, {
-                kubectl: false,
-                bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
-            });
-            fs.writeFileSync(path.join(root, "install.sh"), script);
+        await withInstallScript({ corruptKubelet: true }, async (root) => {
             const r = await inScratchRoot(`bash ${root}/install.sh; echo "exit=$?"; ls /usr/local/bin`);
             assert.match(r.stdout, /exit=1/);
             assert.match(r.stderr, /checksum mismatch .*kubelet/);
             assert.doesNotMatch(r.stdout, /^kubelet$/m);
-        } finally {
-            server.close();
-        }
+        });
     });
 
     const skew: [string, string | null, boolean][] = [
