@@ -27,11 +27,12 @@ fi
 # ssh-keygen and ssh-keyscan. unbound: the gateway step's DNS64 resolver (the program installs it on
 # hosts; the lab refuses apt on its machines, so the machine must have it). radvd: the network
 # lab's provider gives one host its default route by router advertisements (it starts no service:
-# Debian's unit needs an /etc/radvd.conf).
+# Debian's unit needs an /etc/radvd.conf). netcat-openbsd: the conformance suite's stand-in for
+# agnhost's `nc` (its tests call `nc -v -z -u -w`, which busybox's nc lacks; lab/cluster/conformance).
 packages=(iproute2 iputils-ping wireguard-go wireguard-tools containernetworking-plugins tayga
     iptables nftables iperf3 dnsutils procps util-linux etcd-server etcd-client
     docker-registry umoci skopeo busybox-static haproxy conntrack curl ca-certificates libseccomp-dev gcc libc6-dev
-    openssh-server openssh-client unbound openssl radvd)
+    openssh-server openssh-client unbound openssl radvd netcat-openbsd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,8 @@ export interface RunOptions {
     readonly input?: string;
     /** Added to the environment. */
     readonly env?: Readonly<Record<string, string>>;
+    /** The working directory (default: this process's). */
+    readonly cwd?: string;
     /** Killed after this long; default 60 s. */
     readonly timeoutMs?: number;
     /** Resolve with the result instead of throwing on a non-zero exit. */
@@ -19,6 +21,8 @@ export interface RunOptions {
      * ended (or timed out): a probe leaves nothing behind in the namespace it ran in.
      */
     readonly killGroup?: boolean;
+    /** Called with each chunk of stdout and stderr as it arrives, before it ends a line (progress dots). */
+    readonly onData?: (chunk: string, stream: "stdout" | "stderr") => void;
     /** Called with each complete line of stdout and stderr as it arrives (the output is still collected). */
     readonly onLine?: (line: string, stream: "stdout" | "stderr") => void;
     /** Sends the command SIGINT (once) at the first line for which this is true: an operator's Ctrl-C. */
@@ -67,6 +71,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
             env: { ...process.env, ...opts.env },
             stdio: [stdin, "pipe", "pipe"],
             detached: opts.killGroup === true,
+            cwd: opts.cwd,
         });
         closeStdin(stdin);
         let stdout = "";
@@ -76,6 +81,7 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
             const text = d.toString();
             if (stream === "stdout") stdout += text;
             else stderr += text;
+            opts.onData?.(text, stream);
             if (!opts.onLine && !opts.interruptWhen) return;
             const parts = (lines[stream] + text).split("\n");
             lines[stream] = parts.pop() ?? "";
@@ -137,6 +143,7 @@ export function runSync(argv: readonly string[], opts: RunOptions = {}): RunResu
         stdio: [stdin, "pipe", "pipe"],
         encoding: "utf8",
         timeout: opts.timeoutMs ?? 60_000,
+        cwd: opts.cwd,
     });
     closeStdin(stdin);
     const result = { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? (r.error ? String(r.error) : "") };

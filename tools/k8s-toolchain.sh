@@ -12,6 +12,9 @@
 #   runc        runc (cgo, libseccomp; Debian's libseccomp-dev)
 #   pause       pause (C, from k8s.io/kubernetes' build/pause/linux/pause.c, static)
 #   coredns     coredns
+#   conformance e2e.test ginkgo agnhost sample-apiserver nnp (the upstream conformance suite and the
+#               binaries of its test images, from k8s.io/kubernetes at --conformance, the cluster's
+#               Kubernetes version; only built when asked for: --only conformance)
 # A piece whose directory holds a `.done` stamp is not built again (warm run: no work).
 #
 # Usage: tools/k8s-toolchain.sh --kubernetes 1.34.2 --etcd 3.6.8 --containerd 2.1.4 --runc 1.3.0 \
@@ -32,7 +35,7 @@ declare -A V=()
 ONLY="" PRINT="" STATUS=no
 while [[ $# -gt 0 ]]; do
   case $1 in
-    --kubernetes|--etcd|--containerd|--runc|--pause|--coredns) V[${1#--}]=${2:?$1 needs a version}; shift ;;
+    --kubernetes|--etcd|--containerd|--runc|--pause|--coredns|--conformance) V[${1#--}]=${2:?$1 needs a version}; shift ;;
     --only) ONLY=${2:?--only needs a list}; shift ;;
     --print-dir) PRINT=${2:?--print-dir needs a piece}; shift ;;
     --status) STATUS=yes ;;
@@ -42,9 +45,11 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 ALL="kubernetes etcd containerd runc pause coredns"
+# Built only when named: the conformance suite is not part of a cluster.
+KNOWN="$ALL conformance"
 PIECES=${ONLY//,/ }; PIECES=${PIECES:-$ALL}
 for p in $PIECES ${PRINT}; do
-  [[ " $ALL " == *" $p "* ]] || die "unknown piece '$p' (pieces: $ALL)"
+  [[ " $KNOWN " == *" $p "* ]] || die "unknown piece '$p' (pieces: $KNOWN)"
   [[ ${V[$p]:-} =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]] || die "--$p needs a version like 1.2.3 (got '${V[$p]:-}')"
 done
 dir_of() { echo "$ROOT/$1-${V[$1]}"; }
@@ -67,9 +72,11 @@ trap 'rm -rf "$SCRATCH"' EXIT
 wrapper() { local w="$SCRATCH/$1"; mkdir -p "$w"; (cd "$w" && go mod init "v6k8s.local/toolchain/$1" >/dev/null 2>&1); echo "$w"; }
 moddir() { (cd "$SCRATCH" && go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'); }
 
-build_kubernetes() { # out
-  local v=${V[kubernetes]} w k staging minor ld
-  w=$(wrapper kubernetes); k=$(moddir "k8s.io/kubernetes@v$v")
+# The wrapper module of k8s.io/kubernetes@v$1 (staging modules replaced by their published
+# versions, its GODEBUG defaults), importing the packages named after it; prints its path.
+kubernetes_wrapper() { # name version package...
+  local name=$1 v=$2 w k staging; shift 2
+  w=$(wrapper "$name"); k=$(moddir "k8s.io/kubernetes@v$v")
   # k8s.io/kubernetes replaces its staging modules (k8s.io/api, client-go, ...) with ./staging/...,
   # which the module zip lacks; each is published as its own module at v0.<minor>.<patch>.
   staging=$(sed -n '/^replace (/,/^)/p' "$k/go.mod" | awk '/=>/{print $1}')
@@ -77,20 +84,30 @@ build_kubernetes() { # out
   # Its go.mod says `go 1.24.0` and `godebug default=go1.24`: build with the same GODEBUG defaults.
   ( cd "$w"; go mod edit -go=1.24.0 -godebug=default=go1.24 -require="k8s.io/kubernetes@v$v"
     for m in $staging; do go mod edit -replace="$m=$m@v0.${v#1.}"; done
-    printf 'package tools\n\nimport (\n' > tools.go
-    for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
-      printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c" >> tools.go; done
-    printf ')\n' >> tools.go; sed -i '1i //go:build tools\n' tools.go
+    printf '//go:build tools\n\npackage tools\n\nimport (\n' > tools.go
+    for p in "$@"; do printf '\t_ "%s"\n' "$p" >> tools.go; done
+    printf ')\n' >> tools.go
     go mod tidy >/dev/null )
-  minor=${v#1.}; minor=${minor%%.*}
-  ld="-s -w"
+  echo "$w"
+}
+
+# -X flags that give a k8s.io binary its version (kubectl version, the apiserver's /version, e2e.test's log).
+version_ldflags() { # version
+  local v=$1 minor=${1#1.} ld="" pkg; minor=${minor%%.*}
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $pkg.gitVersion=v$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
     ld+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
-    local t0; t0=$(date +%s)
-    (cd "$w" && go build -ldflags "$ld" -o "$1/$c" "k8s.io/kubernetes/cmd/$c")
+  echo "$ld"
+}
+
+build_kubernetes() { # out
+  local v=${V[kubernetes]} w c t0
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+  w=$(kubernetes_wrapper kubernetes "$v" "${cmds[@]/#/k8s.io/kubernetes/cmd/}")
+  for c in "${cmds[@]}"; do
+    t0=$(date +%s)
+    (cd "$w" && go build -ldflags "-s -w $(version_ldflags "$v")" -o "$1/$c" "k8s.io/kubernetes/cmd/$c")
     log "  kubernetes: $c in $(( $(date +%s) - t0 ))s"
   done
 }
@@ -134,6 +151,28 @@ build_runc() {
     CGO_ENABLED=1 go build -tags "seccomp urfave_cli_no_docs netgo osusergo" \
       -ldflags "-s -w -X main.version=$v -X main.gitCommit=go-module -extldflags -static" \
       -o "$1/runc" github.com/opencontainers/runc )
+}
+
+build_conformance() { # out
+  local v=${V[conformance]} w t0 k d
+  local images=(k8s.io/kubernetes/test/images/agnhost k8s.io/sample-apiserver k8s.io/kubernetes/test/images/nonewprivs)
+  w=$(kubernetes_wrapper conformance "$v" k8s.io/kubernetes/test/e2e github.com/onsi/ginkgo/v2/ginkgo "${images[@]}")
+  t0=$(date +%s)
+  # The suite is the e2e package's test binary, as upstream's release ships it (kubernetes-test tarball).
+  (cd "$w" && go test -c -vet=off -ldflags "-s -w $(version_ldflags "$v")" -o "$1/e2e.test" k8s.io/kubernetes/test/e2e)
+  log "  conformance: e2e.test in $(( $(date +%s) - t0 ))s"
+  # ginkgo at the version the suite links (the module graph's), for its parallel runner.
+  (cd "$w" && go build -ldflags "-s -w" -o "$1/ginkgo" github.com/onsi/ginkgo/v2/ginkgo)
+  # The test images' own programs (lab/cluster/conformance/images.ts packages them).
+  (cd "$w" && go build -ldflags "-s -w" -o "$1/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  (cd "$w" && go build -ldflags "-s -w $(version_ldflags "$v")" -o "$1/sample-apiserver" k8s.io/sample-apiserver)
+  (cd "$w" && go build -ldflags "-s -w" -o "$1/nnp" k8s.io/kubernetes/test/images/nonewprivs)
+  # ... and their data: agnhost's porter certificate, the kitten and nautilus pages.
+  k=$(moddir "k8s.io/kubernetes@v$v"); mkdir -p "$1/data"
+  cp "$k/test/images/agnhost/porter/localhost.crt" "$k/test/images/agnhost/porter/localhost.key" "$1/data/"
+  for d in kitten nautilus; do mkdir -p "$1/data/$d"; cp "$k/test/images/$d/html/"* "$1/data/$d/"; done
+  chmod -R u+w "$1/data"
+  log "  conformance: ginkgo and the images' programs in $(( $(date +%s) - t0 ))s"
 }
 
 build_pause() {

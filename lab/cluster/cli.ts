@@ -1,6 +1,9 @@
 // npm run lab:cluster              a real IPv6-only Kubernetes cluster from the cluster stack, left running
 // npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdin, stdout
 //                                  and stderr are the caller's; its exit code)
+// npm run lab:conformance [-- --focus REGEX] [-- --nodes N] [-- --timeout MINUTES]
+//                                  the upstream conformance suite on the running cluster lab
+//                                  (lab/cluster/conformance/run.ts); non-zero on any failure
 // npm run lab:down                 removes everything (any lab)
 import { exitWith } from "../owner";
 import { AlreadyUpError, requireRoot } from "../preflight";
@@ -10,6 +13,8 @@ import { inNs } from "../netns";
 import { runInherited } from "../run";
 import { kubectl } from "./operator";
 import { upCluster } from "./up";
+import { parseArgs } from "util";
+import { CONFORMANCE_DIR, runConformance } from "./conformance/run";
 
 async function clusterUp(): Promise<number> {
     teardownOnSignals();
@@ -55,15 +60,38 @@ async function kubectlCli(args: string[]): Promise<number> {
     return runInherited(inNs(c.operatorNs, [c.kubectl, `--kubeconfig=${c.kubeconfig}`, ...args]));
 }
 
+async function conformance(argv: string[]): Promise<number> {
+    const { values } = parseArgs({
+        args: argv,
+        options: { focus: { type: "string" }, nodes: { type: "string" }, timeout: { type: "string" } },
+    });
+    const positive = (key: string, v: string | undefined): number | undefined => {
+        if (v === undefined) return undefined;
+        if (!/^[1-9][0-9]*$/.test(v)) throw new Error(`lab:conformance: --${key} must be a positive whole number (got '${v}')`);
+        return Number(v);
+    };
+    const r = await runConformance({
+        focus: values.focus,
+        nodes: positive("nodes", values.nodes),
+        timeoutMinutes: positive("timeout", values.timeout),
+        log: (l) => process.stderr.write(`${l}\n`),
+    });
+    process.stdout.write(`${r.text}reports: ${CONFORMANCE_DIR}/ (summary.txt, junit-*.xml, *.log)\n`);
+    return r.code;
+}
+
 async function main([command, ...rest]: string[]): Promise<number> {
     requireRoot();
     if (command === "up") return clusterUp();
     if (command === "kubectl") return kubectlCli(rest);
+    if (command === "conformance") return conformance(rest);
     if (command === "down") {
         down();
         return 0;
     }
-    process.stderr.write("usage: ts-node lab/cluster/cli.ts up | kubectl ARGS... | down\n");
+    process.stderr.write(
+        "usage: ts-node lab/cluster/cli.ts up | kubectl ARGS... | conformance [--focus REGEX] [--nodes N] [--timeout MINUTES] | down\n",
+    );
     return 2;
 }
 

@@ -97,10 +97,6 @@ function registryStorage(): string {
 /** Starts the registry, then pushes every image to it under `<registry host>/<repository>:<tag>`. */
 export async function startMirror(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
     await addAddress(MIRROR_ADDRESS);
-    const listen = hostPort(MIRROR_ADDRESS, MIRROR_PORT);
-    // Image references cannot hold an IPv6 literal: the registry listens on every address of the
-    // internet's namespace, and skopeo (run there) pushes to it as localhost.
-    const pushTo = `localhost:${MIRROR_PORT}`;
     const config = path.join(STATE_DIR, "registry.yml");
     fs.mkdirSync(registryStorage(), { recursive: true });
     fs.writeFileSync(
@@ -115,6 +111,14 @@ export async function startMirror(specs: readonly ImageSpec[], log: (l: string) 
     );
     const rec = startDaemon("inet6-registry", inNs(INET6_NS, ["docker-registry", "serve", config]));
     await waitForLog(rec, /listening on/, 30_000);
+    await pushImages(specs, log);
+}
+
+/** Builds (or takes from the cache) each image and pushes it to the running mirror under `<registry host>/<repository>:<tag>`. */
+export async function pushImages(specs: readonly ImageSpec[], log: (l: string) => void): Promise<void> {
+    // Image references cannot hold an IPv6 literal: the registry listens on every address of the
+    // internet's namespace, and skopeo (run there) pushes to it as localhost.
+    const pushTo = `localhost:${MIRROR_PORT}`;
     const t0 = Date.now();
     for (const spec of specs) {
         const layout = buildImage(spec);
@@ -131,5 +135,7 @@ export async function startMirror(specs: readonly ImageSpec[], log: (l: string) 
             { timeoutMs: 600_000 },
         );
     }
-    log(`lab: ${specs.length} images built (cached) and pushed to the mirror ${listen} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+        `lab: ${specs.length} images built (cached) and pushed to the mirror ${hostPort(MIRROR_ADDRESS, MIRROR_PORT)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
 }

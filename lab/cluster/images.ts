@@ -14,12 +14,22 @@ import { runSync } from "../run";
 export interface ImageFile {
     readonly src: string;
     readonly dst: string;
+    /** The file's mode in the image (default: the source's permission bits), e.g. 0o4755 for setuid. */
+    readonly mode?: number;
+}
+
+/** A file of an image written from text (an /etc/passwd, a start script). */
+export interface ImageText {
+    readonly dst: string;
+    readonly text: string;
+    readonly mode?: number;
 }
 
 export interface ImageSpec {
     /** The reference production uses, e.g. `registry.k8s.io/pause:3.10.1`. */
     readonly ref: string;
     readonly files: readonly ImageFile[];
+    readonly texts?: readonly ImageText[];
     /** Dynamically linked binaries (paths inside the image): their shared libraries are added. */
     readonly linked?: readonly string[];
     /** Symlinks inside the image: [link, target]. */
@@ -91,7 +101,13 @@ export function buildImage(spec: ImageSpec): string {
             const target = path.join(rootfs, f.dst);
             fs.mkdirSync(path.dirname(target), { recursive: true });
             fs.copyFileSync(fs.realpathSync(f.src), target);
-            fs.chmodSync(target, fs.statSync(fs.realpathSync(f.src)).mode & 0o777);
+            fs.chmodSync(target, f.mode ?? fs.statSync(fs.realpathSync(f.src)).mode & 0o777);
+        }
+        for (const t of spec.texts ?? []) {
+            const target = path.join(rootfs, t.dst);
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, t.text);
+            fs.chmodSync(target, t.mode ?? 0o644);
         }
         for (const [link, target] of spec.symlinks ?? []) {
             fs.mkdirSync(path.join(rootfs, path.dirname(link)), { recursive: true });

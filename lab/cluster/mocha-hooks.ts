@@ -51,11 +51,17 @@ export const mochaHooks = {
             setInterrupted({
                 host: first,
                 interrupted: cut.code !== 0 && startDone.test(cut.stdout),
+                cutCode: cut.code,
+                cutOutput: diagnostics(cut.stdout + cut.stderr),
                 steps: urns.length,
                 code: rerun.code,
                 seconds: rerunSeconds ?? Infinity,
                 output: `${rerun.stdout}${rerun.stderr}`,
             });
+            if (urns.length === 0)
+                log(
+                    `lab: the first pulumi up ended (exit ${cut.code}) with none of ${first}'s steps in the state:\n${diagnostics(cut.stdout + cut.stderr)}`,
+                );
             log(`lab: ${first}'s ${urns.length} steps re-run in ${rerunSeconds?.toFixed(1)} s; the bootstrap finished: exit ${rerun.code}`);
             if (rerun.code !== 0) {
                 throw new Error(

@@ -7,6 +7,9 @@ export interface InterruptedBootstrap {
     readonly host: string;
     /** The first `pulumi up` was stopped (Ctrl-C) after that node's start step. */
     readonly interrupted: boolean;
+    /** The interrupted run's exit code and what it said last (why it ended, when it was not cut). */
+    readonly cutCode: number;
+    readonly cutOutput: string;
     /** How many of its steps the re-run replaced. */
     readonly steps: number;
     /** The re-run of its steps: exit code and seconds. */

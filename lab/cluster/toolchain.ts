@@ -182,3 +182,19 @@ export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[
         },
     ];
 }
+
+/**
+ * The conformance piece (e2e.test, ginkgo, the test images' programs) at the cluster's Kubernetes
+ * version: built from the k8s.io/kubernetes module unless cached; returns its directory.
+ */
+export async function ensureConformanceSuite(kubernetes: string, log: (l: string) => void): Promise<string> {
+    const args = ["--conformance", kubernetes, "--only", "conformance"];
+    const dir = (await run(["bash", TOOLCHAIN, ...args, "--print-dir", "conformance"])).stdout.trim();
+    if (fs.existsSync(path.join(dir, ".done"))) return dir;
+    log(
+        `lab: building the conformance suite of Kubernetes ${kubernetes} (e2e.test, ginkgo, agnhost) from Go modules: a few minutes after the cluster's build, about 20 cold`,
+    );
+    const r = await runWithProgress(["bash", TOOLCHAIN, ...args], { prefix: "k8s-toolchain: ", log, timeoutMs: 60 * 60_000 });
+    if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
+    return dir;
+}

@@ -26,7 +26,10 @@ interface NodeList {
 describe("cluster 1. bootstrap and nodes", () => {
     it("re-running the first control-plane node's steps right after its first start (no other member yet) completes", () => {
         const r = interruptedBootstrap();
-        assert.ok(r.interrupted, `the first pulumi up was not interrupted after ${r.host}'s start step`);
+        assert.ok(
+            r.interrupted,
+            `the first pulumi up was not interrupted after ${r.host}'s start step (exit ${r.cutCode}):\n${r.cutOutput.slice(-2000)}`,
+        );
         assert.equal(r.steps, 5, `the re-run replaced ${r.steps} of ${r.host}'s steps`);
         assert.equal(
             r.code,
