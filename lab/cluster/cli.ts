@@ -1,7 +1,7 @@
 // npm run lab:cluster              a real IPv6-only Kubernetes cluster from the cluster stack, left running
 // npm run -s lab:kubectl -- ARGS   the lab's kubectl with the admin kubeconfig, as the operator (stdin, stdout
 //                                  and stderr are the caller's; its exit code)
-// npm run lab:conformance [-- --focus REGEX] [-- --nodes N] [-- --timeout MINUTES]
+// npm run lab:conformance [-- --focus REGEX] [--nodes N] [--timeout MINUTES] [--flake-attempts N]
 //                                  the upstream conformance suite on the running cluster lab
 //                                  (lab/cluster/conformance/run.ts); non-zero on any failure
 // npm run lab:down                 removes everything (any lab)
@@ -63,7 +63,12 @@ async function kubectlCli(args: string[]): Promise<number> {
 async function conformance(argv: string[]): Promise<number> {
     const { values } = parseArgs({
         args: argv,
-        options: { focus: { type: "string" }, nodes: { type: "string" }, timeout: { type: "string" } },
+        options: {
+            focus: { type: "string" },
+            nodes: { type: "string" },
+            timeout: { type: "string" },
+            "flake-attempts": { type: "string" },
+        },
     });
     const positive = (key: string, v: string | undefined): number | undefined => {
         if (v === undefined) return undefined;
@@ -74,6 +79,7 @@ async function conformance(argv: string[]): Promise<number> {
         focus: values.focus,
         nodes: positive("nodes", values.nodes),
         timeoutMinutes: positive("timeout", values.timeout),
+        flakeAttempts: positive("flake-attempts", values["flake-attempts"]),
         log: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(`${r.text}reports: ${CONFORMANCE_DIR}/ (summary.txt, junit-*.xml, *.log)\n`);
@@ -90,7 +96,7 @@ async function main([command, ...rest]: string[]): Promise<number> {
         return 0;
     }
     process.stderr.write(
-        "usage: ts-node lab/cluster/cli.ts up | kubectl ARGS... | conformance [--focus REGEX] [--nodes N] [--timeout MINUTES] | down\n",
+        "usage: ts-node lab/cluster/cli.ts up | kubectl ARGS... | conformance [--focus REGEX] [--nodes N] [--timeout MINUTES] [--flake-attempts N] | down\n",
     );
     return 2;
 }

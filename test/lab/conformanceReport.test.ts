@@ -70,6 +70,15 @@ describe("conformance summary", () => {
         assert.deepEqual(s.skipped, [{ name: specName(specs[2]), detail: "Only supported for providers [gce]" }]);
     });
 
+    it("a test that passed only on a retry (ginkgo --flake-attempts) is listed as such", () => {
+        const retried: GinkgoSpec = { ...leftOut, State: "passed", NumAttempts: 2 };
+        const s = summarize([reportOf(retried)], ALL, []);
+        assert.deepEqual(s.passed, [{ name: specName(leftOut), detail: "passed on attempt 2 (flaky)" }]);
+        assert.match(renderSummary(s, []), /^passed 1 \(1 only on a retry\), failed 0, skipped 0\n\npassed on a retry:\n/);
+        // The real report's tests passed on their first attempt.
+        assert.ok(summarize(real, ALL, []).passed.every((p) => p.detail === undefined));
+    });
+
     it("the text gives the header, the counts and each failure with its line", () => {
         const text = renderSummary(summarize(real, ALL, []), ["conformance of the lab cluster"]);
         assert.match(text, /^conformance of the lab cluster\npassed 2, failed 1, skipped 0\n/);

@@ -21,6 +21,8 @@ export interface GinkgoSpec {
     readonly LeafNodeType: string;
     readonly State: string;
     readonly RunTime?: number;
+    /** How many times it ran (ginkgo --flake-attempts: more than 1 when it failed first). */
+    readonly NumAttempts?: number;
     readonly Failure?: { readonly Message?: string };
 }
 
@@ -74,7 +76,8 @@ export function summarize(reports: readonly GinkgoReport[], focus: RegExp, skips
     for (const [name, spec] of byName) {
         const skip = skips.find((s) => new RegExp(s.name).test(name));
         if (skip && !ran(spec)) out.skipped.push({ name, detail: skip.reason });
-        else if (spec.State === "passed") out.passed.push({ name });
+        else if (spec.State === "passed")
+            out.passed.push((spec.NumAttempts ?? 1) > 1 ? { name, detail: `passed on attempt ${spec.NumAttempts} (flaky)` } : { name });
         else if (FAILED.has(spec.State)) out.failed.push({ name, detail: firstLine(spec) });
         else if (ran(spec)) out.skipped.push({ name, detail: firstLine(spec) });
         else out.failed.push({ name, detail: "not run: the run ended before it (time limit or interruption)" });
@@ -87,7 +90,13 @@ const firstLine = (s: GinkgoSpec): string => (s.Failure?.Message ?? "").trim().s
 
 /** The summary as text: the counts, then each failure and each skip with its line. */
 export function renderSummary(s: Summary, header: readonly string[]): string {
-    const lines = [...header, `passed ${s.passed.length}, failed ${s.failed.length}, skipped ${s.skipped.length}`, ""];
+    const flaky = s.passed.filter((p) => p.detail);
+    const lines = [
+        ...header,
+        `passed ${s.passed.length}${flaky.length > 0 ? ` (${flaky.length} only on a retry)` : ""}, failed ${s.failed.length}, skipped ${s.skipped.length}`,
+        "",
+    ];
+    if (flaky.length > 0) lines.push("passed on a retry:", ...flaky.map((f) => `  ${f.name}\n      ${f.detail}`), "");
     if (s.failed.length > 0) lines.push("failed:", ...s.failed.map((f) => `  ${f.name}\n      ${f.detail ?? ""}`), "");
     if (s.skipped.length > 0) lines.push("skipped:", ...s.skipped.map((f) => `  ${f.name}\n      ${f.detail ?? ""}`), "");
     return `${lines.join("\n")}\n`;

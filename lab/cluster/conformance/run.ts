@@ -38,6 +38,11 @@ export interface ConformanceOptions {
     readonly nodes?: number;
     /** The whole run's limit (both parts). */
     readonly timeoutMinutes?: number;
+    /**
+     * Runs a failing test gets (ginkgo --flake-attempts; default 1, as a certification run). A
+     * test that passed only on a retry is listed as such in the summary.
+     */
+    readonly flakeAttempts?: number;
     readonly log: (line: string) => void;
 }
 
@@ -99,6 +104,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
             ...(focus ? [`--focus=${focus}`] : []),
             ...(skip.length > 0 ? [`--skip=${skip.join("|")}`] : []),
             `--timeout=${Math.floor(left / 1000)}s`,
+            `--flake-attempts=${opts.flakeAttempts ?? 1}`,
             "--no-color",
             `--output-dir=${CONFORMANCE_DIR}`,
             `--json-report=${name}.json`,
@@ -150,7 +156,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
     const summary = summarize(reports, new RegExp(focus), SKIPS);
     const text = renderSummary(summary, [
         `conformance of the lab cluster (Kubernetes ${versions.kubernetes}, e2e.test of k8s.io/kubernetes@v${versions.kubernetes})`,
-        `run ${new Date(t0).toISOString()}, ${elapsed(Date.now() - t0)}: npm run lab:conformance${focus ? ` -- --focus '${focus}'` : ""}`,
+        `run ${new Date(t0).toISOString()}, ${elapsed(Date.now() - t0)}, ${opts.nodes ?? 4} parallel processes, ${opts.flakeAttempts ?? 1} attempt(s) per test${focus ? `, focus '${focus}'` : ""}`,
         `images not made here: ${images.missing.length === 0 ? "none" : images.missing.join(" ")}`,
     ]);
     fs.writeFileSync(path.join(CONFORMANCE_DIR, "summary.txt"), text);

@@ -12,7 +12,9 @@ export const CI_FOCUS = "\\[sig-network\\]";
 describe("cluster 8b. upstream conformance ([sig-network])", () => {
     it("every [sig-network] [Conformance] test of e2e.test passes (or is skipped by name with its reason)", async function () {
         this.timeout(50 * 60_000);
-        const r = await runConformance({ focus: CI_FOCUS, timeoutMinutes: 40, log });
+        // Two attempts: a CI run on a loaded 2-core machine retries a failure once; the summary
+        // (logged) lists every test that passed only on its retry.
+        const r = await runConformance({ focus: CI_FOCUS, timeoutMinutes: 40, flakeAttempts: 2, log });
         log(r.text);
         assert.ok(r.summary.passed.length >= 40, `only ${r.summary.passed.length} [sig-network] conformance tests passed:\n${r.text}`);
         assert.equal(r.code, 0, r.text);
