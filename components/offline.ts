@@ -113,7 +113,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
             dns,
             nat64Cleanup: gw ? null : gatewayCleanupCommand(),
             kubernetesCommands: {
-                preflight: renderSkewCheck(versions.kubernetes),
+                preflight: renderSkewCheck(versions.kubernetes, { controlPlane: facts1.controlPlane }),
                 pki: PKI_COMMAND,
                 pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
                 files: filesCommand(kubernetes, etcdMember),

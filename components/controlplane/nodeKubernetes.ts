@@ -91,7 +91,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
                 node.controlPlane ? { name: node.name, peerUrl: etcdPeerUrl(selfMember(args.cluster, node)) } : undefined,
             ),
         );
-        const skewCheck = preflightCommand(args.versions.kubernetes);
+        const skewCheck = preflightCommand(args.versions.kubernetes, controlPlane);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 
         // The skew preflight runs first, as its own step: a refused version changes nothing on the
@@ -99,7 +99,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const preflight = new command.remote.Command(
             `${name}-preflight`,
             hostStep(host, {
-                create: preflightCommand(args.versions.kubernetes),
+                create: skewCheck,
                 triggers: [sha256(skewCheck)],
             }),
             { ...child, dependsOn: args.after },

@@ -14,7 +14,8 @@ import { PATHS } from "./paths";
 import { sha256 } from "../common/hash";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */
-export const preflightCommand = (kubernetesVersion: string): string => renderSkewCheck(kubernetesVersion);
+export const preflightCommand = (kubernetesVersion: string, controlPlane: boolean): string =>
+    renderSkewCheck(kubernetesVersion, { controlPlane });
 /**
  * The pki step's text: a fixed installer; the certificates and keys come on its stdin (pkiStdinOf).
  * It removes the keys a node no longer holds (a node that left the control plane). That runs before

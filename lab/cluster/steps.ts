@@ -4,7 +4,7 @@
 // hosts with this and re-send single steps over SSH; the order of the steps is the engine's.
 import type { StackConfig } from "../../components/config/types";
 import { certificatesAnnotation, pkiFilesHash } from "../../components/controlplane/pkiFiles";
-import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, preflightCommand } from "../../components/controlplane/steps";
+import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND } from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/offline";
 import { decodeStdinFiles } from "../../test/support/decodeFiles";
@@ -32,9 +32,9 @@ export interface HostSteps {
  * The command text of each Kubernetes step on a host, from the program's own functions (steps.ts):
  * what the program's k8s-<node>-<step> commands must hold (test/program/labStack.test.ts).
  */
-export function kubernetesStepCommands(config: StackConfig, rendered: RenderedHost): Record<Step, string> {
+export function kubernetesStepCommands(rendered: RenderedHost): Record<Step, string> {
     return {
-        preflight: preflightCommand(config.cluster.kubernetesVersion),
+        preflight: rendered.kubernetesCommands.preflight,
         pki: PKI_COMMAND,
         files: rendered.kubernetesCommands.files,
         binaries: BINARIES_COMMAND,

@@ -25,7 +25,7 @@ function scriptsOf(stack: string): Map<string, string> {
         }
         const commands: Record<string, string> = {
             ...Object.fromEntries(Object.entries(host.commands).map(([k, v]) => [`step-${k}`, v])),
-            ...Object.fromEntries(Object.entries(kubernetesStepCommands(config, host)).map(([k, v]) => [`k8s-${k}`, v])),
+            ...Object.fromEntries(Object.entries(kubernetesStepCommands(host)).map(([k, v]) => [`k8s-${k}`, v])),
         };
         for (const [k, v] of Object.entries(commands)) {
             // A command text runs as `bash -c TEXT`; one that is a script already keeps its own

@@ -57,7 +57,7 @@ describe("the lab stack under Pulumi mocks: the commands are the renderers' (wha
                 compared++;
             }
             assert.equal(create(`mesh-${node.name}`), r.commands.mesh, `${node.name} mesh`);
-            const lab = kubernetesStepCommands(config, r);
+            const lab = kubernetesStepCommands(r);
             for (const step of STEPS) {
                 const sent = create(`k8s-${node.name}-${step}`);
                 if (step === "files") {

@@ -126,24 +126,37 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         });
     });
 
-    const skew: [string, string | null, boolean][] = [
-        ["1.34.2", null, true],
-        ["1.34.2", "1.33.5", true],
-        ["1.34.2", "1.34.0", true],
-        ["1.35.0", "1.33.5", false],
-        ["1.32.0", "1.34.1", false],
-        ["1.33.4", "1.34.1", true],
+    // [target, installed, control plane, allowed]
+    const skew: [string, string | null, boolean, boolean][] = [
+        ["1.34.2", null, false, true],
+        ["1.34.2", "1.33.5", false, true],
+        ["1.34.2", "1.34.0", false, true],
+        ["1.35.0", "1.33.5", false, false],
+        ["1.32.0", "1.34.1", false, false],
+        ["1.33.4", "1.34.1", false, true],
+        // A control-plane node never goes back a minor (etcd's data); patches go either way.
+        ["1.33.4", "1.34.1", true, false],
+        ["1.34.0", "1.34.2", true, true],
+        ["1.35.0", "1.34.2", true, true],
+        ["1.36.0", "1.34.2", true, false],
+        ["1.34.2", null, true, true],
     ];
-    for (const [target, installed, ok] of skew) {
-        it(`skew check: ${installed ?? "nothing"} -> ${target} is ${ok ? "allowed" : "refused"}`, async () => {
+    for (const [target, installed, controlPlane, ok] of skew) {
+        it(`skew check: ${installed ?? "nothing"} -> ${target} on a ${controlPlane ? "control-plane node" : "worker"} is ${ok ? "allowed" : "refused"}`, async () => {
             const fake = installed
                 ? `printf '#!/bin/sh\\necho "Kubernetes v${installed}"\\n' > /usr/local/bin/kubelet && chmod +x /usr/local/bin/kubelet && `
                 : "";
             const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-skew-")), "skew.sh");
-            fs.writeFileSync(file, renderSkewCheck(target));
+            fs.writeFileSync(file, renderSkewCheck(target, { controlPlane }));
             const r = await inScratchRoot(`${fake}bash ${file}`);
             assert.equal(r.status === 0, ok, `${r.stdout}${r.stderr}`);
-            if (!ok) assert.match(r.stderr, /refusing to go from 1\.\d+/);
+            if (!ok)
+                assert.match(
+                    r.stderr,
+                    controlPlane && !/one minor version at a time/.test(r.stderr)
+                        ? /refusing to take this control-plane node from 1\.34 back to 1\.33\.4/
+                        : /refusing to go from 1\.\d+/,
+                );
         });
     }
 

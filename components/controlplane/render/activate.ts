@@ -19,12 +19,23 @@ export const WAIT_CONTROL_PLANE_PATH = "/usr/local/lib/v6k8s/wait-control-plane.
 
 /**
  * Refuses a kubelet version that skips a minor or goes back more than one (the version-skew
- * policy); runs before anything on the host changes.
+ * policy), and on a control-plane node any step back of the minor: etcd refuses to run on data a
+ * newer minor wrote unless its own downgrade procedure ran first, and the apiserver may have
+ * stored objects in versions the older one cannot read. Runs before anything on the host changes.
  */
-export function renderSkewCheck(target: string): string {
+export function renderSkewCheck(target: string, opts: { readonly controlPlane: boolean }): string {
     const minor = kubernetesMinor(target);
+    const back = opts.controlPlane
+        ? `    if [ ${minor} -lt "$current" ]; then
+        echo "refusing to take this control-plane node from 1.$current back to ${target}: etcd and the apiserver's stored objects do not go back a minor; restore a backup taken on 1.${minor} instead (README, Day-2 operations)" >&2
+        exit 1
+    fi`
+        : `    if [ ${minor} -lt $((current - 1)) ]; then
+        echo "refusing to go from 1.$current back to ${target}: more than one minor" >&2
+        exit 1
+    fi`;
     return `#!/bin/bash
-# Rendered by v6k8s. Version-skew preflight for Kubernetes ${target}.
+# Rendered by v6k8s. Version-skew preflight for Kubernetes ${target}${opts.controlPlane ? " on a control-plane node" : ""}.
 set -euo pipefail
 current=$(/usr/local/bin/kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v1\\.\\([0-9]*\\)\\..*/\\1/p' || true)
 if [ -n "$current" ]; then
@@ -32,10 +43,7 @@ if [ -n "$current" ]; then
         echo "refusing to go from 1.$current to ${target}: upgrade one minor version at a time" >&2
         exit 1
     fi
-    if [ ${minor} -lt $((current - 1)) ]; then
-        echo "refusing to go from 1.$current back to ${target}: more than one minor" >&2
-        exit 1
-    fi
+${back}
 fi
 `;
 }
