@@ -19,7 +19,8 @@ export type ConformanceDirs = ToolchainDirs & { readonly conformance: string };
 export const STAND_INS: Readonly<Record<string, string>> = {
     "registry.k8s.io/e2e-test-images/agnhost":
         "agnhost built from k8s.io/kubernetes/test/images/agnhost at the cluster's version, on Debian's busybox with its curl, dig, nslookup, nc (OpenBSD), ip, ss, bash and getent (upstream: Alpine with bind-tools, curl, netcat-openbsd, iproute2, bash, musl's getent)",
-    "registry.k8s.io/e2e-test-images/busybox": "Debian's busybox 1.35, every applet linked",
+    "registry.k8s.io/e2e-test-images/busybox":
+        "Debian's busybox 1.35, every applet in /bin as upstream's image has them, with Debian's bash as sh (it keeps environment entries whose names are not identifiers, as the suite expects of upstream's busybox 1.37; Debian's 1.35 drops them)",
     "registry.k8s.io/e2e-test-images/httpd":
         "busybox httpd serving /usr/local/apache2/htdocs on port 80 as httpd-foreground (upstream: Apache httpd 2.4)",
     "registry.k8s.io/e2e-test-images/nginx": "busybox httpd serving /usr/share/nginx/html on port 80 as nginx (upstream: nginx 1.27)",
@@ -80,15 +81,23 @@ function busyboxApplets(): string[] {
 /**
  * A busybox base (what Alpine's is): the binary and every applet, except the applets whose name
  * a real tool of the image takes (Alpine's packages replace busybox's `nc`, `nslookup`, ... too).
+ * `allInBin`: every applet in /bin, as the busybox image lays them out (a test runs /bin/sysctl).
  */
-function busyboxBase(tools: readonly ImageFile[] = []): Pick<ImageSpec, "files" | "symlinks" | "linked"> {
-    const taken = new Set(tools.map((t) => path.basename(t.dst)));
+function busyboxBase(
+    tools: readonly ImageFile[] = [],
+    opts: { readonly allInBin?: boolean; readonly links?: readonly (readonly [string, string])[] } = {},
+): Pick<ImageSpec, "files" | "symlinks" | "linked"> {
+    const links = opts.links ?? [];
+    const taken = new Set([...tools.map((t) => path.basename(t.dst)), ...links.map(([l]) => path.basename(l))]);
     return {
         files: [{ src: debianBusybox(), dst: "/bin/busybox" }, ...tools],
         linked: ["/bin/busybox", ...tools.map((t) => t.dst)],
-        symlinks: busyboxApplets()
-            .filter((a) => !taken.has(path.basename(a)) && a !== "/bin/busybox")
-            .map((a): [string, string] => [a, "/bin/busybox"]),
+        symlinks: [
+            ...busyboxApplets()
+                .filter((a) => !taken.has(path.basename(a)) && a !== "/bin/busybox")
+                .map((a): [string, string] => [opts.allInBin ? `/bin/${path.basename(a)}` : a, "/bin/busybox"]),
+            ...links,
+        ],
     };
 }
 
@@ -154,7 +163,16 @@ type Builder = (ref: string, dirs: ConformanceDirs) => ImageSpec;
 
 const BUILDERS: Readonly<Record<string, Builder>> = {
     "registry.k8s.io/e2e-test-images/agnhost": (ref, d) => agnhost(ref, d),
-    "registry.k8s.io/e2e-test-images/busybox": (ref) => ({ ref, ...busyboxBase(), texts: etc(), cmd: ["sh"] }),
+    // sh is bash: the Secrets and ConfigMaps "via the environment" tests read `data-1=value-1`
+    // (an envFrom name that is no shell identifier) from `sh -c env`; they pass on upstream's
+    // busybox 1.37, so its sh keeps such entries. Debian's busybox 1.35 ash and dash drop them
+    // (tried here: `env data-1=x busybox sh -c env`), bash keeps them.
+    "registry.k8s.io/e2e-test-images/busybox": (ref) => ({
+        ref,
+        ...busyboxBase([system("/usr/bin/bash", "/bin/bash")], { allInBin: true, links: [["/bin/sh", "bash"]] }),
+        texts: etc(),
+        cmd: ["sh"],
+    }),
     "registry.k8s.io/e2e-test-images/httpd": (ref) =>
         webServer(ref, "httpd-foreground", "/usr/local/apache2/htdocs", "<html><body><h1>It works!</h1></body></html>\n", [
             "httpd-foreground",
