@@ -63,6 +63,14 @@ export const LAB_PROGRAMS: Readonly<Record<string, string>> = {
     openssl: "openssl",
     ldd: "libc-bin",
     "dpkg-query": "dpkg",
+    // The conformance images: Debian's dynamic busybox is taken from its package
+    // (lab/cluster/conformance/images.ts), these tools are copied into them.
+    "apt-get": "apt",
+    "dpkg-deb": "dpkg",
+    "/usr/bin/nc.openbsd": "netcat-openbsd",
+    "/usr/bin/getent": "libc-bin",
+    "/usr/bin/ss": "iproute2",
+    "/usr/bin/bash": "bash",
     ...Object.fromEntries(
         ["bridge", "host-local", "firewall", "loopback", "portmap"].map((p) => [`${CNI_BIN_DIR}/${p}`, "containernetworking-plugins"]),
     ),
@@ -81,7 +89,7 @@ export const LAB_PROGRAMS: Readonly<Record<string, string>> = {
 };
 
 /** Packages every Debian has (Priority: required); install-deps.sh need not name them. */
-export const ESSENTIAL_PACKAGES = ["bash", "dash", "coreutils", "tar", "mount", "util-linux", "libc-bin", "dpkg"];
+export const ESSENTIAL_PACKAGES = ["bash", "dash", "coreutils", "tar", "mount", "util-linux", "libc-bin", "dpkg", "apt"];
 
 function present(program: string): boolean {
     if (program.startsWith("/")) return fs.existsSync(program);
