@@ -87,14 +87,19 @@ export async function ensureToolchain(v: Versions, log: (l: string) => void): Pr
         `lab: toolchain (${what}): building ${missing.length} of ${status.length} pieces from Go modules (${missing.map((m) => m.piece).join(", ")}). ` +
             `Cold, all of them take about 15 to 40 minutes on 2 cores; each is then cached in ${cacheRoot}/<piece>-<version>, and a warm run builds nothing.`,
     );
-    const r = await runWithProgress(["bash", TOOLCHAIN, ...toolchainArgs(v)], {
+    await buildPieces(toolchainArgs(v), log, 80 * 60_000);
+    return dirsOf(status);
+}
+
+/** Runs the toolchain script with `args`, showing its progress; throws with its last lines when it fails. */
+async function buildPieces(args: readonly string[], log: (l: string) => void, timeoutMs: number): Promise<void> {
+    const r = await runWithProgress(["bash", TOOLCHAIN, ...args], {
         prefix: "k8s-toolchain: ",
         current: (line) => /\] building (\S+ \S+)/.exec(line)?.[1],
         log,
-        timeoutMs: 80 * 60_000,
+        timeoutMs,
     });
     if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
-    return dirsOf(status);
 }
 
 const dirsOf = (status: readonly { piece: Piece; dir: string }[]): ToolchainDirs =>
@@ -194,7 +199,6 @@ export async function ensureConformanceSuite(kubernetes: string, log: (l: string
     log(
         `lab: building the conformance suite of Kubernetes ${kubernetes} (e2e.test, ginkgo, agnhost) from Go modules: a few minutes after the cluster's build, about 20 cold`,
     );
-    const r = await runWithProgress(["bash", TOOLCHAIN, ...args], { prefix: "k8s-toolchain: ", log, timeoutMs: 60 * 60_000 });
-    if (r.code !== 0) throw new Error(`lab: ${TOOLCHAIN} failed (exit ${r.code}):\n${r.stderr.trim().split("\n").slice(-15).join("\n")}`);
+    await buildPieces(args, log, 60 * 60_000);
     return dir;
 }

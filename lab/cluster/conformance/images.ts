@@ -56,11 +56,11 @@ function debianBusybox(): string {
     const binary = path.join(dir, "busybox", "bin", "busybox");
     if (fs.existsSync(binary)) return binary;
     fs.mkdirSync(dir, { recursive: true });
-    const download = () => runSync(["apt-get", "download", "-q", "busybox"], { cwd: dir, allowFail: true, timeoutMs: 300_000 });
+    const download = (allowFail: boolean) => runSync(["apt-get", "download", "-q", "busybox"], { cwd: dir, allowFail, timeoutMs: 300_000 });
     // A machine whose package lists are gone (a fresh container) gets them first.
-    if (download().code !== 0) {
+    if (download(true).code !== 0) {
         runSync(["apt-get", "update", "-q"], { timeoutMs: 300_000 });
-        runSync(["apt-get", "download", "-q", "busybox"], { cwd: dir, timeoutMs: 300_000 });
+        download(false);
     }
     const deb = fs.readdirSync(dir).find((f) => /^busybox_.*\.deb$/.test(f));
     if (!deb) throw new Error(`lab: apt-get download busybox left no package in ${dir}`);
