@@ -37,6 +37,11 @@ export function enabledUnits(host: LabHost): string[] {
     return units;
 }
 
+/** Units the host no longer has enabled (a reinstall): recorded as systemctl would have them disabled. */
+export function disableUnits(host: LabHost, units: readonly string[]): void {
+    fs.appendFileSync(systemctlLog(host), `systemctl disable ${units.join(" ")}\n`);
+}
+
 function unitFile(host: LabHost, unit: string): string {
     const name = unit.includes(".") ? unit : `${unit}.service`;
     const template = name.replace(/@[^.]*\./, "@.");

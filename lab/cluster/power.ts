@@ -11,14 +11,19 @@ import { DNS64_RESOLVER_UNIT_PATH } from "../../components/nat64/render/hostDns"
 import { NAT64_UNIT_PATH } from "../../components/nat64/render/nat64Up";
 import { PROVIDER_NS } from "../config";
 import { VOLATILE_DIRS, clearDirs } from "../machines";
+import * as fs from "fs";
+import { START_KUBELET_PATH } from "../../components/controlplane/render/activate";
+import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT } from "../../components/controlplane/render/etcdBackup";
+import { ETCD_REJOIN_PATH } from "../../components/controlplane/render/etcdRejoin";
+import { CONTAINERD_STAMP_PATH, INSTALL_BINARIES_PATH } from "../../components/runtime/render/installBinaries";
 import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
 import { stopRecorded, stopUnrecorded } from "../processes";
 import type { LabHost } from "../state";
 import { plugHost, providerPort } from "../topology";
-import { enabledUnits, startUnit } from "../units";
+import { disableUnits, enabledUnits, startUnit } from "../units";
 import { bootMachine, cgroupPids, hostCgroups, removeCgroups, shOnMachine } from "./machine";
-import { startSshd } from "./ssh";
+import { dropHostKey, startSshd } from "./ssh";
 
 /** What lives in /run on the host (tmpfs in production): gone at a power cut. */
 const VOLATILE = [...VOLATILE_DIRS, "/run/containerd", "/run/netns"];
@@ -50,4 +55,31 @@ export async function powerOnCluster(host: LabHost): Promise<string[]> {
     const onMachine = MACHINE_UNITS.filter((u) => enabled.map(full).includes(u));
     await shOnMachine(host, onMachine.map((u) => `systemctl start ${u}`).join(" && "));
     return [...units, ...onMachine];
+}
+
+/** The host's own directories a reinstall empties: everything of Kubernetes, its runtime and root's home. */
+const REINSTALL_WIPES =
+    /^\/(etc\/(kubernetes|containerd|cni)|usr\/local\/(bin|sbin)|usr\/libexec\/kubernetes|var\/lib\/(cni|containerd|etcd|kubelet|v6k8s)|var\/log\/(containers|pods)|root)(\/|$)/;
+/** And the program's Kubernetes scripts (the network and mesh ones stay: below). */
+const REINSTALL_REMOVES = [START_KUBELET_PATH, ETCD_REJOIN_PATH, ETCD_BACKUP_SCRIPT_PATH, INSTALL_BINARIES_PATH, CONTAINERD_STAMP_PATH];
+
+/**
+ * A reinstalled server (Robot installimage, a new disk), same name and addresses: powered off,
+ * every directory of Kubernetes emptied (etcd's data, the certificates, kubeconfigs, manifests,
+ * binaries, the kubelet's and containerd's state), containerd and the kubelet no longer enabled,
+ * and a new SSH host key; then it boots. What the lab keeps, so the host boots onto its networks as
+ * a freshly installed server does with its provider's address: the network and mesh units and
+ * their scripts (the program rewrites them too: every step runs again on a new host key).
+ */
+export async function reinstallCluster(host: LabHost): Promise<void> {
+    powerOffCluster(host);
+    const binds = fs.readFileSync(path.join(host.root, ".binds"), "utf8").split("\n");
+    clearDirs(
+        host,
+        binds.filter((p) => REINSTALL_WIPES.test(p)),
+    );
+    for (const p of REINSTALL_REMOVES) fs.rmSync(path.join(host.root, p), { force: true });
+    disableUnits(host, ["containerd.service", "kubelet.service", `${ETCD_BACKUP_UNIT}.timer`]);
+    dropHostKey(host);
+    await powerOnCluster(host);
 }

@@ -60,6 +60,11 @@ async function hostPublicKey(host: LabHost): Promise<string> {
         .join(" ");
 }
 
+/** A reinstall's: the host key goes with the disk; the next sshd start makes a new one. */
+export function dropHostKey(host: LabHost): void {
+    for (const f of [hostKeyFile(host), `${hostKeyFile(host)}.pub`]) fs.rmSync(f, { force: true });
+}
+
 /**
  * sshd_config: the host's public address only, keys only, root by key only. `SetEnv` is the lab's
  * one addition to a session: the glue first on PATH (systemctl & co.) and where the glue keeps

@@ -16,6 +16,7 @@ import {
     StartOptions,
     renderStartKubelet,
 } from "../../components/controlplane/render/activate";
+import { ETCD_REJOIN_PATH } from "../../components/controlplane/render/etcdRejoin";
 import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
 import { Scenarios } from "../support/scenarios";
 
@@ -100,7 +101,9 @@ async function setUp(initial: NodeState, fakes: { crictl?: boolean } = {}) {
         // The kubelet's client certificate, which the script shows the apiserver for /version.
         const clientCertificate =
             `mkdir -p ${path.posix.dirname(PATHS.kubeletClient.cert)} ${path.posix.dirname(PATHS.kubeletClient.key)} && ` +
-            `cp ${dir}/c ${PATHS.kubeletClient.cert} && cp ${dir}/k ${PATHS.kubeletClient.key} && `;
+            `cp ${dir}/c ${PATHS.kubeletClient.cert} && cp ${dir}/k ${PATHS.kubeletClient.key} && ` +
+            // etcd-rejoin.sh (its own test: test/controlplane/etcdRejoin.test.ts) finds this host's data or bootstrap.
+            `mkdir -p ${path.posix.dirname(ETCD_REJOIN_PATH)} && printf '#!/bin/bash\\necho rejoin-checked\\n' > ${ETCD_REJOIN_PATH} && `;
         const r = await inScratchRoot(`${clientCertificate}${before}bash ${script}; echo "exit=$?"; ${after}`, setup);
         return {
             ...r,

@@ -11,6 +11,7 @@ import { KUBELET_UNIT_PATH } from "./kubelet";
 import { ETCD_DATA_DIR, PATHS } from "../paths";
 import { ETCD_CONTAINER_FUNCTION } from "./etcdMembers";
 import { ETCD_MANIFEST_PATH } from "./etcd";
+import { ETCD_REJOIN_MARKER, ETCD_REJOIN_PATH } from "./etcdRejoin";
 import { kubernetesMinor } from "../../common/releases";
 
 export const SKEW_CHECK_PATH = "/usr/local/lib/v6k8s/skew-check.sh";
@@ -154,7 +155,11 @@ else
     # No data (never started, or wiped to join again): whatever the marker said is gone with it.
     rm -f ${ETCD_JOINED_MARKER}
 fi`
-}`
+}
+# A host that lost its etcd data while its member is still registered (reinstalled) rejoins as a
+# new member before the kubelet starts etcd (etcdRejoin.ts), and then waits like a joining one.
+/bin/bash ${ETCD_REJOIN_PATH}
+if [ -e ${ETCD_REJOIN_MARKER} ]; then joined=yes; fi`
         : "";
     const controlPlaneWait = opts.controlPlane
         ? `
@@ -164,6 +169,7 @@ if [ "$joined" = yes ]; then
     # new one answers.
     wait_until ${timeout} "the local apiserver at ${opts.kubernetesVersion} (${apiserver}/version)" "show_pods kube-apiserver etcd" apiserver_is_target
     wait_until ${timeout} "the local apiserver's ${apiserver}/readyz" "show_pods kube-apiserver etcd" http_ok ${apiserver}/readyz
+    if [ -e ${ETCD_REJOIN_MARKER} ]; then /bin/bash ${ETCD_REJOIN_PATH} --finish; fi
     mark_joined
 else
     echo "etcd member not yet seen healthy (bootstrap): not waiting for a quorum here, the cluster-wide step does"

@@ -15,7 +15,10 @@ import {
     renderContainerdUnit,
 } from "./containerd";
 import { CONTROLLER_MANAGER_MANIFEST_PATH, renderControllerManagerManifest } from "./controllerManager";
-import { ETCD_MANIFEST_PATH, EtcdClusterState, renderEtcdManifest } from "./etcd";
+import { ETCD_MANIFEST_PATH, EtcdClusterState, etcdClientUrl, etcdPeerUrl, renderEtcdManifest } from "./etcd";
+import { ETCD_REJOIN_PATH, renderEtcdRejoin } from "./etcdRejoin";
+import { members, selfMember } from "./members";
+import { ETCD_METRICS_PORT } from "./defaults";
 import {
     ETCD_BACKUP_SCRIPT_PATH,
     ETCD_BACKUP_SERVICE_PATH,
@@ -78,11 +81,25 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
         [ETCD_BACKUP_SCRIPT_PATH, { content: renderEtcdBackupScript(), mode: "0755" }],
         [ETCD_BACKUP_SERVICE_PATH, file(renderEtcdBackupService())],
         [ETCD_BACKUP_TIMER_PATH, file(renderEtcdBackupTimer())],
+        // start-kubelet.sh runs it before the kubelet starts etcd.
+        [ETCD_REJOIN_PATH, { content: renderEtcdRejoinFor(cluster, node), mode: "0755" }],
         [ETCD_MANIFEST_PATH, restricted(renderEtcdManifest(cluster, node, opts.etcdClusterState ?? "new"))],
         [APISERVER_MANIFEST_PATH, restricted(renderApiserverManifest(cluster, node))],
         [CONTROLLER_MANAGER_MANIFEST_PATH, restricted(renderControllerManagerManifest(cluster, node))],
         [SCHEDULER_MANIFEST_PATH, restricted(renderSchedulerManifest(cluster, node))],
     ]);
+}
+
+function renderEtcdRejoinFor(cluster: ClusterFacts, node: NodeFacts): string {
+    const self = selfMember(cluster, node);
+    return renderEtcdRejoin({
+        name: self.name,
+        peerUrl: etcdPeerUrl(self),
+        otherClientUrls: members(cluster)
+            .filter((m) => m.name !== self.name)
+            .map(etcdClientUrl),
+        etcdMetricsPort: ETCD_METRICS_PORT,
+    });
 }
 
 /**
