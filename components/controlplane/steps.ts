@@ -46,8 +46,9 @@ export const BINARIES_COMMAND = INSTALL_BINARIES_PATH;
 export const START_COMMAND = START_KUBELET_PATH;
 
 /**
- * Runs on the first control-plane node once every control-plane node started; then labels the
- * control-plane nodes and converges their taint (facts.ts controlPlaneNodeRoles).
+ * Runs on the first control-plane node once every control-plane node started: the apiservers
+ * serve and every etcd member is started and healthy; then labels the control-plane nodes and
+ * converges their taint (facts.ts controlPlaneNodeRoles).
  */
 export const waitControlPlaneCommand = (proxyPort: number, controlPlaneNodes: readonly ControlPlaneNodeRole[] = []): string =>
-    renderWaitControlPlane({ proxyPort, controlPlaneNodes });
+    renderWaitControlPlane({ proxyPort, controlPlaneNodes, etcdMembers: true });

@@ -9,7 +9,7 @@ import { ETCD_BACKUP_UNIT } from "./etcdBackup";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "./containerd";
 import { KUBELET_UNIT_PATH } from "./kubelet";
 import { ETCD_DATA_DIR, PATHS } from "../paths";
-import { ETCD_CONTAINER_FUNCTION } from "./etcdMembers";
+import { ETCD_CONTAINER_FUNCTION, etcdctlInPodFunctions } from "./etcdMembers";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { ETCD_REJOIN_MARKER, ETCD_REJOIN_PATH } from "./etcdRejoin";
 import { kubernetesMinor } from "../../common/releases";
@@ -253,11 +253,40 @@ export interface WaitControlPlaneOptions {
     readonly controlPlaneNodes?: readonly ControlPlaneNodeRole[];
     /** Seconds to wait for each of their Node objects; default 300. */
     readonly registerTimeoutSeconds?: number;
+    /**
+     * Also wait until every etcd member is started and healthy (asked through the local etcd
+     * container: the step must run on a control-plane node); default false.
+     */
+    readonly etcdMembers?: boolean;
+    /** Seconds to wait for them; default 300. */
+    readonly etcdTimeoutSeconds?: number;
+}
+
+/**
+ * Every etcd member started and healthy, or the run fails here with the member list and their
+ * health: a member that never started or crash-loops (a host that lost its data and could not
+ * rejoin, a member added by hand) must not leave `pulumi up` green with etcd a member short.
+ * Learners are not members that vote and are not waited for.
+ */
+function renderEtcdMembersHealthy(timeout: number): string {
+    return `
+${etcdctlInPodFunctions()}
+etcd_members_healthy() {
+    etcd_id=$(etcd_container) || { last_members="no running etcd container on $(hostname)"; return 1; }
+    last_members=$(etcdctl member list -w simple 2>&1) || return 1
+    last_health=$(etcdctl endpoint health --cluster -w simple 2>&1) || return 1
+    ! grep -Eq '^[0-9a-f]+, unstarted, .*, false$' <<<"$last_members"
+}
+show_etcd_members() { printf '%s\n' "--- etcd member list" "$last_members" "--- etcd endpoint health --cluster" "$last_health"; }
+last_members="" last_health=""
+wait_until ${timeout} "every etcd member started and healthy" show_etcd_members etcd_members_healthy
+`;
 }
 
 /**
  * The cluster-wide step: every control-plane apiserver answers /readyz through the node-local
- * proxy; then the control-plane nodes get their role label and taint (controlplane/render/nodeRoles.ts).
+ * proxy; with etcdMembers, every etcd member is started and healthy; then the control-plane nodes
+ * get their role label and taint (controlplane/render/nodeRoles.ts).
  */
 export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
     const timeout = opts.timeoutSeconds ?? 900;
@@ -271,5 +300,5 @@ export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
 set -euo pipefail
 ${renderWaitFunctions(opts.progressSeconds)}
 wait_until ${timeout} "an apiserver through [::1]:${opts.proxyPort} (${url})" "show_pods apiserver-proxy kube-apiserver etcd" http_ok ${url}
-${roles}`;
+${opts.etcdMembers ? renderEtcdMembersHealthy(opts.etcdTimeoutSeconds ?? 300) : ""}${roles}`;
 }

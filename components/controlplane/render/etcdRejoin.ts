@@ -133,7 +133,7 @@ if [ -n "$mine" ] && [ -n "$(str "$mine" name)" ]; then
             if member_healthy "$u"; then healthy=$((healthy + 1)); break; fi
         done
     done < <(members_of "$list" | grep -vF "\\"$peer_url\\"")
-    [ "$healthy" -ge "$quorum" ] || fail "$left members would be left, $healthy of them healthy, and etcd needs $quorum for a quorum: nothing changed; make them healthy first, or restore from a snapshot (README, Recovery)"
+    [ "$healthy" -ge "$quorum" ] || fail "$left members would be left, $healthy of them healthy, and etcd needs $quorum for a quorum: nothing changed; make them healthy first, or restore etcd from a snapshot (README, Day-2 operations)"
 fi
 # From here on this host is rejoining, until --finish: a run cut short goes on from where it was.
 mkdir -p ${ETCD_REJOIN_DIR}
