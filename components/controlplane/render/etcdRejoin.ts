@@ -82,10 +82,14 @@ member_healthy() {
 }
 # One member object a line, from a member list or add answer (member objects hold no braces).
 members_of() { grep -o '{[^{}]*"ID":"[0-9]*"[^{}]*}' <<<"$1" || true; }
-# str OBJECT KEY: a string field, empty when absent (an unstarted member has no name).
+# str OBJECT KEY: a string field, empty when absent (a member added but never started has no name).
 str() { sed -n "s/.*\\"$2\\":\\"\\([^\\"]*\\)\\".*/\\1/p" <<<"$1"; }
 # urls OBJECT KEY: a list of strings, comma-joined (an IPv6 URL holds "]": the list ends at "]).
 urls() { sed -n "s/.*\\"$2\\":\\[\\(\\"[^\\"]*\\"\\(,\\"[^\\"]*\\"\\)*\\)\\].*/\\1/p" <<<"$1" | tr -d '"'; }
+# started OBJECT: the member published its client URLs, which it does once it has run (as etcd's
+# own "has already been bootstrapped" check decides). Not its name: a member of the first
+# bootstrap has its name from --initial-cluster before it ever starts.
+started() { [ -n "$(urls "$1" clientURLs)" ]; }
 # The member object whose peer URLs hold ours.
 mine_in() { members_of "$1" | grep -F "\\"$peer_url\\"" || true; }
 has_data() { compgen -G "${ETCD_DATA_DIR}/member/wal/*.wal" >/dev/null; }
@@ -109,7 +113,7 @@ if [ -z "$asked" ]; then
 fi
 mine=$(mine_in "$list")
 if [ ! -e ${ETCD_REJOIN_MARKER} ]; then
-    if [ -n "$mine" ] && [ -z "$(str "$mine" name)" ]; then
+    if [ -n "$mine" ] && ! started "$mine"; then
         echo "etcd: $name is a member that has not started yet (asked $asked): it starts as rendered"
         exit 0
     fi
@@ -120,7 +124,7 @@ if [ ! -e ${ETCD_REJOIN_MARKER} ]; then
     fi
 fi
 members_of "$list" | sed 's/^/  member: /'
-if [ -n "$mine" ] && [ -n "$(str "$mine" name)" ]; then
+if [ -n "$mine" ] && started "$mine"; then
     # The old member goes only if the ones left keep a healthy quorum (it is not counted: it has no data).
     total=$(members_of "$list" | grep -vc '"isLearner":true' || true)
     left=$((total - 1))
@@ -138,7 +142,7 @@ fi
 # From here on this host is rejoining, until --finish: a run cut short goes on from where it was.
 mkdir -p ${ETCD_REJOIN_DIR}
 touch ${ETCD_REJOIN_MARKER}
-if [ -n "$mine" ] && [ -n "$(str "$mine" name)" ]; then
+if [ -n "$mine" ] && started "$mine"; then
     id=$(str "$mine" ID)
     etcd_api "$asked" /v3/cluster/member/remove "{\\"ID\\":\\"$id\\"}" >/dev/null || fail "the removal of its old member $id failed (above)"
     echo "etcd: removed the old member $id of $name ($left left, $healthy healthy)"

@@ -37,6 +37,11 @@ describe("cluster 1. bootstrap and nodes", () => {
             `the re-run on ${r.host} failed or hung (exit ${r.code} after ${r.seconds.toFixed(0)} s; limit ${RERUN_LIMIT_SECONDS} s):\n${r.output.slice(-2000)}`,
         );
         assert.ok(r.seconds < RERUN_LIMIT_SECONDS, `the re-run took ${r.seconds} s`);
+        // etcd-rejoin.sh on each member at its first start: a bootstrap member is no reinstalled
+        // one (it once took the name --initial-cluster gives every member for "started").
+        const rejoined = `${r.cutOutput}\n${r.output}`.split("\n").filter((l) => /etcd: .*rejoining|etcd: removed the old member/.test(l));
+        assert.deepEqual(rejoined, [], "a member of the first bootstrap was taken for a reinstalled one");
+        assert.match(r.output, /etcd: (no other member answers: a first bootstrap|\S+ is a member that has not started yet)/);
     });
 
     it("every node of the stack is Ready, with its WireGuard ULA as InternalIP and no other address", async () => {
