@@ -93,6 +93,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     scheduleOnControlPlane: config.cluster.scheduleOnControlPlane,
     kubelet: config.cluster.kubelet,
     teardown: config.cluster.teardown,
+    etcdRestore: config.cluster.etcdRestore,
     encryptionKey: secrets.encryptionKey,
     after: [hostsReady, rotationChecked, rewritten],
 });

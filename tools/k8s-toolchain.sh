@@ -7,7 +7,7 @@
 #
 # Pieces and what each gives (release layout, so the lab's release server can serve them as is):
 #   kubernetes  kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl
-#   etcd        etcd etcdctl
+#   etcd        etcd etcdctl etcdutl
 #   containerd  bin/containerd bin/containerd-shim-runc-v2 bin/ctr
 #   runc        runc (cgo, libseccomp; Debian's libseccomp-dev)
 #   pause       pause (C, from k8s.io/kubernetes' build/pause/linux/pause.c, static)
@@ -15,7 +15,8 @@
 #   conformance e2e.test ginkgo agnhost sample-apiserver nnp (the upstream conformance suite and the
 #               binaries of its test images, from k8s.io/kubernetes at --conformance, the cluster's
 #               Kubernetes version; only built when asked for: --only conformance)
-# A piece whose directory holds a `.done` stamp is not built again (warm run: no work).
+# A piece whose directory holds a `.done` stamp is not built again (warm run: no work). A piece
+# whose recipe gains an output gets a revision (REV below), which is part of its directory's name.
 #
 # Usage: tools/k8s-toolchain.sh --kubernetes 1.34.2 --etcd 3.6.8 --containerd 2.1.4 --runc 1.3.0 \
 #          --pause 3.10.1 --coredns 1.12.1 [--only PIECE[,PIECE...]] [--print-dir PIECE] [--status]
@@ -52,7 +53,9 @@ for p in $PIECES ${PRINT}; do
   [[ " $KNOWN " == *" $p "* ]] || die "unknown piece '$p' (pieces: $KNOWN)"
   [[ ${V[$p]:-} =~ ^[0-9]+\.[0-9]+(\.[0-9]+)?$ ]] || die "--$p needs a version like 1.2.3 (got '${V[$p]:-}')"
 done
-dir_of() { echo "$ROOT/$1-${V[$1]}"; }
+# Recipe revisions: etcd 2 added etcdutl (restores: components/controlplane/render/etcdRestore.ts).
+declare -A REV=([etcd]=2)
+dir_of() { echo "$ROOT/$1-${V[$1]}${REV[$1]:+-r${REV[$1]}}"; }
 if [[ -n $PRINT ]]; then dir_of "$PRINT"; exit 0; fi
 if [[ $STATUS == yes ]]; then
   for p in $PIECES; do
@@ -116,13 +119,14 @@ build_etcd() {
   local v=${V[etcd]} w m
   w=$(wrapper etcd)
   # Pin every etcd module to the release: an unpinned sibling pulls the rest up to the newest.
-  ( cd "$w"; for m in server etcdctl api client/pkg client/v3 pkg; do
+  ( cd "$w"; for m in server etcdctl etcdutl api client/pkg client/v3 pkg; do
       case $m in client/v3) go mod edit -require="go.etcd.io/etcd/client/v3@v$v" ;; *) go mod edit -require="go.etcd.io/etcd/$m/v3@v$v" ;; esac
     done
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n\t_ "go.etcd.io/etcd/etcdctl/v3"\n)\n' > tools.go
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "go.etcd.io/etcd/server/v3"\n\t_ "go.etcd.io/etcd/etcdctl/v3"\n\t_ "go.etcd.io/etcd/etcdutl/v3"\n)\n' > tools.go
     go mod tidy >/dev/null
     go build -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3
-    go build -ldflags "-s -w" -o "$1/etcdctl" go.etcd.io/etcd/etcdctl/v3 )
+    go build -ldflags "-s -w" -o "$1/etcdctl" go.etcd.io/etcd/etcdctl/v3
+    go build -ldflags "-s -w" -o "$1/etcdutl" go.etcd.io/etcd/etcdutl/v3 )
 }
 
 build_containerd() {

@@ -9,6 +9,7 @@ import {
     clusterSchema,
     corednsSchema,
     dnsSchema,
+    etcdRestoreSchema,
     kubeProxySchema,
     nodeSchema,
     pkiSchema,
@@ -48,6 +49,7 @@ const CLUSTER_NESTED = {
     releaseBases: keysOf(releaseBasesSchema),
     kubeProxy: keysOf(kubeProxySchema),
     dns: keysOf(dnsSchema),
+    etcdRestore: keysOf(etcdRestoreSchema),
     ...KUBELET_NESTED,
 };
 const NODE_NESTED = { ipv4Ports: keysOf(portSchema), ...KUBELET_NESTED };

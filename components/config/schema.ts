@@ -159,6 +159,19 @@ export const releaseBasesSchema = z.strictObject({
     kubernetes: releaseBase.optional(),
     containerd: releaseBase.optional(),
     runc: releaseBase.optional(),
+    etcd: releaseBase.optional(),
+});
+
+/**
+ * A restore of etcd from a snapshot, carried out by `pulumi up` on every control-plane member
+ * (controlplane/render/etcdRestore.ts). `id` names the restore: the steps run once per id.
+ */
+export const etcdRestoreSchema = z.strictObject({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes (at most 63), e.g. 2026-12-07-a"),
+    /** The snapshot's path on every control-plane node (the same file on each). */
+    snapshot: z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, "must be an absolute path of letters, digits, . _ - and /"),
+    /** The snapshot's sha256 (`sha256sum`): every node's copy must match before anything stops. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the snapshot's sha256, 64 lower-case hex digits"),
 });
 
 export const kubeProxySchema = z.strictObject({
@@ -294,6 +307,8 @@ export const clusterSchema = z.strictObject({
     kubeProxy: kubeProxySchema.default({ publicNodePorts: [] }),
     /** Publish DNS records in a Hetzner DNS zone (config/schema.ts dnsSchema); default: not. */
     dns: dnsSchema.optional(),
+    /** Restore etcd from a snapshot on every control-plane node (README, "Restore etcd from a snapshot"). */
+    etcdRestore: etcdRestoreSchema.optional(),
     /**
      * Run workloads on control-plane nodes too (small clusters): they get no
      * node-role.kubernetes.io/control-plane:NoSchedule taint, and a cluster without a worker is valid.

@@ -39,9 +39,11 @@ export interface ClusterConfig {
     /** Pull-through mirrors by registry host; default none. */
     readonly registryMirrors: Readonly<Record<string, string>>;
     /** Release download bases for install-binaries.sh; unset parts stay upstream. */
-    readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string };
+    readonly releaseBases: { readonly kubernetes?: string; readonly containerd?: string; readonly runc?: string; readonly etcd?: string };
     /** The Hetzner DNS zone the records are published in; unset: only the `dnsRecords` output. */
     readonly dns?: DnsConfig;
+    /** Restore etcd from a snapshot in this run (once per id). */
+    readonly etcdRestore?: EtcdRestoreConfig;
     readonly kubeProxy: {
         readonly conntrackMaxPerCore?: number;
         /** NodePorts open to the internet on the hosts' public addresses; default none (ULA only). */
@@ -88,6 +90,14 @@ export interface Nat64Pool {
  * reuses idle mappings.
  */
 export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
+
+export interface EtcdRestoreConfig {
+    readonly id: string;
+    /** Absolute path of the snapshot on every control-plane node. */
+    readonly snapshot: string;
+    /** Its sha256, lower-case hex. */
+    readonly sha256: string;
+}
 
 export interface CorednsConfig {
     /** Pods; default 2. */

@@ -4,7 +4,7 @@
 import { KubeletSettingsInput, kubeletSettingsOf } from "../config/kubeletSettings";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, PkiConfig } from "../config/types";
+import type { ClusterConfig, EtcdRestoreConfig, PkiConfig } from "../config/types";
 import { Host, hostStep } from "../hosts/host";
 import type { ClusterPlan } from "../network/plan";
 import { sha256 } from "../common/hash";
@@ -26,6 +26,7 @@ import { etcdPeerUrl } from "./render/etcd";
 import { renderKubeconfig } from "./render/kubeconfig";
 import { httpsUrl } from "../common/net";
 import { membershipAnchor } from "./render/nodeRemoval";
+import { createEtcdRestore } from "./etcdRestore";
 
 // Exactly what the cluster reads: its hosts, the plan's service addresses, and the cluster.* config
 // keys of the same names (so facts.ts's helpers take the Args as they are).
@@ -81,6 +82,8 @@ export interface KubernetesClusterArgs {
     readonly after: pulumi.Input<pulumi.Resource>[];
     /** Workers prepared at once during creation and upgrades; default 2. */
     readonly workerParallelism?: number;
+    /** cluster.etcdRestore: restore etcd from a snapshot on every control-plane node in this run. */
+    readonly etcdRestore?: EtcdRestoreConfig;
 }
 
 export class KubernetesCluster extends pulumi.ComponentResource {
@@ -184,6 +187,20 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             const etcdMember = membershipOf(h, previous ? [previous] : []).etcd!;
             controlPlane.push(nodeOf(h, [...args.after, ...(previous ? [previous] : []), etcdMember]));
         }
+        // A restore runs once every control-plane node is as configured (etcdutl installed).
+        const restored = args.etcdRestore
+            ? createEtcdRestore(
+                  name,
+                  {
+                      restore: args.etcdRestore,
+                      hosts: cpOrder,
+                      cluster: facts,
+                      etcdVersion: versions.etcd!,
+                      after: controlPlane.map((n) => n.started),
+                  },
+                  this,
+              )
+            : [];
         const first = cpOrder[0];
         this.adminHost = first;
         this.apiserverMeshEndpoints = facts.controlPlane.map((m) => httpsUrl(m.meshAddress, facts.apiserverPort, "apiserverPort"));
@@ -200,10 +217,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             `${name}-control-plane-ready`,
             hostStep(first, {
                 create: wait,
-                // Re-check whenever any control-plane node changed.
-                triggers: [sha256(wait), ...controlPlane.map((n) => n.appliedHash)],
+                // Re-check whenever any control-plane node changed, and after a restore.
+                triggers: [
+                    sha256(wait),
+                    ...controlPlane.map((n) => n.appliedHash),
+                    ...(args.etcdRestore ? [`etcd restore ${args.etcdRestore.id}`] : []),
+                ],
             }),
-            { ...child, dependsOn: controlPlane.map((n) => n.started) },
+            { ...child, dependsOn: [...controlPlane.map((n) => n.started), ...restored] },
         );
 
         // Workers: groups of `workerParallelism`, each group after the previous one.

@@ -4,7 +4,7 @@ import type { KubeletSettings } from "../config/kubeletSettings";
 import type { ClusterConfig, NodeConfig } from "../config/types";
 import type { AddressPlan, ClusterPlan, NodePlan } from "../network/plan";
 import { formatV6 } from "../network/prefix";
-import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages } from "./render/defaults";
+import { APISERVER_PROXY_PORT, DEFAULT_CLUSTER_DOMAIN, defaultImages, etcdRelease } from "./render/defaults";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import type { BinaryVersions } from "../runtime/render/installBinaries";
 import type { PkiInput } from "./pki/profiles";
@@ -88,7 +88,13 @@ export function pkiInput(
 export function binaryVersions(
     c: Pick<ClusterConfig, "kubernetesVersion" | "containerdVersion" | "runcVersion" | "releaseBases">,
 ): BinaryVersions {
-    return { kubernetes: c.kubernetesVersion, containerd: c.containerdVersion, runc: c.runcVersion, bases: c.releaseBases };
+    return {
+        kubernetes: c.kubernetesVersion,
+        containerd: c.containerdVersion,
+        runc: c.runcVersion,
+        etcd: etcdRelease(c.kubernetesVersion),
+        bases: c.releaseBases,
+    };
 }
 
 /**

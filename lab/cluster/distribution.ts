@@ -33,11 +33,26 @@ function containerdTarball(dir: string, version: string): string {
     return tarball;
 }
 
+/** etcd's release tarball (etcd-v<v>-linux-amd64/{etcd,etcdctl,etcdutl}), made once. */
+function etcdTarball(dir: string, version: string): string {
+    const tarball = path.join(dir, RELEASE_LAYOUT.etcdTarball(version, "amd64"));
+    if (!fs.existsSync(tarball)) {
+        const top = path.basename(tarball, ".tar.gz");
+        const names = ["etcd", "etcdctl", "etcdutl"];
+        runSync(["tar", "-C", dir, "--owner=0", "--group=0", "--transform", `s,^,${top}/,`, "-czf", `${tarball}.tmp`, ...names], {
+            timeoutMs: 300_000,
+        });
+        fs.renameSync(`${tarball}.tmp`, tarball);
+    }
+    return tarball;
+}
+
 /**
  * The release tree, in the upstream layouts that install-binaries.sh expects under each base:
  *   kubernetes/v<k>/bin/linux/amd64/{kubelet,kubectl}{,.sha256}
  *   containerd/v<c>/containerd-<c>-linux-amd64.tar.gz{,.sha256sum}
  *   runc/v<r>/runc.amd64, runc/v<r>/runc.sha256sum
+ *   etcd/v<e>/etcd-v<e>-linux-amd64.tar.gz, etcd/v<e>/SHA256SUMS
  * Files are symlinks into the toolchain cache; checksums are computed here.
  */
 function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
@@ -61,13 +76,16 @@ function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
     write(`${c}.sha256sum`, `${sha256File(tgz)}  ${path.basename(tgz)}\n`);
     put(`runc/${L.runc(v.runc, "amd64")}`, path.join(dirs.runc, "runc"));
     write(`runc/${L.runcSums(v.runc)}`, `${sha256File(path.join(dirs.runc, "runc"))}  runc.amd64\n`);
+    const etcd = etcdTarball(dirs.etcd, v.etcd);
+    put(`etcd/${L.etcd(v.etcd, path.basename(etcd))}`, etcd);
+    write(`etcd/${L.etcdSums(v.etcd)}`, `${sha256File(etcd)}  ${path.basename(etcd)}\n`);
 }
 
 /** The stack's `releaseBases` and `registryMirrors` for the lab's sites. */
 export function labSources(registries: readonly string[]) {
     const base = httpUrl(RELEASES_ADDRESS, RELEASES_PORT);
     return {
-        releaseBases: { kubernetes: `${base}/kubernetes`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+        releaseBases: { kubernetes: `${base}/kubernetes`, containerd: `${base}/containerd`, runc: `${base}/runc`, etcd: `${base}/etcd` },
         registryMirrors: Object.fromEntries(registries.map((r) => [r, `${httpUrl(MIRROR_ADDRESS, MIRROR_PORT)}/v2/${r}`])),
     };
 }

@@ -13,13 +13,13 @@ import { renderSkewCheck, renderWaitControlPlane } from "../../components/contro
 import * as https from "https";
 import { fakeHost, inScratchRoot, selfSignedLocalhost } from "./scratch";
 
-const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0" };
+const V = { kubernetes: "1.34.2", containerd: "2.1.4", runc: "1.3.0", etcd: "3.6.8" };
 const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
 /** A shell script that prints a version line like the real binary. */
 const fakeBinary = (line: string) => `#!/bin/sh\necho "${line}"\n`;
 
-function buildReleases(root: string, opts: { corruptKubelet?: boolean } = {}): void {
+function buildReleases(root: string, opts: { corruptKubelet?: boolean; corruptEtcd?: boolean } = {}): void {
     const put = (rel: string, data: Buffer | string) => {
         fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
         fs.writeFileSync(path.join(root, rel), data);
@@ -43,6 +43,26 @@ function buildReleases(root: string, opts: { corruptKubelet?: boolean } = {}): v
     const kubelet = fakeBinary(`Kubernetes v${V.kubernetes}`);
     put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubelet`, kubelet);
     put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubelet.sha256`, opts.corruptKubelet ? sha("tampered") : sha(kubelet));
+    put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubectl`, fakeBinary(`Client Version: v${V.kubernetes}`));
+    put(`k8s/v${V.kubernetes}/bin/linux/amd64/kubectl.sha256`, sha(fakeBinary(`Client Version: v${V.kubernetes}`)));
+    // etcd's release: every binary under etcd-v<v>-linux-amd64/, SHA256SUMS listing every platform's tarball.
+    const top = `etcd-v${V.etcd}-linux-amd64`;
+    fs.mkdirSync(path.join(stage, top));
+    fs.writeFileSync(
+        path.join(stage, top, "etcdutl"),
+        `#!/bin/sh
+printf 'etcdutl version: ${V.etcd}\nAPI version: 3.6\n'
+`,
+        { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(stage, top, "etcd"), fakeBinary("etcd"), { mode: 0o755 });
+    execFileSync("tar", ["-C", stage, "-czf", path.join(stage, `${top}.tar.gz`), top]);
+    const etcd = fs.readFileSync(path.join(stage, `${top}.tar.gz`));
+    put(`etcd/v${V.etcd}/${top}.tar.gz`, etcd);
+    put(
+        `etcd/v${V.etcd}/SHA256SUMS`,
+        `${sha("arm")}  etcd-v${V.etcd}-linux-arm64.tar.gz\n${opts.corruptEtcd ? sha("x") : sha(etcd)}  ${top}.tar.gz\n`,
+    );
 }
 
 function serve(root: string): Promise<{ server: http.Server; base: string; hits: string[] }> {
@@ -64,14 +84,18 @@ function serve(root: string): Promise<{ server: http.Server; base: string; hits:
  * The releases (buildReleases) served on [::1] and install-binaries rendered against them into
  * `<root>/install.sh`; `use` gets the root and the server's hits, and the server is closed after.
  */
-async function withInstallScript(opts: { corruptKubelet?: boolean }, use: (root: string, hits: string[]) => Promise<void>): Promise<void> {
+async function withInstallScript(
+    opts: { corruptKubelet?: boolean; corruptEtcd?: boolean; controlPlane?: boolean },
+    use: (root: string, hits: string[]) => Promise<void>,
+): Promise<void> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "v6k8s-releases-"));
     buildReleases(root, opts);
     const { server, base, hits } = await serve(root);
     try {
         const script = renderInstallBinaries(V, {
-            kubectl: false,
-            bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc` },
+            kubectl: opts.controlPlane ?? false,
+            etcdutl: opts.controlPlane ?? false,
+            bases: { kubernetes: `${base}/k8s`, containerd: `${base}/containerd`, runc: `${base}/runc`, etcd: `${base}/etcd` },
         });
         fs.writeFileSync(path.join(root, "install.sh"), script);
         await use(root, hits);
@@ -99,6 +123,29 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
             assert.match(r.stdout, /Kubernetes v1\.34\.2\nrunc version 1\.3\.0\ncontainerd .* v2\.1\.4 /);
             // First run: 2 files per artifact (binary + checksum) x 3; the second run fetched nothing.
             assert.equal(hits.length, 6, hits.join("\n"));
+        });
+    });
+
+    it("install-binaries on a control-plane node adds kubectl and etcd's etcdutl (from its tarball, checked against SHA256SUMS), then downloads nothing", async () => {
+        await withInstallScript({ controlPlane: true }, async (root, hits) => {
+            const r = await inScratchRoot(
+                `bash ${root}/install.sh && /usr/local/bin/etcdutl version && ls /usr/local/bin && bash ${root}/install.sh`,
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /^etcdutl version: 3\.6\.8$/m);
+            // etcdutl only, not the rest of the tarball.
+            assert.doesNotMatch(r.stdout, /^etcd$/m);
+            assert.equal(hits.filter((h) => h.startsWith("/etcd/")).length, 2, hits.join("\n"));
+            assert.equal(hits.length, 10, hits.join("\n"));
+        });
+    });
+
+    it("install-binaries refuses an etcd tarball whose SHA256SUMS line does not match", async () => {
+        await withInstallScript({ controlPlane: true, corruptEtcd: true }, async (root) => {
+            const r = await inScratchRoot(`bash ${root}/install.sh; echo "exit=$?"; ls /usr/local/bin`);
+            assert.match(r.stdout, /exit=1/);
+            assert.match(r.stderr, /checksum mismatch .*etcd-v3\.6\.8-linux-amd64\.tar\.gz/);
+            assert.doesNotMatch(r.stdout, /^etcdutl$/m);
         });
     });
 

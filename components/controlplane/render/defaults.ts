@@ -41,3 +41,8 @@ export function defaultImages(kubernetesVersion: string): Images {
         pause: `${KUBERNETES_REGISTRY}/pause:${v.pause}`,
     };
 }
+
+/** "3.6.8": the etcd release of a Kubernetes release's etcd image ("3.6.8-0": the image's own revision dropped). */
+export function etcdRelease(kubernetesVersion: string): string {
+    return defaultImages(kubernetesVersion).etcd.replace(/^.*:/, "").replace(/-\d+$/, "");
+}

@@ -1,5 +1,5 @@
-// The script that installs containerd, runc, the kubelet (and kubectl on control-plane nodes) at
-// the configured versions, each checked against the checksum its publisher puts beside it.
+// The script that installs containerd, runc, the kubelet (and kubectl and etcdutl on control-plane
+// nodes) at the configured versions, each checked against the checksum its publisher puts beside it.
 // Idempotent: a binary already at the wanted version is not downloaded again.
 
 export interface BinaryVersions {
@@ -7,6 +7,8 @@ export interface BinaryVersions {
     readonly kubernetes: string;
     readonly containerd: string;
     readonly runc: string;
+    /** "3.6.8": the etcd release whose etcdutl control-plane nodes get (the members' version). */
+    readonly etcd?: string;
     /** Mirrors of the release sites (same layout); unset parts stay upstream (RELEASE_BASES). */
     readonly bases?: Partial<ReleaseBases>;
 }
@@ -20,6 +22,7 @@ export const RELEASE_BASES = {
     kubernetes: "https://dl.k8s.io/release",
     containerd: "https://github.com/containerd/containerd/releases/download",
     runc: "https://github.com/opencontainers/runc/releases/download",
+    etcd: "https://github.com/etcd-io/etcd/releases/download",
 } as const;
 
 export type ReleaseBases = { readonly [K in keyof typeof RELEASE_BASES]: string };
@@ -37,14 +40,23 @@ export const RELEASE_LAYOUT = {
     runcSums: (version: string) => `v${version}/runc.sha256sum`,
     /** The binary and, beside it, `<bin>.sha256` (the bare hash). */
     kubernetes: (version: string, arch: string, bin: string) => `v${version}/bin/linux/${arch}/${bin}`,
+    /** `etcd-v<v>-linux-<arch>/{etcd,etcdctl,etcdutl,...}` in one tarball. */
+    etcdTarball: (version: string, arch: string) => `etcd-v${version}-linux-${arch}.tar.gz`,
+    etcd: (version: string, tarball: string) => `v${version}/${tarball}`,
+    /** Beside the tarballs: `SHA256SUMS` ("<hash>  <tarball>" a line, every platform's). */
+    etcdSums: (version: string) => `v${version}/SHA256SUMS`,
 } as const;
 
-export function renderInstallBinaries(v: BinaryVersions, opts: { kubectl: boolean; bases?: Partial<ReleaseBases> }): string {
+export function renderInstallBinaries(
+    v: BinaryVersions,
+    opts: { kubectl: boolean; etcdutl?: boolean; bases?: Partial<ReleaseBases> },
+): string {
+    if (opts.etcdutl && !v.etcd) throw new RangeError("install-binaries: etcdutl needs the etcd version");
     const k = `v${v.kubernetes}`;
     const bases = { ...RELEASE_BASES, ...v.bases, ...opts.bases };
     const L = RELEASE_LAYOUT;
     return `#!/bin/bash
-# Rendered by v6k8s. Installs containerd ${v.containerd}, runc ${v.runc}, kubelet ${k}${opts.kubectl ? " and kubectl" : ""}.
+# Rendered by v6k8s. Installs containerd ${v.containerd}, runc ${v.runc}, kubelet ${k}${opts.kubectl ? ", kubectl" : ""}${opts.etcdutl ? `, etcdutl ${v.etcd}` : ""}.
 # Every download is verified against its published sha256; nothing is replaced when already current.
 set -euo pipefail
 case "$(uname -m)" in
@@ -98,5 +110,25 @@ install_k8s() {
     fi
 }
 install_k8s kubelet --version
-${opts.kubectl ? "install_k8s kubectl version --client\n" : ""}`;
+${opts.kubectl ? "install_k8s kubectl version --client\n" : ""}${opts.etcdutl ? renderEtcdutl(v.etcd!, bases.etcd) : ""}`;
+}
+
+/**
+ * etcdutl, the offline etcd tool a restore runs (controlplane/render/etcdRestore.ts), at the
+ * members' etcd version: from etcd's release tarball, checked against its SHA256SUMS. The etcd
+ * image carries only etcd and etcdctl.
+ */
+function renderEtcdutl(version: string, base: string): string {
+    const L = RELEASE_LAYOUT;
+    return `etcd_tarball=${L.etcdTarball(version, "$arch")}
+if ! /usr/local/bin/etcdutl version 2>/dev/null | grep -qx "etcdutl version: ${version}"; then
+    fetch ${base}/${L.etcd(version, "$etcd_tarball")} "$work/$etcd_tarball"
+    fetch ${base}/${L.etcdSums(version)} "$work/etcd-sums"
+    verify "$work/$etcd_tarball" "$(awk -v f="$etcd_tarball" '$2 == f || $2 == "*"f {print $1}' "$work/etcd-sums")"
+    mkdir -p "$work/etcd"
+    tar -C "$work/etcd" --strip-components=1 -xzf "$work/$etcd_tarball" "etcd-v${version}-linux-$arch/etcdutl"
+    install -m 0755 "$work/etcd/etcdutl" /usr/local/bin/etcdutl.new
+    mv -f /usr/local/bin/etcdutl.new /usr/local/bin/etcdutl
+fi
+`;
 }

@@ -84,6 +84,17 @@ start() {
     # shellcheck source=/dev/null
     [ -f "$adapt" ] && . "$adapt"
     echo "== $(date -u +%FT%TZ) unit.sh: starting ${argv[*]}" >>"$log"
+    if [ "$type" = oneshot ]; then
+        # Type=oneshot: systemd's start returns once the command has exited, and fails if it failed.
+        local rc=0
+        "${argv[@]}" >>"$log" 2>&1 </dev/null || rc=$?
+        echo "== $(date -u +%FT%TZ) unit.sh: exited $rc" >>"$log"
+        [ "$rc" = 0 ] || { echo "unit.sh: $unit failed (exit $rc); see $log" >&2; return "$rc"; }
+        for p in "${post[@]}"; do
+            if [[ $p == -* ]]; then bash -c "${p#-}" >>"$log" 2>&1 || true; else bash -c "$p" >>"$log" 2>&1; fi
+        done
+        return 0
+    fi
     if [ "$restart" = always ] || [ "$restart" = on-failure ]; then
         # Restart=: a supervisor (the recorded process, its group's leader) runs the daemon again
         # RestartSec after it exits, and passes a stop on to it.
