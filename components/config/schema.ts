@@ -169,7 +169,7 @@ export const releaseBasesSchema = z.strictObject({
 export const etcdRestoreSchema = z.strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes (at most 63), e.g. 2026-12-07-a"),
     /** The snapshot's path on every control-plane node (the same file on each). */
-    snapshot: z.string().regex(/^\/[A-Za-z0-9._\/-]+$/, "must be an absolute path of letters, digits, . _ - and /"),
+    snapshot: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path of letters, digits, . _ - and /"),
     /** The snapshot's sha256 (`sha256sum`): every node's copy must match before anything stops. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the snapshot's sha256, 64 lower-case hex digits"),
 });

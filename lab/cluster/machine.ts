@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ETCD_DATA_DIR, ETCD_PKI_DIR, KUBELET_DIR, PKI_DIR } from "../../components/controlplane/paths";
 import { OWNED_DIR } from "../../components/hosts/render/owned";
+import { ETCD_BACKUP_DIR } from "../../components/controlplane/render/etcdBackup";
 import { LAB_DIR, STATE_DIR } from "../config";
 import { hostEnv } from "../machines";
 import { inNs } from "../netns";
@@ -46,6 +47,8 @@ export const KUBERNETES_STATE_DIRS = [
     "/root",
     // sshd's privilege-separation directory (systemd's RuntimeDirectory on Debian).
     "/run/sshd",
+    // The etcd snapshots (etcdBackup.ts): each host's own, never the machine's /var/backups.
+    ETCD_BACKUP_DIR,
 ];
 
 /** The kubelet's cgroup root on a host (unit.d/kubelet.sh passes the same). */

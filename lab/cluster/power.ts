@@ -62,7 +62,7 @@ export async function powerOnCluster(host: LabHost): Promise<string[]> {
  * home. /etc/cni stays with the network configuration (network-up.sh checks the pod network's file).
  */
 const REINSTALL_WIPES =
-    /^\/(etc\/(kubernetes|containerd)|usr\/local\/(bin|sbin)|usr\/libexec\/kubernetes|var\/lib\/(cni|containerd|etcd|kubelet|v6k8s)|var\/log\/(containers|pods)|root)(\/|$)/;
+    /^\/(etc\/(kubernetes|containerd)|usr\/local\/(bin|sbin)|usr\/libexec\/kubernetes|var\/lib\/(cni|containerd|etcd|kubelet|v6k8s)|var\/log\/(containers|pods)|var\/backups\/etcd|root)(\/|$)/;
 /** And the program's Kubernetes scripts (the network and mesh ones stay: below). */
 const REINSTALL_REMOVES = [START_KUBELET_PATH, ETCD_REJOIN_PATH, ETCD_BACKUP_SCRIPT_PATH, INSTALL_BINARIES_PATH, CONTAINERD_STAMP_PATH];
 
