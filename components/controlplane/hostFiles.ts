@@ -23,7 +23,13 @@ export function nodeKubernetesFiles(cluster: ClusterFacts, node: NodeFacts, opts
     // Components read certificates only at start: a new certificate must restart them.
     const withHash = { ...cluster, staticPodAnnotations: { [CERTIFICATES_ANNOTATION]: opts.certificatesHash } };
     const all = new Map(kubernetesFiles(withHash, node, { etcdClusterState: opts.joinEtcd ? "existing" : "new" }));
-    all.set(INSTALL_BINARIES_PATH, { content: renderInstallBinaries(opts.versions, { kubectl: node.controlPlane, etcdutl: node.controlPlane && opts.versions.etcd !== undefined }), mode: "0755" });
+    all.set(INSTALL_BINARIES_PATH, {
+        content: renderInstallBinaries(opts.versions, {
+            kubectl: node.controlPlane,
+            etcdutl: node.controlPlane && opts.versions.etcd !== undefined,
+        }),
+        mode: "0755",
+    });
     all.set(START_KUBELET_PATH, {
         content: renderStartKubelet({
             controlPlane: node.controlPlane,
