@@ -78,6 +78,7 @@ const rewritten = encryptionRewrittenChecked(
     encryptionKeys,
     previous,
     [hostsReady, rotationChecked],
+    config.cluster.etcdRestore?.id,
 );
 const kubernetes = new KubernetesCluster("k8s", {
     hosts: hosts.filter((h) => !h.config.leaving),

@@ -45,11 +45,12 @@ export function encryptionRewrittenChecked(
     names: pulumi.Output<string[]>,
     previous: pulumi.StackReference,
     after: readonly pulumi.Resource[],
+    restore?: string,
 ): command.remote.Command {
     // The previous run's output only says whether there was one (a first run stores nothing yet).
     const script = pulumi
         .all([previous.getOutput("encryptionKeys"), names])
-        .apply(([before, now]) => renderEncryptionRewrittenCheck(Array.isArray(before) && before.length > 0 ? now : null));
+        .apply(([before, now]) => renderEncryptionRewrittenCheck(Array.isArray(before) && before.length > 0 ? now : null, restore));
     return new command.remote.Command("encryption-rewritten", hostStep(host, { create: script, triggers: [script.apply(sha256)] }), {
         dependsOn: [...host.ready, ...after],
     });

@@ -17,7 +17,7 @@ const NEW = "v6k8s-ba9876543210";
 const FAKE_CTR = `#!/bin/sh
 shift 2
 case "$1 $2" in
-"tasks ls") printf 'TASK PID STATUS\\nc0ffee 42 RUNNING\\n' ;;
+"tasks ls") [ -n "\${FAKE_NO_ETCD:-}" ] || printf 'TASK PID STATUS\\nc0ffee 42 RUNNING\\n' ;;
 "containers ls") echo c0ffee ;;
 "tasks exec") cat "$FAKE_VALUES"; exit "\${FAKE_EXIT:-0}" ;;
 esac
@@ -37,10 +37,11 @@ describe("encryption keys: no Secret left under a key a run drops (render/encryp
     });
     after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-    const run = (keys: string[], values: string, exit = 0) => {
+    const run = (keys: string[], values: string, exit = 0, opts: { restore?: string; noEtcd?: boolean } = {}) => {
         fs.writeFileSync(path.join(dir, "values"), values);
-        fs.writeFileSync(path.join(dir, "check.sh"), renderEncryptionRewrittenCheck(keys));
-        return inScratchRoot(`FAKE_VALUES=${dir}/values FAKE_EXIT=${exit} sh ${dir}/check.sh`, `cp ${dir}/ctr /usr/local/bin/ctr && `);
+        fs.writeFileSync(path.join(dir, "check.sh"), renderEncryptionRewrittenCheck(keys, opts.restore));
+        const env = `FAKE_VALUES=${dir}/values FAKE_EXIT=${exit}${opts.noEtcd ? " FAKE_NO_ETCD=1" : ""}`;
+        return inScratchRoot(`${env} sh ${dir}/check.sh`, `cp ${dir}/ctr /usr/local/bin/ctr && `);
     };
     const secret = (key: string) => `k8s:enc:secretbox:v1:${key}:\x01\x02binary\n`;
 
@@ -66,6 +67,18 @@ describe("encryption keys: no Secret left under a key a run drops (render/encryp
         const r = await run([NEW], "", 1);
         assert.equal(r.status, 1);
         assert.match(r.stderr, /etcdctl could not list the Secrets/);
+    });
+
+    it("no etcd running fails the run, unless an etcd restore runs in it (its data may be gone); with etcd running a restore run checks as any", async () => {
+        const down = await run([NEW], "", 0, { noEtcd: true });
+        assert.equal(down.status, 1);
+        assert.match(down.stderr, /no running etcd container on this node/);
+        const restoring = await run([NEW], "", 0, { noEtcd: true, restore: "2026-12-07-a" });
+        assert.equal(restoring.status, 0, restoring.stderr);
+        assert.match(restoring.stdout, /no etcd runs on this node and etcd restore 2026-12-07-a runs in this run: nothing to ask/);
+        const up = await run([NEW], secret(OLD), 0, { restore: "2026-12-07-a" });
+        assert.equal(up.status, 1);
+        assert.match(up.stderr, /stored under the key v6k8s-0123456789ab/);
     });
 
     it("a stack's first run asks nothing (no etcd yet); a name that is not a key name is refused at render time", () => {

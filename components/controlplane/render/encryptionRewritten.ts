@@ -14,14 +14,27 @@ import { LOCAL_ETCD_CONTAINER } from "./etcdBackup";
 
 const KEY_NAME = /^v6k8s-[0-9a-f]{12}$/;
 
-/** `keys`: the key names of this run's `encryptionKey`; null on the stack's first run. */
-export function renderEncryptionRewrittenCheck(keys: readonly string[] | null): string {
+const NO_ETCD = '[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }';
+
+/**
+ * `keys`: the key names of this run's `encryptionKey`; null on the stack's first run. `restore`:
+ * the id of an etcd restore in this run (cluster.etcdRestore): its data may be gone and no etcd
+ * run here, which then is no failure (the Secrets come back from the snapshot, which must have
+ * been taken under these keys).
+ */
+export function renderEncryptionRewrittenCheck(keys: readonly string[] | null, restore?: string): string {
     if (keys === null) return "echo 'v6k8s: the first run: no Secret is stored yet'\n";
     if (keys.length === 0) throw new RangeError("encryption key check: no key");
     for (const n of keys) if (!KEY_NAME.test(n)) throw new RangeError(`encryption key check: unexpected key name ${JSON.stringify(n)}`);
+    if (!LOCAL_ETCD_CONTAINER.endsWith(NO_ETCD)) throw new Error("encryption key check: LOCAL_ETCD_CONTAINER changed");
+    const container =
+        restore === undefined
+            ? LOCAL_ETCD_CONTAINER
+            : LOCAL_ETCD_CONTAINER.slice(0, -NO_ETCD.length) +
+              `[ -n "$id" ] || { echo "v6k8s: no etcd runs on this node and etcd restore ${restore} runs in this run: nothing to ask (its snapshot must be from these keys)"; exit 0; }`;
     return `set -eu
 # Every Secret must be stored under one of this run's keys: ${keys.join(", ")}.
-${LOCAL_ETCD_CONTAINER}
+${container}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ( ctr tasks exec --exec-id "v6k8s-keys-$$" "$id" etcdctl --endpoints=https://[::1]:${ETCD_CLIENT_PORT} \\
