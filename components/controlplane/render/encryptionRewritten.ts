@@ -10,11 +10,9 @@
 // stack's first run nothing is stored yet, and no etcd runs: nothing is asked.
 import { PATHS } from "../paths";
 import { ETCD_CLIENT_PORT } from "./defaults";
-import { LOCAL_ETCD_CONTAINER } from "./etcdBackup";
+import { localEtcdContainer } from "./etcdBackup";
 
 const KEY_NAME = /^v6k8s-[0-9a-f]{12}$/;
-
-const NO_ETCD = '[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }';
 
 /**
  * `keys`: the key names of this run's `encryptionKey`; null on the stack's first run. `restore`:
@@ -26,12 +24,12 @@ export function renderEncryptionRewrittenCheck(keys: readonly string[] | null, r
     if (keys === null) return "echo 'v6k8s: the first run: no Secret is stored yet'\n";
     if (keys.length === 0) throw new RangeError("encryption key check: no key");
     for (const n of keys) if (!KEY_NAME.test(n)) throw new RangeError(`encryption key check: unexpected key name ${JSON.stringify(n)}`);
-    if (!LOCAL_ETCD_CONTAINER.endsWith(NO_ETCD)) throw new Error("encryption key check: LOCAL_ETCD_CONTAINER changed");
     const container =
         restore === undefined
-            ? LOCAL_ETCD_CONTAINER
-            : LOCAL_ETCD_CONTAINER.slice(0, -NO_ETCD.length) +
-              `[ -n "$id" ] || { echo "v6k8s: no etcd runs on this node and etcd restore ${restore} runs in this run: nothing to ask (its snapshot must be from these keys)"; exit 0; }`;
+            ? localEtcdContainer()
+            : localEtcdContainer(
+                  `echo "v6k8s: no etcd runs on this node and etcd restore ${restore} runs in this run: nothing to ask (its snapshot must be from these keys)"; exit 0`,
+              );
     return `set -eu
 # Every Secret must be stored under one of this run's keys: ${keys.join(", ")}.
 ${container}

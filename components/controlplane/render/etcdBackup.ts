@@ -26,16 +26,20 @@ export interface EtcdBackupOptions {
 
 /**
  * Shell (sh or bash): `ctr` in the kubelet's containerd namespace and `$id`, the running container
- * named etcd on this node (the kubelet may keep an exited one next to it); exits 1 without one.
+ * named etcd on this node (the kubelet may keep an exited one next to it); without one, runs
+ * `onMissing` (default: say so and exit 1).
  */
-export const LOCAL_ETCD_CONTAINER = `ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
+export const localEtcdContainer = (
+    onMissing = 'echo "no running etcd container on this node" >&2; exit 1',
+) => `ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
 # The running container named etcd (the kubelet may keep an exited one next to it).
 running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
 id=""
 for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
     if printf '%s\\n' "$running" | grep -qxF "$c"; then id=$c; break; fi
 done
-[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }`;
+[ -n "$id" ] || { ${onMissing}; }`;
+export const LOCAL_ETCD_CONTAINER = localEtcdContainer();
 
 export function renderEtcdBackupScript(opts: EtcdBackupOptions = {}): string {
     const keep = opts.keep ?? ETCD_BACKUP_KEEP;
