@@ -105,7 +105,7 @@ const services = new ClusterServices("addons", {
     kubernetesProviderServer: config.cluster.kubernetesProviderServer,
     kubeconfig: kubernetes.adminKubeconfig,
     // Every apiserver serves and every kubelet runs before the provider talks to the cluster.
-    dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.nodes.map((n) => n.started)],
+    dependsOn: [kubernetes.controlPlaneReady, ...kubernetes.started],
     publicAddresses: hosts.map((h) => h.publicAddress),
     ipv4Ports: config.nodes.flatMap((n) => n.ipv4Ports),
     policyCheck: { host: kubernetes.adminHost, apiservers: kubernetes.apiserverMeshEndpoints },

@@ -1,6 +1,7 @@
 // Kubernetes across all hosts: the PKI, then every node's kubelet and static pods. Control-plane
-// nodes go first, one at a time (an upgrade waits for each apiserver before the next); then one
-// cluster-wide wait; then workers in groups of `workerParallelism`.
+// nodes go first: all their certificates, then one node at a time (an upgrade waits for each
+// apiserver before the next); then one cluster-wide wait; then workers in groups of
+// `workerParallelism`.
 import { KubeletSettingsInput, kubeletSettingsOf } from "../config/kubeletSettings";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -103,6 +104,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     public readonly apiserverMeshEndpoints: string[];
     /** Per node, its Kubernetes steps: control-plane nodes in the order they run, then workers. */
     public readonly nodes: NodeKubernetes[];
+    /** Per node (in `nodes`' order), its last step: the kubelet runs. */
+    public readonly started: command.remote.Command[];
     /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
     public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
 
@@ -175,18 +178,25 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             );
         };
 
-        // Control plane: strictly one after the other. Members joining a running etcd go first:
-        // after `etcdctl member add` the cluster lacks a quorum until they start, and they do not
-        // wait for readiness, while an existing member would wait for an apiserver that cannot be
-        // ready yet. Each one's etcd membership changes just before its own steps (its `member
-        // add`), after the previous node started: one member change at a time, also on removal.
-        const controlPlane: NodeKubernetes[] = [];
+        // Control plane: first every node's skew preflight and certificates, then the rest of
+        // each node strictly one after the other. Certificates first: when they all expired, a
+        // node's etcd can only get a quorum once its peers hold valid certificates too (etcd reads
+        // its certificate files at every TLS handshake; new ones are signed by the same CAs, so
+        // writing them early changes nothing for running members otherwise). Members joining a
+        // running etcd go first: after `etcdctl member add` the cluster lacks a quorum until they
+        // start, and they do not wait for readiness, while an existing member would wait for an
+        // apiserver that cannot be ready yet. Each one's etcd membership changes just before its
+        // files (its `member add`), after the previous node started: one member change at a time,
+        // also on removal.
         const cpOrder = controlPlaneStartOrder(hosts, isCp, (h) => h.config.joinEtcd);
-        for (const h of cpOrder) {
-            const previous = controlPlane.at(-1)?.started;
+        const controlPlane = cpOrder.map((h) => nodeOf(h, args.after));
+        const allCertificates = controlPlane.map((n) => n.certificates);
+        const cpStarted: command.remote.Command[] = [];
+        cpOrder.forEach((h, i) => {
+            const previous = cpStarted.at(-1);
             const etcdMember = membershipOf(h, previous ? [previous] : []).etcd!;
-            controlPlane.push(nodeOf(h, [...args.after, ...(previous ? [previous] : []), etcdMember]));
-        }
+            cpStarted.push(controlPlane[i].start([...allCertificates, ...(previous ? [previous] : []), etcdMember]));
+        });
         // A restore runs once every control-plane node is as configured (etcdutl installed).
         const restored = args.etcdRestore
             ? createEtcdRestore(
@@ -196,7 +206,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                       hosts: cpOrder,
                       cluster: facts,
                       etcdVersion: versions.etcd!,
-                      after: controlPlane.map((n) => n.started),
+                      after: cpStarted,
                   },
                   this,
               )
@@ -224,21 +234,25 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                     ...(args.etcdRestore ? [`etcd restore ${args.etcdRestore.id}`] : []),
                 ],
             }),
-            { ...child, dependsOn: [...controlPlane.map((n) => n.started), ...restored] },
+            { ...child, dependsOn: [...cpStarted, ...restored] },
         );
 
         // Workers: groups of `workerParallelism`, each group after the previous one.
         const workers: NodeKubernetes[] = [];
+        const workersStarted: command.remote.Command[] = [];
         const size = args.workerParallelism ?? DEFAULT_WORKER_PARALLELISM;
         const onlyWorkers = hosts.filter((h) => !isCp(h));
         for (let i = 0; i < onlyWorkers.length; i += size) {
-            const previousGroup = workers.slice(Math.max(0, i - size), i).map((n) => n.started);
+            const previousGroup = workersStarted.slice(Math.max(0, i - size), i);
             for (const h of onlyWorkers.slice(i, i + size)) {
                 membershipOf(h, []);
-                workers.push(nodeOf(h, [...args.after, this.controlPlaneReady, ...previousGroup]));
+                const node = nodeOf(h, [...args.after, this.controlPlaneReady, ...previousGroup]);
+                workers.push(node);
+                workersStarted.push(node.start([]));
             }
         }
         this.nodes = [...controlPlane, ...workers];
+        this.started = [...cpStarted, ...workersStarted];
 
         const cpHosts = hosts.filter(isCp);
         this.apiserverEndpoints = pulumi

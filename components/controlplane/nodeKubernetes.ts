@@ -1,6 +1,7 @@
 // Kubernetes on one host, over SSH: certificates, then configs and manifests, then binaries, then
-// (re)start. Each step's trigger is a hash of what it applies; `after` orders hosts (control plane
-// one at a time, then workers in small groups).
+// (re)start. Each step's trigger is a hash of what it applies. Two orders: `after` for the skew
+// preflight and the certificates, `start(after)` for the rest (cluster.ts: every control-plane
+// node's certificates are on its host before any control-plane node restarts anything).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../common/hash";
@@ -31,15 +32,20 @@ export interface NodeKubernetesArgs {
     readonly encryptionKey: pulumi.Output<string>;
     /** Start with etcd's --initial-cluster-state=existing (a control-plane node joining). */
     readonly joinEtcd: boolean;
-    /** Resources that must be done before anything here starts. */
+    /** Resources that must be done before anything here runs (the preflight, then the certificates). */
     readonly after: pulumi.Input<pulumi.Resource>[];
 }
 
 export class NodeKubernetes extends pulumi.ComponentResource {
-    /** The last step: the kubelet runs (and, on an upgraded control-plane node, serves). */
-    public readonly started: command.remote.Command;
-    /** A hash of everything this node applies: changes exactly when `started` re-runs. */
+    /** The pki step: this node's certificates and keys (and encryption config) are on the host. */
+    public readonly certificates: command.remote.Command;
+    /** A hash of everything this node applies: changes exactly when the start step re-runs. */
     public readonly appliedHash: pulumi.Output<string>;
+    private readonly prefix: string;
+    private readonly host: Host;
+    private readonly pkiHash: pulumi.Output<string>;
+    private readonly files: pulumi.Output<string>;
+    private readonly binariesHash: string;
 
     constructor(name: string, args: NodeKubernetesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("v6k8s:controlplane:NodeKubernetes", name, {}, opts);
@@ -115,13 +121,33 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
+        this.prefix = name;
+        this.host = host;
+        this.pkiHash = pkiHash;
+        this.files = files;
+        this.binariesHash = binariesHash;
+        this.certificates = pkiStep;
+        // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
+        this.appliedHash = pulumi
+            .all([pkiHash, files.apply(sha256), host.identity])
+            .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
+    }
+
+    /**
+     * The node's files (configs, manifests: the kubelet restarts what changed), binaries and the
+     * (re)start, after its certificates and `after`; returns the start step, the last one: the
+     * kubelet runs (and, on an upgraded control-plane node, serves). Called once.
+     */
+    start(after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        const { prefix: name, host, pkiHash, files, binariesHash } = this;
+        const child = { parent: this };
         const filesStep = new command.remote.Command(
             `${name}-files`,
             hostStep(host, {
                 create: files,
                 triggers: [files.apply(sha256)],
             }),
-            { ...child, dependsOn: [pkiStep] },
+            { ...child, dependsOn: [this.certificates, ...after] },
         );
         const binaries = new command.remote.Command(
             `${name}-binaries`,
@@ -131,7 +157,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [filesStep] },
         );
-        this.started = new command.remote.Command(
+        const started = new command.remote.Command(
             `${name}-start`,
             hostStep(host, {
                 create: START_COMMAND,
@@ -140,10 +166,7 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [binaries] },
         );
-        // A new machine (the identity) counts as applied anew: the cluster-wide wait re-checks.
-        this.appliedHash = pulumi
-            .all([pkiHash, files.apply(sha256), host.identity])
-            .apply(([a, b, id]) => sha256(`${a}${b}${binariesHash}${id}`));
-        this.registerOutputs({ started: this.started.id, appliedHash: this.appliedHash });
+        this.registerOutputs({ certificates: this.certificates.id, started: started.id, appliedHash: this.appliedHash });
+        return started;
     }
 }

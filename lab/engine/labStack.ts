@@ -42,6 +42,8 @@ export interface ApplyOptions {
     /** Ctrl-C the engine at the first output line for which this is true. */
     readonly interruptWhen?: (line: string) => boolean;
     readonly timeoutMs?: number;
+    /** Extra environment of the engine and its plugins (the tls stand-in's clock: V6K8S_LAB_TLS_CLOCK_OFFSET). */
+    readonly env?: Record<string, string>;
 }
 
 /** A resource of the stack's state, secrets decrypted (`pulumi stack export --show-secrets`). */
@@ -140,6 +142,7 @@ export class LabEngine {
             timeoutMs: opts.timeoutMs ?? 45 * 60_000,
             onLine: opts.onLine ? (l) => opts.onLine!(l) : undefined,
             interruptWhen: opts.interruptWhen,
+            env: opts.env,
         });
         return { ...r, summary: resourceSummary(r.stdout), seconds: (Date.now() - t0) / 1000 };
     }

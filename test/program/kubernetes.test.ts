@@ -72,10 +72,10 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
     });
 
     it("upgrades control-plane nodes one at a time, then waits for the control plane, then workers two at a time", () => {
-        assert.ok(get(prod, "k8s-cp2-preflight").dependsOn.includes("k8s-cp1-start"));
-        assert.ok(get(prod, "k8s-cp3-preflight").dependsOn.includes("k8s-cp2-start"));
+        assert.ok(get(prod, "k8s-cp2-files").dependsOn.includes("k8s-cp1-start"));
+        assert.ok(get(prod, "k8s-cp3-files").dependsOn.includes("k8s-cp2-start"));
         assert.ok(
-            !get(prod, "k8s-cp1-preflight").dependsOn.some((d) => /^k8s-(cp|w)\d-(preflight|pki|files|binaries|start)$/.test(d)),
+            !get(prod, "k8s-cp1-files").dependsOn.some((d) => /^k8s-(cp|w)\d-(preflight|files|binaries|start)$/.test(d)),
             "cp1 goes first",
         );
         const ready = get(prod, "k8s-control-plane-ready").dependsOn;
@@ -87,6 +87,19 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         }
         const w3 = get(prod, "k8s-w3-preflight").dependsOn;
         assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
+    });
+
+    it("writes every control-plane node's certificates before any control-plane node changes its files (expired certificates: etcd's quorum needs its peers' new ones)", () => {
+        const cps = ["cp1", "cp2", "cp3"];
+        for (const n of cps) {
+            const before = upstream(prod, `k8s-${n}-pki`);
+            const ran = [...before].filter((d) => /^k8s-(cp|w)\d-(files|binaries|start)$/.test(d) || d === "k8s-control-plane-ready");
+            assert.deepEqual(ran, [], `k8s-${n}-pki waits for no node's files or start`);
+            const files = get(prod, `k8s-${n}-files`).dependsOn;
+            for (const m of cps) assert.ok(files.includes(`k8s-${m}-pki`), `k8s-${n}-files after k8s-${m}-pki`);
+        }
+        // Workers stay behind the control plane, certificates included.
+        assert.ok(upstream(prod, "k8s-w1-pki").has("k8s-control-plane-ready"));
     });
 
     it("the control-plane wait labels cp1..cp3 and taints them (roles [control-plane]); the kubelets of cp nodes register tainted", () => {
@@ -286,9 +299,9 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
             /--initial-cluster-state=new/,
         );
         // Joining members go first: they restore the quorum `member add` took away.
-        assert.ok(!get(resources, "k8s-cp4-preflight").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
-        assert.ok(get(resources, "k8s-cp5-preflight").dependsOn.includes("k8s-cp4-start"));
-        assert.ok(get(resources, "k8s-cp1-preflight").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
+        assert.ok(!get(resources, "k8s-cp4-files").dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "cp4 starts first");
+        assert.ok(get(resources, "k8s-cp5-files").dependsOn.includes("k8s-cp4-start"));
+        assert.ok(get(resources, "k8s-cp1-files").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
     });
 
     it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {

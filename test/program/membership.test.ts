@@ -80,8 +80,8 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
         assert.match(addressOf(resources, "cp1"), /^2001:db8:c0de:/, "cp1 is an hcloud server");
         assert.equal(hostOf(get(resources, "k8s-w1-membership")), addressOf(resources, "cp1"), "w1's membership runs on cp1");
         assert.ok(get(resources, "k8s-w1-membership").dependsOn.includes("hcloud-cp1"));
-        // Created before the node's own steps (its `member add`), after the previous control-plane node started.
-        assert.ok(get(resources, "k8s-cp1-preflight").dependsOn.includes("k8s-cp1-etcd-member"));
+        // Created before the node's files (its `member add`: etcd's manifest), after the previous control-plane node started.
+        assert.ok(get(resources, "k8s-cp1-files").dependsOn.includes("k8s-cp1-etcd-member"));
         assert.ok(get(resources, "k8s-cp2-etcd-member").dependsOn.includes("k8s-cp1-start"));
         assert.ok(get(resources, "k8s-cp3-etcd-member").dependsOn.includes("k8s-cp2-start"));
     });
@@ -93,7 +93,7 @@ describe("removing nodes: membership commands under Pulumi mocks", function () {
         const e = get(resources, "k8s-cp4-etcd-member");
         assert.equal(e.inputs.create, renderAddEtcdMember({ name: "cp4", peerUrl: `https://[${mesh(4)}]:2380` }, "cp1"));
         assert.equal(hostOf(e), addressOf(resources, "cp1"));
-        assert.ok(get(resources, "k8s-cp4-preflight").dependsOn.includes("k8s-cp4-etcd-member"));
+        assert.ok(get(resources, "k8s-cp4-files").dependsOn.includes("k8s-cp4-etcd-member"));
         assert.ok(!e.dependsOn.some((d) => /^k8s-cp\d-start$/.test(d)), "the joiner goes first");
         // A worker's or an existing member's anchor is never the joiner.
         assert.equal(hostOf(get(resources, "k8s-w1-membership")), addressOf(resources, "cp1"));

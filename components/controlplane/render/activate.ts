@@ -9,7 +9,7 @@ import { ETCD_BACKUP_UNIT } from "./etcdBackup";
 import { CONTAINERD_CONFIG_PATH, CONTAINERD_UNIT_PATH } from "./containerd";
 import { KUBELET_UNIT_PATH } from "./kubelet";
 import { ETCD_DATA_DIR, PATHS } from "../paths";
-import { ETCD_CONTAINER_FUNCTION, etcdctlInPodFunctions } from "./etcdMembers";
+import { RUNNING_CONTAINER_FUNCTIONS, etcdctlInPodFunctions } from "./etcdMembers";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { ETCD_REJOIN_MARKER, ETCD_REJOIN_PATH } from "./etcdRejoin";
 import { kubernetesMinor } from "../../common/releases";
@@ -230,7 +230,7 @@ if [ -d ${ETCD_DATA_DIR}/member ]; then
     if [ -e ${ETCD_MANIFEST_PATH} ]; then
         echo "etcd data of an earlier control-plane role stays in ${ETCD_DATA_DIR} while ${ETCD_MANIFEST_PATH} is there"
     else
-        ${ETCD_CONTAINER_FUNCTION.split("\n").join("\n        ")}
+        ${RUNNING_CONTAINER_FUNCTIONS.split("\n").join("\n        ")}
         etcd_stopped() { ctr --namespace k8s.io tasks ls >/dev/null && ! etcd_container >/dev/null; }
         wait_until 120 "the etcd container of an earlier control-plane role to stop" "show_pods etcd" etcd_stopped
         retired=${RETIRED_ETCD_DATA_PREFIX}$(date -u +%Y%m%dT%H%M%SZ)

@@ -35,7 +35,7 @@ export function renderEncryptionRewrittenCheck(keys: readonly string[] | null, r
 ${container}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-( ctr tasks exec --exec-id "v6k8s-keys-$$" "$id" etcdctl --endpoints=https://[::1]:${ETCD_CLIENT_PORT} \\
+( ctr --namespace k8s.io tasks exec --exec-id "v6k8s-keys-$$" "$id" etcdctl --endpoints=https://[::1]:${ETCD_CLIENT_PORT} \\
     --cacert=${PATHS.etcdCa.cert} --cert=${PATHS.etcdServer.cert} --key=${PATHS.etcdServer.key} \\
     get /registry/secrets/ --prefix --print-value-only; echo "$?" > "$tmp/status" ) |
     { grep -a -o 'k8s:enc:secretbox:v1:v6k8s-[0-9a-f]*:' || true; } | sort | uniq -c > "$tmp/counts"

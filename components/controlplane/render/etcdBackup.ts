@@ -7,6 +7,7 @@
 // data directory the pod mounts, then moves the file out on the host. Nothing is downloaded, and
 // no second copy of etcd's version or checksum has to be kept.
 import { ETCD_DATA_DIR, PATHS } from "../paths";
+import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
 
 export const ETCD_BACKUP_SCRIPT_PATH = "/usr/local/lib/v6k8s/etcd-backup.sh";
 export const ETCD_BACKUP_UNIT = "v6k8s-etcd-backup";
@@ -25,20 +26,13 @@ export interface EtcdBackupOptions {
 }
 
 /**
- * Shell (sh or bash): `ctr` in the kubelet's containerd namespace and `$id`, the running container
- * named etcd on this node (the kubelet may keep an exited one next to it); without one, runs
- * `onMissing` (default: say so and exit 1).
+ * Shell (sh or bash): the running-container functions (etcdMembers.ts) and `$id`, the running
+ * container named etcd on this node; without one, runs `onMissing` (default: say so and exit 1).
+ * `ctr` is in /usr/local/bin, which a systemd unit's PATH may lack.
  */
-export const localEtcdContainer = (
-    onMissing = 'echo "no running etcd container on this node" >&2; exit 1',
-) => `ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
-# The running container named etcd (the kubelet may keep an exited one next to it).
-running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
-id=""
-for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-    if printf '%s\\n' "$running" | grep -qxF "$c"; then id=$c; break; fi
-done
-[ -n "$id" ] || { ${onMissing}; }`;
+export const localEtcdContainer = (onMissing = 'echo "no running etcd container on this node" >&2; exit 1') => `PATH="$PATH:/usr/local/bin"
+${RUNNING_CONTAINER_FUNCTIONS}
+id=$(etcd_container) || { ${onMissing}; }`;
 export const LOCAL_ETCD_CONTAINER = localEtcdContainer();
 
 export function renderEtcdBackupScript(opts: EtcdBackupOptions = {}): string {
@@ -70,7 +64,7 @@ name=etcd-$(date -u +%Y%m%dT%H%M%SZ).db
 # Inside the pod: the data directory is its only writable mount.
 part=${ETCD_DATA_DIR}/v6k8s-snapshot.part
 rm -f "$part"
-ctr tasks exec --exec-id "v6k8s-backup-$$" "$id" etcdctl --endpoints=https://[::1]:2379 \\
+ctr --namespace k8s.io tasks exec --exec-id "v6k8s-backup-$$" "$id" etcdctl --endpoints=https://[::1]:2379 \\
     --cacert=${PATHS.etcdCa.cert} --cert=${PATHS.etcdServer.cert} --key=${PATHS.etcdServer.key} \\
     snapshot save "$part"
 # Only a complete snapshot gets the final name: moved beside it under a hidden name, then renamed.

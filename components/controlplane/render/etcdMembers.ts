@@ -22,17 +22,19 @@ export interface EtcdMemberSpec {
 }
 
 /**
- * `etcd_container` prints the ID of the running etcd container and fails without one (the kubelet
- * may keep an exited one beside it). `ctr` comes with containerd on every node.
+ * Shell functions (sh or bash): `running_container NAME` prints the ID of the running container
+ * the kubelet named NAME and fails without one (the kubelet may keep an exited one beside it);
+ * `etcd_container` is the running etcd. `ctr` comes with containerd on every node.
  */
-export const ETCD_CONTAINER_FUNCTION = `etcd_container() {
+export const RUNNING_CONTAINER_FUNCTIONS = `running_container() {
     local running c
     running=$(ctr --namespace k8s.io tasks ls | awk '$3 == "RUNNING" {print $1}')
-    for c in $(ctr --namespace k8s.io containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-        if grep -qxF "$c" <<<"$running"; then echo "$c"; return 0; fi
+    for c in $(ctr --namespace k8s.io containers ls --quiet "labels.\\"io.kubernetes.container.name\\"==$1"); do
+        if printf '%s\\n' "$running" | grep -qxF "$c"; then echo "$c"; return 0; fi
     done
     return 1
-}`;
+}
+etcd_container() { running_container etcd; }`;
 
 /**
  * Shell functions for a control-plane host: `etcd_container` prints the ID of the running etcd
@@ -40,7 +42,7 @@ export const ETCD_CONTAINER_FUNCTION = `etcd_container() {
  * container held by `$etcd_id`, against the local member.
  */
 export function etcdctlInPodFunctions(): string {
-    return `${ETCD_CONTAINER_FUNCTION}
+    return `${RUNNING_CONTAINER_FUNCTIONS}
 etcdctl() {
     # An exec ID is unique per call (each $(...) is its own process: BASHPID).
     ctr --namespace k8s.io tasks exec --exec-id "v6k8s-member-$BASHPID-$RANDOM" "$etcd_id" etcdctl --endpoints=https://[::1]:2379 \\

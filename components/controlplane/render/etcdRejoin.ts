@@ -22,7 +22,7 @@
 // whitespace is dropped before it is read, and no value read here (names, URLs, IDs) holds any.
 import { posix } from "path";
 import { ETCD_DATA_DIR, PATHS } from "../paths";
-import { ETCD_CONTAINER_FUNCTION } from "./etcdMembers";
+import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { renderWaitFunctions } from "../../runtime/render/wait";
 
@@ -175,7 +175,7 @@ echo "etcd: $name starts joining the running cluster (--initial-cluster=$initial
 
 /** `--finish`: the rendered manifest back, then the member restarted on its data and healthy. */
 function renderFinish(timeout: number, etcdHealth: string): string {
-    const body = `${ETCD_CONTAINER_FUNCTION}
+    const body = `${RUNNING_CONTAINER_FUNCTIONS}
 etcd_healthy() { curl -fs --max-time 2 ${etcdHealth} 2>/dev/null | grep -q '"health": *"true"'; }
 if [ -e ${ETCD_REJOIN_SAVED_MANIFEST} ]; then
     before=$(etcd_container || true)

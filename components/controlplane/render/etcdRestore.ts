@@ -26,6 +26,7 @@ import { ETCD_JOINED_MARKER } from "./activate";
 import { CONTROLLER_MANAGER_MANIFEST_PATH } from "./controllerManager";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { ETCD_BACKUP_UNIT } from "./etcdBackup";
+import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
 import { ETCD_REJOIN_DIR } from "./etcdRejoin";
 import { SCHEDULER_MANIFEST_PATH } from "./scheduler";
 
@@ -94,16 +95,8 @@ export function renderRestoreData(spec: EtcdRestoreSpec): string {
     const before = `${ETCD_DATA_DIR}/.v6k8s-before-restore-${spec.id}`;
     return `${header(spec, "stops the control plane and restores the snapshot into etcd's data directory.")}
 ${renderWaitFunctions(spec.progressSeconds)}
-# running_named NAME: a running container the kubelet named NAME.
-running_named() {
-    local running c
-    running=$(ctr --namespace k8s.io tasks ls | awk '$3 == "RUNNING" {print $1}')
-    for c in $(ctr --namespace k8s.io containers ls --quiet "labels.\\"io.kubernetes.container.name\\"==$1"); do
-        if grep -qxF "$c" <<<"$running"; then return 0; fi
-    done
-    return 1
-}
-stopped() { ! running_named etcd && ! running_named kube-apiserver; }
+${RUNNING_CONTAINER_FUNCTIONS}
+stopped() { ! running_container etcd >/dev/null && ! running_container kube-apiserver >/dev/null; }
 if [ -e ${dir}/data-restored ]; then
     echo "etcd restore $id: the data is already restored on ${spec.name}"
     exit 0

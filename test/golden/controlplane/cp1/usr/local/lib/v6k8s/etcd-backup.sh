@@ -18,20 +18,23 @@ prune() {
 mkdir -p "$dir"
 if [ "${1:-}" = --prune-only ]; then prune; exit 0; fi
 
-ctr() { /usr/local/bin/ctr --namespace k8s.io "$@"; }
-# The running container named etcd (the kubelet may keep an exited one next to it).
-running=$(ctr tasks ls | awk '$3 == "RUNNING" {print $1}')
-id=""
-for c in $(ctr containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-    if printf '%s\n' "$running" | grep -qxF "$c"; then id=$c; break; fi
-done
-[ -n "$id" ] || { echo "no running etcd container on this node" >&2; exit 1; }
+PATH="$PATH:/usr/local/bin"
+running_container() {
+    local running c
+    running=$(ctr --namespace k8s.io tasks ls | awk '$3 == "RUNNING" {print $1}')
+    for c in $(ctr --namespace k8s.io containers ls --quiet "labels.\"io.kubernetes.container.name\"==$1"); do
+        if printf '%s\n' "$running" | grep -qxF "$c"; then echo "$c"; return 0; fi
+    done
+    return 1
+}
+etcd_container() { running_container etcd; }
+id=$(etcd_container) || { echo "no running etcd container on this node" >&2; exit 1; }
 
 name=etcd-$(date -u +%Y%m%dT%H%M%SZ).db
 # Inside the pod: the data directory is its only writable mount.
 part=/var/lib/etcd/v6k8s-snapshot.part
 rm -f "$part"
-ctr tasks exec --exec-id "v6k8s-backup-$$" "$id" etcdctl --endpoints=https://[::1]:2379 \
+ctr --namespace k8s.io tasks exec --exec-id "v6k8s-backup-$$" "$id" etcdctl --endpoints=https://[::1]:2379 \
     --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key \
     snapshot save "$part"
 # Only a complete snapshot gets the final name: moved beside it under a hidden name, then renamed.

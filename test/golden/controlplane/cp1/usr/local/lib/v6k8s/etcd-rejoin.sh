@@ -90,14 +90,15 @@ mine_in() { members_of "$1" | grep -F "\"$peer_url\"" || true; }
 has_data() { compgen -G "/var/lib/etcd/member/wal/*.wal" >/dev/null; }
 
 if [ "${1:-}" = --finish ]; then
-    etcd_container() {
+    running_container() {
         local running c
         running=$(ctr --namespace k8s.io tasks ls | awk '$3 == "RUNNING" {print $1}')
-        for c in $(ctr --namespace k8s.io containers ls --quiet 'labels."io.kubernetes.container.name"==etcd'); do
-            if grep -qxF "$c" <<<"$running"; then echo "$c"; return 0; fi
+        for c in $(ctr --namespace k8s.io containers ls --quiet "labels.\"io.kubernetes.container.name\"==$1"); do
+            if printf '%s\n' "$running" | grep -qxF "$c"; then echo "$c"; return 0; fi
         done
         return 1
     }
+    etcd_container() { running_container etcd; }
     etcd_healthy() { curl -fs --max-time 2 http://[::1]:2381/health 2>/dev/null | grep -q '"health": *"true"'; }
     if [ -e /var/lib/v6k8s/etcd-rejoin/etcd.yaml ]; then
         before=$(etcd_container || true)
