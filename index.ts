@@ -95,6 +95,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     kubelet: config.cluster.kubelet,
     teardown: config.cluster.teardown,
     etcdRestore: config.cluster.etcdRestore,
+    etcdBackupS3: config.cluster.etcdBackup.s3 && { store: config.cluster.etcdBackup.s3, credentials: secrets.etcdBackupS3! },
     encryptionKey: secrets.encryptionKey,
     after: [hostsReady, rotationChecked, rewritten],
 });

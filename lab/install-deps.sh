@@ -56,3 +56,6 @@ fi
 
 # CoreDNS is not packaged in Debian 12: build it from its Go module (cached, first run only).
 "$here/build-coredns.sh" || echo "== lab: CoreDNS build failed (see above); the DNS64 check will be SKIPPED, not passed"
+
+# The cluster lab's S3 store (etcd snapshots leaving the nodes): VersityGW from its Go module (cached).
+"$here/build-versitygw.sh"

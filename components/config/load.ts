@@ -9,6 +9,8 @@ import {
     clusterSchema,
     corednsSchema,
     dnsSchema,
+    etcdBackupS3Schema,
+    etcdBackupSchema,
     etcdRestoreSchema,
     kubeProxySchema,
     nodeSchema,
@@ -27,7 +29,7 @@ import { parseEncryptionKeys } from "./encryptionKey";
 import { evictionSchema, kubeletSchema, kubeletSettingsOf, kubeletSettingsProblem, reservedSchema } from "./kubeletSettings";
 
 /** Keys read with `requireSecret`; set them with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "hcloudToken", "encryptionKey", "etcdBackupS3AccessKey", "etcdBackupS3SecretKey"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export const TOP_LEVEL_KEYS: readonly string[] = ["cluster", "nodes", "services", ...SECRET_KEYS];
 
@@ -50,6 +52,8 @@ const CLUSTER_NESTED = {
     kubeProxy: keysOf(kubeProxySchema),
     dns: keysOf(dnsSchema),
     etcdRestore: keysOf(etcdRestoreSchema),
+    etcdBackup: keysOf(etcdBackupSchema),
+    s3: keysOf(etcdBackupS3Schema),
     ...KUBELET_NESTED,
 };
 const NODE_NESTED = { ipv4Ports: keysOf(portSchema), ...KUBELET_NESTED };
@@ -68,8 +72,13 @@ function parseCluster(raw: unknown, problems: string[]): ClusterConfig | undefin
         problems.push(...fromZod(["cluster"], result.error.issues, raw, (p) => nestedKeys(p, CLUSTER_KEYS, CLUSTER_NESTED)));
         return undefined;
     }
-    const { ulaPrefix, dnsServiceAddress } = result.data;
+    const { ulaPrefix, dnsServiceAddress, etcdRestore, etcdBackup } = result.data;
     const ruleProblems = clusterRules(ulaPrefix, dnsServiceAddress);
+    if (etcdRestore?.snapshot.startsWith("s3:") && !etcdBackup.s3) {
+        ruleProblems.push(
+            problem(["cluster", "etcdRestore", "snapshot"], "is an s3: key, but cluster.etcdBackup.s3 (the store) is not set"),
+        );
+    }
     problems.push(...ruleProblems);
     if (ruleProblems.length > 0) return undefined;
     return { ...result.data, dnsServiceAddress: dnsServiceAddress ?? defaultDnsAddress(ulaPrefix) };
@@ -191,12 +200,35 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>): Sta
 export function requiredSecrets(config: StackConfig): SecretKey[] {
     // hcloud servers, and the Hetzner DNS zone (the same API and token).
     const needsHcloud = config.nodes.some((n) => n.kind === "hcloud") || config.cluster.dns !== undefined;
-    return needsHcloud ? ["sshPrivateKey", "hcloudToken", "encryptionKey"] : ["sshPrivateKey", "encryptionKey"];
+    return [
+        "sshPrivateKey",
+        ...(needsHcloud ? (["hcloudToken"] as const) : []),
+        "encryptionKey",
+        ...(config.cluster.etcdBackup.s3 ? (["etcdBackupS3AccessKey", "etcdBackupS3SecretKey"] as const) : []),
+    ];
 }
+
+/**
+ * S3 credentials travel in a curl config file (`user = "<access key>:<secret key>"`): printable
+ * ASCII without spaces, quotes or backslashes; the access key without a colon.
+ */
+const S3_CREDENTIAL = { etcdBackupS3AccessKey: /^[\x21-\x7e]{1,256}$/, etcdBackupS3SecretKey: /^[\x21-\x7e]{1,256}$/ } as const;
 
 /** Problems with the values of secrets that have a format (never echoing a value). */
 export function secretValueProblems(raw: Readonly<Record<string, unknown>>): string[] {
-    if (!("encryptionKey" in raw)) return [];
-    const parsed = parseEncryptionKeys(String(raw.encryptionKey));
-    return "problem" in parsed ? [problem(["encryptionKey"], parsed.problem)] : [];
+    const problems: string[] = [];
+    if ("encryptionKey" in raw) {
+        const parsed = parseEncryptionKeys(String(raw.encryptionKey));
+        if ("problem" in parsed) problems.push(problem(["encryptionKey"], parsed.problem));
+    }
+    for (const [key, shape] of Object.entries(S3_CREDENTIAL)) {
+        if (!(key in raw)) continue;
+        const value = String(raw[key]);
+        if (!shape.test(value) || /["\\]/.test(value) || (key === "etcdBackupS3AccessKey" && value.includes(":"))) {
+            problems.push(
+                problem([key], "must be printable ASCII without spaces, quotes or backslashes (and, for the access key, colons)"),
+            );
+        }
+    }
+    return problems;
 }

@@ -11,6 +11,8 @@ export interface LoadedSecrets {
     readonly hcloudToken?: pulumi.Output<string>;
     /** The apiservers' encryption-at-rest key(s), validated (controlplane/render/encryption.ts). */
     readonly encryptionKey: pulumi.Output<string>;
+    /** Present when cluster.etcdBackup.s3 is set: the store's access key and secret key. */
+    readonly etcdBackupS3?: pulumi.Output<{ accessKey: string; secretKey: string }>;
 }
 
 export interface LoadedConfig {
@@ -57,6 +59,11 @@ export function loadConfig(project = pulumi.getProject()): LoadedConfig {
                 sshPrivateKey: cfg.requireSecret("sshPrivateKey"),
                 hcloudToken: needed.includes("hcloudToken") ? cfg.requireSecret("hcloudToken") : undefined,
                 encryptionKey: cfg.requireSecret("encryptionKey"),
+                etcdBackupS3: needed.includes("etcdBackupS3AccessKey")
+                    ? pulumi
+                          .all([cfg.requireSecret("etcdBackupS3AccessKey"), cfg.requireSecret("etcdBackupS3SecretKey")])
+                          .apply(([accessKey, secretKey]) => ({ accessKey, secretKey }))
+                    : undefined,
             },
         };
     } catch (e) {

@@ -1,5 +1,6 @@
 // Shape and per-field rules of the stack config, as zod schemas that produce the typed config.
 // Rules that relate several nodes to each other live in rules.ts.
+import { X509Certificate } from "crypto";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { Prefix, parseV6Address } from "../network/prefix";
@@ -162,14 +163,83 @@ export const releaseBasesSchema = z.strictObject({
     etcd: releaseBase.optional(),
 });
 
+/** A PEM CA certificate (one or more), parsed by Node's X.509 reader. */
+const caCertificatePem = z.string().check((ctx) => {
+    const blocks = ctx.value.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const bad =
+        blocks.length === 0 ||
+        blocks.some((b) => {
+            try {
+                return !new X509Certificate(b).ca;
+            } catch {
+                return true;
+            }
+        });
+    if (bad) ctx.issues.push({ code: "custom", input: "(PEM)", message: "must be PEM CA certificates (-----BEGIN CERTIFICATE-----)" });
+});
+
+/**
+ * Where every control-plane node uploads its etcd snapshots (an S3-compatible store: Hetzner
+ * Object Storage, AWS S3, MinIO ...), path-style: `<endpoint>/<bucket>/<prefix><node>/etcd-<UTC time>.db`.
+ * The credentials are the secrets etcdBackupS3AccessKey and etcdBackupS3SecretKey.
+ */
+export const etcdBackupS3Schema = z.strictObject({
+    /** https://host[:port], e.g. https://fsn1.your-objectstorage.com (TLS only: a snapshot holds every Secret). */
+    endpoint: z.string().check((ctx) => {
+        let url: URL | undefined;
+        try {
+            url = new URL(ctx.value);
+        } catch {
+            url = undefined;
+        }
+        if (
+            !url ||
+            url.protocol !== "https:" ||
+            url.pathname !== "/" ||
+            url.search ||
+            url.hash ||
+            url.username ||
+            ctx.value.endsWith("/")
+        ) {
+            ctx.issues.push({
+                code: "custom",
+                input: ctx.value,
+                message: `"${ctx.value}" is not an https://host[:port] URL (without a path or a trailing /)`,
+            });
+        }
+    }),
+    /** The region the signatures name (SigV4), e.g. fsn1 on Hetzner. */
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/, "must be a region name like fsn1 or eu-central-1"),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 lower-case letters, digits, . and -)"),
+    /** Before each node's name in the object keys; empty or ending in /, e.g. `prod/`. */
+    prefix: z
+        .string()
+        .regex(/^([A-Za-z0-9._-]+\/)*$/, 'must be empty or path segments of letters, digits, . _ - each ending in /, e.g. "prod/"')
+        .default(""),
+    /** Snapshots kept in the bucket per node (the oldest are deleted after each upload); default 28. */
+    keep: z.int().min(1).max(1000).default(28),
+    /** PEM CA certificate(s) the endpoint's certificate is checked against instead of the system's (a private store). */
+    caCertificate: caCertificatePem.optional(),
+});
+
+export const etcdBackupSchema = z.strictObject({
+    /** Upload every snapshot to an S3-compatible store; default none (they stay on the nodes). */
+    s3: etcdBackupS3Schema.optional(),
+});
+
 /**
  * A restore of etcd from a snapshot, carried out by `pulumi up` on every control-plane member
  * (controlplane/render/etcdRestore.ts). `id` names the restore: the steps run once per id.
  */
 export const etcdRestoreSchema = z.strictObject({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes (at most 63), e.g. 2026-12-07-a"),
-    /** The snapshot's path on every control-plane node (the same file on each). */
-    snapshot: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "must be an absolute path of letters, digits, . _ - and /"),
+    /**
+     * The snapshot's path on every control-plane node (the same file on each), or `s3:<object key>`
+     * in cluster.etcdBackup.s3's bucket (each node downloads it), e.g. `s3:prod/cp1/etcd-20261207T000000Z.db`.
+     */
+    snapshot: z
+        .string()
+        .regex(/^(\/|s3:)[A-Za-z0-9._/-]+$/, "must be an absolute path, or s3:<object key>, of letters, digits, . _ - and /"),
     /** The snapshot's sha256 (`sha256sum`): every node's copy must match before anything stops. */
     sha256: z.string().regex(/^[0-9a-f]{64}$/, "must be the snapshot's sha256, 64 lower-case hex digits"),
 });
@@ -307,6 +377,8 @@ export const clusterSchema = z.strictObject({
     kubeProxy: kubeProxySchema.default({ publicNodePorts: [] }),
     /** Publish DNS records in a Hetzner DNS zone (config/schema.ts dnsSchema); default: not. */
     dns: dnsSchema.optional(),
+    /** Where etcd snapshots go besides the nodes (README, "etcd backups"). */
+    etcdBackup: etcdBackupSchema.default({}),
     /** Restore etcd from a snapshot on every control-plane node (README, "Restore etcd from a snapshot"). */
     etcdRestore: etcdRestoreSchema.optional(),
     /**

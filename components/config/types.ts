@@ -43,6 +43,8 @@ export interface ClusterConfig {
     /** The Hetzner DNS zone the records are published in; unset: only the `dnsRecords` output. */
     readonly dns?: DnsConfig;
     /** Restore etcd from a snapshot in this run (once per id). */
+    /** Snapshots' upload to an S3-compatible store; default none. */
+    readonly etcdBackup: EtcdBackupConfig;
     readonly etcdRestore?: EtcdRestoreConfig;
     readonly kubeProxy: {
         readonly conntrackMaxPerCore?: number;
@@ -91,9 +93,24 @@ export interface Nat64Pool {
  */
 export const DEFAULT_NAT64_POOL: Nat64Pool = { ipv4Address: "192.168.255.1", dynamicPool: "192.168.255.0/24" };
 
+/** cluster.etcdBackup.s3 (schema.ts etcdBackupS3Schema). */
+export interface EtcdBackupS3Config {
+    readonly endpoint: string;
+    readonly region: string;
+    readonly bucket: string;
+    /** Empty or ending in /. */
+    readonly prefix: string;
+    readonly keep: number;
+    readonly caCertificate?: string;
+}
+
+export interface EtcdBackupConfig {
+    readonly s3?: EtcdBackupS3Config;
+}
+
 export interface EtcdRestoreConfig {
     readonly id: string;
-    /** Absolute path of the snapshot on every control-plane node. */
+    /** Absolute path of the snapshot on every control-plane node, or `s3:<object key>` in etcdBackup.s3's bucket. */
     readonly snapshot: string;
     /** Its sha256, lower-case hex. */
     readonly sha256: string;

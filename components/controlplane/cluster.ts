@@ -5,7 +5,8 @@
 import { KubeletSettingsInput, kubeletSettingsOf } from "../config/kubeletSettings";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, EtcdRestoreConfig, PkiConfig } from "../config/types";
+import type { ClusterConfig, EtcdBackupS3Config, EtcdRestoreConfig, PkiConfig } from "../config/types";
+import type { S3Credentials } from "./render/etcdBackupS3";
 import { Host, hostStep } from "../hosts/host";
 import type { ClusterPlan } from "../network/plan";
 import { sha256 } from "../common/hash";
@@ -83,6 +84,8 @@ export interface KubernetesClusterArgs {
     readonly after: pulumi.Input<pulumi.Resource>[];
     /** Workers prepared at once during creation and upgrades; default 2. */
     readonly workerParallelism?: number;
+    /** cluster.etcdBackup.s3 and its credentials: where control-plane nodes upload etcd snapshots; default none. */
+    readonly etcdBackupS3?: { readonly store: EtcdBackupS3Config; readonly credentials: pulumi.Output<S3Credentials> };
     /** cluster.etcdRestore: restore etcd from a snapshot on every control-plane node in this run. */
     readonly etcdRestore?: EtcdRestoreConfig;
 }
@@ -154,6 +157,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                     joinEtcd: h.config.joinEtcd,
                     encryptionKey: args.encryptionKey,
                     after,
+                    etcdBackupS3: args.etcdBackupS3,
                 },
                 child,
             );
@@ -206,7 +210,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                       hosts: cpOrder,
                       cluster: facts,
                       etcdVersion: versions.etcd!,
-                      after: cpStarted,
+                      // The store's settings first: a snapshot from S3 is downloaded with them.
+                      after: [...cpStarted, ...controlPlane.map((n) => n.etcdBackupStore!)],
                   },
                   this,
               )
@@ -281,6 +286,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             adminHost: this.adminHost.name,
             apiserverMeshEndpoints: this.apiserverMeshEndpoints,
             nodes: this.nodes.map((n) => n.urn),
+            started: this.started.map((s) => s.urn),
             certificateExpiry: this.certificateExpiry,
         });
     }

@@ -14,7 +14,18 @@ import { CA_PROFILES, Signer } from "./pki/profiles";
 import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import { etcdPeerUrl } from "./render/etcd";
 import { selfMember } from "./render/members";
-import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND, filesCommand, pkiStdinOf, preflightCommand } from "./steps";
+import {
+    BINARIES_COMMAND,
+    ETCD_BACKUP_STORE_COMMAND,
+    PKI_COMMAND,
+    START_COMMAND,
+    filesCommand,
+    pkiStdinOf,
+    preflightCommand,
+} from "./steps";
+import { filesOnStdin } from "../hosts/render/commands";
+import { S3Credentials, s3HostFiles } from "./render/etcdBackupS3";
+import type { EtcdBackupS3Config } from "../config/types";
 import { parseEncryptionKeys } from "../config/encryptionKey";
 
 export interface NodeKubernetesArgs {
@@ -34,11 +45,18 @@ export interface NodeKubernetesArgs {
     readonly joinEtcd: boolean;
     /** Resources that must be done before anything here runs (the preflight, then the certificates). */
     readonly after: pulumi.Input<pulumi.Resource>[];
+    /** cluster.etcdBackup.s3 and its credentials (the secrets), for a control-plane node's backups. */
+    readonly etcdBackupS3?: { readonly store: EtcdBackupS3Config; readonly credentials: pulumi.Output<S3Credentials> };
 }
 
 export class NodeKubernetes extends pulumi.ComponentResource {
     /** The pki step: this node's certificates and keys (and encryption config) are on the host. */
     public readonly certificates: command.remote.Command;
+    /**
+     * Control-plane nodes: the step writing the S3 store's settings and credentials for the etcd
+     * backups (none without a store: it then removes earlier ones).
+     */
+    public readonly etcdBackupStore?: command.remote.Command;
     /** A hash of everything this node applies: changes exactly when the start step re-runs. */
     public readonly appliedHash: pulumi.Output<string>;
     private readonly prefix: string;
@@ -121,6 +139,23 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
         );
+        if (controlPlane) {
+            // Its own step, not the pki one: a new S3 key must not restart the control plane (the
+            // pki files' hash is the static pods' certificates annotation).
+            const s3 = args.etcdBackupS3;
+            const credentials: pulumi.Output<S3Credentials | undefined> = s3 ? s3.credentials : pulumi.output(undefined);
+            const storeStdin = credentials.apply((c) => filesOnStdin(s3HostFiles(host.name, s3?.store, c)));
+            this.etcdBackupStore = new command.remote.Command(
+                `${name}-etcd-backup-s3`,
+                hostStep(host, {
+                    create: ETCD_BACKUP_STORE_COMMAND,
+                    stdin: pulumi.secret(storeStdin),
+                    // A sha256 reveals nothing of the credentials; a secret trigger breaks previews (above).
+                    triggers: [pulumi.unsecret(storeStdin.apply(sha256)), sha256(ETCD_BACKUP_STORE_COMMAND)],
+                }),
+                { ...child, dependsOn: [preflight], additionalSecretOutputs: ["stdin", "stdout", "stderr"] },
+            );
+        }
         this.prefix = name;
         this.host = host;
         this.pkiHash = pkiHash;
@@ -166,7 +201,11 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [binaries] },
         );
-        this.registerOutputs({ certificates: this.certificates.id, started: started.id, appliedHash: this.appliedHash });
+        this.registerOutputs({
+            certificates: this.certificates.id,
+            etcdBackupStore: this.etcdBackupStore?.id,
+            appliedHash: this.appliedHash,
+        });
         return started;
     }
 }

@@ -25,6 +25,8 @@ export const preflightCommand = (kubernetesVersion: string, controlPlane: boolea
  */
 export const PKI_COMMAND = installStdinFilesCommand(OWNERS.kubernetesPki);
 export const pkiStdinOf = (pkiFiles: HostFiles): string => filesOnStdin(pkiFiles);
+/** The etcd backups' S3 store (render/etcdBackupS3.ts s3HostFiles) on a control-plane node: the same installer, its own list. */
+export const ETCD_BACKUP_STORE_COMMAND = installStdinFilesCommand(OWNERS.etcdBackupStore);
 /**
  * Runtime and kubelet configuration, manifests, scripts (nodeKubernetesFiles). A node that left the
  * control plane loses its static-pod manifests here (the kubelet stops etcd, the apiserver, the

@@ -9,6 +9,7 @@ import * as path from "path";
 import { parseDocument } from "yaml";
 import { hostPort } from "../../components/common/net";
 import { SSH_PORT } from "../../components/common/ports";
+import { labS3Ca } from "./s3";
 import { projectName } from "../../components/config/stackFile";
 import { INET6_NS, STATE_DIR } from "../config";
 import { inNs } from "../netns";
@@ -183,6 +184,9 @@ export async function writeLabStack(
     const key = `${projectName()}:nodes`;
     const nodes = doc.getIn(["config", key]) as { items: unknown[] } | undefined;
     if (!nodes) throw new Error(`lab: ${stackFile} has no config.${key}`);
+    // The lab's S3 store has a CA made for this lab (lab/cluster/s3.ts).
+    const s3 = ["config", `${projectName()}:cluster`, "etcdBackup", "s3"];
+    if (doc.hasIn(s3)) doc.setIn([...s3, "caCertificate"], labS3Ca());
     for (const [i, n] of (doc.toJS().config[key] as { name: string }[]).entries()) {
         const host = hosts.find((h) => h.name === n.name);
         if (host && (opts.only === undefined || opts.only.includes(n.name)))

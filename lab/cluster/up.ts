@@ -19,6 +19,7 @@ import { LabState, saveState } from "../state";
 import { MIRROR_ADDRESS, RELEASES_ADDRESS, labSources, startMirror, startReleaseSite } from "./distribution";
 import { KUBECONFIG, kubectl, operatorState } from "./operator";
 import { LAB_STACK_FILE, writeLabStack } from "./ssh";
+import { startS3Store } from "./s3";
 import { HostSteps, hostStepsFromState } from "./steps";
 import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
 
@@ -78,9 +79,10 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     const engine = await LabEngine.open(log);
     state.timings.toolchain = toolchainSeconds;
     const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => timed(state, name, log, work, 1);
-    await phase("release site and registry mirror", async () => {
+    await phase("release site, registry mirror and S3 store", async () => {
         await startReleaseSite(versions, dirs);
         await startMirror(imageSpecs(config, dirs), log);
+        await startS3Store(log);
     });
     await writeLabStack(stack, state.hosts);
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);

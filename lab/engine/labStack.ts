@@ -27,7 +27,9 @@ const INIT_DIR = path.join(PULUMI_DIR, "init");
 export const LAB_SSH_KEY = path.join(STATE_DIR, "ssh", "id_ed25519");
 export const LAB_STACK = "lab";
 /** Config keys the lab sets as secrets: never taken from a stack file. */
-const SECRET_KEYS = ["sshPrivateKey", "encryptionKey", "hcloudToken"];
+const SECRET_KEYS = ["sshPrivateKey", "encryptionKey", "hcloudToken", "etcdBackupS3AccessKey", "etcdBackupS3SecretKey"];
+/** The S3 store's credentials the applies set (lab/cluster/s3.ts makes the store and writes them). */
+const S3_CREDENTIALS = path.join(PULUMI_DIR, "etcd-backup-s3.json");
 
 export interface ApplyResult extends RunResult {
     readonly summary: ChangeSummary;
@@ -60,6 +62,22 @@ export interface StateResource {
 /** The `encryptionKey` every apply sets (made once per lab). */
 export function labEncryptionKey(): string {
     return fs.readFileSync(ENCRYPTION_KEY, "utf8").trim();
+}
+
+export interface S3Credentials {
+    readonly accessKey: string;
+    readonly secretKey: string;
+}
+
+/** The etcd backups' S3 credentials the applies set (etcdBackupS3AccessKey, etcdBackupS3SecretKey). */
+export function labS3StackCredentials(): S3Credentials {
+    return JSON.parse(fs.readFileSync(S3_CREDENTIALS, "utf8")) as S3Credentials;
+}
+
+/** What the next applies set as the S3 credentials (wrong ones: cluster check 7i). */
+export function setLabS3StackCredentials(c: S3Credentials): void {
+    fs.mkdirSync(PULUMI_DIR, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(S3_CREDENTIALS, JSON.stringify(c), { mode: 0o600 });
 }
 
 /** What the next applies set as `encryptionKey` (a rotation's stage, cluster check 7e). */
@@ -118,10 +136,18 @@ export class LabEngine {
             Object.entries(doc.config ?? {}).filter(([k]) => !SECRET_KEYS.map((s) => `${project}:${s}`).includes(k)),
         );
         fs.writeFileSync(WORK_CONFIG, stringify({ config, encryptionsalt: this.salt() }), { mode: 0o600 });
+        const s3 = (config[`${project}:cluster`] as { etcdBackup?: { s3?: unknown } } | undefined)?.etcdBackup?.s3;
+        const s3Secrets = s3
+            ? [
+                  ["etcdBackupS3AccessKey", labS3StackCredentials().accessKey],
+                  ["etcdBackupS3SecretKey", labS3StackCredentials().secretKey],
+              ]
+            : [];
         // On stdin, never on a command line (/proc/*/cmdline).
         for (const [key, value] of [
             ["sshPrivateKey", fs.readFileSync(LAB_SSH_KEY, "utf8")],
             ["encryptionKey", fs.readFileSync(ENCRYPTION_KEY, "utf8")],
+            ...s3Secrets,
         ]) {
             await this.stack.pulumi(
                 ["config", "set", "--secret", "--stack", LAB_STACK, "--config-file", WORK_CONFIG, `${project}:${key}`],

@@ -10,6 +10,9 @@ import * as path from "path";
 import { ETCD_JOINED_MARKER } from "../../components/controlplane/render/activate";
 import { APISERVER_MANIFEST_PATH } from "../../components/controlplane/render/apiserver";
 import { ETCD_MANIFEST_PATH } from "../../components/controlplane/render/etcd";
+import { filesOnStdin, shellQuote } from "../../components/hosts/render/commands";
+import { s3HostFiles } from "../../components/controlplane/render/etcdBackupS3";
+import { ETCD_BACKUP_STORE_COMMAND } from "../../components/controlplane/steps";
 import {
     ETCD_RESTORE_STATE_DIR,
     EtcdRestoreSpec,
@@ -46,6 +49,8 @@ async function runStep(script: string, before: string, after: string, env = "") 
     for (const [name, file] of [
         ["etcdutl", "fake-etcdutl.sh"],
         ["ctr", "fake-etcd-ctr.sh"],
+        // Only an s3: snapshot's download uses curl.
+        ["curl", "fake-s3-curl.sh"],
     ]) {
         fs.copyFileSync(path.join(__dirname, "fixtures", file), path.join(dir, "bin", name));
         fs.chmodSync(path.join(dir, "bin", name), 0o755);
@@ -111,6 +116,53 @@ describe("etcd restore steps (real bash, fake etcdutl and ctr)", function () {
             const r = await runStep(renderRestoreCheck(corrupt), `echo corrupt > ${SNAPSHOT} && `, "");
             assert.match(r.stdout, /exit=1/);
             assert.match(r.stderr, /etcdutl cannot read .*: Error: snapshot file integrity check failed/);
+        });
+
+        describe("a snapshot in the S3 store (s3:<key>)", () => {
+            const S3_SPEC = { ...SPEC, snapshot: "s3:prod/cp1/etcd-20261207T000000Z.db" };
+            const stdinFile = path.join(os.tmpdir(), `v6k8s-restore-store-${process.pid}`);
+            after(() => fs.rmSync(stdinFile, { force: true }));
+            const USER = "AKLAB123:s3cr3t";
+            // The store's files as its step installs them, the bucket holding the snapshot, curl faked.
+            const store = (user: string) => {
+                const files = filesOnStdin(
+                    s3HostFiles(
+                        "cp2",
+                        { endpoint: "https://[2001:db8:ffff::7]:443", region: "lab", bucket: "snaps", prefix: "prod/", keep: 2 },
+                        { accessKey: "AKLAB123", secretKey: "s3cr3t" },
+                    ),
+                );
+                const bucket = "/var/lib/fake-s3/snaps/prod/cp1";
+                fs.writeFileSync(stdinFile, files);
+                return (
+                    `mkdir -p ${bucket} && printf '%s' '${CONTENT}' > ${bucket}/etcd-20261207T000000Z.db && ` +
+                    `export FAKE_S3=/var/lib/fake-s3 FAKE_S3_USER='${user}' && ` +
+                    `V6K8S_OWNED_DIR=/var/lib/owned sh -c ${shellQuote(ETCD_BACKUP_STORE_COMMAND)} < ${stdinFile} && `
+                );
+            };
+
+            it("downloads it into the restore's directory, then checks it like a local one", async () => {
+                const r = await runStep(renderRestoreCheck(S3_SPEC), store(USER), `ls -l ${STATE}/snapshot.db`);
+                assert.match(r.stdout, /exit=0/, r.stderr);
+                assert.match(
+                    r.stdout,
+                    /downloaded s3:\/\/snaps\/prod\/cp1\/etcd-20261207T000000Z\.db to \/var\/lib\/v6k8s\/etcd-restore\/2026-12-07-a\/snapshot\.db/,
+                );
+                assert.match(r.stdout, /snapshot\.db verified on cp2/);
+                assert.match(r.stdout, /^-rw------- /m, "mode 0600: it holds every Secret");
+            });
+
+            it("refuses when the download fails (wrong credentials), naming the store's answer", async () => {
+                const r = await runStep(renderRestoreCheck(S3_SPEC), store("AKLAB123:other"), "");
+                assert.match(r.stdout, /exit=1/);
+                assert.match(r.stderr, /downloading s3:\/\/snaps\/prod\/cp1\/etcd-20261207T000000Z\.db failed/);
+            });
+
+            it("refuses on a node without the store's settings", async () => {
+                const r = await runStep(renderRestoreCheck(S3_SPEC), "", "");
+                assert.match(r.stdout, /exit=1/);
+                assert.match(r.stderr, /the snapshot is s3:prod\/cp1\/etcd-20261207T000000Z\.db, but this node has no S3 store/);
+            });
         });
 
         it("does nothing where the restore is already done", async () => {

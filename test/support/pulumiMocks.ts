@@ -56,6 +56,9 @@ export const TEST_SSH_KEY = generateKeyPairSync("ed25519", {
 /** The `encryptionKey` secret of the mock runs: 32 bytes, base64 (a test checks it never leaves the secret step). */
 export const TEST_ENCRYPTION_KEY = Buffer.alloc(32, "v6k8s-test-encryption-key-").toString("base64");
 
+/** The etcd backups' S3 credentials of the mock runs (a test checks they never leave the secret step). */
+export const TEST_S3_CREDENTIALS = { accessKey: "AKV6K8STEST", secretKey: "v6k8s-test-s3-secret/key+0123456789" } as const;
+
 /** A stable fake WireGuard public key per resource name (44 base64 chars, like the real ones). */
 export function fakePublicKey(seed: string): string {
     return createHash("sha256").update(seed).digest("base64");
@@ -147,7 +150,13 @@ export async function runProgram(
     const deps = new Map<string, Partial<RecordedResource>>();
     const { config, secretKeys } = engineConfig(
         raw,
-        opts.secrets ?? { sshPrivateKey: TEST_SSH_KEY, hcloudToken: "t".repeat(64), encryptionKey: TEST_ENCRYPTION_KEY },
+        opts.secrets ?? {
+            sshPrivateKey: TEST_SSH_KEY,
+            hcloudToken: "t".repeat(64),
+            encryptionKey: TEST_ENCRYPTION_KEY,
+            etcdBackupS3AccessKey: TEST_S3_CREDENTIALS.accessKey,
+            etcdBackupS3SecretKey: TEST_S3_CREDENTIALS.secretKey,
+        },
     );
     pulumi.runtime.setAllConfig(config, secretKeys);
     await pulumi.runtime.setMocks(

@@ -1,7 +1,8 @@
 // Restoring etcd from a snapshot as a `pulumi up` (cluster.etcdRestore): every control-plane member
 // from the same file, in three steps per node, each step of every node done before the next
 // step starts anywhere (controlplane/etcdRestore.ts wires them):
-//   1. check: etcdutl at the members' version, the snapshot there with the configured sha256 and
+//   1. check: etcdutl at the members' version, the snapshot there (downloaded from the S3 store
+//      first for an `s3:` one, etcdBackupS3.ts) with the configured sha256 and
 //      readable (`etcdutl snapshot status`). A node that fails stops the restore before anything
 //      stopped on any node.
 //   2. restore: the control plane's manifests (etcd, apiserver, controller-manager, scheduler) moved
@@ -27,6 +28,7 @@ import { CONTROLLER_MANAGER_MANIFEST_PATH } from "./controllerManager";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { ETCD_BACKUP_UNIT } from "./etcdBackup";
 import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
+import { EMPTY_SHA256, S3_FUNCTIONS, S3_SETTINGS_PATH } from "./etcdBackupS3";
 import { ETCD_REJOIN_DIR } from "./etcdRejoin";
 import { SCHEDULER_MANIFEST_PATH } from "./scheduler";
 
@@ -37,7 +39,7 @@ const MANIFESTS = [ETCD_MANIFEST_PATH, APISERVER_MANIFEST_PATH, CONTROLLER_MANAG
 
 export interface EtcdRestoreSpec {
     readonly id: string;
-    /** Absolute path of the snapshot on the node. */
+    /** Absolute path of the snapshot on the node, or `s3:<object key>` in the etcd backups' S3 store. */
     readonly snapshot: string;
     readonly sha256: string;
     /** "3.6.8": the members' etcd release; etcdutl must be the same. */
@@ -55,6 +57,25 @@ export interface EtcdRestoreSpec {
 }
 
 const stateDir = (id: string) => `${ETCD_RESTORE_STATE_DIR}/${id}`;
+/** Where the snapshot is on the node: its path, or where step 1 downloads an `s3:` one. */
+const localSnapshot = (spec: EtcdRestoreSpec) => (spec.snapshot.startsWith("s3:") ? `${stateDir(spec.id)}/snapshot.db` : spec.snapshot);
+
+/** Step 1's download of an `s3:` snapshot into the restore's state directory. */
+function renderDownload(spec: EtcdRestoreSpec): string {
+    if (!spec.snapshot.startsWith("s3:")) return "";
+    const key = spec.snapshot.slice("s3:".length);
+    return `${S3_FUNCTIONS}
+s3_configured || fail "the snapshot is ${spec.snapshot}, but this node has no S3 store (cluster.etcdBackup.s3; its step writes ${S3_SETTINGS_PATH})"
+mkdir -p "$(dirname "$snapshot")"
+umask 077
+if [ ! -f "$snapshot" ] || [ "$(sha256sum < "$snapshot" | cut -d' ' -f1)" != ${spec.sha256} ]; then
+    s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "$snapshot.part" "/${key}" || fail "downloading s3://$S3_BUCKET/${key} failed"
+    mv -f "$snapshot.part" "$snapshot"
+    echo "etcd restore $id: downloaded s3://$S3_BUCKET/${key} to $snapshot"
+fi
+`;
+}
+
 /** Written by step 3 on a node whose restore is complete: every later run of any step does nothing. */
 export const restoredMarker = (id: string) => `${stateDir(id)}/restored`;
 
@@ -65,7 +86,7 @@ function header(spec: EtcdRestoreSpec, what: string): string {
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/local/bin"
 id=${spec.id}
-snapshot='${spec.snapshot}'
+snapshot='${localSnapshot(spec)}'
 fail() { echo "etcd restore $id on ${spec.name}: $*" >&2; exit 1; }
 if [ -e ${restoredMarker(spec.id)} ]; then
     echo "etcd restore $id: already done on ${spec.name}: nothing to do"
@@ -79,7 +100,7 @@ export function renderRestoreCheck(spec: EtcdRestoreSpec): string {
 command -v etcdutl >/dev/null || fail "etcdutl is not installed (install-binaries.sh puts it on control-plane nodes)"
 have=$(etcdutl version 2>&1 | sed -n 1p)
 [ "$have" = "etcdutl version: ${spec.etcdVersion}" ] || fail "etcdutl reports '$have'; the members run etcd ${spec.etcdVersion}"
-[ -f "$snapshot" ] || fail "no snapshot at $snapshot: copy the same file to every control-plane node first"
+${renderDownload(spec)}[ -f "$snapshot" ] || fail "no snapshot at $snapshot: copy the same file to every control-plane node first"
 sum=$(sha256sum < "$snapshot" | cut -d' ' -f1)
 [ "$sum" = ${spec.sha256} ] || fail "$snapshot has sha256 $sum, etcdRestore.sha256 says ${spec.sha256}"
 status=$(etcdutl snapshot status "$snapshot" -w table 2>&1) || fail "etcdutl cannot read $snapshot: $status"

@@ -78,7 +78,7 @@ export function controlPlaneFiles(cluster: ClusterFacts, node: NodeFacts, opts: 
         [AUDIT_POLICY_PATH, file(renderAuditPolicy())],
         ...(limitsAnonymous(cluster.kubernetesVersion) ? [[AUTHENTICATION_CONFIG_PATH, file(renderAuthenticationConfig())] as const] : []),
         // Snapshots every 6 hours; start-kubelet.sh enables the timer.
-        [ETCD_BACKUP_SCRIPT_PATH, { content: renderEtcdBackupScript(), mode: "0755" }],
+        [ETCD_BACKUP_SCRIPT_PATH, { content: renderEtcdBackupScript({ node: node.name }), mode: "0755" }],
         [ETCD_BACKUP_SERVICE_PATH, file(renderEtcdBackupService())],
         [ETCD_BACKUP_TIMER_PATH, file(renderEtcdBackupTimer())],
         // start-kubelet.sh runs it before the kubelet starts etcd.

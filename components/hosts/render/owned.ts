@@ -34,6 +34,8 @@ export const OWNERS = {
     kubernetesPki: "k8s-pki",
     /** k8s-<name>-files: runtime, kubelet, kubeconfigs, static pods, scripts, units. */
     kubernetesFiles: "k8s-files",
+    /** k8s-<name>-etcd-backup-s3: the S3 store's settings and credentials (the list holds paths only). */
+    etcdBackupStore: "etcd-backup-s3",
 } as const;
 
 export type Owner = (typeof OWNERS)[keyof typeof OWNERS];
