@@ -79,8 +79,8 @@ record() {
     local line
     line="$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) $2"
     mkdir -p "$status_dir"
-    printf '%s\n' "$line" > "$status_dir/last"
-    [ "$1" = ok ] && printf '%s\n' "$line" > "$status_dir/last-success"
+    printf '%s\\n' "$line" > "$status_dir/last"
+    [ "$1" = ok ] && printf '%s\\n' "$line" > "$status_dir/last-success"
     [ -n "$node" ] || return 0
     local annotations=("${ETCD_BACKUP_ANNOTATION}=$line")
     [ "$1" = ok ] && annotations+=("${ETCD_BACKUP_SUCCESS_ANNOTATION}=$line")
@@ -127,7 +127,7 @@ if s3_configured; then
         failed "upload of $name to s3://$S3_BUCKET/$key failed: $(s3_error "$out")"
     # Read back: the store must hold the whole file.
     out=$(s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" --head "/$key" 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
-    stored=$(tr -d '\r' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
+    stored=$(tr -d '\\r' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
     [ "$stored" = "$size" ] || failed "s3://$S3_BUCKET/$key holds '$stored' bytes, $name has $size"
     keys=$(s3_list 2>&1) || failed "listing s3://$S3_BUCKET/$(s3_key '') failed: $(s3_error "$keys")"
     mapfile -t keys <<<"$keys"

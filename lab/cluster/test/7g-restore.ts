@@ -1,15 +1,21 @@
 // Cluster check 7g: restoring etcd from a snapshot through `pulumi up` (cluster.etcdRestore; README,
 // "Restore etcd from a snapshot"), exactly as the README tells an operator:
 // - ConfigMap `before` and Secret `kept` are written; a snapshot is taken by the backup unit on
-//   lab1 (`systemctl start v6k8s-etcd-backup.service`); ConfigMap `after` is written;
-// - the snapshot is copied to every control-plane node (`/root/restore.db`), and every member's
-//   data is destroyed under it (`rm -rf /var/lib/etcd/member` while etcd runs);
-// - `lab:apply` of the stack with `etcdRestore: {id, snapshot, sha256}`: the API serves, `before`
-//   is there and `after` is not, `kept` reads back, etcd has 3 healthy members, every node is
-//   Ready, and a Deployment created afterwards gets its pod (controllers and scheduler work);
+//   lab1 (`systemctl start v6k8s-etcd-backup.service`), which verifies it and uploads it to the
+//   lab's S3 store (cluster.etcdBackup.s3); its status (Node annotation) says ok; ConfigMap
+//   `after` is written;
+// - every member's data is destroyed (`rm -rf /var/lib/etcd/member` while etcd runs);
+// - `lab:apply` of the stack with `etcdRestore: {id, snapshot: s3:<key>, sha256}` (the uploaded
+//   copy: each node downloads it): the API serves, `before` is there and `after` is not, `kept`
+//   reads back, etcd has 3 healthy members, every node is Ready, and a Deployment created
+//   afterwards gets its pod (controllers and scheduler work);
 // - the same stack again changes nothing; the stack without etcdRestore then applies as usual.
 import { strict as assert } from "assert";
 import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { STATE_DIR } from "../../config";
+import { LAB_S3, s3Request } from "../s3";
 import { diagnostics } from "../../engine/engine";
 import { testLog } from "../../owner";
 import { eventually } from "../../run";
@@ -22,7 +28,6 @@ import { waitNodesReady } from "../up";
 
 const NS = "restore-check";
 const CONTROL_PLANE = ["lab1", "lab2", "lab3"];
-const SNAPSHOT = "/root/restore.db";
 const ID = "lab-7g";
 
 const k = (args: string[], allowFail = false) => kubectl(operator(), args, { allowFail, timeoutMs: 120_000 });
@@ -30,28 +35,34 @@ const k = (args: string[], allowFail = false) => kubectl(operator(), args, { all
 describe("cluster 7g. restoring etcd from a snapshot with pulumi up", function () {
     this.timeout(30 * 60_000);
     let sha256 = "";
+    let key = "";
 
     before(async () => {
         await k(["create", "namespace", NS]);
         await k(["-n", NS, "create", "configmap", "before", "--from-literal=at=before the snapshot"]);
         await k(["-n", NS, "create", "secret", "generic", "kept", "--from-literal=value=written before the snapshot"]);
-        const backup = await sshOnHost(
-            hostNamed("lab1"),
-            "systemctl start v6k8s-etcd-backup.service && ls -t /var/backups/etcd/etcd-*Z.db | head -n 1",
+        const backup = await sshOnHost(hostNamed("lab1"), "systemctl start v6k8s-etcd-backup.service", { timeoutMs: 300_000 });
+        assert.equal(backup.code, 0, `the backup unit failed: ${backup.stdout}${backup.stderr}`);
+        const uploaded = /uploaded s3:\/\/[^/]+\/(\S+) \((\d+) bytes/.exec(backup.stdout);
+        assert.ok(uploaded, `the backup unit uploaded nothing: ${backup.stdout}`);
+        key = uploaded[1];
+        assert.match(key, /^lab\/lab1\/etcd-\d{8}T\d{6}Z\.db$/);
+        const status = await k(["get", "node", "lab1", "-o", `jsonpath={.metadata.annotations.v6k8s\\.io/etcd-backup}`]);
+        assert.match(
+            status.stdout,
+            new RegExp(`^ok \\S+ /var/backups/etcd/etcd-\\S+\\.db s3://${LAB_S3.bucket}/${key}$`),
+            "the Node's backup status",
         );
-        const file = backup.stdout.trim().split("\n").at(-1)!;
-        assert.match(file, /^\/var\/backups\/etcd\/etcd-\d{8}T\d{6}Z\.db$/, backup.stdout + backup.stderr);
         await k(["-n", NS, "create", "configmap", "after", "--from-literal=at=after the snapshot"]);
-        const b64 = (await sshOnHost(hostNamed("lab1"), `base64 -w0 ${file}`, { timeoutMs: 120_000 })).stdout.trim();
-        const bytes = Buffer.from(b64, "base64");
+        // The operator's copy of the uploaded snapshot: its sha256 goes into the config.
+        const local = path.join(STATE_DIR, "restore-check.db");
+        const got = await s3Request(["-o", local], `/${key}`);
+        assert.equal(got.code, 0, `downloading s3://${LAB_S3.bucket}/${key}: ${got.stdout}${got.stderr}`);
+        const bytes = fs.readFileSync(local);
+        fs.rmSync(local);
+        assert.equal(bytes.length, Number(uploaded[2]), "the store holds the whole snapshot");
         sha256 = createHash("sha256").update(bytes).digest("hex");
-        testLog(`snapshot ${file}: ${bytes.length} bytes, sha256 ${sha256}`);
-        for (const n of CONTROL_PLANE) {
-            await sshOnHost(hostNamed(n), `base64 -d > ${SNAPSHOT}.part && mv ${SNAPSHOT}.part ${SNAPSHOT} && chmod 600 ${SNAPSHOT}`, {
-                input: b64,
-                timeoutMs: 120_000,
-            });
-        }
+        testLog(`snapshot s3://${LAB_S3.bucket}/${key}: ${bytes.length} bytes, sha256 ${sha256}`);
     });
 
     after(async () => {
@@ -60,8 +71,8 @@ describe("cluster 7g. restoring etcd from a snapshot with pulumi up", function (
 
     it("with every member's data destroyed, one pulumi up restores the snapshot on every member: `before` and the Secret are back, `after` is not; the cluster works", async () => {
         for (const n of CONTROL_PLANE) await sshOnHost(hostNamed(n), "rm -rf /var/lib/etcd/member");
-        const file = stackVariant("restore", (doc, key) =>
-            doc.setIn(["config", key("cluster"), "etcdRestore"], { id: ID, snapshot: SNAPSHOT, sha256 }),
+        const file = stackVariant("restore", (doc, k) =>
+            doc.setIn(["config", k("cluster"), "etcdRestore"], { id: ID, snapshot: `s3:${key}`, sha256 }),
         );
         const r = await applyToLab(cluster(), file);
         testLog(`pulumi up with etcdRestore: ${JSON.stringify(r.summary)} in ${r.seconds.toFixed(1)} s`);
@@ -82,8 +93,8 @@ describe("cluster 7g. restoring etcd from a snapshot with pulumi up", function (
     });
 
     it("the same stack again changes nothing; the stack without etcdRestore applies", async () => {
-        const file = stackVariant("restore", (doc, key) =>
-            doc.setIn(["config", key("cluster"), "etcdRestore"], { id: ID, snapshot: SNAPSHOT, sha256 }),
+        const file = stackVariant("restore", (doc, k) =>
+            doc.setIn(["config", k("cluster"), "etcdRestore"], { id: ID, snapshot: `s3:${key}`, sha256 }),
         );
         const again = await applyToLab(cluster(), file);
         assert.equal(again.code, 0, diagnostics(again.stdout + again.stderr));

@@ -27,10 +27,8 @@ record() {
     local line
     line="$1 $(date -u +%Y-%m-%dT%H:%M:%SZ) $2"
     mkdir -p "$status_dir"
-    printf '%s
-' "$line" > "$status_dir/last"
-    [ "$1" = ok ] && printf '%s
-' "$line" > "$status_dir/last-success"
+    printf '%s\n' "$line" > "$status_dir/last"
+    [ "$1" = ok ] && printf '%s\n' "$line" > "$status_dir/last-success"
     [ -n "$node" ] || return 0
     local annotations=("v6k8s.io/etcd-backup=$line")
     [ "$1" = ok ] && annotations+=("v6k8s.io/etcd-backup-last-success=$line")
@@ -114,7 +112,7 @@ if s3_configured; then
         failed "upload of $name to s3://$S3_BUCKET/$key failed: $(s3_error "$out")"
     # Read back: the store must hold the whole file.
     out=$(s3 -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" --head "/$key" 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
-    stored=$(tr -d '' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
+    stored=$(tr -d '\r' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
     [ "$stored" = "$size" ] || failed "s3://$S3_BUCKET/$key holds '$stored' bytes, $name has $size"
     keys=$(s3_list 2>&1) || failed "listing s3://$S3_BUCKET/$(s3_key '') failed: $(s3_error "$keys")"
     mapfile -t keys <<<"$keys"
