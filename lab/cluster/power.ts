@@ -15,6 +15,7 @@ import * as fs from "fs";
 import { START_KUBELET_PATH } from "../../components/controlplane/render/activate";
 import { ETCD_BACKUP_SCRIPT_PATH, ETCD_BACKUP_UNIT } from "../../components/controlplane/render/etcdBackup";
 import { ETCD_REJOIN_PATH } from "../../components/controlplane/render/etcdRejoin";
+import { S3_AUTH_PATH, S3_CA_PATH, S3_SETTINGS_PATH } from "../../components/controlplane/render/etcdBackupS3";
 import { CONTAINERD_STAMP_PATH, INSTALL_BINARIES_PATH } from "../../components/runtime/render/installBinaries";
 import { run } from "../run";
 import { addNetns, deleteNetns, netnsPids } from "../netns";
@@ -64,7 +65,17 @@ export async function powerOnCluster(host: LabHost): Promise<string[]> {
 const REINSTALL_WIPES =
     /^\/(etc\/(kubernetes|containerd)|usr\/local\/(bin|sbin)|usr\/libexec\/kubernetes|var\/lib\/(cni|containerd|etcd|kubelet|v6k8s)|var\/log\/(containers|pods)|var\/backups\/etcd|root)(\/|$)/;
 /** And the program's Kubernetes scripts (the network and mesh ones stay: below). */
-const REINSTALL_REMOVES = [START_KUBELET_PATH, ETCD_REJOIN_PATH, ETCD_BACKUP_SCRIPT_PATH, INSTALL_BINARIES_PATH, CONTAINERD_STAMP_PATH];
+const REINSTALL_REMOVES = [
+    START_KUBELET_PATH,
+    ETCD_REJOIN_PATH,
+    ETCD_BACKUP_SCRIPT_PATH,
+    INSTALL_BINARIES_PATH,
+    CONTAINERD_STAMP_PATH,
+    // The etcd backups' S3 store: its settings and credentials (their step writes them again).
+    S3_SETTINGS_PATH,
+    S3_AUTH_PATH,
+    S3_CA_PATH,
+];
 
 /**
  * A reinstalled server (Robot installimage, a new disk), same name and addresses: powered off,
