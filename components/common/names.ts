@@ -4,6 +4,12 @@
 /** An RFC 1123 label: a namespace's name (lower-case letters, digits and '-', at most 63). */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/**
+ * An etcd restore's id (cluster.etcdRestore.id): it names the restore's state directory on the
+ * hosts (/var/lib/v6k8s/etcd-restore/<id>) and its resources' triggers.
+ */
+export const RESTORE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 /** `fqdn` (any case, trailing dot or not) in lower case without the dot. */
 export function canonicalName(fqdn: string): string {
     return fqdn.toLowerCase().replace(/\.$/, "");

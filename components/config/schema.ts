@@ -10,7 +10,7 @@ import { DEFAULT_NAT64_POOL, NODE_KINDS, ROLES, SSH_ANYWHERE } from "./types";
 import { COMPONENT_VERSIONS } from "../common/releases";
 import { kubeletSchema } from "./kubeletSettings";
 import { NODE_PORT_RANGE } from "../common/ports";
-import { DNS_LABEL } from "../common/names";
+import { DNS_LABEL, RESTORE_ID } from "../common/names";
 
 const ULA_SPACE = Prefix.parse("fc00::/7");
 const GLOBAL_UNICAST_SPACE = Prefix.parse("2000::/3");
@@ -232,7 +232,7 @@ export const etcdBackupSchema = z.strictObject({
  * (controlplane/render/etcdRestore.ts). `id` names the restore: the steps run once per id.
  */
 export const etcdRestoreSchema = z.strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes (at most 63), e.g. 2026-12-07-a"),
+    id: z.string().regex(RESTORE_ID, "must be lower-case letters, digits and dashes (at most 63), e.g. 2026-12-07-a"),
     /**
      * The snapshot's path on every control-plane node (the same file on each), or `s3:<object key>`
      * in cluster.etcdBackup.s3's bucket (each node downloads it), e.g. `s3:prod/cp1/etcd-20261207T000000Z.db`.

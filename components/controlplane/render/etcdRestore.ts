@@ -20,6 +20,7 @@
 // The snapshot must come from a cluster that used the encryption keys the config has now
 // (Secrets are stored encrypted under them).
 import { posix } from "path";
+import { RESTORE_ID } from "../../common/names";
 import { ETCD_DATA_DIR } from "../paths";
 import { renderWaitFunctions } from "../../runtime/render/wait";
 import { APISERVER_MANIFEST_PATH } from "./apiserver";
@@ -80,7 +81,7 @@ fi
 export const restoredMarker = (id: string) => `${stateDir(id)}/restored`;
 
 function header(spec: EtcdRestoreSpec, what: string): string {
-    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(spec.id)) throw new RangeError(`etcdRestore.id: "${spec.id}" is not a restore id`);
+    if (!RESTORE_ID.test(spec.id)) throw new RangeError(`etcdRestore.id: "${spec.id}" is not a restore id`);
     return `#!/bin/bash
 # Rendered by v6k8s. etcd restore ${spec.id} on ${spec.name}: ${what}
 set -euo pipefail
