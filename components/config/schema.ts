@@ -132,8 +132,11 @@ const resolverAddress = z.string().transform((text, ctx) => {
     return ipaddr.IPv6.parse(text).toRFC5952String();
 });
 
-/** An http(s) URL without query, user or fragment; IPv6 literals in brackets. */
-const httpUrl = (what: string) =>
+/**
+ * An http(s) URL without query, user, fragment or trailing /; IPv6 literals in brackets. `only`:
+ * `https` refuses http, `origin` any path.
+ */
+const httpUrl = (what: string, only: { https?: boolean; origin?: boolean } = {}) =>
     z.string().check((ctx) => {
         let url: URL | undefined;
         try {
@@ -141,7 +144,15 @@ const httpUrl = (what: string) =>
         } catch {
             url = undefined;
         }
-        if (!url || !["http:", "https:"].includes(url.protocol) || url.search || url.hash || url.username || ctx.value.endsWith("/")) {
+        if (
+            !url ||
+            !(only.https ? ["https:"] : ["http:", "https:"]).includes(url.protocol) ||
+            (only.origin && url.pathname !== "/") ||
+            url.search ||
+            url.hash ||
+            url.username ||
+            ctx.value.endsWith("/")
+        ) {
             ctx.issues.push({ code: "custom", input: ctx.value, message: `"${ctx.value}" is not ${what}` });
         }
     });
@@ -185,29 +196,7 @@ const caCertificatePem = z.string().check((ctx) => {
  */
 export const etcdBackupS3Schema = z.strictObject({
     /** https://host[:port], e.g. https://fsn1.your-objectstorage.com (TLS only: a snapshot holds every Secret). */
-    endpoint: z.string().check((ctx) => {
-        let url: URL | undefined;
-        try {
-            url = new URL(ctx.value);
-        } catch {
-            url = undefined;
-        }
-        if (
-            !url ||
-            url.protocol !== "https:" ||
-            url.pathname !== "/" ||
-            url.search ||
-            url.hash ||
-            url.username ||
-            ctx.value.endsWith("/")
-        ) {
-            ctx.issues.push({
-                code: "custom",
-                input: ctx.value,
-                message: `"${ctx.value}" is not an https://host[:port] URL (without a path or a trailing /)`,
-            });
-        }
-    }),
+    endpoint: httpUrl("an https://host[:port] URL (without a path or a trailing /)", { https: true, origin: true }),
     /** The region the signatures name (SigV4), e.g. fsn1 on Hetzner. */
     region: z.string().regex(/^[a-z0-9-]{1,32}$/, "must be a region name like fsn1 or eu-central-1"),
     bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 lower-case letters, digits, . and -)"),

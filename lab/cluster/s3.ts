@@ -9,10 +9,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPort, httpsUrl } from "../../components/common/net";
-import type { EtcdBackupS3Config } from "../../components/config/types";
 import { EMPTY_SHA256 } from "../../components/controlplane/render/etcdBackupS3";
 import { INET6_LENGTH, INET6_NS, STATE_DIR, UPLINK } from "../config";
-import { S3Credentials, labS3StackCredentials, setLabS3StackCredentials } from "../engine/labStack";
+import { S3Credentials, setLabS3StackCredentials } from "../engine/labStack";
 import { inNs } from "../netns";
 import { startDaemon } from "../processes";
 import { eventually, run, runSync } from "../run";
@@ -165,10 +164,3 @@ export async function startS3Store(log: (l: string) => void): Promise<void> {
     if (!up) throw new Error(`lab: the S3 store at ${LAB_S3.endpoint} did not create its bucket: ${last}`);
     log(`lab: S3 store ${LAB_S3.endpoint}, bucket ${LAB_S3.bucket} (VersityGW)`);
 }
-
-/** What the stack's cluster.etcdBackup.s3 is in the lab (lab/stacks/cluster.yaml plus the lab's CA). */
-export function labS3Config(keep: number): EtcdBackupS3Config {
-    return { ...LAB_S3, keep, caCertificate: labS3Ca() };
-}
-
-export { labS3StackCredentials, setLabS3StackCredentials };

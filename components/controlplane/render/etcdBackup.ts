@@ -11,7 +11,7 @@
 // no second copy of etcd's version or checksum has to be kept.
 import { ETCD_DATA_DIR, PATHS } from "../paths";
 import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
-import { EMPTY_SHA256, S3_FUNCTIONS } from "./etcdBackupS3";
+import { S3_FUNCTIONS } from "./etcdBackupS3";
 
 export const ETCD_BACKUP_SCRIPT_PATH = "/usr/local/lib/v6k8s/etcd-backup.sh";
 export const ETCD_BACKUP_UNIT = "v6k8s-etcd-backup";
@@ -122,17 +122,16 @@ where=$dir/$name
 if s3_configured; then
     key=$(s3_key "$name")
     size=$(stat -c %s "$dir/$name")
-    sum=$(sha256sum < "$dir/$name" | cut -d' ' -f1)
-    out=$(s3 -H "x-amz-content-sha256: $sum" -T "$dir/$name" "/$key" 2>&1) ||
+    out=$(s3_put "$dir/$name" "$key" 2>&1) ||
         failed "upload of $name to s3://$S3_BUCKET/$key failed: $(s3_error "$out")"
     # Read back: the store must hold the whole file.
-    out=$(s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" --head "/$key" 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
+    out=$(s3 "/$key" --head 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
     stored=$(tr -d '\\r' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
     [ "$stored" = "$size" ] || failed "s3://$S3_BUCKET/$key holds '$stored' bytes, $name has $size"
     keys=$(s3_list 2>&1) || failed "listing s3://$S3_BUCKET/$(s3_key '') failed: $(s3_error "$keys")"
     mapfile -t keys <<<"$keys"
     for ((i = 0; i < \${#keys[@]} - S3_KEEP; i++)); do
-        out=$(s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" -X DELETE "/\${keys[i]}" 2>&1) ||
+        out=$(s3 "/\${keys[i]}" -X DELETE 2>&1) ||
             failed "deleting the old s3://$S3_BUCKET/\${keys[i]} failed: $(s3_error "$out")"
     done
     echo "uploaded s3://$S3_BUCKET/$key ($size bytes; the $S3_KEEP newest kept)"

@@ -53,21 +53,26 @@ export function s3HostFiles(node: string, s3: EtcdBackupS3Config | undefined, cr
 
 /**
  * Bash functions: `s3_configured` (the store's files are here; then its settings are loaded),
- * `s3 CURL_ARGS... WHERE` (a signed request for `<bucket>WHERE`: `/<key>` for an object, `?...`
- * for the bucket; fails on any HTTP error, printing the store's answer), `s3_error OUTPUT` (the
- * store's error code and message in a failed request's output), `s3_key NAME` (this
- * node's key for a snapshot file name), `s3_list` (this node's snapshot keys, oldest first).
+ * `s3 WHERE CURL_ARGS...` (a signed request without a body for `<bucket>WHERE`: `/<key>` for an
+ * object, `?...` for the bucket; fails on any HTTP error, printing the store's answer), `s3_put
+ * FILE KEY` (FILE uploaded as the object KEY), `s3_error OUTPUT` (the store's error code and
+ * message in a failed request's output), `s3_key NAME` (this node's key for a snapshot file
+ * name), `s3_list` (this node's snapshot keys, oldest first).
  */
 export const S3_FUNCTIONS = `s3_configured() {
     [ -f ${S3_SETTINGS_PATH} ] && [ -f ${S3_AUTH_PATH} ] || return 1
     . ${S3_SETTINGS_PATH}
 }
-s3() {
-    local where=\${*: -1} ca=()
+# s3_request PAYLOAD_SHA256 WHERE CURL_ARGS...: SigV4 signs the payload's hash, which S3 wants in its own header.
+s3_request() {
+    local sha=$1 where=$2 ca=()
+    shift 2
     [ -f ${S3_CA_PATH} ] && ca=(--cacert ${S3_CA_PATH})
     curl --silent --show-error --fail-with-body --retry 3 --connect-timeout 10 --max-time 900 "\${ca[@]}" \\
-        --aws-sigv4 "aws:amz:\${S3_REGION}:s3" --config ${S3_AUTH_PATH} "\${@:1:$# - 1}" "\${S3_ENDPOINT}/\${S3_BUCKET}\${where}"
+        --aws-sigv4 "aws:amz:\${S3_REGION}:s3" --config ${S3_AUTH_PATH} -H "x-amz-content-sha256: $sha" "$@" "\${S3_ENDPOINT}/\${S3_BUCKET}\${where}"
 }
+s3() { s3_request ${EMPTY_SHA256} "$@"; }
+s3_put() { s3_request "$(sha256sum < "$1" | cut -d' ' -f1)" "/$2" -T "$1"; }
 # s3_error OUTPUT: the store's error code and message from a failed request's output (or the output).
 s3_error() {
     local code message
@@ -80,7 +85,7 @@ s3_list() {
     local prefix listing
     # The query is already percent-encoded: its canonical form for the signature.
     prefix=$(s3_key etcd- | sed 's|/|%2F|g')
-    listing=$(s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" "?list-type=2&prefix=\${prefix}" 2>&1) || {
+    listing=$(s3 "?list-type=2&prefix=\${prefix}" 2>&1) || {
         echo "$listing"
         return 1
     }

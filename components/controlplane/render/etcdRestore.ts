@@ -29,7 +29,7 @@ import { CONTROLLER_MANAGER_MANIFEST_PATH } from "./controllerManager";
 import { ETCD_MANIFEST_PATH } from "./etcd";
 import { ETCD_BACKUP_UNIT } from "./etcdBackup";
 import { RUNNING_CONTAINER_FUNCTIONS } from "./etcdMembers";
-import { EMPTY_SHA256, S3_FUNCTIONS, S3_SETTINGS_PATH } from "./etcdBackupS3";
+import { S3_FUNCTIONS, S3_SETTINGS_PATH } from "./etcdBackupS3";
 import { ETCD_REJOIN_DIR } from "./etcdRejoin";
 import { SCHEDULER_MANIFEST_PATH } from "./scheduler";
 
@@ -70,7 +70,7 @@ s3_configured || fail "the snapshot is ${spec.snapshot}, but this node has no S3
 mkdir -p "$(dirname "$snapshot")"
 umask 077
 if [ ! -f "$snapshot" ] || [ "$(sha256sum < "$snapshot" | cut -d' ' -f1)" != ${spec.sha256} ]; then
-    s3 -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "$snapshot.part" "/${key}" || fail "downloading s3://$S3_BUCKET/${key} failed"
+    s3 "/${key}" -o "$snapshot.part" || fail "downloading s3://$S3_BUCKET/${key} failed"
     mv -f "$snapshot.part" "$snapshot"
     echo "etcd restore $id: downloaded s3://$S3_BUCKET/${key} to $snapshot"
 fi

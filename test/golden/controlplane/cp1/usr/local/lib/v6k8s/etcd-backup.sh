@@ -48,12 +48,16 @@ s3_configured() {
     [ -f /etc/v6k8s/etcd-backup-s3.env ] && [ -f /etc/v6k8s/etcd-backup-s3.curl ] || return 1
     . /etc/v6k8s/etcd-backup-s3.env
 }
-s3() {
-    local where=${*: -1} ca=()
+# s3_request PAYLOAD_SHA256 WHERE CURL_ARGS...: SigV4 signs the payload's hash, which S3 wants in its own header.
+s3_request() {
+    local sha=$1 where=$2 ca=()
+    shift 2
     [ -f /etc/v6k8s/etcd-backup-s3-ca.crt ] && ca=(--cacert /etc/v6k8s/etcd-backup-s3-ca.crt)
     curl --silent --show-error --fail-with-body --retry 3 --connect-timeout 10 --max-time 900 "${ca[@]}" \
-        --aws-sigv4 "aws:amz:${S3_REGION}:s3" --config /etc/v6k8s/etcd-backup-s3.curl "${@:1:$# - 1}" "${S3_ENDPOINT}/${S3_BUCKET}${where}"
+        --aws-sigv4 "aws:amz:${S3_REGION}:s3" --config /etc/v6k8s/etcd-backup-s3.curl -H "x-amz-content-sha256: $sha" "$@" "${S3_ENDPOINT}/${S3_BUCKET}${where}"
 }
+s3() { s3_request e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 "$@"; }
+s3_put() { s3_request "$(sha256sum < "$1" | cut -d' ' -f1)" "/$2" -T "$1"; }
 # s3_error OUTPUT: the store's error code and message from a failed request's output (or the output).
 s3_error() {
     local code message
@@ -66,7 +70,7 @@ s3_list() {
     local prefix listing
     # The query is already percent-encoded: its canonical form for the signature.
     prefix=$(s3_key etcd- | sed 's|/|%2F|g')
-    listing=$(s3 -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "?list-type=2&prefix=${prefix}" 2>&1) || {
+    listing=$(s3 "?list-type=2&prefix=${prefix}" 2>&1) || {
         echo "$listing"
         return 1
     }
@@ -107,17 +111,16 @@ where=$dir/$name
 if s3_configured; then
     key=$(s3_key "$name")
     size=$(stat -c %s "$dir/$name")
-    sum=$(sha256sum < "$dir/$name" | cut -d' ' -f1)
-    out=$(s3 -H "x-amz-content-sha256: $sum" -T "$dir/$name" "/$key" 2>&1) ||
+    out=$(s3_put "$dir/$name" "$key" 2>&1) ||
         failed "upload of $name to s3://$S3_BUCKET/$key failed: $(s3_error "$out")"
     # Read back: the store must hold the whole file.
-    out=$(s3 -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" --head "/$key" 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
+    out=$(s3 "/$key" --head 2>&1) || failed "s3://$S3_BUCKET/$key cannot be read back: $(s3_error "$out")"
     stored=$(tr -d '\r' <<<"$out" | awk 'tolower($1) == "content-length:" {print $2}')
     [ "$stored" = "$size" ] || failed "s3://$S3_BUCKET/$key holds '$stored' bytes, $name has $size"
     keys=$(s3_list 2>&1) || failed "listing s3://$S3_BUCKET/$(s3_key '') failed: $(s3_error "$keys")"
     mapfile -t keys <<<"$keys"
     for ((i = 0; i < ${#keys[@]} - S3_KEEP; i++)); do
-        out=$(s3 -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" -X DELETE "/${keys[i]}" 2>&1) ||
+        out=$(s3 "/${keys[i]}" -X DELETE 2>&1) ||
             failed "deleting the old s3://$S3_BUCKET/${keys[i]} failed: $(s3_error "$out")"
     done
     echo "uploaded s3://$S3_BUCKET/$key ($size bytes; the $S3_KEEP newest kept)"
