@@ -227,6 +227,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 nodes: cpOrder.map((h) => h.config),
                 cluster: { scheduleOnControlPlane: args.scheduleOnControlPlane },
             }),
+            // The provider's apiserver (the kubeconfig points at this node): it must serve too.
+            facts.apiserverPort,
         );
         this.controlPlaneReady = new command.remote.Command(
             `${name}-control-plane-ready`,

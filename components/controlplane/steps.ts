@@ -49,8 +49,11 @@ export const START_COMMAND = START_KUBELET_PATH;
 
 /**
  * Runs on the first control-plane node once every control-plane node started: the apiservers
- * serve and every etcd member is started and healthy; then labels the control-plane nodes and
+ * serve (its own too, at `localApiserverPort`: the provider's) and every etcd member is started and healthy; then labels the control-plane nodes and
  * converges their taint (facts.ts controlPlaneNodeRoles).
  */
-export const waitControlPlaneCommand = (proxyPort: number, controlPlaneNodes: readonly ControlPlaneNodeRole[] = []): string =>
-    renderWaitControlPlane({ proxyPort, controlPlaneNodes, etcdMembers: true });
+export const waitControlPlaneCommand = (
+    proxyPort: number,
+    controlPlaneNodes: readonly ControlPlaneNodeRole[] = [],
+    localApiserverPort?: number,
+): string => renderWaitControlPlane({ proxyPort, controlPlaneNodes, etcdMembers: true, localApiserverPort });

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { APISERVER_PORT } from "../../components/common/ports";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
@@ -182,8 +183,16 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         const config = validateStackConfig(prodConfig());
         assert.equal(
             unwrap(get(prod, "k8s-control-plane-ready").inputs.create),
-            waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config)),
+            waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config), APISERVER_PORT),
         );
+        // The provider talks to cp1's apiserver alone: the wait asks it after the proxy, before etcd's members.
+        const wait = unwrap(get(prod, "k8s-control-plane-ready").inputs.create);
+        const own = wait.indexOf(`wait_until 900 "this node's own apiserver (https://[::1]:6443/readyz)`);
+        assert.ok(
+            own > wait.indexOf("an apiserver through [::1]:7445") && own < wait.indexOf("every etcd member started and healthy"),
+            wait,
+        );
+        assert.match(wait, /http_ok https:\/\/\[::1\]:6443\/readyz$/m);
         const sent = stdinFilesOf(prod, "k8s-cp1-pki").get(ENCRYPTION_CONFIG_PATH)!;
         assert.equal(sent.content, renderEncryptionConfig([TEST_ENCRYPTION_KEY]));
         const pems = {

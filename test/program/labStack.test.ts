@@ -4,6 +4,7 @@
 // certificates the run issues) and the WireGuard keys (made on the hosts), which both sides take
 // from the same place here: the key steps' stdout.
 import { strict as assert } from "assert";
+import { APISERVER_PORT } from "../../components/common/ports";
 import * as fs from "fs";
 import { parse } from "yaml";
 import { projectKeys, readStackFile } from "../../components/config/stackFile";
@@ -70,7 +71,10 @@ describe("the lab stack under Pulumi mocks: the commands are the renderers' (wha
                 compared++;
             }
         }
-        assert.equal(create("k8s-control-plane-ready"), waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config)));
+        assert.equal(
+            create("k8s-control-plane-ready"),
+            waitControlPlaneCommand(APISERVER_PROXY_PORT, controlPlaneNodeRoles(config), APISERVER_PORT),
+        );
         assert.equal(compared, config.nodes.length * (3 + STEPS.length));
     });
 

@@ -260,6 +260,13 @@ export interface WaitControlPlaneOptions {
     readonly etcdMembers?: boolean;
     /** Seconds to wait for them; default 300. */
     readonly etcdTimeoutSeconds?: number;
+    /**
+     * Also wait for this node's own apiserver on this port: the Pulumi runner's Kubernetes provider
+     * talks to it alone (the first control-plane node's), and it may still be in the kubelet's
+     * crash-loop back-off from before etcd had a quorum while the others already serve through
+     * the proxy; default: not asked.
+     */
+    readonly localApiserverPort?: number;
 }
 
 /**
@@ -300,5 +307,10 @@ export function renderWaitControlPlane(opts: WaitControlPlaneOptions): string {
 set -euo pipefail
 ${renderWaitFunctions(opts.progressSeconds)}
 wait_until ${timeout} "an apiserver through [::1]:${opts.proxyPort} (${url})" "show_pods apiserver-proxy kube-apiserver etcd" http_ok ${url}
-${opts.etcdMembers ? renderEtcdMembersHealthy(opts.etcdTimeoutSeconds ?? 300) : ""}${roles}`;
+${
+    opts.localApiserverPort === undefined
+        ? ""
+        : `wait_until ${timeout} "this node's own apiserver (https://[::1]:${opts.localApiserverPort}/readyz), the one the Pulumi runner's provider uses" "show_pods kube-apiserver etcd" http_ok https://[::1]:${opts.localApiserverPort}/readyz
+`
+}${opts.etcdMembers ? renderEtcdMembersHealthy(opts.etcdTimeoutSeconds ?? 300) : ""}${roles}`;
 }
