@@ -11,7 +11,7 @@ import type { StackConfig } from "./config/types";
 import { formatV6 } from "./network/prefix";
 import { planStack } from "./config/stackPlan";
 import { renderSkewCheck } from "./controlplane/render/activate";
-import { PKI_COMMAND, filesCommand } from "./controlplane/steps";
+import { PKI_COMMAND, binariesCommand, filesCommand } from "./controlplane/steps";
 import { etcdPeerUrl } from "./controlplane/render/etcd";
 import { selfMember } from "./controlplane/render/members";
 import { HostCommands, hostCommands } from "./hosts/render/commands";
@@ -35,7 +35,13 @@ export interface RenderedHost {
     /** The Kubernetes steps as commands: the preflight, the pki step's command with a marker for its
      *  stdin (the keys: a secret, never rendered), and the files step's (`kubernetes`, with the etcd
      *  restart gate on a control-plane node). */
-    readonly kubernetesCommands: { readonly preflight: string; readonly pki: string; readonly pkiStdin: string; readonly files: string };
+    readonly kubernetesCommands: {
+        readonly preflight: string;
+        readonly pki: string;
+        readonly pkiStdin: string;
+        readonly files: string;
+        readonly binaries: string;
+    };
 }
 
 export interface OfflineFacts {
@@ -117,6 +123,7 @@ export function renderStack(config: StackConfig, facts: OfflineFacts = {}): Rend
                 pki: PKI_COMMAND,
                 pkiStdin: placeholder("stdin:certificates-and-keys", node.name),
                 files: filesCommand(kubernetes, etcdMember),
+                binaries: binariesCommand(facts1.controlPlane),
             },
         };
     });

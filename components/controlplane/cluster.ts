@@ -1,7 +1,9 @@
-// Kubernetes across all hosts: the PKI, then every node's kubelet and static pods. Control-plane
-// nodes go first: all their certificates, then one node at a time (an upgrade waits for each
-// apiserver before the next); then one cluster-wide wait; then workers in groups of
-// `workerParallelism`.
+// Kubernetes across all hosts: the PKI, then every node's kubelet and static pods, in the order
+// the version-skew policy asks of an upgrade (and a first creation takes too): control-plane nodes
+// first, all their certificates, then one node at a time its files, binaries (its kubelet kept) and
+// start, each waiting for its etcd and apiserver before the next; then every controller-manager and
+// scheduler; then one cluster-wide wait; then each control-plane node's kubelet, drained, one at a
+// time; then workers in groups of `workerParallelism`, each drained around its new kubelet.
 import { KubeletSettingsInput, kubeletSettingsOf } from "../config/kubeletSettings";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -107,7 +109,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     public readonly apiserverMeshEndpoints: string[];
     /** Per node, its Kubernetes steps: control-plane nodes in the order they run, then workers. */
     public readonly nodes: NodeKubernetes[];
-    /** Per node (in `nodes`' order), its last step: the kubelet runs. */
+    /** Per node (in `nodes`' order), its last step: the kubelet runs at the release, uncordoned. */
     public readonly started: command.remote.Command[];
     /** Per node, the RFC 3339 end of its earliest-expiring certificate (ClusterPki). */
     public readonly certificateExpiry: pulumi.Output<Record<string, string>>;
@@ -216,6 +218,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                   this,
               )
             : [];
+        // Then the controller-managers and schedulers: every apiserver serves the release first.
+        const controllers = controlPlane.map((n) => n.controllers([...cpStarted, ...restored]));
         const first = cpOrder[0];
         this.adminHost = first;
         this.apiserverMeshEndpoints = facts.controlPlane.map((m) => httpsUrl(m.meshAddress, facts.apiserverPort, "apiserverPort"));
@@ -241,25 +245,39 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                     ...(args.etcdRestore ? [`etcd restore ${args.etcdRestore.id}`] : []),
                 ],
             }),
-            { ...child, dependsOn: [...cpStarted, ...restored] },
+            { ...child, dependsOn: [...cpStarted, ...restored, ...controllers] },
         );
 
-        // Workers: groups of `workerParallelism`, each group after the previous one.
+        // Then the kubelets, never newer than an apiserver, each drained while it changes release
+        // (drain and uncordon run on the node's membership anchor and do nothing when the release
+        // stays): the control-plane nodes one at a time, then the workers.
+        const anchorOf = (h: Host) => hostNamed(membershipAnchor(h.name, candidates));
+        const proxyPort = facts.apiserverProxyPort;
+        const cpDone: command.remote.Command[] = [];
+        cpOrder.forEach((h, i) => {
+            const previous = cpDone.at(-1);
+            const drain = controlPlane[i].drain(anchorOf(h), proxyPort, [this.controlPlaneReady, ...(previous ? [previous] : [])]);
+            cpDone.push(controlPlane[i].uncordon(anchorOf(h), proxyPort, [controlPlane[i].kubelet([drain])]));
+        });
+
+        // Workers: groups of `workerParallelism`, each group after the previous one; a worker's
+        // kubelet changes in its binaries step, between its drain and its uncordon.
         const workers: NodeKubernetes[] = [];
-        const workersStarted: command.remote.Command[] = [];
+        const workersDone: command.remote.Command[] = [];
         const size = args.workerParallelism ?? DEFAULT_WORKER_PARALLELISM;
         const onlyWorkers = hosts.filter((h) => !isCp(h));
         for (let i = 0; i < onlyWorkers.length; i += size) {
-            const previousGroup = workersStarted.slice(Math.max(0, i - size), i);
+            const previousGroup = workersDone.slice(Math.max(0, i - size), i);
             for (const h of onlyWorkers.slice(i, i + size)) {
                 membershipOf(h, []);
                 const node = nodeOf(h, [...args.after, this.controlPlaneReady, ...previousGroup]);
                 workers.push(node);
-                workersStarted.push(node.start([]));
+                const drain = node.drain(anchorOf(h), proxyPort, [...cpDone, ...previousGroup]);
+                workersDone.push(node.uncordon(anchorOf(h), proxyPort, [node.start([drain])]));
             }
         }
         this.nodes = [...controlPlane, ...workers];
-        this.started = [...cpStarted, ...workersStarted];
+        this.started = [...cpDone, ...workersDone];
 
         const cpHosts = hosts.filter(isCp);
         this.apiserverEndpoints = pulumi

@@ -1,7 +1,10 @@
 // Kubernetes on one host, over SSH: certificates, then configs and manifests, then binaries, then
-// (re)start. Each step's trigger is a hash of what it applies. Two orders: `after` for the skew
-// preflight and the certificates, `start(after)` for the rest (cluster.ts: every control-plane
-// node's certificates are on its host before any control-plane node restarts anything).
+// (re)start. Each step's trigger is a hash of what it applies. The phases are declared one by one
+// because cluster.ts interleaves them across hosts (the version-skew order: every apiserver, then
+// the controller-managers and schedulers, then each kubelet, drained): `after` for the skew
+// preflight and the certificates, `start(after)` for files, binaries and start; on a
+// control-plane node `controllers` (its staged controller-manager and scheduler manifests) and
+// `kubelet` (its kubelet's release); on every node `drain` and `uncordon` around the kubelet's change.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../common/hash";
@@ -15,18 +18,33 @@ import type { ClusterFacts, NodeFacts } from "./render/inputs";
 import { etcdPeerUrl } from "./render/etcd";
 import { selfMember } from "./render/members";
 import {
-    BINARIES_COMMAND,
+    CONTROLLERS_COMMAND,
     ETCD_BACKUP_STORE_COMMAND,
+    KUBELET_COMMAND,
+    STAGED_MANIFESTS,
+    binariesCommand,
     PKI_COMMAND,
     START_COMMAND,
     filesCommand,
     pkiStdinOf,
     preflightCommand,
 } from "./steps";
-import { filesOnStdin } from "../hosts/render/commands";
+import { NOTHING_TO_REAPPLY, filesOnStdin } from "../hosts/render/commands";
 import { S3Credentials, s3HostFiles } from "./render/etcdBackupS3";
 import type { EtcdBackupS3Config } from "../config/types";
 import { parseEncryptionKeys } from "../config/encryptionKey";
+import { renderDrainForKubelet, renderUncordonAfterKubelet } from "./render/kubeletUpgrade";
+
+/**
+ * A step about this node that runs on its anchor: triggered by its script alone, not by either
+ * host's identity (a reinstalled machine has nothing to drain); a new connection runs the no-op update.
+ */
+const anchoredStep = (anchor: Host, script: string): command.remote.CommandArgs => ({
+    connection: anchor.connection,
+    create: script,
+    update: NOTHING_TO_REAPPLY,
+    triggers: [sha256(script)],
+});
 
 export interface NodeKubernetesArgs {
     /** The host, reached over SSH; its roles decide control plane or worker. */
@@ -61,6 +79,10 @@ export class NodeKubernetes extends pulumi.ComponentResource {
     public readonly appliedHash: pulumi.Output<string>;
     private readonly prefix: string;
     private readonly host: Host;
+    private readonly controlPlane: boolean;
+    private readonly kubernetesVersion: string;
+    private readonly preflight: command.remote.Command;
+    private readonly stagedHash: pulumi.Output<string>;
     private readonly pkiHash: pulumi.Output<string>;
     private readonly files: pulumi.Output<string>;
     private readonly binariesHash: string;
@@ -105,16 +127,22 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         const pkiStdin = pkiFiles.apply(pkiStdinOf);
         const pkiHash = pulumi.unsecret(pkiFiles.apply(pkiFilesHash));
 
-        const files = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) =>
-            filesCommand(
-                nodeKubernetesFiles(args.cluster, node, {
-                    versions: args.versions,
-                    joinEtcd: args.joinEtcd,
-                    certificatesHash: certificatesAnnotation(certsHash),
-                }),
-                node.controlPlane ? { name: node.name, peerUrl: etcdPeerUrl(selfMember(args.cluster, node)) } : undefined,
-            ),
-        );
+        const rendered = pulumi.all([args.node, pkiHash]).apply(([node, certsHash]) => {
+            const hostFiles = nodeKubernetesFiles(args.cluster, node, {
+                versions: args.versions,
+                joinEtcd: args.joinEtcd,
+                certificatesHash: certificatesAnnotation(certsHash),
+            });
+            return {
+                files: filesCommand(
+                    hostFiles,
+                    node.controlPlane ? { name: node.name, peerUrl: etcdPeerUrl(selfMember(args.cluster, node)) } : undefined,
+                ),
+                // What the controllers step puts in place (a change elsewhere must not re-run it).
+                staged: sha256(STAGED_MANIFESTS.map((p) => `${p}\n${hostFiles.get(p)?.content ?? ""}`).join("\n")),
+            };
+        });
+        const files = rendered.apply((r) => r.files);
         const skewCheck = preflightCommand(args.versions.kubernetes, controlPlane);
         const binariesHash = sha256(renderInstallBinaries(args.versions, { kubectl: controlPlane }));
 
@@ -158,6 +186,10 @@ export class NodeKubernetes extends pulumi.ComponentResource {
         }
         this.prefix = name;
         this.host = host;
+        this.controlPlane = controlPlane;
+        this.kubernetesVersion = args.versions.kubernetes;
+        this.preflight = preflight;
+        this.stagedHash = rendered.apply((r) => r.staged);
         this.pkiHash = pkiHash;
         this.files = files;
         this.binariesHash = binariesHash;
@@ -184,11 +216,12 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             }),
             { ...child, dependsOn: [this.certificates, ...after] },
         );
+        const binariesText = binariesCommand(this.controlPlane);
         const binaries = new command.remote.Command(
             `${name}-binaries`,
             hostStep(host, {
-                create: BINARIES_COMMAND,
-                triggers: [sha256(BINARIES_COMMAND), binariesHash],
+                create: binariesText,
+                triggers: [sha256(binariesText), binariesHash],
             }),
             { ...child, dependsOn: [filesStep] },
         );
@@ -207,5 +240,53 @@ export class NodeKubernetes extends pulumi.ComponentResource {
             appliedHash: this.appliedHash,
         });
         return started;
+    }
+
+    /**
+     * Control-plane nodes: the controller-manager and scheduler manifests the files step staged,
+     * put in place (the kubelet restarts them). `after`: every control-plane node's start step,
+     * so each apiserver serves the release first.
+     */
+    controllers(after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        if (!this.controlPlane) throw new Error(`${this.prefix}: only a control-plane node has controllers`);
+        return new command.remote.Command(
+            `${this.prefix}-controllers`,
+            hostStep(this.host, {
+                create: CONTROLLERS_COMMAND,
+                triggers: [sha256(CONTROLLERS_COMMAND), this.stagedHash],
+            }),
+            { parent: this, dependsOn: after },
+        );
+    }
+
+    /**
+     * Before the kubelet changes release: cordon and drain the node, from `anchor` (a control-plane
+     * node that stays); nothing when the kubelet is at the release already or not registered.
+     */
+    drain(anchor: Host, proxyPort: number, after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        const script = renderDrainForKubelet(this.host.name, this.kubernetesVersion, anchor.name, { proxyPort });
+        return new command.remote.Command(`${this.prefix}-drain`, anchoredStep(anchor, script), {
+            parent: this,
+            dependsOn: [this.preflight, ...after],
+        });
+    }
+
+    /** Control-plane nodes: the kubelet at the configured release, restarted (after `drain`). */
+    kubelet(after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        if (!this.controlPlane) throw new Error(`${this.prefix}: a worker's kubelet changes in its binaries step`);
+        return new command.remote.Command(
+            `${this.prefix}-kubelet`,
+            hostStep(this.host, {
+                create: KUBELET_COMMAND,
+                triggers: [sha256(KUBELET_COMMAND), this.binariesHash],
+            }),
+            { parent: this, dependsOn: after },
+        );
+    }
+
+    /** Once the node reports the release and is Ready: uncordon it if `drain` cordoned it. The node's last step. */
+    uncordon(anchor: Host, proxyPort: number, after: pulumi.Input<pulumi.Resource>[]): command.remote.Command {
+        const script = renderUncordonAfterKubelet(this.host.name, this.kubernetesVersion, anchor.name, { proxyPort });
+        return new command.remote.Command(`${this.prefix}-uncordon`, anchoredStep(anchor, script), { parent: this, dependsOn: after });
     }
 }

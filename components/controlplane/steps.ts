@@ -1,6 +1,6 @@
 // The command text of each Kubernetes step on a host, in order: preflight, pki, files, binaries,
 // start; and the cluster-wide wait. Pure: NodeKubernetes sends exactly these, and the lab runs them.
-import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../hosts/render/commands";
+import { filesOnStdin, installFilesCommand, installStdinFilesCommand, promoteStagedCommand } from "../hosts/render/commands";
 import type { HostFiles } from "../hosts/render/files";
 import { OWNERS } from "../hosts/render/owned";
 import type { ControlPlaneNodeRole } from "./render/nodeRoles";
@@ -11,6 +11,8 @@ import type { EtcdMemberSpec } from "./render/etcdMembers";
 import { renderEtcdRestartGate } from "./render/etcdRestartGate";
 import { renderProxyReloadAfter, renderProxyReloadBefore } from "./render/apiserverProxyReload";
 import { PATHS } from "./paths";
+import { CONTROLLER_MANAGER_MANIFEST_PATH } from "./render/controllerManager";
+import { SCHEDULER_MANIFEST_PATH } from "./render/scheduler";
 import { sha256 } from "../common/hash";
 
 /** The version-skew preflight, its own step: a refused version changes nothing, and its error holds no key. */
@@ -36,16 +38,32 @@ export const ETCD_BACKUP_STORE_COMMAND = installStdinFilesCommand(OWNERS.etcdBac
  */
 export function filesCommand(files: HostFiles, etcdMember?: EtcdMemberSpec): string {
     const proxy = files.get(PATHS.apiserverProxyConfig);
+    const staged = new Set(STAGED_MANIFESTS.filter((p) => files.has(p)));
     // A changed proxy configuration is reloaded in place (render/apiserverProxyReload.ts).
     const install = proxy
-        ? `${renderProxyReloadBefore(sha256(proxy.content))}${installFilesCommand(files, OWNERS.kubernetesFiles)}${renderProxyReloadAfter()}`
-        : installFilesCommand(files, OWNERS.kubernetesFiles);
+        ? `${renderProxyReloadBefore(sha256(proxy.content))}${installFilesCommand(files, OWNERS.kubernetesFiles, staged)}${renderProxyReloadAfter()}`
+        : installFilesCommand(files, OWNERS.kubernetesFiles, staged);
     const manifest = files.get(ETCD_MANIFEST_PATH);
     if (!etcdMember || !manifest) return install;
     return `set -eu\n${renderEtcdRestartGate(etcdMember, sha256(manifest.content))}${install}`;
 }
-export const BINARIES_COMMAND = INSTALL_BINARIES_PATH;
+/**
+ * The binaries: on a control-plane node an installed kubelet stays (KUBELET_COMMAND changes it,
+ * drained, after every apiserver); a worker runs after every apiserver, drained, so it takes all.
+ */
+export const binariesCommand = (controlPlane: boolean): string =>
+    controlPlane ? `${INSTALL_BINARIES_PATH} --keep-kubelet` : INSTALL_BINARIES_PATH;
 export const START_COMMAND = START_KUBELET_PATH;
+
+/**
+ * The manifests whose change waits for every apiserver (the version-skew policy: a
+ * controller-manager or scheduler is never newer than an apiserver it may reach through the
+ * node-local proxy): the files step only stages them, the controllers step puts them in place.
+ */
+export const STAGED_MANIFESTS: readonly string[] = [CONTROLLER_MANAGER_MANIFEST_PATH, SCHEDULER_MANIFEST_PATH];
+export const CONTROLLERS_COMMAND = promoteStagedCommand(STAGED_MANIFESTS);
+/** A control-plane node's kubelet at the configured release (drained first), then the start step's restart and waits. */
+export const KUBELET_COMMAND = `${INSTALL_BINARIES_PATH} && ${START_KUBELET_PATH}`;
 
 /**
  * Runs on the first control-plane node once every control-plane node started: the apiservers

@@ -4,7 +4,7 @@
 // hosts with this and re-send single steps over SSH; the order of the steps is the engine's.
 import type { StackConfig } from "../../components/config/types";
 import { certificatesAnnotation, pkiFilesHash } from "../../components/controlplane/pkiFiles";
-import { BINARIES_COMMAND, PKI_COMMAND, START_COMMAND } from "../../components/controlplane/steps";
+import { PKI_COMMAND, START_COMMAND } from "../../components/controlplane/steps";
 import type { HostFiles } from "../../components/hosts/render/files";
 import { RenderedHost, renderStack } from "../../components/offline";
 import { decodeStdinFiles } from "../../test/support/decodeFiles";
@@ -37,7 +37,7 @@ export function kubernetesStepCommands(rendered: RenderedHost): Record<Step, str
         preflight: rendered.kubernetesCommands.preflight,
         pki: PKI_COMMAND,
         files: rendered.kubernetesCommands.files,
-        binaries: BINARIES_COMMAND,
+        binaries: rendered.kubernetesCommands.binaries,
         start: START_COMMAND,
     };
 }

@@ -3,7 +3,13 @@
 // units among them, and never touches anything else.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { filesOnStdin, installFilesCommand, installStdinFilesCommand } from "../../components/hosts/render/commands";
+import {
+    filesOnStdin,
+    installFilesCommand,
+    installStdinFilesCommand,
+    promoteStagedCommand,
+    tempPath,
+} from "../../components/hosts/render/commands";
 import type { HostFile } from "../../components/hosts/render/files";
 import { OWNERS, checkHostPath } from "../../components/hosts/render/owned";
 import { fileStamps, scratchRoot } from "../support/ownedRoot";
@@ -52,6 +58,40 @@ describe("owned lists: each file-writing step removes what it no longer renders 
         assert.deepEqual(removedLines(r.stdout), []);
         assert.deepEqual(s.calls(), []);
         assert.deepEqual(fs.readdirSync(s.owned), [`${OWNER}.list`], "no temp file left beside the list");
+    });
+
+    it("staged files: a new or changed one waits hidden (the kubelet reads no dotfile) until promoted; an unchanged one leaves nothing staged; they stay the step's own", () => {
+        const s = scratchRoot();
+        const scheduler = `${s.root}/etc/kubernetes/manifests/kube-scheduler.yaml`;
+        const files = new Map(s.reroot(rendered({ controlPlane: true })));
+        files.set(scheduler, f("scheduler v1\n", "0600"));
+        const staged = new Set([scheduler]);
+        const promote = promoteStagedCommand([scheduler]);
+        // First install: staged only, then put in place by the promotion.
+        let r = s.run(installFilesCommand(files, OWNER, staged));
+        assert.ok(!fs.existsSync(scheduler));
+        assert.equal(fs.readFileSync(tempPath(scheduler), "utf8"), "scheduler v1\n");
+        assert.match(String(r.stdout), /kube-scheduler\.yaml staged/);
+        assert.ok((s.list(OWNER) ?? []).includes(scheduler), "the live path is on the step's list");
+        r = s.run(promote);
+        assert.equal(fs.readFileSync(scheduler, "utf8"), "scheduler v1\n");
+        assert.equal((fs.statSync(scheduler).mode & 0o777).toString(8), "600");
+        assert.ok(!fs.existsSync(tempPath(scheduler)));
+        // A re-run with the same content stages nothing and the promotion changes nothing.
+        const before = fileStamps(s.root);
+        s.run(installFilesCommand(files, OWNER, staged));
+        r = s.run(promote);
+        assert.deepEqual(fileStamps(s.root), before);
+        assert.match(String(r.stdout), /kube-scheduler\.yaml unchanged/);
+        // A change: the old file serves until the promotion.
+        files.set(scheduler, f("scheduler v2\n", "0600"));
+        s.run(installFilesCommand(files, OWNER, staged));
+        assert.equal(fs.readFileSync(scheduler, "utf8"), "scheduler v1\n");
+        s.run(promote);
+        assert.equal(fs.readFileSync(scheduler, "utf8"), "scheduler v2\n");
+        // Dropped from the render (the node leaves the control plane): removed like any file of the step.
+        s.run(installFilesCommand(s.reroot(rendered({ controlPlane: false })), OWNER));
+        assert.ok(!fs.existsSync(scheduler));
     });
 
     it("a re-run of the same render touches nothing: every file and the list keep inode and mtime; no systemctl", () => {

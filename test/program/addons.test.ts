@@ -36,7 +36,15 @@ describe("cluster services under Pulumi mocks", function () {
             it("the Kubernetes provider is built from the admin kubeconfig (secret) after the control plane and every kubelet", () => {
                 const provider = get(prod, PROVIDER);
                 assert.equal(provider.type, "pulumi:providers:kubernetes");
-                for (const n of ["control-plane-ready", "cp1-start", "cp2-start", "cp3-start", "w1-start", "w2-start", "w3-start"]) {
+                for (const n of [
+                    "control-plane-ready",
+                    "cp1-uncordon",
+                    "cp2-uncordon",
+                    "cp3-uncordon",
+                    "w1-uncordon",
+                    "w2-uncordon",
+                    "w3-uncordon",
+                ]) {
                     assert.ok(provider.dependsOn.includes(`k8s-${n}`), `provider waits for k8s-${n}`);
                 }
                 if (!preview) {

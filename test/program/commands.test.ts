@@ -161,9 +161,10 @@ describe("every remote command, under engine-like mocks", function () {
             for (const c of commands("update")) {
                 const changed = JSON.stringify(after.find((x) => x.name === c.name)!.inputs.triggers) !== JSON.stringify(c.inputs.triggers);
                 // The cluster-wide readiness check re-runs after a control-plane node is re-applied.
-                // A new machine is the same member of the cluster: its membership commands stay.
-                const expected =
-                    (onHost(c.name, host) && !isMembershipCommand(c.name)) || (host === "cp2" && c.name === "k8s-control-plane-ready");
+                // A new machine is the same member of the cluster: its membership commands stay,
+                // and its kubelet is installed at the release: nothing to drain or uncordon.
+                const anchored = isMembershipCommand(c.name) || /-(drain|uncordon)$/.test(c.name);
+                const expected = (onHost(c.name, host) && !anchored) || (host === "cp2" && c.name === "k8s-control-plane-ready");
                 assert.equal(changed, expected, `${host}: ${c.name} ${expected ? "re-runs" : "stays"}`);
             }
         }

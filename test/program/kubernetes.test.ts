@@ -87,7 +87,56 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
             assert.ok(!deps.some((d) => /^k8s-w\d-start$/.test(d)), `${w} is in the first worker group`);
         }
         const w3 = get(prod, "k8s-w3-preflight").dependsOn;
-        assert.ok(w3.includes("k8s-w1-start") && w3.includes("k8s-w2-start"), "w3 waits for the first group");
+        assert.ok(w3.includes("k8s-w1-uncordon") && w3.includes("k8s-w2-uncordon"), "w3 waits for the first group");
+    });
+
+    it("orders a release change as the version-skew policy asks: every apiserver, then the controller-managers and schedulers, then each kubelet, drained", () => {
+        const cps = ["cp1", "cp2", "cp3"];
+        const workers = ["w1", "w2", "w3"];
+        const kubeletChanges = [...cps.map((n) => `k8s-${n}-kubelet`), ...workers.map((n) => `k8s-${n}-binaries`)];
+        for (const n of cps) {
+            // Its start step waits for its own apiserver at the release (render/activate.ts); no kubelet changes before every one did.
+            const controllers = upstream(prod, `k8s-${n}-controllers`);
+            for (const m of cps) assert.ok(controllers.has(`k8s-${m}-start`), `k8s-${n}-controllers after k8s-${m}-start`);
+            for (const k of kubeletChanges) assert.ok(!controllers.has(k), `k8s-${n}-controllers before ${k}`);
+            assert.ok(get(prod, "k8s-control-plane-ready").dependsOn.includes(`k8s-${n}-controllers`));
+            // A control-plane node's first binaries step keeps an installed kubelet; its kubelet step changes it.
+            assert.equal(unwrap(get(prod, `k8s-${n}-binaries`).inputs.create), "/usr/local/lib/v6k8s/install-binaries.sh --keep-kubelet");
+            assert.match(unwrap(get(prod, `k8s-${n}-kubelet`).inputs.create), /^\/usr\/local\/lib\/v6k8s\/install-binaries\.sh && /);
+            // The controller-manager and scheduler manifests are only staged by the files step.
+            const files = unwrap(get(prod, `k8s-${n}-files`).inputs.create);
+            assert.match(files, /^stage '\/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml' 0600$/m);
+            assert.match(files, /^stage '\/etc\/kubernetes\/manifests\/kube-scheduler\.yaml' 0600$/m);
+            assert.match(files, /^put '\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml' 0600$/m);
+            assert.match(
+                unwrap(get(prod, `k8s-${n}-controllers`).inputs.create),
+                /kube-controller-manager\.yaml[\s\S]*kube-scheduler\.yaml/,
+            );
+        }
+        for (const w of workers) {
+            assert.equal(unwrap(get(prod, `k8s-${w}-binaries`).inputs.create), "/usr/local/lib/v6k8s/install-binaries.sh");
+            assert.doesNotMatch(unwrap(get(prod, `k8s-${w}-files`).inputs.create), /^stage /m);
+        }
+        // Each kubelet: drained first, uncordoned after; control-plane nodes one at a time after the
+        // control-plane wait, then the workers (their files and binaries after their drain).
+        const chain = (n: string, change: string) => {
+            assert.ok(upstream(prod, change).has(`k8s-${n}-drain`), `${change} after k8s-${n}-drain`);
+            assert.ok(upstream(prod, `k8s-${n}-uncordon`).has(change), `k8s-${n}-uncordon after ${change}`);
+        };
+        cps.forEach((n) => chain(n, `k8s-${n}-kubelet`));
+        workers.forEach((n) => chain(n, `k8s-${n}-binaries`));
+        assert.ok(get(prod, "k8s-w1-files").dependsOn.includes("k8s-w1-drain"), "a worker's files after its drain");
+        assert.ok(get(prod, "k8s-cp1-drain").dependsOn.includes("k8s-control-plane-ready"));
+        assert.ok(get(prod, "k8s-cp2-drain").dependsOn.includes("k8s-cp1-uncordon"));
+        assert.ok(get(prod, "k8s-cp3-drain").dependsOn.includes("k8s-cp2-uncordon"));
+        for (const w of workers)
+            assert.ok(upstream(prod, `k8s-${w}-drain`).has("k8s-cp3-uncordon"), `k8s-${w}-drain after every control-plane kubelet`);
+        // Drain and uncordon run on the node's membership anchor (a control-plane node that stays), for the configured release.
+        const connectionHost = (name: string) => (unwrap(get(prod, name).inputs.connection) as unknown as { host: string }).host;
+        assert.equal(connectionHost("k8s-w1-drain"), connectionHost("k8s-cp1-start"));
+        assert.equal(connectionHost("k8s-cp1-drain"), connectionHost("k8s-cp2-start"));
+        assert.equal(connectionHost("k8s-cp1-uncordon"), connectionHost("k8s-cp2-start"));
+        assert.match(unwrap(get(prod, "k8s-w1-drain").inputs.create), /^name=w1 target=v1\.34\.2$/m);
     });
 
     it("writes every control-plane node's certificates before any control-plane node changes its files (expired certificates: etcd's quorum needs its peers' new ones)", () => {
@@ -286,7 +335,8 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         raw.nodes.push(dedicated("w2", 12, ["worker"], "2001:db8:b:2::/64"));
         const after = (await sharedRun(raw)).resources;
         for (const n of ["cp1", "cp2", "cp3", "w1"]) {
-            for (const step of ["preflight", "pki", "files", "binaries", "start"]) {
+            const cp = n.startsWith("cp") ? ["controllers", "kubelet"] : [];
+            for (const step of ["preflight", "pki", "files", "binaries", "start", "drain", "uncordon", ...cp]) {
                 assert.deepEqual(get(after, `k8s-${n}-${step}`).inputs, get(before, `k8s-${n}-${step}`).inputs, `k8s-${n}-${step} changed`);
             }
         }
@@ -319,5 +369,10 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         const { resources } = await sharedRun(raw);
         assert.match(unwrap(get(resources, "k8s-cp1-preflight").inputs.create), /Version-skew preflight for Kubernetes 1\.35\.0/);
         assert.match(filesOf(resources, "k8s-cp1-files").get("/usr/local/lib/v6k8s/install-binaries.sh")!.content, /kubelet v1\.35\.0/);
+        // Every step of the skew order re-runs: the staged manifests, each kubelet with its drain and uncordon.
+        const before = (await sharedRun(small())).resources;
+        const triggers = (rs: RecordedResource[], n: string) => JSON.stringify(get(rs, n).inputs.triggers);
+        for (const n of ["cp1-controllers", "cp1-kubelet", "cp1-drain", "cp1-uncordon", "w1-drain", "w1-binaries", "w1-uncordon"])
+            assert.notEqual(triggers(resources, `k8s-${n}`), triggers(before, `k8s-${n}`), `k8s-${n} re-runs`);
     });
 });

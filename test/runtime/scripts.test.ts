@@ -126,6 +126,22 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
         });
     });
 
+    it("install-binaries --keep-kubelet leaves an installed kubelet at its release, installs one where none is; without it the kubelet goes to the release", async () => {
+        await withInstallScript({}, async (root, hits) => {
+            const old = `printf '#!/bin/sh\\necho Kubernetes v1.33.13\\n' > /usr/local/bin/kubelet && chmod 755 /usr/local/bin/kubelet`;
+            const r = await inScratchRoot(
+                `mkdir -p /usr/local/bin && ${old} && bash ${root}/install.sh --keep-kubelet && /usr/local/bin/kubelet --version && ` +
+                    `bash ${root}/install.sh && /usr/local/bin/kubelet --version`,
+            );
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /kubelet: Kubernetes v1\.33\.13 kept for now\nKubernetes v1\.33\.13\n[\s\S]*Kubernetes v1\.34\.2\n$/);
+            assert.equal(hits.filter((h) => h.includes("/kubelet")).length, 2, hits.join("\n"));
+            const fresh = await inScratchRoot(`bash ${root}/install.sh --keep-kubelet && /usr/local/bin/kubelet --version`);
+            assert.equal(fresh.status, 0, fresh.stderr);
+            assert.match(fresh.stdout, /Kubernetes v1\.34\.2\n$/);
+        });
+    });
+
     it("install-binaries on a control-plane node adds kubectl and etcd's etcdutl (from its tarball, checked against SHA256SUMS), then downloads nothing", async () => {
         await withInstallScript({ controlPlane: true }, async (root, hits) => {
             const r = await inScratchRoot(

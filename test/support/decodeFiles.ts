@@ -4,7 +4,7 @@ export function decodeInstalledFiles(script: string): Map<string, { content: str
     const lines = script.split("\n");
     for (let i = 0; i < lines.length; i++) {
         const m = /^printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d > '.+'$/.exec(lines[i]);
-        const put = /^put '(.+)' (\d+)$/.exec(lines[i + 1] ?? "");
+        const put = /^(?:put|stage) '(.+)' (\d+)$/.exec(lines[i + 1] ?? "");
         if (!m || !put) continue;
         files.set(put[1], { content: Buffer.from(m[1], "base64").toString("utf8"), mode: put[2] });
     }

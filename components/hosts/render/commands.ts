@@ -36,23 +36,53 @@ export const PUT_FUNCTION = `put() {
 }`;
 
 /**
+ * `stage PATH MODE`: like put, but a differing file stays staged in its hidden temp file (which the
+ * kubelet does not read) until a later step promotes it (promoteStagedCommand); an equal one is
+ * dropped. For static-pod manifests whose change must wait for other hosts (a controller-manager
+ * newer than an apiserver not yet upgraded).
+ */
+export const STAGE_FUNCTION = `stage() {
+    t="\${1%/*}/.\${1##*/}.v6k8s-new"
+    if cmp -s "$t" "$1" 2>/dev/null && [ "$(stat -c %a "$1")" = "\${2#0}" ]; then
+        rm -f "$t"
+    else
+        chmod "$2" "$t"
+        echo "v6k8s: $1 staged (a later step puts it in place)"
+    fi
+}`;
+
+/**
  * A script that writes every file that differs, atomically with its mode (put), in the map's
  * order (callers put what others read first: kubeconfigs before the manifests that use them),
  * then, as `owner` (owned.ts), removes what that step wrote before and no longer renders.
- * Contents travel base64-encoded so no byte of them is ever interpreted by the shell.
+ * Contents travel base64-encoded so no byte of them is ever interpreted by the shell. Paths in
+ * `staged` are only staged (stage): they are still the step's own, and promoteStagedCommand puts
+ * them in place.
  */
-export function installFilesCommand(files: HostFiles, owner: Owner): string {
-    const lines = ["set -eu", "umask 022", PUT_FUNCTION, OWN_FUNCTION];
+export function installFilesCommand(files: HostFiles, owner: Owner, staged: ReadonlySet<string> = new Set()): string {
+    const lines = ["set -eu", "umask 022", PUT_FUNCTION, ...(staged.size > 0 ? [STAGE_FUNCTION] : []), OWN_FUNCTION];
     for (const [path, f] of files) {
         const tmp = tempPath(checkHostPath(path));
         const b64 = Buffer.from(f.content, "utf8").toString("base64");
         lines.push(
             `mkdir -p ${shellQuote(path.slice(0, path.lastIndexOf("/")) || "/")}`,
             `printf '%s' ${shellQuote(b64)} | base64 -d > ${shellQuote(tmp)}`,
-            `put ${shellQuote(path)} ${f.mode}`,
+            `${staged.has(path) ? "stage" : "put"} ${shellQuote(path)} ${f.mode}`,
         );
     }
     lines.push(ownCommand(owner, files.keys()));
+    return `${lines.join("\n")}\n`;
+}
+
+/** Puts each of `paths` that installFilesCommand staged in place (a rename: atomic); nothing staged, nothing done. */
+export function promoteStagedCommand(paths: readonly string[]): string {
+    const lines = ["set -eu"];
+    for (const path of paths) {
+        const tmp = shellQuote(tempPath(checkHostPath(path)));
+        lines.push(
+            `if [ -e ${tmp} ]; then mv -f ${tmp} ${shellQuote(path)}; echo "v6k8s: ${path} in place"; else echo "v6k8s: ${path} unchanged"; fi`,
+        );
+    }
     return `${lines.join("\n")}\n`;
 }
 

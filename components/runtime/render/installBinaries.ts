@@ -1,6 +1,7 @@
 // The script that installs containerd, runc, the kubelet (and kubectl and etcdutl on control-plane
 // nodes) at the configured versions, each checked against the checksum its publisher puts beside it.
-// Idempotent: a binary already at the wanted version is not downloaded again.
+// Idempotent: a binary already at the wanted version is not downloaded again. With --keep-kubelet
+// an installed kubelet is left alone (the version-skew order: controlplane/cluster.ts).
 
 export interface BinaryVersions {
     /** "1.34.2" */
@@ -109,7 +110,13 @@ install_k8s() {
         mv -f /usr/local/bin/$bin.new /usr/local/bin/$bin
     fi
 }
-install_k8s kubelet --version
+# --keep-kubelet: an installed kubelet stays as it is (a control-plane node's first step: its kubelet
+# changes release in a later step, drained, once every apiserver serves the new one).
+if [ "\${1:-}" = --keep-kubelet ] && [ -x /usr/local/bin/kubelet ]; then
+    echo "kubelet: $(/usr/local/bin/kubelet --version) kept for now"
+else
+    install_k8s kubelet --version
+fi
 ${opts.kubectl ? "install_k8s kubectl version --client\n" : ""}${opts.etcdutl ? renderEtcdutl(v.etcd!, bases.etcd) : ""}`;
 }
 
