@@ -85,6 +85,7 @@ const kubernetes = new KubernetesCluster("k8s", {
     leaving: hosts.filter((h) => h.config.leaving),
     serviceAddresses: plan.cluster,
     kubernetesVersion: config.cluster.kubernetesVersion,
+    etcdVersion: config.cluster.etcdVersion,
     containerdVersion: config.cluster.containerdVersion,
     runcVersion: config.cluster.runcVersion,
     releaseBases: config.cluster.releaseBases,

@@ -16,6 +16,22 @@ export const COMPONENT_VERSIONS: Readonly<Record<number, { readonly etcd: string
     36: { etcd: "3.6.8-0", pause: "3.10.2" },
 };
 
+/**
+ * Why `etcdVersion` cannot go with Kubernetes `kubernetesVersion`, or undefined: an override must
+ * stay on the etcd minor kubeadm pins for that Kubernetes minor, at that patch or a newer one (an
+ * older 3.5 could miss the 3.5.20 that etcd's way to 3.6 needs).
+ */
+export function etcdVersionProblem(kubernetesVersion: string, etcdVersion: string): string | undefined {
+    const pinned = COMPONENT_VERSIONS[kubernetesMinor(kubernetesVersion)]?.etcd.replace(/-\d+$/, "");
+    if (!pinned) return undefined;
+    const minorOf = (v: string) => v.split(".").slice(0, 2).join(".");
+    if (minorOf(etcdVersion) !== minorOf(pinned))
+        return `${etcdVersion} is not an etcd ${minorOf(pinned)} release, the etcd minor of Kubernetes ${kubernetesVersion} (kubeadm's: ${pinned}); only the patch may differ`;
+    const patchOf = (v: string) => Number(v.split(".")[2]);
+    if (patchOf(etcdVersion) < patchOf(pinned)) return `${etcdVersion} is older than kubeadm's ${pinned} for Kubernetes ${kubernetesVersion}`;
+    return undefined;
+}
+
 /** Minor of a "1.34.2"-style release; RangeError otherwise. */
 export function kubernetesMinor(version: string): number {
     const m = /^1\.(\d+)\.(\d+)$/.exec(version);

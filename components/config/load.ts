@@ -1,6 +1,7 @@
 // Raw stack config (the project's keys, namespace stripped) -> validated StackConfig, or a
 // ConfigError listing every problem. Runs before any resource is declared.
 import { ConfigError, KeyPath, fromZod, problem, unknownKey } from "./errors";
+import { etcdVersionProblem } from "../common/releases";
 import { Positioned, clusterRules, clusterShapeRules, dnsRules, nodeRules, serviceRules, zoneRules } from "./rules";
 import {
     CLUSTER_KEYS,
@@ -72,8 +73,10 @@ function parseCluster(raw: unknown, problems: string[]): ClusterConfig | undefin
         problems.push(...fromZod(["cluster"], result.error.issues, raw, (p) => nestedKeys(p, CLUSTER_KEYS, CLUSTER_NESTED)));
         return undefined;
     }
-    const { ulaPrefix, dnsServiceAddress, etcdRestore, etcdBackup } = result.data;
+    const { ulaPrefix, dnsServiceAddress, etcdRestore, etcdBackup, kubernetesVersion, etcdVersion } = result.data;
     const ruleProblems = clusterRules(ulaPrefix, dnsServiceAddress);
+    const etcdProblem = etcdVersion && etcdVersionProblem(kubernetesVersion, etcdVersion);
+    if (etcdProblem) ruleProblems.push(problem(["cluster", "etcdVersion"], etcdProblem));
     if (etcdRestore?.snapshot.startsWith("s3:") && !etcdBackup.s3) {
         ruleProblems.push(
             problem(["cluster", "etcdRestore", "snapshot"], "is an s3: key, but cluster.etcdBackup.s3 (the store) is not set"),

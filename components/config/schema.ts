@@ -304,6 +304,12 @@ export const pkiSchema = z.strictObject({
 export const clusterSchema = z.strictObject({
     ulaPrefix,
     kubernetesVersion,
+    /**
+     * The members' etcd release instead of kubeadm's pin for the Kubernetes minor (COMPONENT_VERSIONS):
+     * another patch of the same etcd minor, e.g. a newer one with a fix. Its image is
+     * registry.k8s.io/etcd:<version>-0 (or a mirror's), its etcdutl from the etcd release.
+     */
+    etcdVersion: semver.optional(),
     dnsServiceAddress: ipv6Address.optional(),
     pki: pkiSchema.default({ certificateValidityHours: 8760, caValidityHours: 10 * 8760, generation: 0 }),
     /** Extra DNS names or IPs in every apiserver certificate (a public API name, say). */

@@ -13,6 +13,8 @@ export interface ClusterConfig {
     readonly ulaPrefix: Prefix;
     /** Kubernetes release, "MAJOR.MINOR.PATCH" without a leading v. */
     readonly kubernetesVersion: string;
+    /** etcd release of the members ("3.5.36"), a patch of the minor COMPONENT_VERSIONS pins; default that pin. */
+    readonly etcdVersion?: string;
     /** CoreDNS service address; defaults to `<cluster>::a`. */
     readonly dnsServiceAddress: bigint;
     readonly pki: PkiConfig;

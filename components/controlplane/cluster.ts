@@ -59,6 +59,8 @@ export interface KubernetesClusterArgs {
      * control-plane images. A new one upgrades node by node, control plane first.
      */
     readonly kubernetesVersion: string;
+    /** cluster.etcdVersion: the members' etcd release instead of the Kubernetes minor's pin; default the pin. */
+    readonly etcdVersion?: string;
     /** cluster.containerdVersion: the containerd release installed on every node. */
     readonly containerdVersion: string;
     /** cluster.runcVersion: the runc release installed on every node. */

@@ -29,7 +29,7 @@ export interface EtcdMembershipInput {
 }
 
 export function clusterFacts(
-    cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors">,
+    cluster: Pick<ClusterConfig, "kubernetesVersion" | "registryMirrors"> & { readonly etcdVersion?: string },
     plan: ControlPlanePlan,
     etcd: EtcdMembershipInput = { joining: [], leaving: [] },
 ): ClusterFacts {
@@ -57,7 +57,7 @@ export function clusterFacts(
         controlPlane,
         apiserverPort: APISERVER_PORT,
         apiserverProxyPort: APISERVER_PROXY_PORT,
-        images: defaultImages(cluster.kubernetesVersion),
+        images: defaultImages(cluster.kubernetesVersion, cluster.etcdVersion),
         registryMirrors: cluster.registryMirrors,
     };
 }
@@ -86,13 +86,13 @@ export function pkiInput(
 
 /** What install-binaries.sh installs, and from where. */
 export function binaryVersions(
-    c: Pick<ClusterConfig, "kubernetesVersion" | "containerdVersion" | "runcVersion" | "releaseBases">,
+    c: Pick<ClusterConfig, "kubernetesVersion" | "containerdVersion" | "runcVersion" | "releaseBases"> & { readonly etcdVersion?: string },
 ): BinaryVersions {
     return {
         kubernetes: c.kubernetesVersion,
         containerd: c.containerdVersion,
         runc: c.runcVersion,
-        etcd: etcdRelease(c.kubernetesVersion),
+        etcd: etcdRelease(c.kubernetesVersion, c.etcdVersion),
         bases: c.releaseBases,
     };
 }

@@ -200,6 +200,36 @@ export async function startProbes(from: string): Promise<{ stop(): ProbeResult[]
     };
 }
 
+/**
+ * Both probes from `from`'s machine itself rather than a pod on it: for an operation that touches
+ * every node (an upgrade drains each, restarts each kubelet, and a `kubectl exec` stream ends with
+ * its kubelet). The workload by name through the cluster DNS Service (dig), the request to its
+ * ClusterIP through the host's kube-proxy rules; the apiservers through its `[::1]:7445`.
+ */
+export async function startHostProbes(from: string): Promise<{ stop(): ProbeResult[] }> {
+    const dnsServers = await clusterDnsServers();
+    const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
+    const dns = dnsServers[0].address;
+    const byName =
+        `while true; do t=$(date +%s%3N); ip=$(dig +short +time=1 +tries=1 AAAA ${service} @${dns} 2>&1 | grep ':' | tail -n 1); ` +
+        `if [ -z "$ip" ]; then echo "fail $t no address from DNS"; ` +
+        `elif curl -gfs --max-time 2 "http://[$ip]:80/" | grep -q 'hello from'; then echo "ok $t"; ` +
+        `else echo "fail $t no answer from [$ip]:80"; fi; sleep 1; done`;
+    const machine = hostNamed(from);
+    const workload = new Probe(`workload by name from ${from}'s machine`, machineArgv(machine, ["bash", "-c", byName]));
+    const api = new Probe(
+        `apiservers through ${from}'s [::1]:7445`,
+        machineArgv(machine, ["bash", "-c", LOOP(`curl -fsSk --max-time 2 '${NODE_LOCAL_APISERVER}/readyz'`)]),
+    );
+    const diag = new Probe("diagnostics", machineArgv(machine, ["bash", "-c", diagLoop(service, dnsServers)]));
+    return {
+        stop: () => {
+            diag.kill();
+            return [workload.stop(diag), api.stop(diag)];
+        },
+    };
+}
+
 /** The cluster DNS Service's address and each CoreDNS pod's (with its node), as the run starts. */
 async function clusterDnsServers(): Promise<{ name: string; address: string }[]> {
     const c = operator();
@@ -262,8 +292,11 @@ export interface SeenStep {
  * `lab:apply` of `file` with both probes running from lab1 (and 5 s past the run: what it left
  * broken shows too); the engine's step lines with the time each was seen, to set a gap against.
  */
-export async function applyProbed(file: string): Promise<{ r: ApplyResult; probes: ProbeResult[]; steps: SeenStep[] }> {
-    const probes = await startProbes("lab1");
+export async function applyProbed(
+    file: string,
+    opts: { probes?: typeof startProbes } = {},
+): Promise<{ r: ApplyResult; probes: ProbeResult[]; steps: SeenStep[] }> {
+    const probes = await (opts.probes ?? startProbes)("lab1");
     const steps: SeenStep[] = [];
     let r: ApplyResult | undefined;
     let results: ProbeResult[] = [];

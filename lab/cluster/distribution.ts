@@ -56,10 +56,11 @@ function etcdTarball(dir: string, version: string): string {
  * Files are symlinks into the toolchain cache; checksums are computed here.
  */
 function releaseTree(root: string, v: Versions, dirs: ToolchainDirs): void {
-    fs.rmSync(root, { recursive: true, force: true });
     const put = (rel: string, src: string) => {
         const dst = path.join(root, rel);
         fs.mkdirSync(path.dirname(dst), { recursive: true });
+        // Two version sets share containerd's and runc's files.
+        fs.rmSync(dst, { force: true });
         fs.symlinkSync(src, dst);
     };
     const write = (rel: string, content: string) => fs.writeFileSync(path.join(root, rel), content);
@@ -95,10 +96,11 @@ async function addAddress(address: string): Promise<void> {
     if (!has) await run(["ip", "-n", INET6_NS, "-6", "addr", "add", `${address}/${INET6_LENGTH}`, "dev", UPLINK, "nodad"]);
 }
 
-/** Starts the release site on the lab's IPv6 internet. */
-export async function startReleaseSite(v: Versions, dirs: ToolchainDirs): Promise<void> {
+/** Starts the release site on the lab's IPv6 internet, with the releases of each version set (the upgrade check serves two). */
+export async function startReleaseSite(sets: readonly { versions: Versions; dirs: ToolchainDirs }[]): Promise<void> {
     const root = path.join(STATE_DIR, "releases");
-    releaseTree(root, v, dirs);
+    fs.rmSync(root, { recursive: true, force: true });
+    for (const s of sets) releaseTree(root, s.versions, s.dirs);
     await addAddress(RELEASES_ADDRESS);
     const rec = startDaemon(
         "inet6-releases",

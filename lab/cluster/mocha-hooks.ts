@@ -14,6 +14,7 @@ import { setCluster, setInterrupted } from "./session";
 import { LAB_STACK_FILE } from "./ssh";
 import { STEPS } from "./steps";
 import { finishCluster, prepareCluster } from "./up";
+import { upgradeFrom } from "./upgrade";
 
 guardRun(true);
 
@@ -27,7 +28,8 @@ export const mochaHooks = {
         takeOverLab(log);
         recordRootSnapshot();
         try {
-            const c = await prepareCluster({ log, stack: process.env.V6K8S_LAB_CLUSTER_STACK });
+            // Check 1a upgrades the cluster: it starts one minor before the stack's (upgrade.ts).
+            const c = await prepareCluster({ log, stack: process.env.V6K8S_LAB_CLUSTER_STACK, upgradeFrom: upgradeFrom() });
             setCluster(c);
             const first = controlPlaneStartOrder(
                 c.config.nodes,

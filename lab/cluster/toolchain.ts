@@ -28,7 +28,7 @@ export function versionsOf(config: StackConfig): Versions {
     return {
         kubernetes: config.cluster.kubernetesVersion,
         // "3.6.8-0" is the image tag; the release is 3.6.8.
-        etcd: c.etcd.replace(/-\d+$/, ""),
+        etcd: config.cluster.etcdVersion ?? c.etcd.replace(/-\d+$/, ""),
         containerd: config.cluster.containerdVersion,
         runc: config.cluster.runcVersion,
         pause: c.pause,
@@ -150,7 +150,7 @@ const TOOLBOX_PAGE = path.join(__dirname, "toolbox", "index.html");
 
 /** Every image the lab cluster pulls, under production's names. */
 export function imageSpecs(config: StackConfig, dirs: ToolchainDirs): ImageSpec[] {
-    const cp = defaultImages(config.cluster.kubernetesVersion);
+    const cp = defaultImages(config.cluster.kubernetesVersion, config.cluster.etcdVersion);
     const addons = addonImages(config.cluster.kubernetesVersion);
     const k = dirs.kubernetes;
     const ipt = iptablesFiles();

@@ -21,7 +21,8 @@ import { KUBECONFIG, kubectl, operatorState } from "./operator";
 import { LAB_STACK_FILE, writeLabStack } from "./ssh";
 import { startS3Store } from "./s3";
 import { HostSteps, hostStepsFromState } from "./steps";
-import { ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
+import { ToolchainDirs, Versions, ensureToolchain, imageSpecs, versionsOf } from "./toolchain";
+import { LabRelease, atRelease, setStackRelease } from "./upgrade";
 
 /** The stack must send the hosts to the lab's release site and mirror, nowhere else. */
 function checkSources(config: StackConfig): void {
@@ -43,6 +44,11 @@ function checkSources(config: StackConfig): void {
 export interface ClusterUpOptions {
     readonly stack?: string;
     readonly log?: (l: string) => void;
+    /**
+     * Start the cluster at this release instead of the stack's (the upgrade check: upgrade.ts); the
+     * release site and the mirror then serve both, and Pulumi.lab.yaml names this one.
+     */
+    readonly upgradeFrom?: LabRelease;
 }
 
 /** The cluster lab: its machines, the stack it was applied with, and each host's steps as the engine sent them. */
@@ -69,10 +75,12 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     const stack = opts.stack ?? CLUSTER_STACK;
     const config = readStackFile(stack);
     checkSources(config);
-    const versions = versionsOf(config);
+    const configs = opts.upgradeFrom ? [atRelease(config, opts.upgradeFrom), config] : [config];
     const t0 = Date.now();
     // The slow part on a cold machine; done before any namespace exists.
-    const dirs = await ensureToolchain(versions, log);
+    const sets: { config: StackConfig; versions: Versions; dirs: ToolchainDirs }[] = [];
+    for (const c of configs) sets.push({ config: c, versions: versionsOf(c), dirs: await ensureToolchain(versionsOf(c), log) });
+    const { dirs } = sets.at(-1)!;
     await ensureEngine(log);
     const toolchainSeconds = (Date.now() - t0) / 1000;
     const state = await upNetwork({ stack, kubernetes: true, machinesOnly: true, log });
@@ -80,14 +88,20 @@ export async function prepareCluster(opts: ClusterUpOptions = {}): Promise<Prepa
     state.timings.toolchain = toolchainSeconds;
     const phase = <T>(name: string, work: () => Promise<T>): Promise<T> => timed(state, name, log, work, 1);
     await phase("release site, registry mirror and S3 store", async () => {
-        await startReleaseSite(versions, dirs);
-        await startMirror(imageSpecs(config, dirs), log);
+        await startReleaseSite(sets);
+        const specs = sets.flatMap((s) => imageSpecs(s.config, s.dirs));
+        await startMirror(
+            specs.filter((s, i) => specs.findIndex((t) => t.ref === s.ref) === i),
+            log,
+        );
         await startS3Store(log);
     });
     await writeLabStack(stack, state.hosts);
+    if (opts.upgradeFrom) setStackRelease(LAB_STACK_FILE, opts.upgradeFrom);
+    // kubectl of the stack's release: one minor newer than the apiservers at most (the skew policy's allowance).
     state.cluster = operatorState(`${dirs.kubernetes}/kubectl`);
     saveState(state);
-    return { state, config, plan: planStack(config), steps: [], engine, log, phase };
+    return { state, config: configs[0], plan: planStack(configs[0]), steps: [], engine, log, phase };
 }
 
 /**

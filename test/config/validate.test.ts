@@ -121,6 +121,21 @@ const cases: Case[] = [
         /^cluster\.kubernetesVersion: 1\.28\.4 is older than/,
     ],
     [
+        "etcdVersion on another etcd minor than the Kubernetes minor's",
+        (c) => {
+            c.cluster.kubernetesVersion = "1.34.2";
+            c.cluster.etcdVersion = "3.5.36";
+        },
+        "cluster.etcdVersion: 3.5.36 is not an etcd 3.6 release, the etcd minor of Kubernetes 1.34.2 (kubeadm's: 3.6.8); only the patch may differ",
+    ],
+    [
+        "etcdVersion not a release",
+        (c) => {
+            c.cluster.etcdVersion = "v3.6.9";
+        },
+        /^cluster\.etcdVersion: must be a release like "2\.1\.4" \(no v\)/,
+    ],
+    [
         "dnsServiceAddress outside the service range",
         (c) => {
             c.cluster.dnsServiceAddress = "fd8a:31c2:7c1f:1:0:1::a";

@@ -18,7 +18,7 @@ import { hostPort, httpsUrl } from "../../components/common/net";
 import { MIN_KUBERNETES_MINOR } from "../../components/config/schema";
 import { Prefix } from "../../components/network/prefix";
 import { fixture } from "./fixture";
-import { COMPONENT_VERSIONS } from "../../components/common/releases";
+import { COMPONENT_VERSIONS, etcdVersionProblem } from "../../components/common/releases";
 
 const f = fixture();
 const cp1 = f.node("cp1");
@@ -121,6 +121,24 @@ describe("image defaults", () => {
             const [prev, next] = [rows[i - 1][1].etcd, rows[i][1].etcd];
             if (prev.startsWith("3.5.") && next.startsWith("3.6."))
                 assert.ok(Number(prev.split(".")[2].split("-")[0]) >= 20, `${prev} -> ${next}`);
+        }
+    });
+
+    it("cluster.etcdVersion replaces the etcd image's release, only with a patch at or above the pin of the same etcd minor", () => {
+        assert.equal(defaultImages("1.33.13", "3.5.36").etcd, "registry.k8s.io/etcd:3.5.36-0");
+        assert.equal(defaultImages("1.33.13").etcd, "registry.k8s.io/etcd:3.5.24-0");
+        const table: [string, string, RegExp | undefined][] = [
+            ["1.33.13", "3.5.36", undefined],
+            ["1.33.13", "3.5.24", undefined],
+            ["1.33.13", "3.5.19", /older than kubeadm's 3\.5\.24/],
+            ["1.33.13", "3.6.8", /not an etcd 3\.5 release/],
+            ["1.34.2", "3.6.9", undefined],
+            ["1.34.2", "3.5.36", /not an etcd 3\.6 release/],
+        ];
+        for (const [k, e, want] of table) {
+            const got = etcdVersionProblem(k, e);
+            if (want) assert.match(got ?? "", want, `${k} + ${e}`);
+            else assert.equal(got, undefined, `${k} + ${e}`);
         }
     });
 

@@ -363,6 +363,15 @@ describe("Kubernetes on the hosts, under Pulumi mocks", function () {
         assert.ok(get(resources, "k8s-cp1-files").dependsOn.includes("k8s-cp5-start"), "existing members after the joiners");
     });
 
+    it("cluster.etcdVersion reaches the etcd manifest's image and the etcdutl control-plane nodes install", async () => {
+        const raw = small();
+        Object.assign(raw.cluster as Record<string, unknown>, { kubernetesVersion: "1.33.13", etcdVersion: "3.5.36" });
+        const { resources } = await sharedRun(raw);
+        const files = filesOf(resources, "k8s-cp1-files");
+        assert.match(files.get("/etc/kubernetes/manifests/etcd.yaml")!.content, /image: registry\.k8s\.io\/etcd:3\.5\.36-0$/m);
+        assert.match(files.get("/usr/local/lib/v6k8s/install-binaries.sh")!.content, /etcdutl version: 3\.5\.36/);
+    });
+
     it("a kubernetesVersion change re-runs the version-skew preflight and binaries with the new version", async () => {
         const raw = small();
         (raw.cluster as Record<string, unknown>).kubernetesVersion = "1.35.0";

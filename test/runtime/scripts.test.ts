@@ -217,8 +217,8 @@ describe("runtime scripts in a scratch /usr/local (root)", function () {
                 assert.match(
                     r.stderr,
                     controlPlane && !/one minor version at a time/.test(r.stderr)
-                        ? /refusing to take this control-plane node from 1\.34 back to 1\.33\.4/
-                        : /refusing to go from 1\.\d+/,
+                        ? /cluster\.kubernetesVersion: refusing to take this control-plane node from 1\.34 back to 1\.33\.4/
+                        : /cluster\.kubernetesVersion: refusing to go from 1\.\d+/,
                 );
         });
     }

@@ -28,11 +28,11 @@ export function renderSkewCheck(target: string, opts: { readonly controlPlane: b
     const minor = kubernetesMinor(target);
     const back = opts.controlPlane
         ? `    if [ ${minor} -lt "$current" ]; then
-        echo "refusing to take this control-plane node from 1.$current back to ${target}: etcd and the apiserver's stored objects do not go back a minor; restore a backup taken on 1.${minor} instead (README, Day-2 operations)" >&2
+        echo "cluster.kubernetesVersion: refusing to take this control-plane node from 1.$current back to ${target}: etcd and the apiserver's stored objects do not go back a minor; restore a backup taken on 1.${minor} instead (README, Day-2 operations)" >&2
         exit 1
     fi`
         : `    if [ ${minor} -lt $((current - 1)) ]; then
-        echo "refusing to go from 1.$current back to ${target}: more than one minor" >&2
+        echo "cluster.kubernetesVersion: refusing to go from 1.$current back to ${target}: more than one minor" >&2
         exit 1
     fi`;
     return `#!/bin/bash
@@ -41,7 +41,7 @@ set -euo pipefail
 current=$(/usr/local/bin/kubelet --version 2>/dev/null | sed -n 's/^Kubernetes v1\\.\\([0-9]*\\)\\..*/\\1/p' || true)
 if [ -n "$current" ]; then
     if [ ${minor} -gt $((current + 1)) ]; then
-        echo "refusing to go from 1.$current to ${target}: upgrade one minor version at a time" >&2
+        echo "cluster.kubernetesVersion: refusing to go from 1.$current to ${target}: upgrade one minor version at a time" >&2
         exit 1
     fi
 ${back}

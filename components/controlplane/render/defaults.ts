@@ -19,8 +19,11 @@ export const KUBERNETES_REGISTRY = "registry.k8s.io";
  * IPv4-only, so IPv6-only hosts pull it through DNS64/NAT64 (or set Images.apiserverProxy to a mirror). */
 export const HAPROXY_IMAGE = "docker.io/library/haproxy:3.2.19-alpine";
 
-/** The images of a Kubernetes release; RangeError for a minor missing from COMPONENT_VERSIONS. */
-export function defaultImages(kubernetesVersion: string): Images {
+/**
+ * The images of a Kubernetes release; RangeError for a minor missing from COMPONENT_VERSIONS.
+ * `etcdVersion` ("3.5.36", cluster.etcdVersion) replaces the table's etcd release (image `<v>-0`).
+ */
+export function defaultImages(kubernetesVersion: string, etcdVersion?: string): Images {
     const minor = kubernetesMinor(kubernetesVersion);
     const v = COMPONENT_VERSIONS[minor];
     if (!v) {
@@ -33,7 +36,7 @@ export function defaultImages(kubernetesVersion: string): Images {
     }
     const tag = `v${kubernetesVersion}`;
     return {
-        etcd: `${KUBERNETES_REGISTRY}/etcd:${v.etcd}`,
+        etcd: `${KUBERNETES_REGISTRY}/etcd:${etcdVersion ? `${etcdVersion}-0` : v.etcd}`,
         apiserver: `${KUBERNETES_REGISTRY}/kube-apiserver:${tag}`,
         controllerManager: `${KUBERNETES_REGISTRY}/kube-controller-manager:${tag}`,
         scheduler: `${KUBERNETES_REGISTRY}/kube-scheduler:${tag}`,
@@ -43,6 +46,6 @@ export function defaultImages(kubernetesVersion: string): Images {
 }
 
 /** "3.6.8": the etcd release of a Kubernetes release's etcd image ("3.6.8-0": the image's own revision dropped). */
-export function etcdRelease(kubernetesVersion: string): string {
-    return defaultImages(kubernetesVersion).etcd.replace(/^.*:/, "").replace(/-\d+$/, "");
+export function etcdRelease(kubernetesVersion: string, etcdVersion?: string): string {
+    return defaultImages(kubernetesVersion, etcdVersion).etcd.replace(/^.*:/, "").replace(/-\d+$/, "");
 }
