@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import { ChildProcess, spawn } from "child_process";
 import { TOOLBOX_IMAGE } from "./toolchain";
 import { NODE_LOCAL_APISERVER, PROBE_CPU_REQUEST, TEST_NS, toolboxExec, toolboxPod } from "./checks";
-import { eventually } from "../run";
+import { eventually, run } from "../run";
 import { machineArgv } from "./machine";
 import { kubectl, kubectlJson } from "./operator";
 import { DNS_SERVICE } from "../../components/addons/render/coredns";
@@ -85,8 +85,11 @@ export function day2Workload(nodes: readonly [string, string]): object[] {
     ];
 }
 
-/** Applies the workload (after check 2's toolbox pods) and waits until both replicas serve. */
-export async function startWorkload(nodes: readonly [string, string], from = "lab1"): Promise<void> {
+/**
+ * Applies the workload and waits until both replicas serve, asked from `from`'s toolbox pod (check
+ * 2's), or from its machine (`fromMachine`: before check 2, or for startHostProbes).
+ */
+export async function startWorkload(nodes: readonly [string, string], from = "lab1", opts: { fromMachine?: boolean } = {}): Promise<void> {
     const c = operator();
     await kubectl(c, ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: day2Workload(nodes) }) });
     await kubectl(c, ["-n", DAY2_NS, "rollout", "status", `deployment/${DAY2_APP}`, "--timeout=240s"], { timeoutMs: 250_000 });
@@ -95,8 +98,17 @@ export async function startWorkload(nodes: readonly [string, string], from = "la
     // started at once counted as an outage of the operation it watched (check 7d after 7c).
     const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
     const check = `ip=$(nslookup -type=AAAA ${service} 2>/dev/null | awk '/^Address: / {a=$2} END {print a}'); [ -n "$ip" ] && printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 "$ip" 80 | grep -q 'hello from'`;
-    const serving = await eventually(async () => (await toolboxExec(from, ["sh", "-c", check])).code === 0, 120_000, 2000);
-    if (!serving) throw new Error(`lab: ${service} does not answer from ${toolboxPod(from)} within 120 s after its rollout`);
+    const byName = opts.fromMachine ? machineByName(service, (await clusterDnsServers())[0].address) : undefined;
+    const answers = async () =>
+        byName
+            ? (await run(machineArgv(hostNamed(from), ["bash", "-c", `${byName.resolve} && ${byName.request}`]), { allowFail: true }))
+                  .code === 0
+            : (await toolboxExec(from, ["sh", "-c", check])).code === 0;
+    const serving = await eventually(answers, 120_000, 2000);
+    if (!serving)
+        throw new Error(
+            `lab: ${service} does not answer from ${opts.fromMachine ? `${from}'s machine` : toolboxPod(from)} within 120 s after its rollout`,
+        );
 }
 
 export interface ProbeResult {
@@ -209,11 +221,11 @@ export async function startProbes(from: string): Promise<{ stop(): ProbeResult[]
 export async function startHostProbes(from: string): Promise<{ stop(): ProbeResult[] }> {
     const dnsServers = await clusterDnsServers();
     const service = `${DAY2_APP}.${DAY2_NS}.svc.cluster.local`;
-    const dns = dnsServers[0].address;
+    const q = machineByName(service, dnsServers[0].address);
     const byName =
-        `while true; do t=$(date +%s%3N); ip=$(dig +short +time=1 +tries=1 AAAA ${service} @${dns} 2>&1 | grep ':' | tail -n 1); ` +
+        `while true; do t=$(date +%s%3N); ${q.resolve}; ` +
         `if [ -z "$ip" ]; then echo "fail $t no address from DNS"; ` +
-        `elif curl -gfs --max-time 2 "http://[$ip]:80/" | grep -q 'hello from'; then echo "ok $t"; ` +
+        `elif ${q.request}; then echo "ok $t"; ` +
         `else echo "fail $t no answer from [$ip]:80"; fi; sleep 1; done`;
     const machine = hostNamed(from);
     const workload = new Probe(`workload by name from ${from}'s machine`, machineArgv(machine, ["bash", "-c", byName]));
@@ -227,6 +239,14 @@ export async function startHostProbes(from: string): Promise<{ stop(): ProbeResu
             diag.kill();
             return [workload.stop(diag), api.stop(diag)];
         },
+    };
+}
+
+/** Shell, on a machine: `resolve` sets $ip to the name's AAAA from the cluster DNS at `dns`; `request` asks it for the page. */
+function machineByName(service: string, dns: string): { resolve: string; request: string } {
+    return {
+        resolve: `ip=$(dig +short +time=1 +tries=1 AAAA ${service} @${dns} 2>/dev/null | grep ':' | tail -n 1)`,
+        request: `curl -gfs --max-time 2 "http://[$ip]:80/" | grep -q 'hello from'`,
     };
 }
 

@@ -60,7 +60,7 @@ describe("cluster 1a. upgrading a minor with pulumi up, in the version-skew poli
 
     it(`upgrade ${UPGRADE_FROM.kubernetesVersion} -> the stack's release in one lab:apply: no skew the policy forbids, every kubelet drained around its change, serving throughout`, async () => {
         const c = cluster();
-        await startWorkload(["w1", "lab2"]);
+        await startWorkload(["w1", "lab2"], "lab1", { fromMachine: true });
         setStackRelease(LAB_STACK_FILE, target);
         const sampler = startSkewSampler();
         let samples: Awaited<ReturnType<ReturnType<typeof startSkewSampler>["stop"]>> = [];
@@ -138,6 +138,7 @@ describe("cluster 1a. upgrading a minor with pulumi up, in the version-skew poli
 
     it("a control-plane downgrade is refused by the preflight, naming the key, and changes nothing", async () => {
         const c = cluster();
+        assert.equal(c.config.cluster.kubernetesVersion, target.kubernetesVersion, "the upgrade did not happen (above)");
         const back = stackVariant("downgrade", (doc, key) => {
             doc.setIn(["config", key("cluster"), "kubernetesVersion"], UPGRADE_FROM.kubernetesVersion);
             doc.setIn(["config", key("cluster"), "etcdVersion"], UPGRADE_FROM.etcdVersion);
