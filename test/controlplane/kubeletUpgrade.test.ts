@@ -16,7 +16,7 @@ want="--request-timeout=10s --server=https://[::1]:${PROXY_PORT} --certificate-a
 shift 5
 echo "kubectl $*" >> "$STUB/calls"
 [ -e "$STUB/apiserver-down" ] && { echo "The connection to the server [::1]:${PROXY_PORT} was refused" >&2; exit 1; }
-[ "$3" = w1 ] || [ "$2" = w1 ] || { echo "kubectl: not w1: $*" >&2; exit 2; }
+case "$*" in "-n kube-system get lease"*) ;; *) [ "$3" = w1 ] || [ "$2" = w1 ] || { echo "kubectl: not w1: $*" >&2; exit 2; } ;; esac
 registered() { [ -e "$STUB/version" ]; }
 registered || case "$*" in *--ignore-not-found*) exit 0 ;; *) echo 'Error from server (NotFound): nodes "w1" not found' >&2; exit 1 ;; esac
 val() { cat "$STUB/$1" 2>/dev/null || true; }
@@ -35,6 +35,9 @@ case "$*" in
     [ -e "$STUB/drain-fails" ] && { echo "error: cannot delete Pods that declare no controller (use --force to override): default/bare" >&2; exit 1; }
     echo "node/w1 drained" ;;
 "get node w1 -o wide") echo "w1 $(val ready) $(val version)" ;;
+"-n kube-system get lease "*) # the leaders renew every 2 s: a renewal a second from now, unless stale
+    if [ -e "$STUB/stale-leases" ]; then date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%S.000000Z; else date -u -d '+1 second' +%Y-%m-%dT%H:%M:%S.000000Z; fi ;;
+"-n kube-system get lease kube-controller-manager kube-scheduler -o wide") echo "stale leases" ;;
 *) echo "kubectl: unexpected $*" >&2; exit 2 ;;
 esac
 `;
@@ -144,6 +147,15 @@ describe("drain and uncordon around a kubelet's change of release (bash, stub ku
             assert.match(u.out, /node w1's kubelet at v1\.34\.2 and Ready: not ready within 1s/);
             assert.equal(u.unschedulable, true);
         }
+    });
+
+    it("waits for a leading controller-manager and scheduler before cordoning: with stale leases it cordons nothing and fails, saying so", () => {
+        const stale = renderDrainForKubelet("w1", "1.34.2", "cp1", { proxyPort: PROXY_PORT, leaderTimeoutSeconds: 1 });
+        const d = run(stale, { version: "v1.33.13", flags: ["stale-leases"] });
+        assert.equal(d.status, 1, d.out);
+        assert.match(d.out, /a leading controller-manager and scheduler \(leases renewed from now on\): not ready within 1s/);
+        assert.deepEqual(mutating(d.calls), []);
+        assert.equal(d.unschedulable, false);
     });
 
     it("an unreachable apiserver fails the drain, saying so", () => {

@@ -358,6 +358,33 @@ describe("start-kubelet.sh on a node that is no longer a control-plane node (roo
         assert.doesNotMatch(r.calls, /^ctr /m);
     });
 
+    // The kubelet went from v1.33.13 (recorded at its last start) to the fake v1.34.2; a container stops on the second look.
+    const releaseChange = (recorded: string) =>
+        withNode({ etcdHealthy: false, apiserverVersion: TARGET, apiserverReady: false }, {}, async ({ run, dir }) => {
+            fs.writeFileSync(path.join(dir, "bin", "ctr"), fakeCtr(dir), { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "etcd-runs"), "1");
+            const kubelet = `printf '#!/bin/sh\\necho Kubernetes v1.34.2\\n' > /usr/local/bin/kubelet && chmod 755 /usr/local/bin/kubelet && `;
+            const stamp = `mkdir -p /var/lib/v6k8s/started && echo '${recorded}' > /var/lib/v6k8s/started/kubelet.release && `;
+            const r = await run(kubelet + stamp, "cat /var/lib/v6k8s/started/kubelet.release", { controlPlane: false, settleSeconds: 2 });
+            return { r };
+        });
+    const upgraded = scenarios.add(() => releaseChange("Kubernetes v1.33.13"));
+    const same = scenarios.add(() => releaseChange("Kubernetes v1.34.2"));
+    it("after the kubelet changed release, waits until no container started or stopped for settleSeconds; records the release; not when it stayed", async () => {
+        const { r } = await upgraded();
+        assert.match(r.stdout, /^exit=0$/m, `${r.stdout}${r.stderr}`);
+        const settled = /^the containers under kubelet v1\.34\.2 \(none started or stopped for 2s: [^)]*\): ready after (\d+)s$/m.exec(
+            r.stdout,
+        );
+        assert.ok(settled && Number(settled[1]) >= 2, r.stdout);
+        assert.ok((r.calls.match(/^ctr --namespace k8s\.io tasks ls$/gm) ?? []).length >= 3, r.calls);
+        assert.match(r.stdout, /^Kubernetes v1\.34\.2$/m, "the release is recorded");
+        const stayed = (await same()).r;
+        assert.match(stayed.stdout, /^exit=0$/m, `${stayed.stdout}${stayed.stderr}`);
+        assert.doesNotMatch(stayed.stdout, /containers under kubelet/);
+        assert.doesNotMatch(stayed.calls, /^ctr /m);
+    });
+
     const neverEtcd = scenarios.add(() => asWorker("", ""));
     it("a node that never ran etcd asks nothing; a control-plane node never retires its data", async () => {
         const { r, opts } = await neverEtcd();

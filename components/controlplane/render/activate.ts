@@ -94,6 +94,8 @@ export interface StartOptions {
     readonly kubeletTimeoutSeconds?: number;
     /** Seconds between progress lines; default DEFAULT_PROGRESS_SECONDS. */
     readonly progressSeconds?: number;
+    /** Seconds no container may start or stop after the kubelet changed release; default 15. */
+    readonly settleSeconds?: number;
 }
 
 /**
@@ -209,8 +211,37 @@ restart_if_changed() {
     printf '%s\n' "$now" > "$stamp.new" && mv -f "$stamp.new" "$stamp"
 }
 restart_if_changed containerd.service ${START_INPUTS["containerd.service"].join(" ")}
+kubelet_was=$(cat ${STARTED_STAMP_DIR}/kubelet.release 2>/dev/null || true)
 restart_if_changed kubelet.service ${START_INPUTS["kubelet.service"].join(" ")}
-wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz${controlPlaneWait}${retireEtcdData}
+wait_until ${opts.kubeletTimeoutSeconds ?? 120} "the kubelet's http://[::1]:${opts.kubeletHealthzPort}/healthz" "show_unit kubelet" http_ok http://[::1]:${opts.kubeletHealthzPort}/healthz
+${renderKubeletSettle(opts.settleSeconds ?? 15)}${controlPlaneWait}${retireEtcdData}
+`;
+}
+
+/**
+ * After the kubelet changed release: a new kubelet restarts every container whose spec it hashes
+ * differently, in its first syncs, seconds after it answers /healthz (the cluster lab saw an
+ * upgraded control-plane node's apiserver go down 3-5 s after its start step ended). Until those
+ * restarts are over the node is not done: its etcd member may be down while the next node's
+ * kubelet restarts another one. So: wait until no container of the node started or stopped for
+ * `settleSeconds` (containerd's running tasks). The kubelet's release is kept beside the start
+ * stamps; a first start (none recorded) does not wait.
+ */
+function renderKubeletSettle(settleSeconds: number): string {
+    return `kubelet_now=$(/usr/local/bin/kubelet --version 2>/dev/null || true)
+mkdir -p ${STARTED_STAMP_DIR}
+printf '%s\n' "$kubelet_now" > ${STARTED_STAMP_DIR}/kubelet.release
+if [ -n "$kubelet_was" ] && [ "$kubelet_was" != "$kubelet_now" ]; then
+    running_tasks() { ctr --namespace k8s.io tasks ls 2>/dev/null | awk '$3 == "RUNNING" {print $1}' | sort | tr '\n' ' '; }
+    settle_last=$(running_tasks) settle_since=$SECONDS
+    tasks_settled() {
+        local now
+        now=$(running_tasks)
+        if [ "$now" != "$settle_last" ]; then settle_last=$now; settle_since=$SECONDS; return 1; fi
+        [ $((SECONDS - settle_since)) -ge ${settleSeconds} ]
+    }
+    wait_until 300 "the containers under kubelet \${kubelet_now#Kubernetes } (none started or stopped for ${settleSeconds}s: it restarts what it hashes differently)" "show_pods etcd kube-apiserver" tasks_settled
+fi
 `;
 }
 

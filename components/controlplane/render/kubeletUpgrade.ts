@@ -21,6 +21,8 @@ export interface KubeletUpgradeOptions {
     readonly drainTimeoutSeconds?: number;
     /** Seconds the node may take to report the release and Ready; default 300. */
     readonly readyTimeoutSeconds?: number;
+    /** Seconds to wait for a leading controller-manager and scheduler before draining; default 120. */
+    readonly leaderTimeoutSeconds?: number;
 }
 
 const jsonPathKey = (key: string) => key.replace(/\./g, "\\.");
@@ -39,7 +41,11 @@ ${adminKubectlFunction(proxyPort)}
 /**
  * Before the kubelet changes release: cordon (recording that we did) and drain, respecting
  * PodDisruptionBudgets. Pods without a controller are not deleted: a drain that meets one fails,
- * naming it, and the node stays cordoned (kubectl's own refusal).
+ * naming it, and the node stays cordoned (kubectl's own refusal). First it waits until a
+ * controller-manager and a scheduler lead (their leases renewed after the step began): the
+ * previous node's new kubelet may just have restarted the leaders, and while no controller runs an
+ * evicted pod stays among its Service's endpoints and gets no replacement (the cluster lab's check
+ * 1a lost its workload for 14.5 s that way).
  */
 export function renderDrainForKubelet(name: string, kubernetesVersion: string, runsOn: string, opts: KubeletUpgradeOptions): string {
     const timeout = opts.drainTimeoutSeconds ?? 600;
@@ -53,6 +59,15 @@ if [ "$found" = "$target" ]; then
     echo "node $name: kubelet already at $target: not drained"
     exit 0
 fi
+${renderWaitFunctions()}
+began=$(date +%s)
+renewed_since_began() {
+    local t
+    t=$(k -n kube-system get lease "$1" -o jsonpath='{.spec.renewTime}' 2>/dev/null) && [ -n "$t" ] && [ "$(date -d "$t" +%s)" -ge "$began" ]
+}
+controllers_lead() { renewed_since_began kube-controller-manager && renewed_since_began kube-scheduler; }
+show_leases() { k -n kube-system get lease kube-controller-manager kube-scheduler -o wide; }
+wait_until ${opts.leaderTimeoutSeconds ?? 120} "a leading controller-manager and scheduler (leases renewed from now on)" show_leases controllers_lead
 if [ "$(k get node "$name" -o jsonpath='{.spec.unschedulable}')" != true ]; then
     k annotate node "$name" ${key}="$target" --overwrite >/dev/null
     k cordon "$name"
