@@ -28,7 +28,8 @@ export function etcdVersionProblem(kubernetesVersion: string, etcdVersion: strin
     if (minorOf(etcdVersion) !== minorOf(pinned))
         return `${etcdVersion} is not an etcd ${minorOf(pinned)} release, the etcd minor of Kubernetes ${kubernetesVersion} (kubeadm's: ${pinned}); only the patch may differ`;
     const patchOf = (v: string) => Number(v.split(".")[2]);
-    if (patchOf(etcdVersion) < patchOf(pinned)) return `${etcdVersion} is older than kubeadm's ${pinned} for Kubernetes ${kubernetesVersion}`;
+    if (patchOf(etcdVersion) < patchOf(pinned))
+        return `${etcdVersion} is older than kubeadm's ${pinned} for Kubernetes ${kubernetesVersion}`;
     return undefined;
 }
 
