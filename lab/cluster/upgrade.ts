@@ -1,7 +1,7 @@
 // The release the upgrade check (1a) starts the lab cluster at, one minor before the stack's: the
 // lab comes up there and `lab:apply` of the stack's own release upgrades it, in the program's
-// order. On only with V6K8S_LAB_UPGRADE=1 (`npm run test:lab` sets it): every other way into the
-// lab (`npm run lab:cluster`, a --grep of other checks) gets the stack's release from the start.
+// order. On only with V6K8S_LAB_UPGRADE=1: every other way into the lab (`npm run lab:cluster`,
+// `npm run test:lab` for now, a --grep of other checks) gets the stack's release from the start.
 import * as fs from "fs";
 import { parseDocument } from "yaml";
 import type { StackConfig } from "../../components/config/types";
